@@ -1,0 +1,108 @@
+import type { Command } from 'commander';
+import { CliError } from '../errors.js';
+import { apiClientFor, outputFormat, parseBoolean, parseInteger } from '../options.js';
+import { asRecord, listItems, printDone, printResult } from '../output.js';
+import { renderProperties, renderTable } from '../table.js';
+import { type Action, leaf } from './leaf.js';
+
+/** `coffer vault ...`: vaults, as `az keyvault` manages them (docs/admin-api.md, Vaults). */
+
+const BASE = '/coffer/vaults';
+
+interface VaultSettings {
+  retentionDays?: number;
+  enablePurgeProtection?: boolean;
+  enableRbacAuthorization?: boolean;
+}
+
+export function registerVaultCommands(program: Command): void {
+  const vault = program.command('vault').description('create, show, update and delete vaults');
+
+  leaf(vault, 'create', 'create a vault', createAction)
+    .argument('<name>', 'vault name: 3-24 letters, digits and hyphens')
+    .option('--retention-days <n>', 'soft-delete retention, 7-90 days (default 90)', parseInteger(7, 90))
+    .option('--enable-purge-protection', 'forbid purging deleted objects before retention ends')
+    .option(
+      '--enable-rbac-authorization <bool>',
+      'authorize with role assignments (true|false)',
+      parseBoolean,
+    );
+
+  leaf(vault, 'show', 'show a vault', async ({ command, operands }) => {
+    const answer = await apiClientFor(command).call('GET', vaultPath(operands));
+    printResult(outputFormat(command), answer, () => renderVault(answer));
+  }).argument('<name>', 'vault name');
+
+  leaf(vault, 'list', 'list the vaults', async ({ command }) => {
+    const items = listItems(await apiClientFor(command).call('GET', BASE));
+    printResult(outputFormat(command), items, () => renderVaultList(items));
+  });
+
+  leaf(vault, 'update', 'change the settings of a vault', updateAction)
+    .argument('<name>', 'vault name')
+    .option('--retention-days <n>', 'soft-delete retention, 7-90 days', parseInteger(7, 90))
+    .option('--enable-purge-protection', 'turn purge protection on (it cannot be turned off)');
+
+  leaf(vault, 'delete', 'delete a vault and everything in it', async ({ command, operands }) => {
+    await apiClientFor(command).call('DELETE', vaultPath(operands));
+    printDone(outputFormat(command), `Deleted vault '${operands[0]}'.`);
+  }).argument('<name>', 'vault name');
+}
+
+const createAction: Action = async ({ command, operands }) => {
+  const body = { name: operands[0], ...settingsBody(command.opts<VaultSettings>()) };
+  const answer = await apiClientFor(command).call('POST', BASE, body);
+  printResult(outputFormat(command), answer, () => renderVault(answer));
+};
+
+const updateAction: Action = async ({ command, operands }) => {
+  const body = settingsBody(command.opts<VaultSettings>());
+  if (Object.keys(body).length === 0) {
+    throw new CliError('nothing to update. Pass --retention-days N or --enable-purge-protection.');
+  }
+  const answer = await apiClientFor(command).call('PATCH', vaultPath(operands), body);
+  printResult(outputFormat(command), answer, () => renderVault(answer));
+};
+
+/** Only the settings given go to the server, so the others keep their current or default value. */
+function settingsBody(options: VaultSettings): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (options.retentionDays !== undefined) body['softDeleteRetentionInDays'] = options.retentionDays;
+  if (options.enablePurgeProtection !== undefined)
+    body['enablePurgeProtection'] = options.enablePurgeProtection;
+  if (options.enableRbacAuthorization !== undefined) {
+    body['enableRbacAuthorization'] = options.enableRbacAuthorization;
+  }
+  return body;
+}
+
+function vaultPath(operands: string[]): string {
+  return `${BASE}/${encodeURIComponent(operands[0] ?? '')}`;
+}
+
+function renderVault(value: unknown): string {
+  const vault = asRecord(value);
+  return renderProperties([
+    ['Name', vault['name']],
+    ['Vault URL', vault['vaultUrl']],
+    ['Soft-delete retention (days)', vault['softDeleteRetentionInDays']],
+    ['Purge protection', vault['enablePurgeProtection']],
+    ['RBAC authorization', vault['enableRbacAuthorization']],
+    ['Created', vault['createdAt']],
+    ['ID', vault['id']],
+  ]);
+}
+
+function renderVaultList(vaults: Record<string, unknown>[]): string {
+  return renderTable(
+    ['Name', 'VaultUrl', 'RetentionDays', 'PurgeProtection', 'Rbac', 'Created'],
+    vaults.map((vault) => [
+      vault['name'],
+      vault['vaultUrl'],
+      vault['softDeleteRetentionInDays'],
+      vault['enablePurgeProtection'],
+      vault['enableRbacAuthorization'],
+      vault['createdAt'],
+    ]),
+  );
+}

@@ -1,0 +1,18 @@
+/** The server's whole configuration, after defaults, file and environment are merged. */
+export interface CofferConfig {
+  dev: boolean;
+  dataDir: string;
+  host: string;
+  port: number;
+  /** Vault hosts are `{vault}.{baseDomain}`. */
+  baseDomain: string;
+  /** The host name of the bare URL (identity endpoints, admin API, default vault). */
+  publicHost: string;
+  /** Answered on the bare host; undefined: the bare host serves no vault. */
+  defaultVault: string | undefined;
+  tls: { certFile: string | undefined; keyFile: string | undefined };
+  storage: { type: 'sqlite'; file: string };
+  /** Seconds between runs of the job that purges deleted objects whose retention ended. */
+  purgeIntervalSeconds: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+}

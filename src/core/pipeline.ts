@@ -1,0 +1,81 @@
+import type { Barrier } from '../barrier/barrier.js';
+import { Forbidden, NotFound, Sealed, Unauthorized } from '../errors/index.js';
+import type { TokenService } from '../identity/token-service.js';
+import type { AuthenticatedPrincipal } from '../identity/types.js';
+import type { Action } from '../policy/actions.js';
+import { authorize } from '../policy/authorize.js';
+import type { VaultService } from '../vaults/service.js';
+import type { VaultRecord } from '../vaults/types.js';
+
+export interface PipelineSettings {
+  baseDomain: string;
+  /** Host names that address the default vault (the bare host). */
+  bareHosts: ReadonlySet<string>;
+  defaultVault: string | undefined;
+  authorityHost: () => string;
+}
+
+/**
+ * The request pipeline, in the order every data-plane request meets it: sealed? ->
+ * authenticate (before the body is read) -> choose the vault -> authorize. HTTP plugins call
+ * these steps; the rules live here, not in route handlers.
+ */
+export function createPipeline(deps: {
+  barrier: Pick<Barrier, 'isSealed'>;
+  tokens: Pick<TokenService, 'authenticate'>;
+  vaults: Pick<VaultService, 'find'>;
+  tenantId: () => string;
+  settings: PipelineSettings;
+}) {
+  const { settings } = deps;
+
+  function challenge(): Record<string, string> {
+    return {
+      'www-authenticate': `Bearer authorization="${settings.authorityHost()}/${deps.tenantId()}", resource="https://${settings.baseDomain}"`,
+    };
+  }
+
+  return {
+    requireUnsealed(): void {
+      if (deps.barrier.isSealed) throw new Sealed();
+    },
+
+    async authenticate(authorization: string | undefined): Promise<AuthenticatedPrincipal> {
+      const match = authorization === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+      if (!match) throw new Unauthorized('AKV10000: Request is missing a Bearer or PoP token.', challenge());
+      const principal = await deps.tokens.authenticate(match[1]!);
+      if (!principal) {
+        throw new Unauthorized(
+          'AKV10032: The access token is not valid: it is expired, malformed, for another audience, or its principal was removed or disabled. Request a new token.',
+          challenge(),
+        );
+      }
+      return principal;
+    },
+
+    /** The vault a host name addresses; 404 VaultNotFound when there is none. */
+    async resolveVault(hostname: string): Promise<VaultRecord> {
+      const host = hostname.toLowerCase();
+      const suffix = `.${settings.baseDomain}`;
+      let name: string | undefined;
+      if (host.endsWith(suffix)) name = host.slice(0, -suffix.length);
+      else if (settings.bareHosts.has(host)) name = settings.defaultVault;
+      const vault = name && !name.includes('.') ? await deps.vaults.find(name) : undefined;
+      if (!vault)
+        throw new NotFound(
+          'VaultNotFound',
+          `No vault is served at host '${hostname.slice(0, 100)}'. Create it with: coffer vault create NAME`,
+        );
+      return vault;
+    },
+
+    /** The one gate every operation passes; throws Forbidden when policy says no. */
+    authorize(principal: AuthenticatedPrincipal, action: Action, scope: string): void {
+      const decision = authorize(principal, action, scope);
+      if (!decision.allowed)
+        throw new Forbidden(`Caller is not authorized to perform this action. ${decision.reason}`);
+    },
+  };
+}
+
+export type Pipeline = ReturnType<typeof createPipeline>;

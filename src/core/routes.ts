@@ -1,0 +1,93 @@
+import type { FastifyRequest } from 'fastify';
+import type { Barrier } from '../barrier/barrier.js';
+import { BadParameter } from '../errors/index.js';
+import type { AdminRoute } from '../http/admin-plane.js';
+import type { IssuedCredentials } from '../identity/types.js';
+import { ManagementActions } from '../policy/actions.js';
+import type { SealManager } from './seal-manager.js';
+
+/** Operator calls: the seal lifecycle and barrier key rotation (docs/admin-api.md). */
+export function operatorRoutes(deps: {
+  seal: SealManager;
+  barrier: Barrier;
+  /** Production init: Shamir seal plus the first tenant and administrator. */
+  initialize: (shares: number, threshold: number) => Promise<{ shares: string[]; admin: IssuedCredentials }>;
+  /** False in dev mode, where the server initialises itself. */
+  allowInit: boolean;
+}): AdminRoute[] {
+  const keyStatus = () => {
+    const status = deps.barrier.keyStatus();
+    return { term: status.term, rotatedAt: new Date(status.rotatedAtMs).toISOString(), terms: status.terms };
+  };
+
+  return [
+    {
+      method: 'GET',
+      url: '/coffer/operator/status',
+      action: undefined,
+      handler: async () => ({ body: await deps.seal.status() }),
+    },
+    {
+      method: 'POST',
+      url: '/coffer/operator/init',
+      action: undefined,
+      schema: {
+        body: {
+          type: 'object',
+          required: ['shares', 'threshold'],
+          properties: { shares: { type: 'integer' }, threshold: { type: 'integer' } },
+        },
+      },
+      handler: async (request) => {
+        if (!deps.allowInit)
+          throw new BadParameter('A dev server initialises itself; operator init is for production servers.');
+        const { shares, threshold } = request.body as { shares: number; threshold: number };
+        const result = await deps.initialize(shares, threshold);
+        return { body: { shares: result.shares, ...result.admin } };
+      },
+    },
+    {
+      method: 'POST',
+      url: '/coffer/operator/unseal',
+      action: undefined,
+      schema: {
+        body: { type: 'object', properties: { share: { type: 'string' }, reset: { type: 'boolean' } } },
+      },
+      handler: async (request: FastifyRequest) => {
+        const body = request.body as { share?: string; reset?: boolean };
+        if (body.reset) {
+          deps.seal.resetProgress();
+          return { body: await deps.seal.status() };
+        }
+        if (typeof body.share !== 'string')
+          throw new BadParameter('Send {"share": "..."} with one unseal share, or {"reset": true}.');
+        return { body: await deps.seal.submitShare(body.share) };
+      },
+    },
+    {
+      method: 'POST',
+      url: '/coffer/operator/seal',
+      action: ManagementActions.operate,
+      handler: async () => {
+        deps.seal.seal();
+        return { body: await deps.seal.status() };
+      },
+    },
+    {
+      method: 'POST',
+      url: '/coffer/operator/rotate',
+      action: ManagementActions.operate,
+      handler: async () => {
+        await deps.barrier.rotate();
+        const { term, rotatedAt } = keyStatus();
+        return { body: { term, rotatedAt } };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/coffer/operator/key-status',
+      action: ManagementActions.operate,
+      handler: async () => ({ body: keyStatus() }),
+    },
+  ];
+}

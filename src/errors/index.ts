@@ -1,0 +1,99 @@
+/**
+ * Typed errors with Azure's stable codes. One HTTP plugin maps them to Azure's error JSON;
+ * anything else becomes a bare 500. Messages are shown to clients: they say what to fix and
+ * never contain a secret value, key material or a token.
+ */
+export class CofferError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class BadParameter extends CofferError {
+  constructor(message: string, code = 'BadParameter') {
+    super(400, code, message);
+  }
+}
+
+export class Unauthorized extends CofferError {
+  constructor(message: string, headers: Record<string, string> = {}) {
+    super(401, 'Unauthorized', message, headers);
+  }
+}
+
+export class Forbidden extends CofferError {
+  constructor(message: string, code = 'Forbidden') {
+    super(403, code, message);
+  }
+}
+
+export class NotFound extends CofferError {
+  constructor(code: string, message: string) {
+    super(404, code, message);
+  }
+}
+
+export class MethodNotAllowed extends CofferError {
+  constructor(message: string) {
+    super(405, 'MethodNotAllowed', message);
+  }
+}
+
+export class Conflict extends CofferError {
+  constructor(message: string, code = 'Conflict') {
+    super(409, code, message);
+  }
+}
+
+export class PayloadTooLarge extends CofferError {
+  constructor(message: string) {
+    super(413, 'RequestEntityTooLarge', message);
+  }
+}
+
+export class Throttled extends CofferError {
+  constructor(retryAfterSeconds: number) {
+    super(429, 'Throttled', 'Too many requests. Retry after the time given in Retry-After.', {
+      'retry-after': String(retryAfterSeconds),
+    });
+  }
+}
+
+export class NotSupported extends CofferError {
+  constructor(message: string) {
+    super(400, 'NotSupported', message);
+  }
+}
+
+export class Sealed extends CofferError {
+  constructor() {
+    super(
+      503,
+      'ServiceUnavailable',
+      'The vault is sealed. An operator must unseal it (coffer operator unseal) before it can serve requests.',
+      { 'retry-after': '5' },
+    );
+  }
+}
+
+/** Something inside Coffer is wrong (corrupt data, a broken invariant); never the client's fault. */
+export class InternalError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InternalError';
+  }
+}
+
+/** A stored record failed authentication: tampered, truncated or moved to another path. */
+export class IntegrityError extends InternalError {
+  constructor(path: string) {
+    super(`stored record at ${path} failed its integrity check`);
+    this.name = 'IntegrityError';
+  }
+}

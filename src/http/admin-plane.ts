@@ -1,0 +1,39 @@
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { Pipeline } from '../core/pipeline.js';
+import type { ManagementAction } from '../policy/actions.js';
+
+export interface AdminRoute {
+  method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+  url: string;
+  /** Undefined only for the few operator calls that must work before anyone can sign in. */
+  action: ManagementAction | undefined;
+  schema?: RouteOptions['schema'];
+  handler: (request: FastifyRequest) => Promise<{ status?: number; body?: unknown }>;
+}
+
+/**
+ * The administration API (docs/admin-api.md): same pipeline as the data plane (sealed gate,
+ * bearer authentication, one authorize()), without vault routing or api-version.
+ */
+export function adminPlane(app: FastifyInstance, pipeline: Pipeline, routes: AdminRoute[]): void {
+  for (const route of routes) {
+    const action = route.action;
+    app.route({
+      method: route.method,
+      url: route.url,
+      schema: route.schema,
+      onRequest: action
+        ? async (request) => {
+            pipeline.requireUnsealed();
+            request.principal = await pipeline.authenticate(request.headers.authorization);
+            pipeline.authorize(request.principal, action, '/');
+          }
+        : undefined,
+      handler: async (request, reply) => {
+        const { status = 200, body } = await route.handler(request);
+        reply.code(status);
+        return body === undefined ? reply.send() : body;
+      },
+    });
+  }
+}

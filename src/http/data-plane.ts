@@ -1,0 +1,52 @@
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { Pipeline } from '../core/pipeline.js';
+import type { Action } from '../policy/actions.js';
+import { checkApiVersion } from './api-version.js';
+
+export interface DataRoute {
+  method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+  url: string;
+  action: Action;
+  /** The object the action applies to, for authorization: `/vaults/{vault}/secrets/{name}`. */
+  scope: (request: FastifyRequest) => string;
+  schema?: RouteOptions['schema'];
+  bodyLimit?: number;
+  handler: (request: FastifyRequest) => Promise<{ status?: number; body?: unknown }>;
+}
+
+/**
+ * Registers data-plane routes behind the pipeline: sealed gate, bearer authentication (in
+ * onRequest, so the 401 challenge is answered before the body is read), vault by Host,
+ * api-version, then authorization with the route's action and scope.
+ */
+export function dataPlane(app: FastifyInstance, pipeline: Pipeline, routes: DataRoute[]): void {
+  app.register(async (scope) => {
+    scope.addHook('onRequest', async (request) => {
+      pipeline.requireUnsealed();
+      request.principal = await pipeline.authenticate(request.headers.authorization);
+      request.vault = await pipeline.resolveVault(request.hostname);
+      checkApiVersion(request.query as Record<string, unknown>);
+    });
+    for (const route of routes) {
+      scope.route({
+        method: route.method,
+        url: route.url,
+        schema: route.schema,
+        bodyLimit: route.bodyLimit,
+        preHandler: async (request) => {
+          pipeline.authorize(request.principal, route.action, route.scope(request));
+        },
+        handler: async (request, reply) => {
+          const { status = 200, body } = await route.handler(request);
+          reply.code(status);
+          return body === undefined ? reply.send() : body;
+        },
+      });
+    }
+  });
+}
+
+export function vaultScope(request: FastifyRequest, kind?: string, name?: string): string {
+  const base = `/vaults/${request.vault.name}`;
+  return kind && name ? `${base}/${kind}/${name.toLowerCase()}` : base;
+}

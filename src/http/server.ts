@@ -1,0 +1,49 @@
+import type { ServerOptions } from 'node:https';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { tlsServerOptions } from '../tls/server-options.js';
+import { registerErrorHandler } from './error-handler.js';
+import './types.js';
+
+/** Every body Coffer accepts is small; routes that need more (restore) raise their own limit. */
+const DEFAULT_BODY_LIMIT = 256 * 1024;
+
+/**
+ * The Fastify instance: HTTPS only (TLS 1.2+), strict JSON schemas (no type coercion: a
+ * string is not a boolean), request logging that records method, path and status, never
+ * headers, bodies or query strings.
+ */
+export function createHttpServer(options: { cert: string; key: string; logLevel: string }): FastifyInstance {
+  const app = Fastify({
+    https: tlsServerOptions(options.cert, options.key) as ServerOptions,
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    routerOptions: { ignoreTrailingSlash: true },
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    logger: {
+      level: options.logLevel,
+      serializers: { req: () => ({}), res: () => ({}) },
+    },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  }) as unknown as FastifyInstance;
+
+  app.decorateRequest('baseUrl', '');
+  app.addHook('onRequest', async (request, reply) => {
+    request.baseUrl = `https://${request.host}`;
+    reply.header('strict-transport-security', 'max-age=31536000');
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('cache-control', 'no-store');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        path: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+  registerErrorHandler(app);
+  return app;
+}

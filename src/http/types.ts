@@ -1,0 +1,13 @@
+import type { AuthenticatedPrincipal } from '../identity/types.js';
+import type { VaultRecord } from '../vaults/types.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The vault chosen by the Host header (data-plane routes only). */
+    vault: VaultRecord;
+    /** Who the bearer token speaks for (authenticated routes only). */
+    principal: AuthenticatedPrincipal;
+    /** `https://{host}` as the client addressed us: the base of every identifier we return. */
+    baseUrl: string;
+  }
+}

@@ -1,0 +1,34 @@
+import type { SecretHash } from '../crypto/secret-hash.js';
+
+export interface ClientSecretRecord extends SecretHash {
+  id: string;
+  createdAt: string;
+}
+
+/** A service principal as stored (behind the barrier). */
+export interface PrincipalRecord {
+  objectId: string;
+  clientId: string;
+  name: string;
+  /** Until the role model lands: administrators may do everything, others nothing. */
+  administrator: boolean;
+  enabled: boolean;
+  createdAt: string;
+  secrets: ClientSecretRecord[];
+}
+
+/** Who a verified access token speaks for, as the request pipeline sees it. */
+export interface AuthenticatedPrincipal {
+  objectId: string;
+  clientId: string;
+  administrator: boolean;
+}
+
+/** Shown once, when a principal is made or its secret reset. */
+export interface IssuedCredentials {
+  objectId: string;
+  clientId: string;
+  clientSecret: string;
+  tenantId: string;
+  name: string;
+}

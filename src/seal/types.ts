@@ -1,0 +1,17 @@
+/**
+ * A seal protects the root key. The root key is stored wrapped (AES-256-GCM) under an unseal
+ * key; the seal is how an operator produces that unseal key again: a key file (dev mode only),
+ * Shamir shares held by several people, or (later) an HSM.
+ */
+export type SealType = 'dev-key' | 'shamir';
+
+/** Stored in the clear: it is needed before anything can be decrypted and holds nothing secret. */
+export interface SealConfig {
+  type: SealType;
+  shares: number;
+  threshold: number;
+  initializedAt: string;
+}
+
+export const SEAL_CONFIG_PATH = 'core/seal-config';
+export const WRAPPED_ROOT_KEY_PATH = 'core/root-key';

@@ -1,0 +1,151 @@
+import {
+  attributesInputSchema,
+  attributesOutputSchema,
+  given,
+  nullableTagsSchema,
+  tagsSchema,
+} from '../http/wire/schemas.js';
+import { recoveryLevel, type VaultRecord } from '../vaults/types.js';
+import type { DeletedSecretView, SecretView } from './service.js';
+import type { SecretProperties, SecretVersionRecord } from './types.js';
+
+/** The only code that knows Azure's JSON for secrets (secrets.json of the data-plane spec). */
+
+interface AttributesInput {
+  enabled?: boolean | null;
+  nbf?: number | null;
+  exp?: number | null;
+}
+
+export interface SecretSetBody {
+  value: string;
+  contentType?: string | null;
+  tags?: Record<string, string> | null;
+  attributes?: AttributesInput | null;
+}
+
+export type SecretUpdateBody = Omit<SecretSetBody, 'value'>;
+
+export function propertiesFromWire(body: SecretUpdateBody | undefined): SecretProperties {
+  const attributes = given(body?.attributes);
+  return {
+    contentType: given(body?.contentType),
+    tags: given(body?.tags),
+    enabled: given(attributes?.enabled),
+    nbf: given(attributes?.nbf),
+    exp: given(attributes?.exp),
+  };
+}
+
+function attributes(record: SecretVersionRecord, vault: VaultRecord) {
+  return {
+    enabled: record.enabled,
+    nbf: record.nbf,
+    exp: record.exp,
+    created: record.created,
+    updated: record.updated,
+    recoverableDays: vault.softDeleteRetentionInDays,
+    recoveryLevel: recoveryLevel(vault),
+  };
+}
+
+const secretId = (baseUrl: string, name: string, version?: string) =>
+  version ? `${baseUrl}/secrets/${name}/${version}` : `${baseUrl}/secrets/${name}`;
+
+export function secretBundle(baseUrl: string, vault: VaultRecord, view: SecretView, withValue: boolean) {
+  const { head, record } = view;
+  return {
+    value: withValue ? record.value : undefined,
+    id: secretId(baseUrl, head.name, record.version),
+    contentType: record.contentType,
+    attributes: attributes(record, vault),
+    tags: record.tags,
+  };
+}
+
+/** List items: the latest-secret listing names the secret, the versions listing names the version. */
+export function secretItem(baseUrl: string, vault: VaultRecord, view: SecretView, withVersion: boolean) {
+  const { head, record } = view;
+  return {
+    id: secretId(baseUrl, head.name, withVersion ? record.version : undefined),
+    contentType: record.contentType,
+    attributes: attributes(record, vault),
+    tags: record.tags,
+  };
+}
+
+function deletedFields(baseUrl: string, view: DeletedSecretView) {
+  return {
+    recoveryId: `${baseUrl}/deletedsecrets/${view.head.name}`,
+    deletedDate: view.head.deletedDate,
+    scheduledPurgeDate: view.head.scheduledPurgeDate,
+  };
+}
+
+/** Deleted secrets never carry their value: recover it first. */
+export function deletedSecretBundle(baseUrl: string, vault: VaultRecord, view: DeletedSecretView) {
+  return { ...secretBundle(baseUrl, vault, view, false), ...deletedFields(baseUrl, view) };
+}
+
+export function deletedSecretItem(baseUrl: string, vault: VaultRecord, view: DeletedSecretView) {
+  return { ...secretItem(baseUrl, vault, view, false), ...deletedFields(baseUrl, view) };
+}
+
+const bundleProperties = {
+  value: { type: 'string' },
+  id: { type: 'string' },
+  contentType: { type: 'string' },
+  attributes: attributesOutputSchema,
+  tags: tagsSchema,
+  kid: { type: 'string' },
+  managed: { type: 'boolean' },
+} as const;
+
+const deletedProperties = {
+  recoveryId: { type: 'string' },
+  deletedDate: { type: 'integer' },
+  scheduledPurgeDate: { type: 'integer' },
+} as const;
+
+const itemProperties = {
+  id: { type: 'string' },
+  contentType: { type: 'string' },
+  attributes: attributesOutputSchema,
+  tags: tagsSchema,
+  managed: { type: 'boolean' },
+} as const;
+
+const listOf = (properties: object) => ({
+  type: 'object',
+  properties: {
+    value: { type: 'array', items: { type: 'object', properties } },
+    nextLink: { type: ['string', 'null'] },
+  },
+});
+
+export const secretSchemas = {
+  setBody: {
+    type: 'object',
+    required: ['value'],
+    properties: {
+      value: { type: 'string' },
+      contentType: { type: ['string', 'null'] },
+      tags: nullableTagsSchema,
+      attributes: attributesInputSchema,
+    },
+  },
+  updateBody: {
+    type: ['object', 'null'],
+    properties: {
+      contentType: { type: ['string', 'null'] },
+      tags: nullableTagsSchema,
+      attributes: attributesInputSchema,
+    },
+  },
+  restoreBody: { type: 'object', required: ['value'], properties: { value: { type: 'string' } } },
+  bundle: { type: 'object', properties: bundleProperties },
+  deletedBundle: { type: 'object', properties: { ...bundleProperties, ...deletedProperties } },
+  list: listOf(itemProperties),
+  deletedList: listOf({ ...itemProperties, ...deletedProperties }),
+  backup: { type: 'object', properties: { value: { type: 'string' } } },
+} as const;

@@ -1,0 +1,27 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Schema migrations, applied in order inside one transaction and recorded in user_version.
+ * Append new steps; never edit a released one.
+ */
+const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
+  (db) => {
+    db.exec('CREATE TABLE entries (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID');
+  },
+];
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `the data dir was written by a newer Coffer (schema ${current}, this build knows ${MIGRATIONS.length}); upgrade Coffer`,
+    );
+  }
+  if (current === MIGRATIONS.length) return;
+  db.transaction(() => {
+    for (let step = current; step < MIGRATIONS.length; step++) MIGRATIONS[step]!(db);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
+}
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { exerciseStorage } from '../storage-suite.js';
+import { SCHEMA_VERSION } from './migrations.js';
+import { SqliteStorage } from './sqlite-storage.js';
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-'));
+}
+
+exerciseStorage('sqlite', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'coffer.db');
+  return {
+    storage: new SqliteStorage(file),
+    reopen: async () => new SqliteStorage(file),
+    cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+describe('SqliteStorage specifics', () => {
+  let dir: string;
+  let file: string;
+
+  beforeEach(() => {
+    dir = tempDir();
+    file = path.join(dir, 'coffer.db');
+  });
+
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs in WAL mode with synchronous=FULL, so an acknowledged commit survives power loss', async () => {
+    const storage = new SqliteStorage(file);
+    try {
+      // NORMAL (1) in WAL mode may lose the last commits on power loss; only FULL (2) may not.
+      assert.deepEqual(storage.durability(), { journalMode: 'wal', synchronous: 2 });
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('records the schema version, and reopening keeps the schema and data without re-migrating', async () => {
+    const first = new SqliteStorage(file);
+    await first.put('k', Buffer.from('v'));
+    await first.close();
+    assert.equal(userVersion(file), SCHEMA_VERSION);
+
+    // Re-running the first migration would fail on CREATE TABLE, so opening twice proves it is skipped.
+    const second = new SqliteStorage(file);
+    try {
+      assert.deepEqual(await second.get('k'), Buffer.from('v'));
+      assert.equal(userVersion(file), SCHEMA_VERSION);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('refuses a data file written by a newer schema, clearly, and lets go of the file', () => {
+    const newer = new Database(file);
+    newer.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    newer.close();
+
+    assert.throws(() => new SqliteStorage(file), /newer Coffer.*upgrade Coffer/);
+    assert.equal(userVersion(file), SCHEMA_VERSION + 1);
+
+    // Leaving from WAL mode needs every other connection closed: a refused open must not keep one.
+    const other = new Database(file);
+    try {
+      assert.equal(other.pragma('journal_mode = DELETE', { simple: true }), 'delete');
+    } finally {
+      other.close();
+    }
+  });
+
+  it('keeps every acknowledged write when the process is killed with SIGKILL', {
+    timeout: 60_000,
+  }, async () => {
+    const acknowledged = await writeUntilKilled(dir, file, 300);
+    assert.ok(acknowledged.length >= 300, `only ${acknowledged.length} writes were acknowledged`);
+
+    const storage = new SqliteStorage(file);
+    try {
+      for (const key of acknowledged) {
+        const stored = await storage.get(key);
+        assert.ok(stored?.equals(crashValue(key)), `acknowledged write ${key} was lost or altered`);
+      }
+    } finally {
+      await storage.close();
+    }
+  });
+});
+
+function userVersion(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.pragma('user_version', { simple: true }) as number;
+  } finally {
+    db.close();
+  }
+}
+
+/** Deterministic per key and of varying length, so a torn or mixed-up value is detected. */
+function crashValue(key: string): Buffer {
+  const digest = createHash('sha256').update(key).digest();
+  return Buffer.concat(Array.from({ length: 1 + (digest[0]! % 64) }, () => digest));
+}
+
+/**
+ * The child writes through the compiled SqliteStorage and prints a key only once its put (or
+ * the transaction carrying it) resolved. Every odd step goes through transaction() so that both
+ * commit paths are covered. SIGKILL gives it no chance to flush anything on the way out.
+ */
+const CHILD_SCRIPT = (modulePath: string) => `
+import { createHash } from 'node:crypto';
+import { SqliteStorage } from ${JSON.stringify(modulePath)};
+${crashValue.toString()}
+const storage = new SqliteStorage(process.argv[2]);
+for (let i = 0; ; i++) {
+  const key = 'crash/' + String(i).padStart(8, '0');
+  if (i % 2 === 0) {
+    await storage.put(key, crashValue(key));
+    process.stdout.write(key + '\\n');
+  } else {
+    await storage.transaction(async (tx) => {
+      await tx.put(key, crashValue(key));
+      await tx.put(key + '/pair', crashValue(key + '/pair'));
+    });
+    process.stdout.write(key + '\\n' + key + '/pair\\n');
+  }
+}
+`;
+
+async function writeUntilKilled(dir: string, file: string, target: number): Promise<string[]> {
+  const modulePath = fileURLToPath(new URL('./sqlite-storage.js', import.meta.url));
+  const script = path.join(dir, 'writer.mjs');
+  fs.writeFileSync(script, CHILD_SCRIPT(modulePath));
+
+  const child = spawn(process.execPath, [script, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const acknowledged: string[] = [];
+  let partial = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  child.stdout.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString('utf8')).split('\n');
+    // A line without its newline may be half written; it was not fully acknowledged.
+    partial = lines.pop() ?? '';
+    acknowledged.push(...lines);
+    if (acknowledged.length >= target) child.kill('SIGKILL');
+  });
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    child.on('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal]));
+  });
+  assert.equal(signal, 'SIGKILL', `the writer exited on its own (code ${code}): ${stderr}`);
+  return acknowledged;
+}

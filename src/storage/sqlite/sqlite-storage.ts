@@ -1,0 +1,129 @@
+import Database from 'better-sqlite3';
+import { Mutex } from '../../lib/mutex.js';
+import type { ListOptions, Storage, StorageTransaction } from '../types.js';
+import { migrate } from './migrations.js';
+
+/**
+ * The embedded backend. Two connections on one WAL database: writes and transactions on one,
+ * serialised by a mutex, so an open transaction's uncommitted rows are never visible to
+ * anybody else; plain reads on the other, which sees only committed data and never waits for
+ * a writer. synchronous=FULL makes every commit reach the disk before it is acknowledged, so
+ * an acknowledged write survives kill -9 and power loss.
+ */
+export class SqliteStorage implements Storage {
+  private readonly writer: Database.Database;
+  private readonly reader: Database.Database;
+  private readonly writeLock = new Mutex();
+  private readonly statements: ReturnType<typeof prepare>;
+  private readonly readStatements: ReturnType<typeof prepare>;
+
+  constructor(readonly file: string) {
+    this.writer = new Database(file);
+    try {
+      this.writer.pragma('journal_mode = WAL');
+      this.writer.pragma('synchronous = FULL');
+      this.writer.pragma('busy_timeout = 5000');
+      migrate(this.writer);
+    } catch (error) {
+      // A refused data file (e.g. a newer schema) must not stay open, and locked, in this process.
+      this.writer.close();
+      throw error;
+    }
+    this.reader = new Database(file, { readonly: true });
+    this.reader.pragma('busy_timeout = 5000');
+    this.statements = prepare(this.writer);
+    this.readStatements = prepare(this.reader);
+  }
+
+  /** The durability settings in force, for operators and tests to confirm. */
+  durability(): { journalMode: string; synchronous: number } {
+    return {
+      journalMode: this.writer.pragma('journal_mode', { simple: true }) as string,
+      synchronous: this.writer.pragma('synchronous', { simple: true }) as number,
+    };
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    return readRow(this.readStatements, key);
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<string[]> {
+    return listKeys(this.readStatements, prefix, options);
+  }
+
+  async put(key: string, value: Buffer): Promise<void> {
+    await this.writeLock.run(() => {
+      this.statements.put.run(key, value);
+    });
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.writeLock.run(() => {
+      this.statements.delete.run(key);
+    });
+  }
+
+  async transaction<T>(work: (tx: StorageTransaction) => Promise<T>): Promise<T> {
+    return this.writeLock.run(async () => {
+      const statements = this.statements;
+      const tx: StorageTransaction = {
+        get: async (key) => readRow(statements, key),
+        list: async (prefix, options = {}) => listKeys(statements, prefix, options),
+        put: async (key, value) => {
+          statements.put.run(key, value);
+        },
+        delete: async (key) => {
+          statements.delete.run(key);
+        },
+      };
+      this.writer.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await work(tx);
+        this.writer.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.writeLock.run(() => {
+      this.reader.close();
+      this.writer.close();
+    });
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    get: db.prepare<[string], { value: Buffer }>('SELECT value FROM entries WHERE key = ?'),
+    put: db.prepare<[string, Buffer]>(
+      'INSERT INTO entries (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+    ),
+    delete: db.prepare<[string]>('DELETE FROM entries WHERE key = ?'),
+    list: db.prepare<[string, string, string, number], { key: string }>(
+      'SELECT key FROM entries WHERE key >= ? AND key < ? AND key > ? ORDER BY key LIMIT ?',
+    ),
+  };
+}
+
+function readRow(statements: ReturnType<typeof prepare>, key: string): Buffer | undefined {
+  return statements.get.get(key)?.value;
+}
+
+function listKeys(statements: ReturnType<typeof prepare>, prefix: string, options: ListOptions): string[] {
+  const upper = prefixUpperBound(prefix);
+  const limit = options.limit ?? -1;
+  return statements.list.all(prefix, upper, options.after ?? '', limit).map((row) => row.key);
+}
+
+/**
+ * The smallest string greater than every string starting with `prefix`, so a prefix scan is
+ * an index range scan. Keys are ASCII paths, so bumping the last character is enough.
+ */
+export function prefixUpperBound(prefix: string): string {
+  if (prefix === '') return '\u{10ffff}';
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}

@@ -1,0 +1,75 @@
+import type { FastifyRequest } from 'fastify';
+import type { AdminRoute } from '../http/admin-plane.js';
+import { ManagementActions } from '../policy/actions.js';
+import type { VaultService, VaultSettings } from './service.js';
+import type { VaultRecord } from './types.js';
+
+const settingsSchema = {
+  softDeleteRetentionInDays: { type: 'integer' },
+  enablePurgeProtection: { type: 'boolean' },
+  enableRbacAuthorization: { type: 'boolean' },
+} as const;
+
+/** Vault administration (docs/admin-api.md). */
+export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) => string): AdminRoute[] {
+  const view = (record: VaultRecord) => ({
+    id: record.id,
+    name: record.name,
+    vaultUrl: vaultUrl(record.name),
+    softDeleteRetentionInDays: record.softDeleteRetentionInDays,
+    enablePurgeProtection: record.enablePurgeProtection,
+    enableRbacAuthorization: record.enableRbacAuthorization,
+    createdAt: record.createdAt,
+  });
+  const name = (request: FastifyRequest) => (request.params as { name: string }).name;
+
+  return [
+    {
+      method: 'GET',
+      url: '/coffer/vaults',
+      action: ManagementActions.readVaults,
+      handler: async () => ({ body: { value: (await vaults.list()).map(view) } }),
+    },
+    {
+      method: 'POST',
+      url: '/coffer/vaults',
+      action: ManagementActions.writeVaults,
+      schema: {
+        body: {
+          type: 'object',
+          required: ['name'],
+          additionalProperties: false,
+          properties: { name: { type: 'string' }, ...settingsSchema },
+        },
+      },
+      handler: async (request) => {
+        const { name: vaultName, ...settings } = request.body as VaultSettings & { name: string };
+        return { status: 201, body: view(await vaults.create(vaultName, settings)) };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/coffer/vaults/:name',
+      action: ManagementActions.readVaults,
+      handler: async (request) => ({ body: view(await vaults.get(name(request))) }),
+    },
+    {
+      method: 'PATCH',
+      url: '/coffer/vaults/:name',
+      action: ManagementActions.writeVaults,
+      schema: { body: { type: 'object', additionalProperties: false, properties: settingsSchema } },
+      handler: async (request) => ({
+        body: view(await vaults.update(name(request), request.body as VaultSettings)),
+      }),
+    },
+    {
+      method: 'DELETE',
+      url: '/coffer/vaults/:name',
+      action: ManagementActions.deleteVaults,
+      handler: async (request) => {
+        await vaults.remove(name(request));
+        return { status: 204 };
+      },
+    },
+  ];
+}

@@ -1,0 +1,118 @@
+import { readJson, type SecureStore, writeJson } from '../barrier/secure-store.js';
+import { BadParameter, Conflict, NotFound } from '../errors/index.js';
+import type { Clock } from '../lib/clock.js';
+import { newUuid } from '../lib/ids.js';
+import type { VaultRecord } from './types.js';
+
+/** Azure's vault name rule: 3-24 letters, digits and hyphens, starting with a letter, ending with a letter or digit, no '--'. */
+const VAULT_NAME_PATTERN = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
+
+export interface VaultSettings {
+  softDeleteRetentionInDays?: number;
+  enablePurgeProtection?: boolean;
+  enableRbacAuthorization?: boolean;
+}
+
+export function validateVaultName(name: string): string {
+  if (typeof name !== 'string' || !VAULT_NAME_PATTERN.test(name)) {
+    throw new BadParameter(
+      `The vault name '${String(name).slice(0, 40)}' is not valid: use 3-24 letters, digits and hyphens, starting with a letter, ending with a letter or digit, with no consecutive hyphens.`,
+    );
+  }
+  return name.toLowerCase();
+}
+
+function validateSettings(settings: VaultSettings): void {
+  const days = settings.softDeleteRetentionInDays;
+  if (days !== undefined && (!Number.isInteger(days) || days < 7 || days > 90)) {
+    throw new BadParameter('softDeleteRetentionInDays must be a whole number of days from 7 to 90.');
+  }
+}
+
+/**
+ * Vaults: records under `vaults/{name}` in the system view, data under `vaults/{id}/` in the
+ * data view. Lookups are cached because every data-plane request makes one.
+ */
+export function createVaultService(deps: {
+  system: SecureStore;
+  clock: Clock;
+  /** Removes a deleted vault's objects. */
+  eraseData: (vault: VaultRecord) => Promise<void>;
+}) {
+  const cache = new Map<string, VaultRecord>();
+  const path = (name: string) => `vaults/${name}`;
+
+  async function find(name: string): Promise<VaultRecord | undefined> {
+    const key = name.toLowerCase();
+    const cached = cache.get(key);
+    if (cached) return cached;
+    const record = await readJson<VaultRecord>(deps.system, path(key));
+    if (record) cache.set(key, record);
+    return record;
+  }
+
+  async function get(name: string): Promise<VaultRecord> {
+    const record = await find(name);
+    if (!record) throw new NotFound('VaultNotFound', `No vault named '${name}' exists on this server.`);
+    return record;
+  }
+
+  return {
+    find,
+    get,
+
+    async create(name: string, settings: VaultSettings = {}): Promise<VaultRecord> {
+      const key = validateVaultName(name);
+      validateSettings(settings);
+      return deps.system.transaction(async (tx) => {
+        if (await readJson(tx, path(key)))
+          throw new Conflict(`A vault named '${key}' already exists.`, 'VaultAlreadyExists');
+        const record: VaultRecord = {
+          id: newUuid(),
+          name: key,
+          softDeleteRetentionInDays: settings.softDeleteRetentionInDays ?? 90,
+          enablePurgeProtection: settings.enablePurgeProtection ?? false,
+          enableRbacAuthorization: settings.enableRbacAuthorization ?? true,
+          createdAt: new Date(deps.clock.nowMs()).toISOString(),
+        };
+        await writeJson(tx, path(key), record);
+        cache.set(key, record);
+        return record;
+      });
+    },
+
+    async list(): Promise<VaultRecord[]> {
+      const names = await deps.system.list('vaults/');
+      const records = await Promise.all(names.map((name) => find(name)));
+      return records.filter((record): record is VaultRecord => record !== undefined);
+    },
+
+    async update(name: string, settings: VaultSettings): Promise<VaultRecord> {
+      validateSettings(settings);
+      const current = await get(name);
+      if (current.enablePurgeProtection && settings.enablePurgeProtection === false) {
+        throw new BadParameter('Purge protection cannot be turned off once it is enabled on a vault.');
+      }
+      const updated: VaultRecord = {
+        ...current,
+        softDeleteRetentionInDays: settings.softDeleteRetentionInDays ?? current.softDeleteRetentionInDays,
+        enablePurgeProtection: settings.enablePurgeProtection ?? current.enablePurgeProtection,
+        enableRbacAuthorization: settings.enableRbacAuthorization ?? current.enableRbacAuthorization,
+      };
+      await writeJson(deps.system, path(current.name), updated);
+      cache.set(current.name, updated);
+      return updated;
+    },
+
+    async remove(name: string): Promise<void> {
+      const record = await get(name);
+      await deps.system.delete(path(record.name));
+      cache.delete(record.name);
+      await deps.eraseData(record);
+    },
+
+    clearCache: () => cache.clear(),
+  };
+}
+
+export type VaultService = ReturnType<typeof createVaultService>;

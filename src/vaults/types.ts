@@ -1,0 +1,16 @@
+export interface VaultRecord {
+  /** Internal id: the prefix of the vault's data, so a re-created name never sees old data. */
+  id: string;
+  /** Lower case: vault names are DNS labels. */
+  name: string;
+  softDeleteRetentionInDays: number;
+  enablePurgeProtection: boolean;
+  enableRbacAuthorization: boolean;
+  createdAt: string;
+}
+
+/** Azure's recovery level for objects in a vault, from its soft-delete settings. */
+export function recoveryLevel(vault: VaultRecord): string {
+  const customized = vault.softDeleteRetentionInDays !== 90 ? 'CustomizedRecoverable' : 'Recoverable';
+  return vault.enablePurgeProtection ? customized : `${customized}+Purgeable`;
+}
