@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createBackupCodec } from '../backup/backup-codec.js';
+import { Barrier } from '../barrier/barrier.js';
+import { randomKey } from '../crypto/aes-gcm.js';
+import { DAY_MS, ManualClock } from '../lib/clock.js';
+import { createSecretService } from '../secrets/service.js';
+import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
+import { createVaultService } from '../vaults/service.js';
+import { createPurgeScheduler } from './purge-scheduler.js';
+
+// Retention is days long: the job is tested by moving an injected clock, over real storage.
+describe('purge of deleted secrets when their retention ends', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'coffer-purge-'));
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  const storage = new SqliteStorage(path.join(dir, 'coffer.db'));
+  const barrier = new Barrier(storage, clock);
+  const backupKey = randomKey();
+  const vaults = createVaultService({ system: barrier.view('sys/'), clock, eraseData: async () => {} });
+  const secrets = createSecretService({
+    vaultStore: (vault) => barrier.view(`data/${vault.id}/`),
+    backupCodec: createBackupCodec(() => backupKey),
+    clock,
+  });
+  const scheduler = createPurgeScheduler({
+    vaults,
+    secrets,
+    intervalMs: 60_000,
+    onError: (error) => assert.fail(String(error)),
+  });
+
+  before(async () => {
+    await barrier.initialize(randomKey());
+  });
+  after(async () => {
+    await storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps a deleted secret until its vault retention ends, then purges it', async () => {
+    const vault = await vaults.create('short-retention', { softDeleteRetentionInDays: 7 });
+    await secrets.set(vault, 'old-password', 'v1', {});
+    await secrets.set(vault, 'old-password', 'v2', {});
+    const deleted = await secrets.delete(vault, 'old-password');
+    assert.equal(deleted.head.scheduledPurgeDate - deleted.head.deletedDate, 7 * 86400);
+
+    clock.advance(7 * DAY_MS - 1000);
+    assert.equal(await scheduler.runOnce(), 0);
+    assert.equal((await secrets.getDeleted(vault, 'old-password')).record.value, 'v2');
+
+    clock.advance(1000);
+    assert.equal(await scheduler.runOnce(), 1);
+    await assert.rejects(secrets.getDeleted(vault, 'old-password'), { code: 'SecretNotFound' });
+    // Purged means every version is gone, so the name is free again.
+    const again = await secrets.set(vault, 'old-password', 'fresh', {});
+    assert.equal((await secrets.listVersions(vault, 'old-password', undefined, 25)).items.length, 1);
+    assert.equal(again.record.value, 'fresh');
+  });
+
+  it('purges on schedule even where purge protection forbids purging by hand', async () => {
+    const vault = await vaults.create('protected', {
+      softDeleteRetentionInDays: 7,
+      enablePurgeProtection: true,
+    });
+    await secrets.set(vault, 'api-key', 'k', {});
+    await secrets.delete(vault, 'api-key');
+    await assert.rejects(secrets.purge(vault, 'api-key'), { status: 403, code: 'Forbidden' });
+    clock.advance(8 * DAY_MS);
+    assert.equal(await scheduler.runOnce(), 1);
+    await assert.rejects(secrets.getDeleted(vault, 'api-key'), { code: 'SecretNotFound' });
+  });
+
+  it('leaves live secrets and other vaults alone', async () => {
+    const vault = await vaults.create('busy', { softDeleteRetentionInDays: 90 });
+    await secrets.set(vault, 'live', 'still here', {});
+    await secrets.set(vault, 'recent', 'x', {});
+    await secrets.delete(vault, 'recent');
+    clock.advance(30 * DAY_MS);
+    assert.equal(await scheduler.runOnce(), 0);
+    assert.equal((await secrets.get(vault, 'live')).record.value, 'still here');
+    assert.equal((await secrets.listDeleted(vault, undefined, 25)).items.length, 1);
+  });
+});

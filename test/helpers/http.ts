@@ -1,0 +1,64 @@
+import './loopback-dns.js';
+import https from 'node:https';
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: () => unknown;
+}
+
+/**
+ * A plain HTTPS request, for what the SDK cannot send: malformed bodies, missing api-version,
+ * wrong tokens, bad headers. Trusts the test CA through NODE_EXTRA_CA_CERTS like the SDK does.
+ */
+export function rawRequest(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const request = https.request(
+      url,
+      { method: options.method ?? 'GET', headers: options.headers },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            text,
+            json: () => JSON.parse(text),
+          });
+        });
+      },
+    );
+    request.on('error', reject);
+    if (options.body !== undefined) request.write(options.body);
+    request.end();
+  });
+}
+
+/** A client-credentials token straight from the token endpoint. */
+export async function fetchToken(
+  authorityHost: string,
+  tenantId: string,
+  clientId: string,
+  clientSecret: string,
+  scope = 'https://vault.localhost/.default',
+): Promise<string> {
+  const body = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: clientId,
+    client_secret: clientSecret,
+    scope,
+  }).toString();
+  const response = await rawRequest(`${authorityHost}/${tenantId}/oauth2/v2.0/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body,
+  });
+  if (response.status !== 200) throw new Error(`token request failed: ${response.status} ${response.text}`);
+  return (response.json() as { access_token: string }).access_token;
+}

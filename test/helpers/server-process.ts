@@ -1,0 +1,121 @@
+import './loopback-dns.js';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ClientSecretCredential } from '@azure/identity';
+import { SecretClient } from '@azure/keyvault-secrets';
+
+export const repoRoot = path.resolve(import.meta.dirname, '../../..');
+const cofferBin = path.join(repoRoot, 'bin/coffer.js');
+
+export interface DevFacts {
+  url: string;
+  vaultName: string;
+  vaultUrl: string;
+  baseDomain: string;
+  tenantId: string;
+  authorityHost: string;
+  clientId: string;
+  clientSecret: string;
+  caFile: string;
+}
+
+/** A fresh scratch directory under the test run's own tmp dir. */
+export function scratchDir(label: string): string {
+  const base = process.env.COFFER_TEST_TMP ?? path.join(repoRoot, '.test-tmp');
+  mkdirSync(base, { recursive: true });
+  return mkdtempSync(path.join(base, `${label}-`));
+}
+
+/** Puts the shared test CA (trusted through NODE_EXTRA_CA_CERTS) into a data dir before the server starts. */
+export function seedTestCa(dataDir: string): void {
+  const caDir = process.env.COFFER_TEST_CA_DIR;
+  if (!caDir)
+    throw new Error('run tests through `npm test` (scripts/run-tests.mjs), which creates the shared test CA');
+  mkdirSync(path.join(dataDir, 'tls'), { recursive: true, mode: 0o700 });
+  for (const file of ['ca.pem', 'ca-key.pem'])
+    copyFileSync(path.join(caDir, file), path.join(dataDir, 'tls', file));
+}
+
+/** A running `coffer server` child process, with everything it printed. */
+export class ServerProcess {
+  output = '';
+  private exited: Promise<number | null>;
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      this.output += chunk.toString('utf8');
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.output += chunk.toString('utf8');
+    });
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  }
+
+  async waitForOutput(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = this.output.match(pattern);
+      if (match) return match;
+      if (this.child.exitCode !== null)
+        throw new Error(`server exited (${this.child.exitCode}):\n${this.output}`);
+      if (Date.now() > deadline) throw new Error(`server did not print ${pattern} in time:\n${this.output}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Sends a signal and waits for the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+export function spawnCoffer(args: string[], env: NodeJS.ProcessEnv = {}): ServerProcess {
+  const child = spawn(process.execPath, [cofferBin, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, COFFER_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new ServerProcess(child);
+}
+
+export interface DevServer {
+  dataDir: string;
+  facts: DevFacts;
+  process: ServerProcess;
+  credential: ClientSecretCredential;
+  secrets: (vaultUrl?: string) => SecretClient;
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+}
+
+/** `coffer server --dev` on a free port, as CONTRACT section 2 says, ready when dev.json is written. */
+export async function startDevServer(
+  options: { dataDir?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<DevServer> {
+  const dataDir = options.dataDir ?? scratchDir('dev');
+  seedTestCa(dataDir);
+  const server = spawnCoffer(['server', '--dev', '--data-dir', dataDir, '--port', '0'], options.env);
+  await server.waitForOutput(/"caFile": "[^"]+"/);
+  const facts = JSON.parse(readFileSync(path.join(dataDir, 'dev.json'), 'utf8')) as DevFacts;
+  const credential = credentialFor(facts, facts.clientId, facts.clientSecret);
+  return {
+    dataDir,
+    facts,
+    process: server,
+    credential,
+    secrets: (vaultUrl = facts.vaultUrl) => new SecretClient(vaultUrl, credential),
+    stop: (signal) => server.stop(signal),
+  };
+}
+
+export function credentialFor(
+  facts: Pick<DevFacts, 'tenantId' | 'authorityHost'>,
+  clientId: string,
+  clientSecret: string,
+) {
+  return new ClientSecretCredential(facts.tenantId, clientId, clientSecret, {
+    authorityHost: facts.authorityHost,
+    disableInstanceDiscovery: true,
+  });
+}
