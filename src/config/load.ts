@@ -75,6 +75,7 @@ function readConfigFile(file: string): Record<string, unknown> {
   } catch (error) {
     throw new Error(
       `cannot read the config file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      { cause: error },
     );
   }
   try {
@@ -89,7 +90,7 @@ function readConfigFile(file: string): Record<string, unknown> {
     }
     return parsed as Record<string, unknown>;
   } catch (error) {
-    throw new Error(`the config file ${file} is not valid: ${(error as Error).message}`);
+    throw new Error(`the config file ${file} is not valid: ${(error as Error).message}`, { cause: error });
   }
 }
 

@@ -68,6 +68,7 @@ function readPemFile(file: string, what: string): string {
     const reason = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? 'unknown error'})`;
     throw new Error(
       `TLS ${what} file ${file} ${reason}: check the configured path and that the server's user can read it.`,
+      { cause: error },
     );
   }
 }

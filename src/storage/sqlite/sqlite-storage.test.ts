@@ -81,22 +81,26 @@ describe('SqliteStorage specifics', () => {
     }
   });
 
-  it('keeps every acknowledged write when the process is killed with SIGKILL', {
-    timeout: 60_000,
-  }, async () => {
-    const acknowledged = await writeUntilKilled(dir, file, 300);
-    assert.ok(acknowledged.length >= 300, `only ${acknowledged.length} writes were acknowledged`);
+  it(
+    'keeps every acknowledged write when the process is killed with SIGKILL',
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const acknowledged = await writeUntilKilled(dir, file, 300);
+      assert.ok(acknowledged.length >= 300, `only ${acknowledged.length} writes were acknowledged`);
 
-    const storage = new SqliteStorage(file);
-    try {
-      for (const key of acknowledged) {
-        const stored = await storage.get(key);
-        assert.ok(stored?.equals(crashValue(key)), `acknowledged write ${key} was lost or altered`);
+      const storage = new SqliteStorage(file);
+      try {
+        for (const key of acknowledged) {
+          const stored = await storage.get(key);
+          assert.ok(stored?.equals(crashValue(key)), `acknowledged write ${key} was lost or altered`);
+        }
+      } finally {
+        await storage.close();
       }
-    } finally {
-      await storage.close();
-    }
-  });
+    },
+  );
 });
 
 function userVersion(file: string): number {
