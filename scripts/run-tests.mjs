@@ -3,14 +3,14 @@
 // Servers started by end-to-end tests make their TLS certificates from one shared test CA,
 // created here first, because NODE_EXTRA_CA_CERTS is read only when a process starts.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const scratch = path.join(root, '.test-tmp');
-rmSync(scratch, { recursive: true, force: true });
-mkdirSync(scratch, { recursive: true });
+// Each run gets its own scratch dir, so two runs at once never delete each other's servers.
+mkdirSync(path.join(root, '.test-tmp'), { recursive: true });
+const scratch = mkdtempSync(path.join(root, '.test-tmp', 'run-'));
 
 const { ensureDevTls } = await import(path.join(root, 'dist/src/tls/dev-tls.js'));
 const caSeed = path.join(scratch, 'ca-seed');
@@ -38,4 +38,6 @@ const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ..
     COFFER_TEST_TMP: scratch,
   },
 });
+// Keep a failed run's data dirs for inspection; a passing run cleans up after itself.
+if (result.status === 0) rmSync(scratch, { recursive: true, force: true });
 process.exit(result.status ?? 1);

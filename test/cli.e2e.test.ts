@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { fetchToken } from './helpers/http.js';
+import { type ProductionServer, startProductionServer } from './helpers/production-server.js';
 import {
   credentialFor,
   type DevServer,
@@ -121,6 +122,20 @@ interface OperatorStatus {
   initialized: boolean;
   sealed: boolean;
   sealType: string;
+}
+
+interface UnsealStatus extends OperatorStatus {
+  shares: number;
+  threshold: number;
+  progress: number;
+}
+
+interface InitAnswer {
+  shares: string[];
+  tenantId: string;
+  objectId: string;
+  clientId: string;
+  clientSecret: string;
 }
 
 interface KeyStatus {
@@ -241,16 +256,15 @@ describe('coffer CLI', () => {
       );
     });
 
-    it('a usage mistake is one line too, and never reaches the server', async () => {
-      assertOneLineFailure(
-        await cli(['vault', 'create', ...dev]),
-        /missing required argument 'name'.*--help/,
-      );
-      assertOneLineFailure(
-        await cli(['vault', 'create', 'too-short-retention', '--retention-days', '5', ...dev]),
-        /7 to 90/,
-      );
-      assertOneLineFailure(await cli(['vault', 'list', ...dev, '--output', 'yaml']), /json, table/);
+    it('a usage mistake is one line too, pointing at --help', async () => {
+      const [missingName, badRetention, badOutput] = await Promise.all([
+        cli(['vault', 'create', ...dev]),
+        cli(['vault', 'create', 'retention-five', '--retention-days', '5', ...dev]),
+        cli(['vault', 'list', ...dev, '--output', 'yaml']),
+      ]);
+      assertOneLineFailure(missingName!, /missing required argument 'name'.*coffer vault create --help/);
+      assertOneLineFailure(badRetention!, /7 to 90/);
+      assertOneLineFailure(badOutput!, /json, table/);
     });
 
     it('vault delete removes it: show then fails with VaultNotFound', async () => {
@@ -376,9 +390,7 @@ describe('coffer CLI', () => {
       const flags = ['--url', url, '--tenant-id', tenantId, '--client-id', clientId];
       const result = await cli(
         ['vault', 'list', ...flags, '--client-secret', clientSecret, '--ca-file', caFile, '-o', 'json'],
-        {
-          cwd: scratchDir('cli-flags-only'),
-        },
+        { cwd: scratchDir('cli-flags-only') },
       );
       assert.ok(listNames(result).includes('dev'));
     });
@@ -393,9 +405,7 @@ describe('coffer CLI', () => {
 
       const wrongFlag = await cli(
         ['vault', 'list', '--client-secret', 'wrong-secret-from-flag', '--output', 'json'],
-        {
-          env: envFor(server.facts),
-        },
+        { env: envFor(server.facts) },
       );
       assertOneLineFailure(wrongFlag, /invalid_client/);
     });
@@ -476,6 +486,134 @@ describe('coffer CLI', () => {
         await cli(['vault', 'list', '--dev-data-dir', stale]),
         /connection refused.*coffer server/,
       );
+    });
+  });
+
+  describe('operator on a sealed production server', () => {
+    let prod: ProductionServer;
+    let connection: string[];
+    let init: InitAnswer;
+    let admin: string[];
+
+    before(async () => {
+      prod = await startProductionServer();
+      connection = ['--url', prod.url, '--ca-file', path.join(prod.dataDir, 'tls', 'ca.pem')];
+    });
+    after(async () => {
+      await prod?.stop('SIGTERM');
+    });
+
+    const status = async (): Promise<UnsealStatus> =>
+      parseJson<UnsealStatus>(await cli(['operator', 'status', ...connection, '--output', 'json']));
+    /** `operator unseal`, the share given as an argument or piped on stdin. */
+    const unseal = async (share: string, how: 'argument' | 'stdin'): Promise<UnsealStatus> => {
+      const args = [
+        'operator',
+        'unseal',
+        ...(how === 'argument' ? [share] : []),
+        ...connection,
+        '-o',
+        'json',
+      ];
+      const result = await cli(args, how === 'stdin' ? { input: `${share}\n` } : {});
+      assert.ok(!result.stdout.includes(share), 'the share is not echoed');
+      return parseJson<UnsealStatus>(result);
+    };
+
+    it('operator init --output json prints the shares and the first administrator, once', async () => {
+      const before = await status();
+      assert.equal(before.initialized, false);
+      assert.equal(before.sealed, true);
+
+      init = parseJson<InitAnswer>(
+        await cli([
+          'operator',
+          'init',
+          '--shares',
+          '3',
+          '--threshold',
+          '2',
+          ...connection,
+          '--output',
+          'json',
+        ]),
+      );
+      assert.equal(init.shares.length, 3);
+      assert.equal(new Set(init.shares).size, 3);
+      for (const field of ['tenantId', 'objectId', 'clientId', 'clientSecret'] as const) {
+        assert.ok(typeof init[field] === 'string' && init[field] !== '', field);
+      }
+      admin = [
+        '--tenant-id',
+        init.tenantId,
+        '--client-id',
+        init.clientId,
+        '--client-secret',
+        init.clientSecret,
+      ];
+
+      const after = await status();
+      assert.equal(after.initialized, true);
+      assert.equal(after.sealed, true, 'still sealed after init');
+      assert.equal(after.sealType, 'shamir');
+
+      const again = await cli(['operator', 'init', '--shares', '3', '--threshold', '2', ...connection]);
+      const line = assertOneLineFailure(again, /initiali[sz]ed/i);
+      for (const share of init.shares) assert.ok(!line.includes(share));
+    });
+
+    it('while sealed, commands that need a token fail with one line saying to unseal', async () => {
+      const result = await cli(['vault', 'list', ...connection, ...admin]);
+      const line = assertOneLineFailure(result, /sealed.*coffer operator unseal/);
+      assert.ok(!line.includes(init.clientSecret));
+    });
+
+    it('operator unseal SHARE: one share is progress 1 of 2, the second unseals', async () => {
+      const first = await unseal(init.shares[0]!, 'argument');
+      assert.equal(first.sealed, true);
+      assert.equal(first.progress, 1);
+      assert.equal(first.threshold, 2);
+
+      const second = await unseal(init.shares[1]!, 'argument');
+      assert.equal(second.sealed, false);
+      assert.equal((await status()).sealed, false);
+    });
+
+    it('the first administrator can then create a vault and use it through the SDK', async () => {
+      const vault = parseJson<Vault>(
+        await cli(['vault', 'create', 'prod-cli', ...connection, ...admin, '-o', 'json']),
+      );
+      assert.equal(vault.vaultUrl, prod.vaultUrl('prod-cli'));
+      const credential = credentialFor(
+        { tenantId: init.tenantId, authorityHost: prod.url },
+        init.clientId,
+        init.clientSecret,
+      );
+      const client = new SecretClient(vault.vaultUrl, credential);
+      await client.setSecret('survives-seal', 'yes');
+      assert.equal((await client.getSecret('survives-seal')).value, 'yes');
+    });
+
+    it('operator seal seals it; shares piped on stdin unseal it again', async () => {
+      const sealed = parseJson<UnsealStatus>(
+        await cli(['operator', 'seal', ...connection, ...admin, '-o', 'json']),
+      );
+      assert.equal(sealed.sealed, true);
+      assert.equal((await status()).sealed, true);
+
+      const first = await unseal(init.shares[2]!, 'stdin');
+      assert.equal(first.sealed, true);
+      assert.equal(first.progress, 1);
+      const second = await unseal(init.shares[0]!, 'stdin');
+      assert.equal(second.sealed, false);
+
+      const credential = credentialFor(
+        { tenantId: init.tenantId, authorityHost: prod.url },
+        init.clientId,
+        init.clientSecret,
+      );
+      const client = new SecretClient(prod.vaultUrl('prod-cli'), credential);
+      assert.equal((await client.getSecret('survives-seal')).value, 'yes');
     });
   });
 });

@@ -1,7 +1,7 @@
 import type { ServerOptions } from 'node:https';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import { tlsServerOptions } from '../tls/server-options.js';
-import { registerErrorHandler } from './error-handler.js';
+import { azureError, registerErrorHandler } from './error-handler.js';
 import './types.js';
 
 /** Every body Coffer accepts is small; routes that need more (restore) raise their own limit. */
@@ -16,7 +16,14 @@ export function createHttpServer(options: { cert: string; key: string; logLevel:
   const app = Fastify({
     https: tlsServerOptions(options.cert, options.key) as ServerOptions,
     bodyLimit: DEFAULT_BODY_LIMIT,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Object names may be 127 characters; the router's default limit of 100 would cut them off.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    // Errors raised before routing (a malformed URL, a parameter past the limit) also get Azure's error JSON.
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as FastifyReply)
+        .code(400)
+        .send(azureError('BadParameter', `The request URL is not valid (${error.code}).`));
+    },
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     logger: {

@@ -15,6 +15,13 @@ export async function splitUnsealKey(
 
 export async function combineShares(shares: Buffer[]): Promise<Buffer> {
   if (shares.length === 1) return shares[0]!;
+  // The last byte is the share's x coordinate; the library throws a plain Error on a repeat.
+  if (new Set(shares.map((share) => share.at(-1))).size !== shares.length) {
+    throw new BadParameter(
+      'The unseal shares do not reconstruct the key: two of them are for the same position (one was mistyped, or they come from different installations).',
+      'InvalidUnsealKey',
+    );
+  }
   return Buffer.from(await combine(shares.map((share) => new Uint8Array(share))));
 }
 

@@ -135,7 +135,7 @@ export const secretSchemas = {
     },
   },
   updateBody: {
-    type: ['object', 'null'],
+    type: 'object',
     properties: {
       contentType: { type: ['string', 'null'] },
       tags: nullableTagsSchema,

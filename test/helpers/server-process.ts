@@ -91,11 +91,14 @@ export interface DevServer {
 
 /** `coffer server --dev` on a free port, as CONTRACT section 2 says, ready when dev.json is written. */
 export async function startDevServer(
-  options: { dataDir?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { dataDir?: string; env?: NodeJS.ProcessEnv; port?: number } = {},
 ): Promise<DevServer> {
   const dataDir = options.dataDir ?? scratchDir('dev');
   seedTestCa(dataDir);
-  const server = spawnCoffer(['server', '--dev', '--data-dir', dataDir, '--port', '0'], options.env);
+  const server = spawnCoffer(
+    ['server', '--dev', '--data-dir', dataDir, '--port', String(options.port ?? 0)],
+    options.env,
+  );
   await server.waitForOutput(/"caFile": "[^"]+"/);
   const facts = JSON.parse(readFileSync(path.join(dataDir, 'dev.json'), 'utf8')) as DevFacts;
   const credential = credentialFor(facts, facts.clientId, facts.clientSecret);

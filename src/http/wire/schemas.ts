@@ -5,13 +5,23 @@ export const nullableTagsSchema = {
   additionalProperties: { type: 'string' },
 } as const;
 
+/**
+ * A time a caller may send, in Unix seconds: 0001-01-01 to 9999-12-31, what every SDK's date type
+ * holds (a larger number would make a secret that clients cannot read back).
+ */
+const unixTimeInputSchema = {
+  type: ['integer', 'null'],
+  minimum: -62135596800,
+  maximum: 253402300799,
+} as const;
+
 /** Object attributes a caller may send; read-only fields are accepted and ignored, as Azure does. */
 export const attributesInputSchema = {
   type: ['object', 'null'],
   properties: {
     enabled: { type: ['boolean', 'null'] },
-    nbf: { type: ['integer', 'null'] },
-    exp: { type: ['integer', 'null'] },
+    nbf: unixTimeInputSchema,
+    exp: unixTimeInputSchema,
   },
 } as const;
 

@@ -1,0 +1,50 @@
+import type { KeySpec, PublicJwk, StoredKeyMaterial } from './types.js';
+
+/** Symmetric encryption inputs; RSA algorithms ignore them. */
+export interface EncryptOptions {
+  /** GCM: 12 bytes, CBC: 16 bytes; generated when absent. */
+  iv?: Buffer;
+  /** GCM only: authenticated, not encrypted. */
+  aad?: Buffer;
+}
+
+export interface DecryptOptions extends EncryptOptions {
+  /** GCM only: the 16-byte authentication tag that encrypt returned. */
+  tag?: Buffer;
+}
+
+export interface EncryptResult {
+  result: Buffer;
+  /** Present for GCM and CBC: the caller must hand it back to decrypt. */
+  iv?: Buffer;
+  /** Present for GCM. */
+  tag?: Buffer;
+}
+
+/**
+ * The cryptographic core of Key Vault keys. Routes and services call only this interface, so an
+ * HSM (PKCS#11) provider can replace the software one without touching them.
+ *
+ * Contract for every implementation:
+ * - `alg` is an Azure algorithm name; an unknown one, or one outside the operation's family,
+ *   throws NotSupported (400) listing what is supported.
+ * - A client mistake (wrong digest length, algorithm that does not fit the key, bad iv/tag size,
+ *   failed decryption or unwrap) throws BadParameter (400). Nothing else reaches the caller: no
+ *   raw library error, and no message containing key material, plaintext or ciphertext.
+ * - `verify` answers false for a signature that does not verify; it throws only for a bad request.
+ * - Sign and verify take the DIGEST the client computed, never the message.
+ */
+export interface KeyProvider {
+  generate(spec: KeySpec): Promise<StoredKeyMaterial>;
+  /** Validates a client's private JWK (any extra fields are ignored) and returns what to store. */
+  importJwk(jwk: Readonly<Record<string, unknown>>): StoredKeyMaterial;
+  publicJwk(material: StoredKeyMaterial): PublicJwk;
+  /** Bits: RSA modulus, EC field (256, 384, 521), oct key. */
+  keySize(material: StoredKeyMaterial): number;
+  sign(material: StoredKeyMaterial, alg: string, digest: Buffer): Buffer;
+  verify(material: StoredKeyMaterial, alg: string, digest: Buffer, signature: Buffer): boolean;
+  encrypt(material: StoredKeyMaterial, alg: string, plaintext: Buffer, options?: EncryptOptions): EncryptResult;
+  decrypt(material: StoredKeyMaterial, alg: string, ciphertext: Buffer, options?: DecryptOptions): Buffer;
+  wrapKey(material: StoredKeyMaterial, alg: string, key: Buffer): Buffer;
+  unwrapKey(material: StoredKeyMaterial, alg: string, wrapped: Buffer): Buffer;
+}

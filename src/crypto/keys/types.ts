@@ -1,0 +1,56 @@
+/**
+ * Key material as the key providers see it. The keys service maps Azure's RSA-HSM / EC-HSM /
+ * oct-HSM onto the three plain key types; whether a key lives in an HSM is the provider's business.
+ */
+export type KeyType = 'RSA' | 'EC' | 'oct';
+
+/** Azure's curve names (JsonWebKeyCurveName). 'P-256K' is secp256k1. */
+export type Curve = 'P-256' | 'P-256K' | 'P-384' | 'P-521';
+
+export const KEY_TYPES: readonly KeyType[] = ['RSA', 'EC', 'oct'];
+export const CURVES: readonly Curve[] = ['P-256', 'P-256K', 'P-384', 'P-521'];
+
+/** What to generate. `size` is in bits (RSA modulus, oct key); `curve` is for EC only. */
+export interface KeySpec {
+  kty: KeyType;
+  size?: number;
+  curve?: Curve;
+  publicExponent?: number;
+}
+
+// Every binary field below is base64url without padding, as in a JWK.
+
+export interface RsaPrivateJwk {
+  kty: 'RSA';
+  n: string;
+  e: string;
+  d: string;
+  p: string;
+  q: string;
+  dp: string;
+  dq: string;
+  qi: string;
+}
+
+export interface EcPrivateJwk {
+  kty: 'EC';
+  crv: Curve;
+  x: string;
+  y: string;
+  d: string;
+}
+
+export interface OctJwk {
+  kty: 'oct';
+  k: string;
+}
+
+/**
+ * What is persisted behind the encryption barrier: a private JWK as a plain JSON object. It is
+ * the only shape a provider accepts back, and it must never be logged or put in a response.
+ */
+export type StoredKeyMaterial = RsaPrivateJwk | EcPrivateJwk | OctJwk;
+
+/** The public part of a key, with Azure's JsonWebKey field names. Nothing secret: oct keys show only kty. */
+export type PublicJwk =
+  { kty: 'RSA'; n: string; e: string } | { kty: 'EC'; crv: Curve; x: string; y: string } | { kty: 'oct' };
