@@ -1,7 +1,7 @@
 import { readJson, type SecureStore, writeJson } from '../barrier/secure-store.js';
 import { openAesGcm, randomKey, sealAesGcm } from '../crypto/aes-gcm.js';
 import { fromBase64Url, toBase64Url } from '../lib/base64.js';
-import type { BackupCodec } from '../secrets/backup.js';
+import type { BackupCodec } from '../objects/backup.js';
 
 const BACKUP_KEY_PATH = 'backup-key';
 const MAGIC = Buffer.from('CFB1');

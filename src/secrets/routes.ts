@@ -35,7 +35,7 @@ export function secretRoutes(secrets: SecretService): DataRoute[] {
   };
   const updateSecret = async (request: FastifyRequest) => {
     const { name, version } = params(request);
-    const view = await secrets.update(
+    const view = await secrets.updateProperties(
       request.vault,
       name,
       version || undefined,

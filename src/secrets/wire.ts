@@ -6,7 +6,7 @@ import {
   tagsSchema,
 } from '../http/wire/schemas.js';
 import { recoveryLevel, type VaultRecord } from '../vaults/types.js';
-import type { DeletedSecretView, SecretView } from './service.js';
+import type { DeletedSecretView, SecretView } from './types.js';
 import type { SecretProperties, SecretVersionRecord } from './types.js';
 
 /** The only code that knows Azure's JSON for secrets (secrets.json of the data-plane spec). */

@@ -43,6 +43,8 @@ export type CipherAlgorithm =
     });
 
 export type KeyAlgorithm = SignatureAlgorithm | CipherAlgorithm;
+export type RsaCipherAlgorithm = Extract<CipherAlgorithm, { keyType: 'RSA' }>;
+export type AesAlgorithm = Extract<CipherAlgorithm, { keyType: 'oct' }>;
 
 const SIGN: readonly AlgorithmFamily[] = ['sign'];
 const ENCRYPT: readonly AlgorithmFamily[] = ['encrypt'];

@@ -43,7 +43,12 @@ export interface KeyProvider {
   keySize(material: StoredKeyMaterial): number;
   sign(material: StoredKeyMaterial, alg: string, digest: Buffer): Buffer;
   verify(material: StoredKeyMaterial, alg: string, digest: Buffer, signature: Buffer): boolean;
-  encrypt(material: StoredKeyMaterial, alg: string, plaintext: Buffer, options?: EncryptOptions): EncryptResult;
+  encrypt(
+    material: StoredKeyMaterial,
+    alg: string,
+    plaintext: Buffer,
+    options?: EncryptOptions,
+  ): EncryptResult;
   decrypt(material: StoredKeyMaterial, alg: string, ciphertext: Buffer, options?: DecryptOptions): Buffer;
   wrapKey(material: StoredKeyMaterial, alg: string, key: Buffer): Buffer;
   unwrapKey(material: StoredKeyMaterial, alg: string, wrapped: Buffer): Buffer;

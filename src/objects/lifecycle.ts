@@ -1,0 +1,250 @@
+import type { SecureStore } from '../barrier/secure-store.js';
+import { Conflict, Forbidden, NotFound } from '../errors/index.js';
+import { type Clock, DAY_MS, unixSeconds } from '../lib/clock.js';
+import { newVersionId } from '../lib/ids.js';
+import type { VaultRecord } from '../vaults/types.js';
+import { type BackupCodec, decodeBackup, encodeBackup } from './backup.js';
+import { type ObjectReader, objectStore } from './store.js';
+import type {
+  DeletedHead,
+  DeletedView,
+  ObjectHead,
+  ObjectKind,
+  ObjectView,
+  Page,
+  VersionRecord,
+} from './types.js';
+import { validateObjectName } from './validation.js';
+
+const VERSION_PATTERN = /^[0-9a-f]{32}$/;
+
+/**
+ * Key Vault's lifecycle rules shared by secrets, keys and certificates: a new version per write,
+ * latest-or-version lookup, soft delete, recover, purge (refused under purge protection except
+ * when retention ends), backup and restore, paged listings. Each domain service adds its own
+ * rules on top. Storage comes only through the vault's barrier view.
+ */
+export function createObjectLifecycle<R extends VersionRecord>(deps: {
+  kind: ObjectKind;
+  vaultStore: (vault: VaultRecord) => SecureStore;
+  backupCodec: BackupCodec;
+  clock: Clock;
+}) {
+  const { kind } = deps;
+  const storeFor = (vault: VaultRecord) => objectStore<R>(deps.vaultStore(vault), kind.collection);
+  const now = () => unixSeconds(deps.clock.nowMs());
+  const keyOf = (name: string) => validateObjectName(name, kind.noun).toLowerCase();
+  const lower = kind.noun.toLowerCase();
+
+  const notFound = (name: string, version?: string) =>
+    new NotFound(
+      kind.notFoundCode,
+      `A ${lower} with (name/id) ${name}${version ? `/${version}` : ''} was not found in this key vault. If you recently deleted this ${lower} you may be able to recover it using the correct recovery command.`,
+    );
+  const deletedNotFound = (name: string) =>
+    new NotFound(kind.notFoundCode, `Deleted ${kind.noun} not found: ${name}`);
+  const deletedConflict = (name: string) =>
+    new Conflict(
+      `${kind.noun} ${name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the ${lower} can only be recovered or purged.`,
+    );
+
+  async function resolve(reader: ObjectReader<R>, name: string, version: string | undefined) {
+    const key = keyOf(name);
+    const head = await reader.head(key);
+    if (!head) throw notFound(name, version);
+    const wanted = version ? version.toLowerCase() : head.latestVersion;
+    const record = VERSION_PATTERN.test(wanted) ? await reader.version(key, wanted) : undefined;
+    if (!record) throw notFound(name, version);
+    return { head, record };
+  }
+
+  async function page<T>(keys: string[], limit: number, load: (key: string) => Promise<T | undefined>) {
+    const loaded = await Promise.all(keys.slice(0, limit).map(load));
+    const items = loaded.filter((item): item is Awaited<T> => item !== undefined);
+    return { items, next: keys.length > limit ? keys[limit - 1] : undefined };
+  }
+
+  async function readDeleted(
+    reader: ObjectReader<R> & Pick<ReturnType<typeof storeFor>, 'deletedHead'>,
+    key: string,
+  ) {
+    const head = await reader.deletedHead(key);
+    const record = head && (await reader.version(key, head.latestVersion));
+    return head && record ? { head, record } : undefined;
+  }
+
+  async function purge(
+    vault: VaultRecord,
+    name: string,
+    options: { scheduled?: boolean } = {},
+  ): Promise<void> {
+    if (vault.enablePurgeProtection && !options.scheduled) {
+      throw new Forbidden(
+        `Operation "purge" is not allowed because purge protection is enabled for vault ${vault.name}. The ${lower} will be purged automatically when its retention period ends.`,
+      );
+    }
+    const key = keyOf(name);
+    await storeFor(vault).transaction(async (tx) => {
+      if (!(await tx.deletedHead(key))) throw deletedNotFound(name);
+      for (const version of await tx.listVersions(key, undefined)) await tx.removeVersion(key, version);
+      await tx.removeDeletedHead(key);
+    });
+  }
+
+  return {
+    keyOf,
+    now,
+
+    /**
+     * Writes a new version and makes it the latest. `build` gets the current latest (if any)
+     * inside the transaction, for rules such as "same key type as before" on rotation.
+     */
+    async addVersion(
+      vault: VaultRecord,
+      name: string,
+      build: (fields: { version: string; time: number }, latest: ObjectView<R> | undefined) => R,
+    ): Promise<ObjectView<R>> {
+      const key = keyOf(name);
+      return storeFor(vault).transaction(async (tx) => {
+        if (await tx.deletedHead(key)) throw deletedConflict(name);
+        const current = await tx.head(key);
+        const latest = current && (await tx.version(key, current.latestVersion));
+        const record = build(
+          { version: newVersionId(), time: now() },
+          current && latest ? { head: current, record: latest } : undefined,
+        );
+        const head: ObjectHead = { name: current?.name ?? name, latestVersion: record.version };
+        await tx.putVersion(key, record);
+        await tx.putHead(key, head);
+        return { head, record };
+      });
+    },
+
+    resolve: (vault: VaultRecord, name: string, version?: string): Promise<ObjectView<R>> =>
+      resolve(storeFor(vault), name, version),
+
+    /** Changes one version in place (attributes, tags); `change` returns the new record. */
+    async update(vault: VaultRecord, name: string, version: string | undefined, change: (record: R) => R) {
+      return storeFor(vault).transaction(async (tx) => {
+        const { head, record } = await resolve(tx, name, version);
+        const updated = { ...change(record), updated: now() };
+        await tx.putVersion(keyOf(name), updated);
+        return { head, record: updated };
+      });
+    },
+
+    async list(vault: VaultRecord, after: string | undefined, limit: number): Promise<Page<ObjectView<R>>> {
+      const store = storeFor(vault);
+      const keys = await store.listHeads(after, limit + 1);
+      return page(keys, limit, (key) => resolve(store, key, undefined).catch(() => undefined));
+    },
+
+    async listVersions(vault: VaultRecord, name: string, after: string | undefined, limit: number) {
+      const store = storeFor(vault);
+      const key = keyOf(name);
+      const head = await store.head(key);
+      if (!head) return { items: [] } as Page<ObjectView<R>>;
+      const versions = await store.listVersions(key, after, limit + 1);
+      return page(versions, limit, async (version) => {
+        const record = await store.version(key, version);
+        return record && { head, record };
+      });
+    },
+
+    async delete(vault: VaultRecord, name: string): Promise<DeletedView<R>> {
+      const key = keyOf(name);
+      return storeFor(vault).transaction(async (tx) => {
+        const head = await tx.head(key);
+        const record = head && (await tx.version(key, head.latestVersion));
+        if (!head || !record) throw notFound(name);
+        const deletedDate = now();
+        const retentionMs = vault.softDeleteRetentionInDays * DAY_MS;
+        const deleted: DeletedHead = {
+          ...head,
+          deletedDate,
+          scheduledPurgeDate: unixSeconds(deletedDate * 1000 + retentionMs),
+        };
+        await tx.removeHead(key);
+        await tx.putDeletedHead(key, deleted);
+        return { head: deleted, record };
+      });
+    },
+
+    async getDeleted(vault: VaultRecord, name: string): Promise<DeletedView<R>> {
+      const found = await readDeleted(storeFor(vault), keyOf(name));
+      if (!found) throw deletedNotFound(name);
+      return found;
+    },
+
+    async listDeleted(vault: VaultRecord, after: string | undefined, limit: number) {
+      const store = storeFor(vault);
+      const keys = await store.listDeletedHeads(after, limit + 1);
+      return page(keys, limit, (key) => readDeleted(store, key));
+    },
+
+    async recover(vault: VaultRecord, name: string): Promise<ObjectView<R>> {
+      const key = keyOf(name);
+      return storeFor(vault).transaction(async (tx) => {
+        const found = await readDeleted(tx, key);
+        if (!found) throw deletedNotFound(name);
+        const head: ObjectHead = { name: found.head.name, latestVersion: found.head.latestVersion };
+        await tx.removeDeletedHead(key);
+        await tx.putHead(key, head);
+        return { head, record: found.record };
+      });
+    },
+
+    purge,
+
+    async backup(vault: VaultRecord, name: string): Promise<string> {
+      const store = storeFor(vault);
+      const key = keyOf(name);
+      const head = await store.head(key);
+      if (!head) throw notFound(name);
+      const versions: R[] = [];
+      for (const version of await store.listVersions(key, undefined)) {
+        const record = await store.version(key, version);
+        if (record) versions.push(record);
+      }
+      return encodeBackup(deps.backupCodec, kind.collection, { head, versions });
+    },
+
+    async restore(vault: VaultRecord, blob: string): Promise<ObjectView<R>> {
+      const { head, versions } = decodeBackup<R>(deps.backupCodec, kind.collection, kind.noun, blob);
+      const key = keyOf(head.name);
+      return storeFor(vault).transaction(async (tx) => {
+        if (await tx.deletedHead(key)) throw deletedConflict(head.name);
+        if (await tx.head(key)) {
+          throw new Conflict(
+            `${kind.noun} ${head.name} already exists in this vault; delete and purge it before restoring a backup of it.`,
+          );
+        }
+        for (const record of versions) await tx.putVersion(key, record);
+        await tx.putHead(key, head);
+        const latest = versions.find((record) => record.version === head.latestVersion)!;
+        return { head, record: latest };
+      });
+    },
+
+    /** Purges every deleted object in the vault whose retention has ended; returns how many. */
+    async purgeExpired(vault: VaultRecord): Promise<number> {
+      const store = storeFor(vault);
+      let purged = 0;
+      let after: string | undefined;
+      for (;;) {
+        const keys = await store.listDeletedHeads(after, 100);
+        if (keys.length === 0) return purged;
+        for (const key of keys) {
+          const head = await store.deletedHead(key);
+          if (head && head.scheduledPurgeDate <= now()) {
+            await purge(vault, head.name, { scheduled: true }).catch(() => undefined);
+            purged++;
+          }
+        }
+        after = keys[keys.length - 1];
+      }
+    },
+  };
+}
+
+export type ObjectLifecycle<R extends VersionRecord> = ReturnType<typeof createObjectLifecycle<R>>;
