@@ -4,7 +4,7 @@ import { createBackupCodec } from './backup/backup-codec.js';
 import { Barrier } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
 import { createPipeline } from './core/pipeline.js';
-import { createPurgeScheduler } from './core/purge-scheduler.js';
+import { createPeriodicJobs } from './core/periodic-jobs.js';
 import { operatorRoutes } from './core/routes.js';
 import { Runtime } from './core/runtime.js';
 import { SealManager } from './core/seal-manager.js';
@@ -18,6 +18,10 @@ import { principalAdminRoutes, registerIdentityRoutes } from './identity/routes.
 import { createTokenService } from './identity/token-service.js';
 import type { IssuedCredentials } from './identity/types.js';
 import { type Clock, systemClock } from './lib/clock.js';
+import { SoftwareKeyProvider } from './crypto/keys/software-provider.js';
+import { keyRoutes } from './keys/routes.js';
+import { keyRotationSweep } from './keys/rotation-job.js';
+import { createKeyService } from './keys/service.js';
 import { secretRoutes } from './secrets/routes.js';
 import { createSecretService } from './secrets/service.js';
 import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
@@ -66,18 +70,30 @@ export async function buildApp(
     clock,
     eraseData: (vault) => eraseVaultData(vaultData(vault)),
   });
-  const secrets = createSecretService({
+  const backupCodec = createBackupCodec(runtime.backupKey);
+  const secrets = createSecretService({ vaultStore: vaultData, backupCodec, clock });
+  const keys = createKeyService({
     vaultStore: vaultData,
-    backupCodec: createBackupCodec(runtime.backupKey),
+    backupCodec,
     clock,
+    provider: new SoftwareKeyProvider(),
   });
 
   const http = createHttpServer({ ...tls, logLevel: config.logLevel });
-  const purgeScheduler = createPurgeScheduler({
+  const periodicJobs = createPeriodicJobs({
     vaults,
-    secrets,
+    sweeps: [
+      (vault) => secrets.purgeExpired(vault),
+      (vault) => keys.purgeExpired(vault),
+      keyRotationSweep({
+        keys,
+        clock,
+        // Until the event mechanism lands, a near-expiry notice is a structured log line.
+        notify: (notice) => http.log.warn({ event: 'KeyNearExpiry', ...notice }, 'key near expiry'),
+      }),
+    ],
     intervalMs: config.purgeIntervalSeconds * 1000,
-    onError: (error) => http.log.error({ err: { type: (error as Error).name } }, 'purge cycle failed'),
+    onError: (error) => http.log.error({ err: { type: (error as Error).name } }, 'background job failed'),
   });
   const seal = new SealManager(
     storage,
@@ -85,10 +101,10 @@ export async function buildApp(
     {
       afterUnseal: async () => {
         await runtime.load();
-        purgeScheduler.start();
+        periodicJobs.start();
       },
       beforeSeal: () => {
-        purgeScheduler.stop();
+        periodicJobs.stop();
         runtime.unload();
         principals.clearCache();
         tokens.clearCache();
@@ -144,7 +160,7 @@ export async function buildApp(
     ...vaultAdminRoutes(vaults, vaultUrl),
     ...principalAdminRoutes(principals),
   ]);
-  dataPlane(http, pipeline, secretRoutes(secrets));
+  dataPlane(http, pipeline, [...secretRoutes(secrets), ...keyRoutes(keys)]);
 
   return {
     http,
@@ -152,6 +168,8 @@ export async function buildApp(
     bootstrap,
     principals,
     vaults,
+    keys,
+    periodicJobs,
     storage,
     vaultUrl,
     authorityHost,

@@ -73,7 +73,10 @@ export function createPipeline(deps: {
     authorize(principal: AuthenticatedPrincipal, action: Action, scope: string): void {
       const decision = authorize(principal, action, scope);
       if (!decision.allowed)
-        throw new Forbidden(`Caller is not authorized to perform this action. ${decision.reason}`);
+        throw new Forbidden(
+          `Caller is not authorized to perform this action. ${decision.reason}`,
+          'ForbiddenByRbac',
+        );
     },
   };
 }

@@ -9,6 +9,8 @@ export class CofferError extends Error {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** Azure's `innererror.code`, where Key Vault gives one (`SecretDisabled`, `ForbiddenByRbac`). */
+    readonly innerCode?: string,
   ) {
     super(message);
     this.name = new.target.name;
@@ -28,8 +30,8 @@ export class Unauthorized extends CofferError {
 }
 
 export class Forbidden extends CofferError {
-  constructor(message: string, code = 'Forbidden') {
-    super(403, code, message);
+  constructor(message: string, innerCode?: string) {
+    super(403, 'Forbidden', message, {}, innerCode);
   }
 }
 

@@ -18,7 +18,10 @@ export function registerErrorHandler(app: FastifyInstance): void {
       });
     }
     if (error instanceof CofferError) {
-      return reply.code(error.status).headers(error.headers).send(azureError(error.code, error.message));
+      return reply
+        .code(error.status)
+        .headers(error.headers)
+        .send(azureError(error.code, error.message, error.innerCode));
     }
     const clientError = fromFastify(error as FastifyError);
     if (clientError)
@@ -46,8 +49,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
   });
 }
 
-export function azureError(code: string, message: string) {
-  return { error: { code, message } };
+export function azureError(code: string, message: string, innerCode?: string) {
+  return { error: innerCode ? { code, message, innererror: { code: innerCode } } : { code, message } };
 }
 
 function fromFastify(error: FastifyError): { status: number; code: string; message: string } | undefined {

@@ -17,7 +17,8 @@ export function createHttpServer(options: { cert: string; key: string; logLevel:
     https: tlsServerOptions(options.cert, options.key) as ServerOptions,
     bodyLimit: DEFAULT_BODY_LIMIT,
     // Object names may be 127 characters; the router's default limit of 100 would cut them off.
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    // `/keys/k//sign` (an empty version, as the SDK sends for the latest) means `/keys/k/sign`.
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 256 },
     // Errors raised before routing (a malformed URL, a parameter past the limit) also get Azure's error JSON.
     frameworkErrors: (error, _request, reply) => {
       void (reply as FastifyReply)

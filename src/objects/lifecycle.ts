@@ -29,6 +29,8 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
   vaultStore: (vault: VaultRecord) => SecureStore;
   backupCodec: BackupCodec;
   clock: Clock;
+  /** Paths (in the vault's view) a domain keeps beside an object, removed with it on purge. */
+  companionPaths?: (key: string) => string[];
 }) {
   const { kind } = deps;
   const storeFor = (vault: VaultRecord) => objectStore<R>(deps.vaultStore(vault), kind.collection);
@@ -87,6 +89,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
     await storeFor(vault).transaction(async (tx) => {
       if (!(await tx.deletedHead(key))) throw deletedNotFound(name);
       for (const version of await tx.listVersions(key, undefined)) await tx.removeVersion(key, version);
+      for (const path of deps.companionPaths?.(key) ?? []) await tx.removePath(path);
       await tx.removeDeletedHead(key);
     });
   }

@@ -42,6 +42,8 @@ export function objectStore<R extends VersionRecord>(store: SecureStore, collect
     removeHead: (key: string) => tx.delete(paths.head(key)),
     removeDeletedHead: (key: string) => tx.delete(paths.deletedHead(key)),
     removeVersion: (key: string, version: string) => tx.delete(paths.version(key, version)),
+    /** For records a domain keeps beside its objects (a key's rotation policy). */
+    removePath: (path: string) => tx.delete(path),
   });
 
   return {

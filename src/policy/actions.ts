@@ -14,6 +14,28 @@ export const SecretActions = {
   purge: 'Microsoft.KeyVault/vaults/secrets/purge/action',
 } as const;
 
+export const KeyActions = {
+  read: 'Microsoft.KeyVault/vaults/keys/read',
+  create: 'Microsoft.KeyVault/vaults/keys/create/action',
+  import: 'Microsoft.KeyVault/vaults/keys/import/action',
+  update: 'Microsoft.KeyVault/vaults/keys/update/action',
+  delete: 'Microsoft.KeyVault/vaults/keys/delete',
+  backup: 'Microsoft.KeyVault/vaults/keys/backup/action',
+  restore: 'Microsoft.KeyVault/vaults/keys/restore/action',
+  recover: 'Microsoft.KeyVault/vaults/keys/recover/action',
+  purge: 'Microsoft.KeyVault/vaults/keys/purge/action',
+  encrypt: 'Microsoft.KeyVault/vaults/keys/encrypt/action',
+  decrypt: 'Microsoft.KeyVault/vaults/keys/decrypt/action',
+  wrap: 'Microsoft.KeyVault/vaults/keys/wrap/action',
+  unwrap: 'Microsoft.KeyVault/vaults/keys/unwrap/action',
+  sign: 'Microsoft.KeyVault/vaults/keys/sign/action',
+  verify: 'Microsoft.KeyVault/vaults/keys/verify/action',
+  rotate: 'Microsoft.KeyVault/vaults/keys/rotate/action',
+  readRotationPolicy: 'Microsoft.KeyVault/vaults/keyrotationpolicies/read',
+  writeRotationPolicy: 'Microsoft.KeyVault/vaults/keyrotationpolicies/write',
+  random: 'Microsoft.KeyVault/vaults/rng/action',
+} as const;
+
 export const ManagementActions = {
   readVaults: 'Microsoft.KeyVault/vaults/read',
   writeVaults: 'Microsoft.KeyVault/vaults/write',
@@ -23,6 +45,7 @@ export const ManagementActions = {
   operate: 'Coffer/operator/action',
 } as const;
 
-export type DataAction = (typeof SecretActions)[keyof typeof SecretActions];
+export type DataAction =
+  (typeof SecretActions)[keyof typeof SecretActions] | (typeof KeyActions)[keyof typeof KeyActions];
 export type ManagementAction = (typeof ManagementActions)[keyof typeof ManagementActions];
 export type Action = DataAction | ManagementAction;

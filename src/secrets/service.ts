@@ -44,7 +44,8 @@ export function createSecretService(deps: {
 
     async get(vault: VaultRecord, name: string, version?: string): Promise<SecretView> {
       const view = await objects.resolve(vault, name, version);
-      if (!view.record.enabled) throw new Forbidden('Operation get is not allowed on a disabled secret.');
+      if (!view.record.enabled)
+        throw new Forbidden('Operation get is not allowed on a disabled secret.', 'SecretDisabled');
       return view;
     },
 

@@ -5,6 +5,8 @@ import type { DecryptOptions, EncryptOptions, EncryptResult } from './provider.j
 
 /** AES for oct keys: GCM, CBC without padding, CBC with PKCS#7, and RFC 3394 key wrap. */
 
+type AesGcmAlgorithm = Extract<AesAlgorithm, { scheme: 'aes-gcm' }>;
+
 const GCM_IV_BYTES = 12;
 const GCM_TAG_BYTES = 16;
 const BLOCK_BYTES = 16;
@@ -34,7 +36,7 @@ export function aesEncrypt(
 ): EncryptResult {
   if (alg.scheme === 'aes-gcm') {
     const iv = checkLength('iv', options.iv ?? randomBytes(GCM_IV_BYTES), GCM_IV_BYTES, alg);
-    const cipher = createCipheriv(alg.cipher, key, iv, { authTagLength: GCM_TAG_BYTES });
+    const cipher = createCipheriv(alg.cipher, key, iv);
     if (options.aad !== undefined) cipher.setAAD(options.aad);
     const result = Buffer.concat([cipher.update(plaintext), cipher.final()]);
     return { result, iv, tag: cipher.getAuthTag() };
@@ -52,30 +54,61 @@ export function aesEncrypt(
   return { result: Buffer.concat([cipher.update(plaintext), cipher.final()]), iv };
 }
 
-export function aesDecrypt(key: Buffer, alg: AesAlgorithm, ciphertext: Buffer, options: DecryptOptions): Buffer {
+export function aesDecrypt(
+  key: Buffer,
+  alg: AesAlgorithm,
+  ciphertext: Buffer,
+  options: DecryptOptions,
+): Buffer {
   if (alg.scheme === 'aes-kw') throw new BadParameter(`${alg.name} is a key-wrap algorithm; use unwrapKey.`);
-  const gcm = alg.scheme === 'aes-gcm';
-  if (options.iv === undefined) throw new BadParameter(`${alg.name} decryption needs the iv that encrypt returned.`);
-  const iv = checkLength('iv', options.iv, gcm ? GCM_IV_BYTES : BLOCK_BYTES, alg);
-  if (gcm) {
-    if (options.tag === undefined) throw new BadParameter(`${alg.name} decryption needs the tag that encrypt returned.`);
-    checkLength('tag', options.tag, GCM_TAG_BYTES, alg);
-  } else {
-    rejectGcmOnlyInputs(alg, options);
-    if (ciphertext.length % BLOCK_BYTES !== 0 || (alg.scheme === 'aes-cbc-pad' && ciphertext.length === 0)) {
-      throw new BadParameter(`${alg.name} ciphertext must be a non-empty multiple of 16 bytes.`);
-    }
-  }
+  if (options.iv === undefined)
+    throw new BadParameter(`${alg.name} decryption needs the iv that encrypt returned.`);
+  return alg.scheme === 'aes-gcm'
+    ? gcmDecrypt(key, alg, ciphertext, options.iv, options)
+    : cbcDecrypt(key, alg, ciphertext, options.iv, options);
+}
+
+function gcmDecrypt(
+  key: Buffer,
+  alg: AesGcmAlgorithm,
+  ciphertext: Buffer,
+  iv: Buffer,
+  options: DecryptOptions,
+): Buffer {
+  checkLength('iv', iv, GCM_IV_BYTES, alg);
+  if (options.tag === undefined)
+    throw new BadParameter(`${alg.name} decryption needs the tag that encrypt returned.`);
+  const tag = checkLength('tag', options.tag, GCM_TAG_BYTES, alg);
   try {
-    if (gcm) {
-      const decipher = createDecipheriv(alg.cipher, key, iv, { authTagLength: GCM_TAG_BYTES });
-      decipher.setAuthTag(options.tag as Buffer);
-      if (options.aad !== undefined) decipher.setAAD(options.aad);
-      return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
-    }
-    const decipher = createDecipheriv(alg.cipher, key, iv).setAutoPadding(alg.scheme === 'aes-cbc-pad');
+    const decipher = createDecipheriv(alg.cipher, key, iv);
+    decipher.setAuthTag(tag);
+    if (options.aad !== undefined) decipher.setAAD(options.aad);
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
   } catch {
+    throw new BadParameter(DECRYPTION_FAILED);
+  }
+}
+
+function cbcDecrypt(
+  key: Buffer,
+  alg: AesAlgorithm,
+  ciphertext: Buffer,
+  iv: Buffer,
+  options: DecryptOptions,
+): Buffer {
+  checkLength('iv', iv, BLOCK_BYTES, alg);
+  rejectGcmOnlyInputs(alg, options);
+  const padded = alg.scheme === 'aes-cbc-pad';
+  if (ciphertext.length % BLOCK_BYTES !== 0 || (padded && ciphertext.length === 0)) {
+    throw new BadParameter(
+      `${alg.name} ciphertext must be a${padded ? ' non-empty' : ''} multiple of 16 bytes.`,
+    );
+  }
+  try {
+    const decipher = createDecipheriv(alg.cipher, key, iv).setAutoPadding(padded);
+    return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+  } catch {
+    // Only a PKCS#7 padding check can fail here; CBC without padding cannot detect a wrong key.
     throw new BadParameter(DECRYPTION_FAILED);
   }
 }

@@ -1,3 +1,4 @@
+import type { CipherGCMTypes } from 'node:crypto';
 import { InternalError, NotSupported } from '../../errors/index.js';
 import type { Curve } from './types.js';
 
@@ -6,63 +7,61 @@ export type AlgorithmFamily = 'sign' | 'encrypt' | 'wrap';
 
 export type HashName = 'sha256' | 'sha384' | 'sha512';
 export type AesKeyBytes = 16 | 24 | 32;
+type AesBits = 128 | 192 | 256;
 
-interface SignatureBase {
-  readonly kind: 'signature';
+interface Entry {
   readonly name: string;
   readonly families: readonly AlgorithmFamily[];
+}
+
+interface SignatureEntry extends Entry {
+  readonly kind: 'signature';
   readonly hash: HashName;
   /** Key Vault signs a digest the client computed; it must be exactly this long. */
   readonly digestBytes: number;
 }
 
 export type SignatureAlgorithm =
-  | (SignatureBase & { readonly scheme: 'rsa-pkcs1' | 'rsa-pss'; readonly keyType: 'RSA' })
-  | (SignatureBase & { readonly scheme: 'ecdsa'; readonly keyType: 'EC'; readonly curve: Curve });
+  | (SignatureEntry & { readonly scheme: 'rsa-pkcs1' | 'rsa-pss'; readonly keyType: 'RSA' })
+  | (SignatureEntry & { readonly scheme: 'ecdsa'; readonly keyType: 'EC'; readonly curve: Curve });
 
-interface CipherBase {
+interface CipherEntry extends Entry {
   readonly kind: 'cipher';
-  readonly name: string;
-  readonly families: readonly AlgorithmFamily[];
 }
 
-export type CipherAlgorithm =
-  | (CipherBase & { readonly scheme: 'rsa-pkcs1'; readonly keyType: 'RSA' })
-  | (CipherBase & {
+interface AesEntry extends CipherEntry {
+  readonly keyType: 'oct';
+  /** The oct key must be exactly this long: A128* needs a 128-bit key, and so on. */
+  readonly keyBytes: AesKeyBytes;
+}
+
+export type RsaCipherAlgorithm =
+  | (CipherEntry & { readonly scheme: 'rsa-pkcs1'; readonly keyType: 'RSA' })
+  | (CipherEntry & {
       readonly scheme: 'rsa-oaep';
       readonly keyType: 'RSA';
       readonly oaepHash: 'sha1' | 'sha256';
-    })
-  | (CipherBase & {
-      readonly scheme: 'aes-gcm' | 'aes-cbc' | 'aes-cbc-pad' | 'aes-kw';
-      readonly keyType: 'oct';
-      /** The oct key must be exactly this long: A128* needs a 128-bit key, and so on. */
-      readonly keyBytes: AesKeyBytes;
-      /** node:crypto's cipher name. */
-      readonly cipher: string;
     });
 
+/** `cipher` is node:crypto's cipher name. */
+export type AesAlgorithm =
+  | (AesEntry & { readonly scheme: 'aes-gcm'; readonly cipher: CipherGCMTypes })
+  | (AesEntry & { readonly scheme: 'aes-cbc' | 'aes-cbc-pad' | 'aes-kw'; readonly cipher: string });
+
+export type CipherAlgorithm = RsaCipherAlgorithm | AesAlgorithm;
 export type KeyAlgorithm = SignatureAlgorithm | CipherAlgorithm;
-export type RsaCipherAlgorithm = Extract<CipherAlgorithm, { keyType: 'RSA' }>;
-export type AesAlgorithm = Extract<CipherAlgorithm, { keyType: 'oct' }>;
 
 const SIGN: readonly AlgorithmFamily[] = ['sign'];
 const ENCRYPT: readonly AlgorithmFamily[] = ['encrypt'];
 const WRAP: readonly AlgorithmFamily[] = ['wrap'];
+// RSA encryption serves both encrypt/decrypt and wrapKey/unwrapKey, as in Azure.
 const ENCRYPT_AND_WRAP: readonly AlgorithmFamily[] = ['encrypt', 'wrap'];
 
 const DIGEST_BYTES: Record<HashName, number> = { sha256: 32, sha384: 48, sha512: 64 };
 
 function rsaSignature(name: string, scheme: 'rsa-pkcs1' | 'rsa-pss', hash: HashName): SignatureAlgorithm {
-  return {
-    kind: 'signature',
-    name,
-    families: SIGN,
-    scheme,
-    keyType: 'RSA',
-    hash,
-    digestBytes: DIGEST_BYTES[hash],
-  };
+  const digestBytes = DIGEST_BYTES[hash];
+  return { kind: 'signature', name, families: SIGN, scheme, keyType: 'RSA', hash, digestBytes };
 }
 
 function ecdsa(name: string, curve: Curve, hash: HashName): SignatureAlgorithm {
@@ -79,35 +78,27 @@ function ecdsa(name: string, curve: Curve, hash: HashName): SignatureAlgorithm {
   };
 }
 
-function aes(
-  name: string,
-  scheme: 'aes-gcm' | 'aes-cbc' | 'aes-cbc-pad',
-  bits: 128 | 192 | 256,
-): CipherAlgorithm {
-  const mode = scheme === 'aes-gcm' ? 'gcm' : 'cbc';
-  const keyBytes = (bits / 8) as AesKeyBytes;
-  return {
-    kind: 'cipher',
-    name,
-    families: ENCRYPT,
-    scheme,
-    keyType: 'oct',
-    keyBytes,
-    cipher: `aes-${bits}-${mode}`,
-  };
+function rsaCipher(name: string, oaepHash?: 'sha1' | 'sha256'): RsaCipherAlgorithm {
+  const base = { kind: 'cipher', name, families: ENCRYPT_AND_WRAP, keyType: 'RSA' } as const;
+  return oaepHash === undefined
+    ? { ...base, scheme: 'rsa-pkcs1' }
+    : { ...base, scheme: 'rsa-oaep', oaepHash };
 }
 
-function aesKeyWrap(name: string, bits: 128 | 192 | 256): CipherAlgorithm {
-  const keyBytes = (bits / 8) as AesKeyBytes;
-  return {
-    kind: 'cipher',
-    name,
-    families: WRAP,
-    scheme: 'aes-kw',
-    keyType: 'oct',
-    keyBytes,
-    cipher: `id-aes${bits}-wrap`,
-  };
+function aesBase(name: string, bits: AesBits, families: readonly AlgorithmFamily[]): AesEntry {
+  return { kind: 'cipher', name, families, keyType: 'oct', keyBytes: (bits / 8) as AesKeyBytes };
+}
+
+function aesGcm(name: string, bits: AesBits): AesAlgorithm {
+  return { ...aesBase(name, bits, ENCRYPT), scheme: 'aes-gcm', cipher: `aes-${bits}-gcm` };
+}
+
+function aesCbc(name: string, bits: AesBits, scheme: 'aes-cbc' | 'aes-cbc-pad'): AesAlgorithm {
+  return { ...aesBase(name, bits, ENCRYPT), scheme, cipher: `aes-${bits}-cbc` };
+}
+
+function aesKeyWrap(name: string, bits: AesBits): AesAlgorithm {
+  return { ...aesBase(name, bits, WRAP), scheme: 'aes-kw', cipher: `id-aes${bits}-wrap` };
 }
 
 const ENTRIES: readonly KeyAlgorithm[] = [
@@ -121,33 +112,18 @@ const ENTRIES: readonly KeyAlgorithm[] = [
   ecdsa('ES256K', 'P-256K', 'sha256'),
   ecdsa('ES384', 'P-384', 'sha384'),
   ecdsa('ES512', 'P-521', 'sha512'),
-  // RSA encryption serves both encrypt/decrypt and wrapKey/unwrapKey, as in Azure.
-  { kind: 'cipher', name: 'RSA1_5', families: ENCRYPT_AND_WRAP, scheme: 'rsa-pkcs1', keyType: 'RSA' },
-  {
-    kind: 'cipher',
-    name: 'RSA-OAEP',
-    families: ENCRYPT_AND_WRAP,
-    scheme: 'rsa-oaep',
-    keyType: 'RSA',
-    oaepHash: 'sha1',
-  },
-  {
-    kind: 'cipher',
-    name: 'RSA-OAEP-256',
-    families: ENCRYPT_AND_WRAP,
-    scheme: 'rsa-oaep',
-    keyType: 'RSA',
-    oaepHash: 'sha256',
-  },
-  aes('A128GCM', 'aes-gcm', 128),
-  aes('A192GCM', 'aes-gcm', 192),
-  aes('A256GCM', 'aes-gcm', 256),
-  aes('A128CBC', 'aes-cbc', 128),
-  aes('A192CBC', 'aes-cbc', 192),
-  aes('A256CBC', 'aes-cbc', 256),
-  aes('A128CBCPAD', 'aes-cbc-pad', 128),
-  aes('A192CBCPAD', 'aes-cbc-pad', 192),
-  aes('A256CBCPAD', 'aes-cbc-pad', 256),
+  rsaCipher('RSA1_5'),
+  rsaCipher('RSA-OAEP', 'sha1'),
+  rsaCipher('RSA-OAEP-256', 'sha256'),
+  aesGcm('A128GCM', 128),
+  aesGcm('A192GCM', 192),
+  aesGcm('A256GCM', 256),
+  aesCbc('A128CBC', 128, 'aes-cbc'),
+  aesCbc('A192CBC', 192, 'aes-cbc'),
+  aesCbc('A256CBC', 256, 'aes-cbc'),
+  aesCbc('A128CBCPAD', 128, 'aes-cbc-pad'),
+  aesCbc('A192CBCPAD', 192, 'aes-cbc-pad'),
+  aesCbc('A256CBCPAD', 256, 'aes-cbc-pad'),
   aesKeyWrap('A128KW', 128),
   aesKeyWrap('A192KW', 192),
   aesKeyWrap('A256KW', 256),
@@ -157,6 +133,12 @@ const ENTRIES: readonly KeyAlgorithm[] = [
 const ALGORITHMS: Record<string, KeyAlgorithm> = Object.create(null) as Record<string, KeyAlgorithm>;
 for (const entry of ENTRIES) ALGORITHMS[entry.name] = Object.freeze(entry);
 Object.freeze(ALGORITHMS);
+
+const OPERATIONS: Record<AlgorithmFamily, string> = {
+  sign: 'sign/verify',
+  encrypt: 'encrypt/decrypt',
+  wrap: 'wrapKey/unwrapKey',
+};
 
 /** The algorithm names a family accepts, in table order: for error messages and discovery. */
 export function supportedAlgorithms(family: AlgorithmFamily): string[] {
@@ -168,27 +150,22 @@ function lookup(family: AlgorithmFamily, name: unknown): KeyAlgorithm {
   if (entry === undefined || !entry.families.includes(family)) {
     // The name is echoed (shortened) so a client sees its typo; it is never key material.
     const shown = typeof name === 'string' ? `'${name.slice(0, 32)}'` : 'missing';
+    const supported = supportedAlgorithms(family).join(', ');
     throw new NotSupported(
-      `Algorithm ${shown} is not supported for ${OPERATIONS[family]}. Supported: ${supportedAlgorithms(family).join(', ')}.`,
+      `Algorithm ${shown} is not supported for ${OPERATIONS[family]}. Supported: ${supported}.`,
     );
   }
   return entry;
 }
 
-const OPERATIONS: Record<AlgorithmFamily, string> = {
-  sign: 'sign/verify',
-  encrypt: 'encrypt/decrypt',
-  wrap: 'wrapKey/unwrapKey',
-};
-
 export function signatureAlgorithm(name: unknown): SignatureAlgorithm {
   const entry = lookup('sign', name);
-  if (entry.kind !== 'signature') throw new InternalError('algorithm table: sign entry is not a signature');
+  if (entry.kind !== 'signature') throw new InternalError('algorithm table: a sign entry is not a signature');
   return entry;
 }
 
 export function cipherAlgorithm(family: 'encrypt' | 'wrap', name: unknown): CipherAlgorithm {
   const entry = lookup(family, name);
-  if (entry.kind !== 'cipher') throw new InternalError(`algorithm table: ${family} entry is not a cipher`);
+  if (entry.kind !== 'cipher') throw new InternalError(`algorithm table: a ${family} entry is not a cipher`);
   return entry;
 }

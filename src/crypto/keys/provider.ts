@@ -36,8 +36,8 @@ export interface EncryptResult {
  */
 export interface KeyProvider {
   generate(spec: KeySpec): Promise<StoredKeyMaterial>;
-  /** Validates a client's private JWK (any extra fields are ignored) and returns what to store. */
-  importJwk(jwk: Readonly<Record<string, unknown>>): StoredKeyMaterial;
+  /** Validates a client's private JWK (a parsed JSON object; extra fields are ignored) and returns what to store. */
+  importJwk(jwk: object): StoredKeyMaterial;
   publicJwk(material: StoredKeyMaterial): PublicJwk;
   /** Bits: RSA modulus, EC field (256, 384, 521), oct key. */
   keySize(material: StoredKeyMaterial): number;

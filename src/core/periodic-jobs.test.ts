@@ -10,7 +10,7 @@ import { DAY_MS, ManualClock } from '../lib/clock.js';
 import { createSecretService } from '../secrets/service.js';
 import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
 import { createVaultService } from '../vaults/service.js';
-import { createPurgeScheduler } from './purge-scheduler.js';
+import { createPeriodicJobs } from './periodic-jobs.js';
 
 // Retention is days long: the job is tested by moving an injected clock, over real storage.
 describe('purge of deleted secrets when their retention ends', () => {
@@ -25,9 +25,9 @@ describe('purge of deleted secrets when their retention ends', () => {
     backupCodec: createBackupCodec(() => backupKey),
     clock,
   });
-  const scheduler = createPurgeScheduler({
+  const scheduler = createPeriodicJobs({
     vaults,
-    secrets,
+    sweeps: [(vault) => secrets.purgeExpired(vault)],
     intervalMs: 60_000,
     onError: (error) => assert.fail(String(error)),
   });

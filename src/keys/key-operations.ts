@@ -1,0 +1,90 @@
+import type { KeyProvider } from '../crypto/keys/provider.js';
+import { type Clock, unixSeconds } from '../lib/clock.js';
+import type { ObjectLifecycle } from '../objects/lifecycle.js';
+import type { VaultRecord } from '../vaults/types.js';
+import { checkOperationAllowed } from './key-rules.js';
+import type { KeyOperation, KeyVersionRecord } from './types.js';
+
+export interface OperationInput {
+  alg: string;
+  value: Buffer;
+  iv?: Buffer;
+  aad?: Buffer;
+  tag?: Buffer;
+}
+
+/**
+ * The cryptographic operations on a stored key: look the version up, apply Key Vault's gate
+ * (enabled, key_ops, validity window), then hand the material to the provider. The material
+ * lives in memory only for the duration of the call.
+ */
+export function createKeyOperations(deps: {
+  objects: Pick<ObjectLifecycle<KeyVersionRecord>, 'resolve'>;
+  provider: KeyProvider;
+  clock: Clock;
+}) {
+  async function usable(
+    vault: VaultRecord,
+    name: string,
+    version: string | undefined,
+    operation: KeyOperation,
+  ) {
+    const view = await deps.objects.resolve(vault, name, version);
+    checkOperationAllowed(view.record, operation, unixSeconds(deps.clock.nowMs()));
+    return view;
+  }
+
+  return {
+    async encrypt(vault: VaultRecord, name: string, version: string | undefined, input: OperationInput) {
+      const view = await usable(vault, name, version, 'encrypt');
+      const out = deps.provider.encrypt(view.record.material, input.alg, input.value, {
+        iv: input.iv,
+        aad: input.aad,
+      });
+      return { view, value: out.result, iv: out.iv, tag: out.tag, aad: input.aad };
+    },
+
+    async decrypt(vault: VaultRecord, name: string, version: string | undefined, input: OperationInput) {
+      const view = await usable(vault, name, version, 'decrypt');
+      const value = deps.provider.decrypt(view.record.material, input.alg, input.value, {
+        iv: input.iv,
+        aad: input.aad,
+        tag: input.tag,
+      });
+      return { view, value };
+    },
+
+    async sign(vault: VaultRecord, name: string, version: string | undefined, alg: string, digest: Buffer) {
+      const view = await usable(vault, name, version, 'sign');
+      return { view, value: deps.provider.sign(view.record.material, alg, digest) };
+    },
+
+    async verify(
+      vault: VaultRecord,
+      name: string,
+      version: string | undefined,
+      alg: string,
+      digest: Buffer,
+      signature: Buffer,
+    ) {
+      const view = await usable(vault, name, version, 'verify');
+      return { view, valid: deps.provider.verify(view.record.material, alg, digest, signature) };
+    },
+
+    async wrapKey(vault: VaultRecord, name: string, version: string | undefined, alg: string, key: Buffer) {
+      const view = await usable(vault, name, version, 'wrapKey');
+      return { view, value: deps.provider.wrapKey(view.record.material, alg, key) };
+    },
+
+    async unwrapKey(
+      vault: VaultRecord,
+      name: string,
+      version: string | undefined,
+      alg: string,
+      wrapped: Buffer,
+    ) {
+      const view = await usable(vault, name, version, 'unwrapKey');
+      return { view, value: deps.provider.unwrapKey(view.record.material, alg, wrapped) };
+    },
+  };
+}

@@ -1,0 +1,383 @@
+import type { FastifyRequest } from 'fastify';
+import { type DataRoute, vaultScope } from '../http/data-plane.js';
+import { nextLink, parsePageRequest } from '../http/wire/paging.js';
+import { given } from '../http/wire/schemas.js';
+import { toBase64Url } from '../lib/base64.js';
+import { KeyActions } from '../policy/actions.js';
+import type { KeyService } from './service.js';
+import type { KeyView } from './types.js';
+import {
+  type KeyCreateBody,
+  type KeyImportBody,
+  type KeyPropertiesBody,
+  binaryField,
+  deletedKeyBundle,
+  deletedKeyItem,
+  keyBundle,
+  keyItem,
+  keySchemas,
+  operationResult,
+  propertiesFromWire,
+  rotationPolicyBody,
+} from './wire.js';
+
+type Params = { name: string; version?: string };
+type Query = Record<string, unknown>;
+type OperationBody = {
+  alg: string;
+  value: string;
+  iv?: string | null;
+  aad?: string | null;
+  tag?: string | null;
+};
+
+const NAME_KEY = /^[0-9a-z-]{1,127}$/;
+const VERSION_KEY = /^[0-9a-f]{32}$/;
+const RESTORE_BODY_LIMIT = 8 * 1024 * 1024;
+
+const params = (request: FastifyRequest) => request.params as Params;
+const version = (request: FastifyRequest) => params(request).version || undefined;
+const query = (request: FastifyRequest) => request.query as Query;
+const keyScope = (request: FastifyRequest) => vaultScope(request, 'keys', params(request).name);
+const vaultWide = (request: FastifyRequest) => vaultScope(request);
+
+/** The Keys API of the Key Vault data plane (keys.json), route by route. */
+export function keyRoutes(keys: KeyService): DataRoute[] {
+  const bundle = (request: FastifyRequest, view: KeyView) =>
+    keyBundle(request.baseUrl, request.vault, view, keys.publicKey(view.record));
+  const bundleSchema = { response: { 200: keySchemas.bundle } };
+
+  const getKey = async (request: FastifyRequest) => ({
+    body: bundle(request, await keys.get(request.vault, params(request).name, version(request))),
+  });
+  const updateKey = async (request: FastifyRequest) => {
+    const properties = propertiesFromWire(request.body as KeyPropertiesBody);
+    return {
+      body: bundle(
+        request,
+        await keys.updateProperties(request.vault, params(request).name, version(request), properties),
+      ),
+    };
+  };
+
+  /** Each cryptographic operation, with and without a version in the path. */
+  const operation = (
+    segment: string,
+    action: DataRoute['action'],
+    schema: object,
+    run: (request: FastifyRequest) => Promise<unknown>,
+  ): DataRoute[] =>
+    ['/keys/:name/:version/', '/keys/:name/'].map((prefix) => ({
+      method: 'POST' as const,
+      url: `${prefix}${segment}`,
+      action,
+      scope: keyScope,
+      schema: {
+        body: schema,
+        response: { 200: segment === 'verify' ? keySchemas.verifyResult : keySchemas.operationResult },
+      },
+      handler: async (request: FastifyRequest) => ({ body: await run(request) }),
+    }));
+
+  const cipherInput = (request: FastifyRequest) => {
+    const body = request.body as OperationBody;
+    return {
+      alg: body.alg,
+      value: binaryField(body.value, 'value')!,
+      iv: binaryField(given(body.iv), 'iv'),
+      aad: binaryField(given(body.aad), 'aad'),
+      tag: binaryField(given(body.tag), 'tag'),
+    };
+  };
+  const name = (request: FastifyRequest) => params(request).name;
+
+  return [
+    {
+      method: 'POST',
+      url: '/keys/:name/create',
+      action: KeyActions.create,
+      scope: keyScope,
+      schema: { body: keySchemas.createBody, ...bundleSchema },
+      handler: async (request) => {
+        const body = request.body as KeyCreateBody;
+        const view = await keys.create(request.vault, name(request), {
+          ...propertiesFromWire(body),
+          kty: body.kty,
+          keySize: given(body.key_size),
+          curve: given(body.crv),
+          publicExponent: given(body.public_exponent),
+        });
+        return { body: bundle(request, view) };
+      },
+    },
+    {
+      method: 'PUT',
+      url: '/keys/:name',
+      action: KeyActions.import,
+      scope: keyScope,
+      schema: { body: keySchemas.importBody, ...bundleSchema },
+      handler: async (request) => {
+        const body = request.body as KeyImportBody;
+        const view = await keys.importKey(
+          request.vault,
+          name(request),
+          body.key,
+          propertiesFromWire(body),
+          body.Hsm === true,
+        );
+        return { body: bundle(request, view) };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/keys/:name',
+      action: KeyActions.read,
+      scope: keyScope,
+      schema: bundleSchema,
+      handler: getKey,
+    },
+    {
+      method: 'GET',
+      url: '/keys/:name/:version',
+      action: KeyActions.read,
+      scope: keyScope,
+      schema: bundleSchema,
+      handler: getKey,
+    },
+    {
+      method: 'PATCH',
+      url: '/keys/:name',
+      action: KeyActions.update,
+      scope: keyScope,
+      schema: { body: keySchemas.updateBody, ...bundleSchema },
+      handler: updateKey,
+    },
+    {
+      method: 'PATCH',
+      url: '/keys/:name/:version',
+      action: KeyActions.update,
+      scope: keyScope,
+      schema: { body: keySchemas.updateBody, ...bundleSchema },
+      handler: updateKey,
+    },
+    {
+      method: 'DELETE',
+      url: '/keys/:name',
+      action: KeyActions.delete,
+      scope: keyScope,
+      schema: { response: { 200: keySchemas.deletedBundle } },
+      handler: async (request) => {
+        const view = await keys.delete(request.vault, name(request));
+        return { body: deletedKeyBundle(request.baseUrl, request.vault, view, keys.publicKey(view.record)) };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/keys',
+      action: KeyActions.read,
+      scope: vaultWide,
+      schema: { response: { 200: keySchemas.list } },
+      handler: async (request) => {
+        const page = parsePageRequest(query(request), NAME_KEY);
+        const result = await keys.list(request.vault, page.after, page.limit);
+        return {
+          body: {
+            value: result.items.map((view) => keyItem(request.baseUrl, request.vault, view, false)),
+            nextLink: nextLink(request.baseUrl, '/keys', query(request), page.limit, result.next),
+          },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/keys/:name/versions',
+      action: KeyActions.read,
+      scope: keyScope,
+      schema: { response: { 200: keySchemas.list } },
+      handler: async (request) => {
+        const page = parsePageRequest(query(request), VERSION_KEY);
+        const result = await keys.listVersions(request.vault, name(request), page.after, page.limit);
+        return {
+          body: {
+            value: result.items.map((view) => keyItem(request.baseUrl, request.vault, view, true)),
+            nextLink: nextLink(
+              request.baseUrl,
+              `/keys/${name(request)}/versions`,
+              query(request),
+              page.limit,
+              result.next,
+            ),
+          },
+        };
+      },
+    },
+    {
+      method: 'POST',
+      url: '/keys/:name/backup',
+      action: KeyActions.backup,
+      scope: keyScope,
+      schema: { response: { 200: keySchemas.valueResult } },
+      handler: async (request) => ({ body: { value: await keys.backup(request.vault, name(request)) } }),
+    },
+    {
+      method: 'POST',
+      url: '/keys/restore',
+      action: KeyActions.restore,
+      scope: vaultWide,
+      bodyLimit: RESTORE_BODY_LIMIT,
+      schema: { body: keySchemas.restoreBody, ...bundleSchema },
+      handler: async (request) => ({
+        body: bundle(request, await keys.restore(request.vault, (request.body as { value: string }).value)),
+      }),
+    },
+    {
+      method: 'POST',
+      url: '/keys/:name/rotate',
+      action: KeyActions.rotate,
+      scope: keyScope,
+      schema: bundleSchema,
+      handler: async (request) => ({
+        body: bundle(request, await keys.rotate(request.vault, name(request))),
+      }),
+    },
+    {
+      method: 'GET',
+      url: '/keys/:name/rotationpolicy',
+      action: KeyActions.readRotationPolicy,
+      scope: keyScope,
+      schema: { response: { 200: keySchemas.rotationPolicy } },
+      handler: async (request) => ({
+        body: rotationPolicyBody(
+          request.baseUrl,
+          name(request),
+          await keys.getRotationPolicy(request.vault, name(request)),
+        ),
+      }),
+    },
+    {
+      method: 'PUT',
+      url: '/keys/:name/rotationpolicy',
+      action: KeyActions.writeRotationPolicy,
+      scope: keyScope,
+      schema: { body: keySchemas.rotationPolicyBody, response: { 200: keySchemas.rotationPolicy } },
+      handler: async (request) => {
+        const body = request.body as {
+          lifetimeActions?: [];
+          attributes?: { expiryTime?: string | null } | null;
+        };
+        const policy = await keys.setRotationPolicy(request.vault, name(request), {
+          lifetimeActions: given(body.lifetimeActions) ?? [],
+          expiryTime: given(given(body.attributes)?.expiryTime),
+        });
+        return { body: rotationPolicyBody(request.baseUrl, name(request), policy) };
+      },
+    },
+    ...operation('encrypt', KeyActions.encrypt, keySchemas.operationBody, async (request) => {
+      const out = await keys.encrypt(request.vault, name(request), version(request), cipherInput(request));
+      return operationResult(request.baseUrl, out.view, out);
+    }),
+    ...operation('decrypt', KeyActions.decrypt, keySchemas.operationBody, async (request) => {
+      const out = await keys.decrypt(request.vault, name(request), version(request), cipherInput(request));
+      return operationResult(request.baseUrl, out.view, out);
+    }),
+    ...operation('wrapkey', KeyActions.wrap, keySchemas.operationBody, async (request) => {
+      const input = cipherInput(request);
+      const out = await keys.wrapKey(request.vault, name(request), version(request), input.alg, input.value);
+      return operationResult(request.baseUrl, out.view, out);
+    }),
+    ...operation('unwrapkey', KeyActions.unwrap, keySchemas.operationBody, async (request) => {
+      const input = cipherInput(request);
+      const out = await keys.unwrapKey(
+        request.vault,
+        name(request),
+        version(request),
+        input.alg,
+        input.value,
+      );
+      return operationResult(request.baseUrl, out.view, out);
+    }),
+    ...operation('sign', KeyActions.sign, keySchemas.signBody, async (request) => {
+      const body = request.body as { alg: string; value: string };
+      const out = await keys.sign(
+        request.vault,
+        name(request),
+        version(request),
+        body.alg,
+        binaryField(body.value, 'value')!,
+      );
+      return operationResult(request.baseUrl, out.view, out);
+    }),
+    ...operation('verify', KeyActions.verify, keySchemas.verifyBody, async (request) => {
+      const body = request.body as { alg: string; digest: string; value: string };
+      const digest = binaryField(body.digest, 'digest')!;
+      const signature = binaryField(body.value, 'value')!;
+      const out = await keys.verify(
+        request.vault,
+        name(request),
+        version(request),
+        body.alg,
+        digest,
+        signature,
+      );
+      return { value: out.valid };
+    }),
+    {
+      method: 'GET',
+      url: '/deletedkeys',
+      action: KeyActions.read,
+      scope: vaultWide,
+      schema: { response: { 200: keySchemas.deletedList } },
+      handler: async (request) => {
+        const page = parsePageRequest(query(request), NAME_KEY);
+        const result = await keys.listDeleted(request.vault, page.after, page.limit);
+        return {
+          body: {
+            value: result.items.map((view) => deletedKeyItem(request.baseUrl, request.vault, view)),
+            nextLink: nextLink(request.baseUrl, '/deletedkeys', query(request), page.limit, result.next),
+          },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      url: '/deletedkeys/:name',
+      action: KeyActions.read,
+      scope: keyScope,
+      schema: { response: { 200: keySchemas.deletedBundle } },
+      handler: async (request) => {
+        const view = await keys.getDeleted(request.vault, name(request));
+        return { body: deletedKeyBundle(request.baseUrl, request.vault, view, keys.publicKey(view.record)) };
+      },
+    },
+    {
+      method: 'POST',
+      url: '/deletedkeys/:name/recover',
+      action: KeyActions.recover,
+      scope: keyScope,
+      schema: bundleSchema,
+      handler: async (request) => ({
+        body: bundle(request, await keys.recover(request.vault, name(request))),
+      }),
+    },
+    {
+      method: 'DELETE',
+      url: '/deletedkeys/:name',
+      action: KeyActions.purge,
+      scope: keyScope,
+      handler: async (request) => {
+        await keys.purge(request.vault, name(request));
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'POST',
+      url: '/rng',
+      action: KeyActions.random,
+      scope: vaultWide,
+      schema: { body: keySchemas.randomBody, response: { 200: keySchemas.valueResult } },
+      handler: async (request) => ({
+        body: { value: toBase64Url(keys.randomBytes((request.body as { count: number }).count)) },
+      }),
+    },
+  ];
+}

@@ -1,0 +1,313 @@
+import { BadParameter } from '../errors/index.js';
+import {
+  attributesInputSchema,
+  attributesOutputSchema,
+  given,
+  tagsSchema,
+  nullableTagsSchema,
+} from '../http/wire/schemas.js';
+import { fromBase64Url, toBase64Url } from '../lib/base64.js';
+import { recoveryLevel, type VaultRecord } from '../vaults/types.js';
+import type { Curve, PublicJwk } from '../crypto/keys/types.js';
+import type { RotationPolicy } from './rotation-policy.js';
+import type {
+  AzureKeyType,
+  DeletedKeyView,
+  KeyOperation,
+  KeyProperties,
+  KeyView,
+  ReleasePolicy,
+} from './types.js';
+
+/** The only code that knows Azure's JSON for keys (keys.json of the data-plane spec). */
+
+interface KeyAttributesInput {
+  enabled?: boolean | null;
+  nbf?: number | null;
+  exp?: number | null;
+  exportable?: boolean | null;
+}
+
+export interface KeyPropertiesBody {
+  key_ops?: KeyOperation[] | null;
+  attributes?: KeyAttributesInput | null;
+  tags?: Record<string, string> | null;
+  release_policy?: ReleasePolicy | null;
+}
+
+export interface KeyCreateBody extends KeyPropertiesBody {
+  kty: AzureKeyType;
+  key_size?: number | null;
+  public_exponent?: number | null;
+  crv?: Curve | null;
+}
+
+export interface KeyImportBody extends KeyPropertiesBody {
+  Hsm?: boolean | null;
+  key: Record<string, unknown>;
+}
+
+export function propertiesFromWire(body: KeyPropertiesBody | undefined): KeyProperties {
+  const attributes = given(body?.attributes);
+  return {
+    keyOps: given(body?.key_ops),
+    tags: given(body?.tags),
+    enabled: given(attributes?.enabled),
+    nbf: given(attributes?.nbf),
+    exp: given(attributes?.exp),
+    exportable: given(attributes?.exportable),
+    releasePolicy: given(body?.release_policy),
+  };
+}
+
+/** A base64url binary field of an operation body; malformed input is a 400 naming the field. */
+export function binaryField(value: unknown, field: string): Buffer | undefined {
+  if (value === undefined || value === null) return undefined;
+  const bytes = typeof value === 'string' ? fromBase64Url(value) : undefined;
+  if (!bytes) throw new BadParameter(`${field} must be base64url-encoded bytes.`);
+  return bytes;
+}
+
+const keyId = (baseUrl: string, name: string, version?: string) =>
+  version ? `${baseUrl}/keys/${name}/${version}` : `${baseUrl}/keys/${name}`;
+
+function attributes(view: KeyView, vault: VaultRecord) {
+  const { record } = view;
+  return {
+    enabled: record.enabled,
+    nbf: record.nbf,
+    exp: record.exp,
+    created: record.created,
+    updated: record.updated,
+    recoverableDays: vault.softDeleteRetentionInDays,
+    recoveryLevel: recoveryLevel(vault),
+    exportable: record.exportable ?? false,
+  };
+}
+
+export function keyBundle(baseUrl: string, vault: VaultRecord, view: KeyView, publicKey: PublicJwk) {
+  const { head, record } = view;
+  return {
+    key: {
+      ...publicKey,
+      kty: record.kty,
+      kid: keyId(baseUrl, head.name, record.version),
+      key_ops: record.keyOps,
+    },
+    attributes: attributes(view, vault),
+    tags: record.tags,
+    release_policy: record.releasePolicy,
+  };
+}
+
+export function keyItem(baseUrl: string, vault: VaultRecord, view: KeyView, withVersion: boolean) {
+  return {
+    kid: keyId(baseUrl, view.head.name, withVersion ? view.record.version : undefined),
+    attributes: attributes(view, vault),
+    tags: view.record.tags,
+  };
+}
+
+function deletedFields(baseUrl: string, view: DeletedKeyView) {
+  return {
+    recoveryId: `${baseUrl}/deletedkeys/${view.head.name}`,
+    deletedDate: view.head.deletedDate,
+    scheduledPurgeDate: view.head.scheduledPurgeDate,
+  };
+}
+
+export function deletedKeyBundle(
+  baseUrl: string,
+  vault: VaultRecord,
+  view: DeletedKeyView,
+  publicKey: PublicJwk,
+) {
+  return { ...keyBundle(baseUrl, vault, view, publicKey), ...deletedFields(baseUrl, view) };
+}
+
+export function deletedKeyItem(baseUrl: string, vault: VaultRecord, view: DeletedKeyView) {
+  return { ...keyItem(baseUrl, vault, view, false), ...deletedFields(baseUrl, view) };
+}
+
+export function operationResult(
+  baseUrl: string,
+  view: KeyView,
+  fields: { value: Buffer; iv?: Buffer; tag?: Buffer; aad?: Buffer },
+) {
+  return {
+    kid: keyId(baseUrl, view.head.name, view.record.version),
+    value: toBase64Url(fields.value),
+    iv: fields.iv && toBase64Url(fields.iv),
+    tag: fields.tag && toBase64Url(fields.tag),
+    aad: fields.aad && toBase64Url(fields.aad),
+  };
+}
+
+export function rotationPolicyBody(baseUrl: string, name: string, policy: Partial<RotationPolicy>) {
+  return {
+    id: `${baseUrl}/keys/${name}/rotationpolicy`,
+    lifetimeActions: policy.lifetimeActions ?? [],
+    attributes: { expiryTime: policy.expiryTime, created: policy.created, updated: policy.updated },
+  };
+}
+
+const keyOpsSchema = { type: ['array', 'null'], items: { type: 'string' }, maxItems: 8 } as const;
+const releasePolicySchema = {
+  type: ['object', 'null'],
+  properties: { contentType: { type: 'string' }, immutable: { type: 'boolean' }, data: { type: 'string' } },
+} as const;
+const keyAttributesInput = {
+  ...attributesInputSchema,
+  properties: { ...attributesInputSchema.properties, exportable: { type: ['boolean', 'null'] } },
+} as const;
+const propertiesInput = {
+  key_ops: keyOpsSchema,
+  attributes: keyAttributesInput,
+  tags: nullableTagsSchema,
+  release_policy: releasePolicySchema,
+} as const;
+
+const stringField = { type: 'string' } as const;
+const jwkOutput = {
+  type: 'object',
+  properties: {
+    kid: stringField,
+    kty: stringField,
+    key_ops: { type: 'array', items: stringField },
+    n: stringField,
+    e: stringField,
+    crv: stringField,
+    x: stringField,
+    y: stringField,
+  },
+} as const;
+const keyAttributesOutput = {
+  ...attributesOutputSchema,
+  properties: { ...attributesOutputSchema.properties, exportable: { type: 'boolean' } },
+} as const;
+const bundleProperties = {
+  key: jwkOutput,
+  attributes: keyAttributesOutput,
+  tags: tagsSchema,
+  managed: { type: 'boolean' },
+  release_policy: { type: 'object', properties: releasePolicySchema.properties },
+} as const;
+const deletedProperties = {
+  recoveryId: { type: 'string' },
+  deletedDate: { type: 'integer' },
+  scheduledPurgeDate: { type: 'integer' },
+} as const;
+const itemProperties = {
+  kid: { type: 'string' },
+  attributes: keyAttributesOutput,
+  tags: tagsSchema,
+  managed: { type: 'boolean' },
+} as const;
+const listOf = (properties: object) => ({
+  type: 'object',
+  properties: {
+    value: { type: 'array', items: { type: 'object', properties } },
+    nextLink: { type: ['string', 'null'] },
+  },
+});
+const binary = { type: 'string' } as const;
+
+export const keySchemas = {
+  createBody: {
+    type: 'object',
+    required: ['kty'],
+    properties: {
+      kty: { type: 'string' },
+      key_size: { type: ['integer', 'null'] },
+      public_exponent: { type: ['integer', 'null'] },
+      crv: { type: ['string', 'null'] },
+      ...propertiesInput,
+    },
+  },
+  importBody: {
+    type: 'object',
+    required: ['key'],
+    properties: { Hsm: { type: ['boolean', 'null'] }, key: { type: 'object' }, ...propertiesInput },
+  },
+  updateBody: { type: 'object', properties: propertiesInput },
+  operationBody: {
+    type: 'object',
+    required: ['alg', 'value'],
+    properties: {
+      alg: { type: 'string' },
+      value: binary,
+      iv: { type: ['string', 'null'] },
+      aad: { type: ['string', 'null'] },
+      tag: { type: ['string', 'null'] },
+    },
+  },
+  signBody: {
+    type: 'object',
+    required: ['alg', 'value'],
+    properties: { alg: { type: 'string' }, value: binary },
+  },
+  verifyBody: {
+    type: 'object',
+    required: ['alg', 'digest', 'value'],
+    properties: { alg: { type: 'string' }, digest: binary, value: binary },
+  },
+  restoreBody: { type: 'object', required: ['value'], properties: { value: binary } },
+  randomBody: { type: 'object', required: ['count'], properties: { count: { type: 'integer' } } },
+  rotationPolicyBody: {
+    type: 'object',
+    properties: {
+      lifetimeActions: {
+        type: ['array', 'null'],
+        maxItems: 10,
+        items: {
+          type: 'object',
+          properties: {
+            trigger: {
+              type: 'object',
+              properties: { timeAfterCreate: { type: 'string' }, timeBeforeExpiry: { type: 'string' } },
+            },
+            action: { type: 'object', properties: { type: { type: 'string' } } },
+          },
+        },
+      },
+      attributes: { type: ['object', 'null'], properties: { expiryTime: { type: ['string', 'null'] } } },
+    },
+  },
+  bundle: { type: 'object', properties: bundleProperties },
+  deletedBundle: { type: 'object', properties: { ...bundleProperties, ...deletedProperties } },
+  list: listOf(itemProperties),
+  deletedList: listOf({ ...itemProperties, ...deletedProperties }),
+  operationResult: {
+    type: 'object',
+    properties: { kid: { type: 'string' }, value: binary, iv: binary, tag: binary, aad: binary },
+  },
+  verifyResult: { type: 'object', properties: { value: { type: 'boolean' } } },
+  valueResult: { type: 'object', properties: { value: binary } },
+  rotationPolicy: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      lifetimeActions: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            trigger: {
+              type: 'object',
+              properties: { timeAfterCreate: { type: 'string' }, timeBeforeExpiry: { type: 'string' } },
+            },
+            action: { type: 'object', properties: { type: { type: 'string' } } },
+          },
+        },
+      },
+      attributes: {
+        type: 'object',
+        properties: {
+          expiryTime: { type: 'string' },
+          created: { type: 'integer' },
+          updated: { type: 'integer' },
+        },
+      },
+    },
+  },
+} as const;
