@@ -115,8 +115,13 @@ export function createKeyService(deps: {
     ) {
       objects.keyOf(name);
       validateKeyProperties(properties);
-      const material = provider.importJwk(jwk);
-      const kty = (hsm ? `${material.kty}-HSM` : material.kty) as AzureKeyType;
+      // An -HSM type on the JWK asks for an HSM-protected key, as the Hsm flag does.
+      const requestedType = typeof jwk.kty === 'string' ? jwk.kty : '';
+      const hsmType = requestedType.endsWith('-HSM');
+      const material = provider.importJwk(
+        hsmType ? { ...jwk, kty: requestedType.slice(0, -'-HSM'.length) } : jwk,
+      );
+      const kty = (hsm || hsmType ? `${material.kty}-HSM` : material.kty) as AzureKeyType;
       const requestedOps = Array.isArray(jwk.key_ops) ? (jwk.key_ops as KeyProperties['keyOps']) : undefined;
       const withOps = { ...properties, keyOps: properties.keyOps ?? requestedOps };
       validateKeyProperties(withOps);

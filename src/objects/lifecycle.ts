@@ -14,7 +14,7 @@ import type {
   Page,
   VersionRecord,
 } from './types.js';
-import { validateObjectName } from './validation.js';
+import { validateCommonProperties, validateObjectName } from './validation.js';
 
 const VERSION_PATTERN = /^[0-9a-f]{32}$/;
 
@@ -131,6 +131,8 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
       return storeFor(vault).transaction(async (tx) => {
         const { head, record } = await resolve(tx, name, version);
         const updated = { ...change(record), updated: now() };
+        // The window is checked on the result: an update may send only one of nbf and exp.
+        validateCommonProperties({ nbf: updated.nbf, exp: updated.exp });
         await tx.putVersion(keyOf(name), updated);
         return { head, record: updated };
       });

@@ -61,8 +61,9 @@ export function aesDecrypt(
   options: DecryptOptions,
 ): Buffer {
   if (alg.scheme === 'aes-kw') throw new BadParameter(`${alg.name} is a key-wrap algorithm; use unwrapKey.`);
-  if (options.iv === undefined)
+  if (options.iv === undefined) {
     throw new BadParameter(`${alg.name} decryption needs the iv that encrypt returned.`);
+  }
   return alg.scheme === 'aes-gcm'
     ? gcmDecrypt(key, alg, ciphertext, options.iv, options)
     : cbcDecrypt(key, alg, ciphertext, options.iv, options);
@@ -76,8 +77,9 @@ function gcmDecrypt(
   options: DecryptOptions,
 ): Buffer {
   checkLength('iv', iv, GCM_IV_BYTES, alg);
-  if (options.tag === undefined)
+  if (options.tag === undefined) {
     throw new BadParameter(`${alg.name} decryption needs the tag that encrypt returned.`);
+  }
   const tag = checkLength('tag', options.tag, GCM_TAG_BYTES, alg);
   try {
     const decipher = createDecipheriv(alg.cipher, key, iv);

@@ -3,7 +3,7 @@ import { BadParameter, InternalError } from '../../errors/index.js';
 import { toBase64Url } from '../../lib/base64.js';
 import { curveParams } from './ec-curves.js';
 import { OCT_SIZES_BITS } from './jwk.js';
-import { CURVES, type KeySpec, type StoredKeyMaterial } from './types.js';
+import { CURVES, type KeySpec, RSA_PRIVATE_FIELDS, type RsaField, type StoredKeyMaterial } from './types.js';
 
 /** Key generation with node:crypto, returning the private JWK to store. */
 
@@ -51,10 +51,8 @@ async function generateRsa(spec: KeySpec): Promise<StoredKeyMaterial> {
   }
   const privateKey = await keyPair('rsa', { modulusLength: bits, publicExponent: exponent });
   const jwk = privateKey.export({ format: 'jwk' });
-  const [n, e, d, p, q, dp, dq, qi] = ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'].map((name) =>
-    field(jwk, name),
-  ) as [string, string, string, string, string, string, string, string];
-  return { kty: 'RSA', n, e, d, p, q, dp, dq, qi };
+  const fields = RSA_PRIVATE_FIELDS.map((name) => [name, field(jwk, name)] as const);
+  return { kty: 'RSA', ...(Object.fromEntries(fields) as Record<RsaField, string>) };
 }
 
 async function generateEc(spec: KeySpec): Promise<StoredKeyMaterial> {

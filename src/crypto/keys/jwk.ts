@@ -2,8 +2,16 @@ import { createECDH } from 'node:crypto';
 import { BadParameter, InternalError } from '../../errors/index.js';
 import { fromBase64Url, toBase64Url } from '../../lib/base64.js';
 import { curveParams, toBigInt } from './ec-curves.js';
-import { CURVES, type EcPrivateJwk, type OctJwk, type PublicJwk, type RsaPrivateJwk } from './types.js';
-import type { StoredKeyMaterial } from './types.js';
+import {
+  CURVES,
+  type EcPrivateJwk,
+  type OctJwk,
+  type PublicJwk,
+  RSA_PRIVATE_FIELDS,
+  type RsaField,
+  type RsaPrivateJwk,
+  type StoredKeyMaterial,
+} from './types.js';
 
 /**
  * Validation of a client's private JWK, and the public view of stored material. node:crypto
@@ -18,7 +26,6 @@ export const OCT_SIZES_BITS: readonly number[] = [128, 192, 256];
 
 type JwkInput = Readonly<Record<string, unknown>>;
 
-const RSA_FIELDS = ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'] as const;
 const EC_FIELDS = ['x', 'y', 'd'] as const;
 
 /** Decodes the named base64url fields, reporting every missing or malformed one at once. */
@@ -44,8 +51,9 @@ function readFields<Name extends string>(
 }
 
 export function importPrivateJwk(input: object): StoredKeyMaterial {
-  if (typeof input !== 'object' || input === null)
+  if (typeof input !== 'object' || input === null) {
     throw new BadParameter('The key must be a JSON Web Key object.');
+  }
   const jwk = input as JwkInput;
   switch (jwk.kty) {
     case 'RSA':
@@ -62,27 +70,29 @@ export function importPrivateJwk(input: object): StoredKeyMaterial {
 }
 
 function importRsa(jwk: JwkInput): RsaPrivateJwk {
-  const bytes = readFields(jwk, 'RSA', RSA_FIELDS);
-  const [n, e, d, p, q, dp, dq, qi] = RSA_FIELDS.map((name) => toBigInt(bytes[name])) as [
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-  ];
-  const bits = n.toString(2).length;
+  const bytes = readFields(jwk, 'RSA', RSA_PRIVATE_FIELDS);
+  const integers = mapFields(bytes, toBigInt);
+  const bits = integers.n.toString(2).length;
   if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS) {
     throw new BadParameter(
       `An RSA key must be ${RSA_MIN_BITS} to ${RSA_MAX_BITS} bits; this one has ${bits}.`,
     );
   }
-  if (e < 3n || e % 2n === 0n)
+  if (integers.e < 3n || integers.e % 2n === 0n) {
     throw new BadParameter('The RSA public exponent e must be odd and at least 3.');
-  // One check per CRT relation, run once at import; the operations then trust the stored key.
-  const consistent =
+  }
+  if (!isConsistentRsa(integers)) {
+    throw new BadParameter(
+      'The RSA key is inconsistent: n, e, d, p, q, dp, dq and qi do not describe one key.',
+    );
+  }
+  // Stored canonically: minimal big-endian integers, base64url without padding.
+  return { kty: 'RSA', ...mapFields(bytes, (value) => toBase64Url(stripLeadingZeros(value))) };
+}
+
+/** One check per relation, run once at import; the operations then trust the stored key. */
+function isConsistentRsa({ n, e, d, p, q, dp, dq, qi }: Record<RsaField, bigint>): boolean {
+  return (
     p > 1n &&
     q > 1n &&
     p * q === n &&
@@ -90,25 +100,16 @@ function importRsa(jwk: JwkInput): RsaPrivateJwk {
     (d * e - 1n) % (q - 1n) === 0n &&
     dp === d % (p - 1n) &&
     dq === d % (q - 1n) &&
-    (qi * q) % p === 1n;
-  if (!consistent) {
-    throw new BadParameter(
-      'The RSA key is inconsistent: n, e, d, p, q, dp, dq and qi do not describe one key.',
-    );
-  }
-  // Stored canonically: minimal big-endian integers, base64url without padding.
-  const canonical = (name: (typeof RSA_FIELDS)[number]) => toBase64Url(stripLeadingZeros(bytes[name]));
-  const [cn, ce, cd, cp, cq, cdp, cdq, cqi] = RSA_FIELDS.map(canonical) as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
-  return { kty: 'RSA', n: cn, e: ce, d: cd, p: cp, q: cq, dp: cdp, dq: cdq, qi: cqi };
+    (qi * q) % p === 1n
+  );
+}
+
+function mapFields<Name extends string, From, To>(
+  fields: Record<Name, From>,
+  convert: (value: From) => To,
+): Record<Name, To> {
+  const entries = Object.entries(fields) as [Name, From][];
+  return Object.fromEntries(entries.map(([name, value]) => [name, convert(value)])) as Record<Name, To>;
 }
 
 function stripLeadingZeros(bytes: Buffer): Buffer {

@@ -1,8 +1,8 @@
 import type { KeySpec, PublicJwk, StoredKeyMaterial } from './types.js';
 
-/** Symmetric encryption inputs; RSA algorithms ignore them. */
+/** Symmetric encryption inputs. RSA algorithms ignore them; CBC rejects aad and tag (it authenticates nothing). */
 export interface EncryptOptions {
-  /** GCM: 12 bytes, CBC: 16 bytes; generated when absent. */
+  /** GCM: 12 bytes, CBC: 16 bytes; generated when absent on encrypt, required on decrypt. */
   iv?: Buffer;
   /** GCM only: authenticated, not encrypted. */
   aad?: Buffer;

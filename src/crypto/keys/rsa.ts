@@ -7,7 +7,7 @@ import {
   publicEncrypt,
 } from 'node:crypto';
 import { timingSafeEqual } from 'node:crypto';
-import { BadParameter } from '../../errors/index.js';
+import { BadParameter, InternalError } from '../../errors/index.js';
 import type { CipherAlgorithm, HashName, SignatureAlgorithm } from './algorithms.js';
 import { pssEncode, pssVerify } from './pss.js';
 
@@ -25,7 +25,7 @@ const DIGEST_INFO_PREFIX: Record<HashName, Buffer> = {
 
 export function modulusBits(key: KeyObject): number {
   const bits = key.asymmetricKeyDetails?.modulusLength;
-  if (bits === undefined) throw new BadParameter('The key is not an RSA key.');
+  if (bits === undefined) throw new InternalError('RSA key object without a modulus length');
   return bits;
 }
 
@@ -121,7 +121,6 @@ function unpadPkcs1Type2(em: Buffer): Buffer | undefined {
     const first = isZero & (separator === 0 ? 1 : 0);
     separator = first ? i : separator;
   }
-  bad |= separator === 0 ? 1 : 0;
-  bad |= separator < 10 ? 1 : 0; // PS shorter than 8 bytes
+  bad |= separator < 10 ? 1 : 0; // no separator (0), or PS shorter than 8 bytes
   return bad === 0 ? em.subarray(separator + 1) : undefined;
 }

@@ -38,6 +38,7 @@ describe('import and generate', () => {
     assert.deepEqual(signature, crypto.sign('sha256', message, privateKey));
     assert.deepEqual(Object.keys(provider.publicJwk(imported)).sort(), ['e', 'kty', 'n']);
     assert.equal(provider.keySize(imported), 2048);
+    assert.deepEqual(provider.importJwk(rsa), rsa, 'generated material re-imports unchanged');
   });
 
   for (const curve of ['P-256', 'P-256K', 'P-384', 'P-521'] as const) {
@@ -184,19 +185,43 @@ describe('client mistakes are 400s with a helpful message', () => {
   });
 
   it('a tampered RSA ciphertext, for every padding', () => {
-    for (const alg of RSA_CIPHERS) {
+    for (const alg of ['RSA-OAEP', 'RSA-OAEP-256'] as const) {
       const ciphertext = provider.encrypt(rsa, alg, message).result;
-      // Raw RSA of a block with type-1 padding: a deterministic PKCS#1 v1.5 decryption failure.
-      const badPadding = crypto.publicEncrypt(
-        { key: rsaPrivate(rsa), padding: RSA_NO_PADDING },
-        Buffer.concat([Buffer.from([0, 1]), Buffer.alloc(254, 0xff)]),
-      );
-      const tampered = alg === 'RSA1_5' ? badPadding : flipped(ciphertext, 200);
+      const tampered = flipped(ciphertext, 200);
       assert400(() => provider.decrypt(rsa, alg, tampered), /Decryption failed/, [rsa.d, message.toString()]);
       assert400(() => provider.unwrapKey(rsa, alg, tampered), /Decryption failed/);
+    }
+    for (const alg of RSA_CIPHERS) {
+      const ciphertext = provider.encrypt(rsa, alg, message).result;
       assert400(() => provider.decrypt(rsa, alg, ciphertext.subarray(1)), /must be 256 bytes/);
     }
     assert400(() => provider.encrypt(rsa, 'RSA-OAEP-256', Buffer.alloc(191)), /at most 190 bytes/);
+  });
+
+  it('RSA1_5: every broken PKCS#1 v1.5 rule fails, and the shortest valid padding opens', () => {
+    // Blocks are put through the raw public operation, so each breaks exactly one rule.
+    const encryptRaw = (block: Buffer) =>
+      crypto.publicEncrypt({ key: rsaPrivate(rsa), padding: RSA_NO_PADDING }, block);
+    const block = (head: number[], paddingBytes: number, separator = [0]) => {
+      const body = Buffer.concat([
+        Buffer.from(head),
+        Buffer.alloc(paddingBytes, 0x5a),
+        Buffer.from(separator),
+      ]);
+      return Buffer.concat([body, Buffer.alloc(256 - body.length, 0x42)]);
+    };
+    const cases: [string, Buffer][] = [
+      ['type 1 instead of 2', block([0, 1], 8)],
+      ['non-zero leading byte', block([1, 2], 8)],
+      ['only 7 bytes of padding', block([0, 2], 7)],
+      ['no zero separator', Buffer.concat([Buffer.from([0, 2]), Buffer.alloc(254, 0x5a)])],
+    ];
+    for (const [rule, broken] of cases) {
+      assert400(() => provider.decrypt(rsa, 'RSA1_5', encryptRaw(broken)), /Decryption failed/, [rsa.d]);
+      assert400(() => provider.unwrapKey(rsa, 'RSA1_5', encryptRaw(broken)), /Decryption failed/, [rule]);
+    }
+    const shortest = block([0, 2], 8);
+    assert.deepEqual(provider.decrypt(rsa, 'RSA1_5', encryptRaw(shortest)), shortest.subarray(11));
   });
 
   it('CBC plaintext that is not a multiple of 16, and a broken CBCPAD padding', () => {

@@ -20,17 +20,11 @@ export interface KeySpec {
 
 // Every binary field below is base64url without padding, as in a JWK.
 
-export interface RsaPrivateJwk {
-  kty: 'RSA';
-  n: string;
-  e: string;
-  d: string;
-  p: string;
-  q: string;
-  dp: string;
-  dq: string;
-  qi: string;
-}
+/** The members of an RSA private JWK, public ones first. */
+export const RSA_PRIVATE_FIELDS = ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'] as const;
+export type RsaField = (typeof RSA_PRIVATE_FIELDS)[number];
+
+export type RsaPrivateJwk = { kty: 'RSA' } & Record<RsaField, string>;
 
 export interface EcPrivateJwk {
   kty: 'EC';
