@@ -1,67 +1,42 @@
-import { randomBytes } from 'node:crypto';
-import {
-  type CurveParams,
-  type Point,
-  linearCombination,
-  modInverse,
-  multiplyBase,
-  toBigInt,
-  toFixedBytes,
-} from './ec-curves.js';
+import { p256, p384, p521 } from '@noble/curves/nist.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import type { CurveParams } from './ec-curves.js';
+import type { Curve } from './types.js';
 
 /**
- * ECDSA over a precomputed digest (SEC 1 §4.1), with JWS's raw r||s signature encoding.
- * node:crypto hashes whatever it signs (crypto.sign(null, …) on an EC key still applies SHA-256)
- * and privateEncrypt refuses EC keys, so the scheme is assembled here from OpenSSL's ECDH
- * scalar multiplication plus arithmetic modulo the group order.
+ * ECDSA over a digest the client computed, with JWS's raw r||s encoding. node:crypto cannot do
+ * this (it hashes whatever it signs), so the audited @noble/curves does it: constant-time scalar
+ * multiplication and hedged nonces (RFC 6979 mixed with fresh randomness), so a nonce neither
+ * depends on the RNG alone nor repeats, and two signatures of one digest differ as on Azure.
  */
-
-/** The digest as an integer, truncated to the order's bit length as SEC 1 requires. */
-function digestToInteger(params: CurveParams, digest: Buffer): bigint {
-  const excessBits = digest.length * 8 - params.n.toString(2).length;
-  const value = toBigInt(digest);
-  return excessBits > 0 ? value >> BigInt(excessBits) : value;
-}
-
-/** Uniform in [1, n-1]: 128 extra random bits make the modulo bias negligible. */
-function randomScalar(params: CurveParams): bigint {
-  return (toBigInt(randomBytes(params.bytes + 16)) % (params.n - 1n)) + 1n;
-}
+const IMPLEMENTATIONS: Record<Curve, typeof p256> = {
+  'P-256': p256,
+  'P-256K': secp256k1,
+  'P-384': p384,
+  'P-521': p521,
+};
 
 export function ecdsaSign(params: CurveParams, privateScalar: Buffer, digest: Buffer): Buffer {
-  const { n } = params;
-  const d = toBigInt(privateScalar);
-  const z = digestToInteger(params, digest);
-  for (;;) {
-    const k = randomScalar(params);
-    // The nonce's point comes from OpenSSL: a timing leak of k would give away d.
-    const r = multiplyBase(params, k).x % n;
-    if (r === 0n) continue;
-    // BigInt is not constant-time, so d and k enter it only multiplied by a fresh random b:
-    // s = (k·b)⁻¹ · (b·z + r·(b·d)) = k⁻¹ · (z + r·d) mod n.
-    const b = randomScalar(params);
-    const blindedD = (b * d) % n;
-    const s = (modInverse((k * b) % n, n) * ((b * z + r * blindedD) % n)) % n;
-    if (s === 0n) continue;
-    return Buffer.concat([toFixedBytes(r, params.bytes), toFixedBytes(s, params.bytes)]);
-  }
+  return Buffer.from(
+    IMPLEMENTATIONS[params.name].sign(digest, privateScalar, { prehash: false, extraEntropy: true }),
+  );
 }
 
-/** False for any signature that is malformed or does not verify; inputs here are all public. */
+/**
+ * False for any signature that is malformed or does not verify. High-S signatures are accepted
+ * (lowS: false): they are valid ECDSA, and other signers (OpenSSL, HSMs) produce them.
+ */
 export function ecdsaVerify(
   params: CurveParams,
-  publicPoint: Point,
+  publicKey: { x: Buffer; y: Buffer },
   digest: Buffer,
   signature: Buffer,
 ): boolean {
-  const { n } = params;
   if (signature.length !== 2 * params.bytes) return false;
-  const r = toBigInt(signature.subarray(0, params.bytes));
-  const s = toBigInt(signature.subarray(params.bytes));
-  if (r < 1n || r >= n || s < 1n || s >= n) return false;
-  const w = modInverse(s, n);
-  const u1 = (digestToInteger(params, digest) * w) % n;
-  const u2 = (r * w) % n;
-  const point = linearCombination(params, u1, u2, publicPoint);
-  return point !== undefined && point.x % n === r;
+  const point = Buffer.concat([Buffer.from([4]), publicKey.x, publicKey.y]);
+  try {
+    return IMPLEMENTATIONS[params.name].verify(signature, digest, point, { prehash: false, lowS: false });
+  } catch {
+    return false;
+  }
 }

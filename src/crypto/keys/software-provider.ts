@@ -8,7 +8,6 @@ import {
   cipherAlgorithm,
   signatureAlgorithm,
 } from './algorithms.js';
-import { type Point, toBigInt } from './ec-curves.js';
 import { ecdsaSign, ecdsaVerify } from './ecdsa.js';
 import { generateKey } from './generate.js';
 import { decodeStored, importPrivateJwk, keySizeOf, publicJwkOf, storedCurve } from './jwk.js';
@@ -119,8 +118,8 @@ function ecMaterial(material: StoredKeyMaterial, alg: SignatureAlgorithm): EcPri
   return material;
 }
 
-function publicPoint(material: EcPrivateJwk): Point {
-  return { x: toBigInt(decodeStored(material.x)), y: toBigInt(decodeStored(material.y)) };
+function publicPoint(material: EcPrivateJwk): { x: Buffer; y: Buffer } {
+  return { x: decodeStored(material.x), y: decodeStored(material.y) };
 }
 
 function octKey(material: StoredKeyMaterial, alg: AesAlgorithm): Buffer {
