@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { repoRoot } from './helpers/server-process.js';
+
+// CI runs only a short smoke of the benchmark (issue 6), so `npm run bench` keeps working:
+// every scenario for a fraction of a second, checking the shape of the results.
+describe('benchmark smoke', () => {
+  it('runs every scenario briefly and writes results of the documented shape', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [path.join(repoRoot, 'bench/smoke.mjs')], {
+      cwd: repoRoot,
+      timeout: 120_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    assert.match(stdout, /bench smoke: ok \((\d+) scenario rows/);
+  });
+});
