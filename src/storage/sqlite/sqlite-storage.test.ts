@@ -48,6 +48,42 @@ describe('SqliteStorage specifics', () => {
     }
   });
 
+  it('commits concurrent transactions as a group, where one that fails rolls back alone', async () => {
+    const storage = new SqliteStorage(file);
+    try {
+      // Submitted together, these share one SQLite transaction (one fsync): each keeps its own outcome.
+      const failure = new Error('refused by its own rule');
+      const results = await Promise.allSettled([
+        storage.transaction(async (tx) => tx.put('group/a', Buffer.from('1'))),
+        storage.transaction(async (tx) => {
+          await tx.put('group/b', Buffer.from('2'));
+          throw failure;
+        }),
+        storage.transaction(async (tx) => {
+          await tx.put('group/c', Buffer.from((await tx.get('group/a'))?.toString() ?? 'missing'));
+        }),
+        storage.put('group/d', Buffer.from('4')),
+      ]);
+      assert.deepEqual(
+        results.map((result) => result.status),
+        ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+      );
+      assert.equal((results[1] as PromiseRejectedResult).reason, failure);
+      assert.equal(await storage.get('group/b'), undefined);
+      // The third saw the first's write: transactions in a group still run one after another.
+      assert.equal((await storage.get('group/c'))?.toString(), '1');
+      assert.deepEqual(await storage.list('group/'), ['group/a', 'group/c', 'group/d']);
+    } finally {
+      await storage.close();
+    }
+    const reopened = new SqliteStorage(file);
+    try {
+      assert.deepEqual(await reopened.list('group/'), ['group/a', 'group/c', 'group/d']);
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('records the schema version, and reopening keeps the schema and data without re-migrating', async () => {
     const first = new SqliteStorage(file);
     await first.put('k', Buffer.from('v'));

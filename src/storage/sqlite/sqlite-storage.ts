@@ -1,19 +1,20 @@
 import Database from 'better-sqlite3';
-import { Mutex } from '../../lib/mutex.js';
 import type { ListOptions, Storage, StorageTransaction } from '../types.js';
+import { GroupCommitter } from './group-commit.js';
 import { migrate } from './migrations.js';
 
 /**
  * The embedded backend. Two connections on one WAL database: writes and transactions on one,
- * serialised by a mutex, so an open transaction's uncommitted rows are never visible to
- * anybody else; plain reads on the other, which sees only committed data and never waits for
- * a writer. synchronous=FULL makes every commit reach the disk before it is acknowledged, so
- * an acknowledged write survives kill -9 and power loss.
+ * run one at a time by the group committer, so an open transaction's uncommitted rows are
+ * never visible to anybody else; plain reads on the other, which sees only committed data and
+ * never waits for a writer. synchronous=FULL makes every commit reach the disk before it is
+ * acknowledged, so an acknowledged write survives kill -9 and power loss; group commit lets
+ * many writers share one fsync.
  */
 export class SqliteStorage implements Storage {
   private readonly writer: Database.Database;
   private readonly reader: Database.Database;
-  private readonly writeLock = new Mutex();
+  private readonly committer: GroupCommitter;
   private readonly statements: ReturnType<typeof prepare>;
   private readonly readStatements: ReturnType<typeof prepare>;
 
@@ -33,6 +34,17 @@ export class SqliteStorage implements Storage {
     this.reader.pragma('busy_timeout = 5000');
     this.statements = prepare(this.writer);
     this.readStatements = prepare(this.reader);
+    const statements = this.statements;
+    this.committer = new GroupCommitter(this.writer, {
+      get: async (key) => readRow(statements, key),
+      list: async (prefix, options = {}) => listKeys(statements, prefix, options),
+      put: async (key, value) => {
+        statements.put.run(key, value);
+      },
+      delete: async (key) => {
+        statements.delete.run(key);
+      },
+    });
   }
 
   /** The durability settings in force, for operators and tests to confirm. */
@@ -52,47 +64,21 @@ export class SqliteStorage implements Storage {
   }
 
   async put(key: string, value: Buffer): Promise<void> {
-    await this.writeLock.run(() => {
-      this.statements.put.run(key, value);
-    });
+    await this.committer.submit((tx) => tx.put(key, value));
   }
 
   async delete(key: string): Promise<void> {
-    await this.writeLock.run(() => {
-      this.statements.delete.run(key);
-    });
+    await this.committer.submit((tx) => tx.delete(key));
   }
 
-  async transaction<T>(work: (tx: StorageTransaction) => Promise<T>): Promise<T> {
-    return this.writeLock.run(async () => {
-      const statements = this.statements;
-      const tx: StorageTransaction = {
-        get: async (key) => readRow(statements, key),
-        list: async (prefix, options = {}) => listKeys(statements, prefix, options),
-        put: async (key, value) => {
-          statements.put.run(key, value);
-        },
-        delete: async (key) => {
-          statements.delete.run(key);
-        },
-      };
-      this.writer.exec('BEGIN IMMEDIATE');
-      try {
-        const result = await work(tx);
-        this.writer.exec('COMMIT');
-        return result;
-      } catch (error) {
-        if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
-        throw error;
-      }
-    });
+  transaction<T>(work: (tx: StorageTransaction) => Promise<T>): Promise<T> {
+    return this.committer.submit(work);
   }
 
   async close(): Promise<void> {
-    await this.writeLock.run(() => {
-      this.reader.close();
-      this.writer.close();
-    });
+    await this.committer.idle();
+    this.reader.close();
+    this.writer.close();
   }
 }
 

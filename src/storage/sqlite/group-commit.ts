@@ -1,0 +1,81 @@
+import type Database from 'better-sqlite3';
+import type { StorageTransaction } from '../types.js';
+
+interface Pending {
+  work: (tx: StorageTransaction) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Enough to amortise one fsync over many writers, small enough to keep each commit short. */
+const MAX_BATCH = 256;
+
+/**
+ * Group commit: transactions queued while the previous commit was reaching the disk run
+ * together in one SQLite transaction, each inside its own savepoint, and are all acknowledged
+ * after the one durable COMMIT. A transaction that throws rolls back to its savepoint and
+ * rejects alone; if the COMMIT itself fails, every transaction of the batch rejects. Nobody is
+ * acknowledged before the data is on disk, and transactions still run one at a time, in order.
+ */
+export class GroupCommitter {
+  private queue: Pending[] = [];
+  private draining: Promise<void> | undefined;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly tx: StorageTransaction,
+  ) {}
+
+  submit<T>(work: (tx: StorageTransaction) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.draining ??= this.drain();
+    });
+  }
+
+  /** Resolves once everything submitted so far is committed (or has failed). */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) await this.runBatch(this.queue.splice(0, MAX_BATCH));
+    } finally {
+      this.draining = undefined;
+    }
+  }
+
+  private async runBatch(batch: Pending[]): Promise<void> {
+    const outcomes: Outcome[] = [];
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      for (const pending of batch) outcomes.push(await this.runOne(pending));
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    batch.forEach((pending, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.ok) pending.resolve(outcome.value);
+      else pending.reject(outcome.error);
+    });
+  }
+
+  private async runOne(pending: Pending): Promise<Outcome> {
+    this.db.exec('SAVEPOINT unit');
+    try {
+      const value = await pending.work(this.tx);
+      this.db.exec('RELEASE unit');
+      return { ok: true, value };
+    } catch (error) {
+      this.db.exec('ROLLBACK TO unit');
+      this.db.exec('RELEASE unit');
+      return { ok: false, error };
+    }
+  }
+}
