@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { type DataRoute, vaultScope } from '../http/data-plane.js';
-import { nextLink, parsePageRequest } from '../http/wire/paging.js';
+import { lifecycleRoutes } from '../objects/routes.js';
 import { given } from '../http/wire/schemas.js';
 import { toBase64Url } from '../lib/base64.js';
 import { KeyActions } from '../policy/actions.js';
@@ -22,7 +22,6 @@ import {
 } from './wire.js';
 
 type Params = { name: string; version?: string };
-type Query = Record<string, unknown>;
 type OperationBody = {
   alg: string;
   value: string;
@@ -31,15 +30,9 @@ type OperationBody = {
   tag?: string | null;
 };
 
-const NAME_KEY = /^[0-9a-z-]{1,127}$/;
-const VERSION_KEY = /^[0-9a-f]{32}$/;
-const RESTORE_BODY_LIMIT = 8 * 1024 * 1024;
-
 const params = (request: FastifyRequest) => request.params as Params;
 const version = (request: FastifyRequest) => params(request).version || undefined;
-const query = (request: FastifyRequest) => request.query as Query;
 const keyScope = (request: FastifyRequest) => vaultScope(request, 'keys', params(request).name);
-const vaultWide = (request: FastifyRequest) => vaultScope(request);
 
 /** The Keys API of the Key Vault data plane (keys.json), route by route. */
 export function keyRoutes(keys: KeyService): DataRoute[] {
@@ -161,76 +154,6 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
       handler: updateKey,
     },
     {
-      method: 'DELETE',
-      url: '/keys/:name',
-      action: KeyActions.delete,
-      scope: keyScope,
-      schema: { response: { 200: keySchemas.deletedBundle } },
-      handler: async (request) => {
-        const view = await keys.delete(request.vault, name(request));
-        return { body: deletedKeyBundle(request.baseUrl, request.vault, view, keys.publicKey(view.record)) };
-      },
-    },
-    {
-      method: 'GET',
-      url: '/keys',
-      action: KeyActions.read,
-      scope: vaultWide,
-      schema: { response: { 200: keySchemas.list } },
-      handler: async (request) => {
-        const page = parsePageRequest(query(request), NAME_KEY);
-        const result = await keys.list(request.vault, page.after, page.limit);
-        return {
-          body: {
-            value: result.items.map((view) => keyItem(request.baseUrl, request.vault, view, false)),
-            nextLink: nextLink(request.baseUrl, '/keys', query(request), page.limit, result.next),
-          },
-        };
-      },
-    },
-    {
-      method: 'GET',
-      url: '/keys/:name/versions',
-      action: KeyActions.read,
-      scope: keyScope,
-      schema: { response: { 200: keySchemas.list } },
-      handler: async (request) => {
-        const page = parsePageRequest(query(request), VERSION_KEY);
-        const result = await keys.listVersions(request.vault, name(request), page.after, page.limit);
-        return {
-          body: {
-            value: result.items.map((view) => keyItem(request.baseUrl, request.vault, view, true)),
-            nextLink: nextLink(
-              request.baseUrl,
-              `/keys/${name(request)}/versions`,
-              query(request),
-              page.limit,
-              result.next,
-            ),
-          },
-        };
-      },
-    },
-    {
-      method: 'POST',
-      url: '/keys/:name/backup',
-      action: KeyActions.backup,
-      scope: keyScope,
-      schema: { response: { 200: keySchemas.valueResult } },
-      handler: async (request) => ({ body: { value: await keys.backup(request.vault, name(request)) } }),
-    },
-    {
-      method: 'POST',
-      url: '/keys/restore',
-      action: KeyActions.restore,
-      scope: vaultWide,
-      bodyLimit: RESTORE_BODY_LIMIT,
-      schema: { body: keySchemas.restoreBody, ...bundleSchema },
-      handler: async (request) => ({
-        body: bundle(request, await keys.restore(request.vault, (request.body as { value: string }).value)),
-      }),
-    },
-    {
       method: 'POST',
       url: '/keys/:name/rotate',
       action: KeyActions.rotate,
@@ -321,59 +244,22 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
       );
       return { value: out.valid };
     }),
-    {
-      method: 'GET',
-      url: '/deletedkeys',
-      action: KeyActions.read,
-      scope: vaultWide,
-      schema: { response: { 200: keySchemas.deletedList } },
-      handler: async (request) => {
-        const page = parsePageRequest(query(request), NAME_KEY);
-        const result = await keys.listDeleted(request.vault, page.after, page.limit);
-        return {
-          body: {
-            value: result.items.map((view) => deletedKeyItem(request.baseUrl, request.vault, view)),
-            nextLink: nextLink(request.baseUrl, '/deletedkeys', query(request), page.limit, result.next),
-          },
-        };
-      },
-    },
-    {
-      method: 'GET',
-      url: '/deletedkeys/:name',
-      action: KeyActions.read,
-      scope: keyScope,
-      schema: { response: { 200: keySchemas.deletedBundle } },
-      handler: async (request) => {
-        const view = await keys.getDeleted(request.vault, name(request));
-        return { body: deletedKeyBundle(request.baseUrl, request.vault, view, keys.publicKey(view.record)) };
-      },
-    },
-    {
-      method: 'POST',
-      url: '/deletedkeys/:name/recover',
-      action: KeyActions.recover,
-      scope: keyScope,
-      schema: bundleSchema,
-      handler: async (request) => ({
-        body: bundle(request, await keys.recover(request.vault, name(request))),
-      }),
-    },
-    {
-      method: 'DELETE',
-      url: '/deletedkeys/:name',
-      action: KeyActions.purge,
-      scope: keyScope,
-      handler: async (request) => {
-        await keys.purge(request.vault, name(request));
-        return { status: 204 };
-      },
-    },
+    ...lifecycleRoutes({
+      collection: 'keys',
+      lifecycle: keys,
+      actions: KeyActions,
+      bundle,
+      deletedBundle: (request, view) =>
+        deletedKeyBundle(request.baseUrl, request.vault, view, keys.publicKey(view.record)),
+      item: (request, view, withVersion) => keyItem(request.baseUrl, request.vault, view, withVersion),
+      deletedItem: (request, view) => deletedKeyItem(request.baseUrl, request.vault, view),
+      schemas: { ...keySchemas, backup: keySchemas.valueResult },
+    }),
     {
       method: 'POST',
       url: '/rng',
       action: KeyActions.random,
-      scope: vaultWide,
+      scope: (request) => vaultScope(request),
       schema: { body: keySchemas.randomBody, response: { 200: keySchemas.valueResult } },
       handler: async (request) => ({
         body: { value: toBase64Url(keys.randomBytes((request.body as { count: number }).count)) },

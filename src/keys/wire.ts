@@ -7,6 +7,7 @@ import {
   nullableTagsSchema,
 } from '../http/wire/schemas.js';
 import { fromBase64Url, toBase64Url } from '../lib/base64.js';
+import { deletedFields, deletedPropertiesSchema, listSchema } from '../objects/wire.js';
 import { recoveryLevel, type VaultRecord } from '../vaults/types.js';
 import type { Curve, PublicJwk } from '../crypto/keys/types.js';
 import type { RotationPolicy } from './rotation-policy.js';
@@ -108,25 +109,17 @@ export function keyItem(baseUrl: string, vault: VaultRecord, view: KeyView, with
   };
 }
 
-function deletedFields(baseUrl: string, view: DeletedKeyView) {
-  return {
-    recoveryId: `${baseUrl}/deletedkeys/${view.head.name}`,
-    deletedDate: view.head.deletedDate,
-    scheduledPurgeDate: view.head.scheduledPurgeDate,
-  };
-}
-
 export function deletedKeyBundle(
   baseUrl: string,
   vault: VaultRecord,
   view: DeletedKeyView,
   publicKey: PublicJwk,
 ) {
-  return { ...keyBundle(baseUrl, vault, view, publicKey), ...deletedFields(baseUrl, view) };
+  return { ...keyBundle(baseUrl, vault, view, publicKey), ...deletedFields(baseUrl, 'keys', view.head) };
 }
 
 export function deletedKeyItem(baseUrl: string, vault: VaultRecord, view: DeletedKeyView) {
-  return { ...keyItem(baseUrl, vault, view, false), ...deletedFields(baseUrl, view) };
+  return { ...keyItem(baseUrl, vault, view, false), ...deletedFields(baseUrl, 'keys', view.head) };
 }
 
 export function operationResult(
@@ -192,24 +185,12 @@ const bundleProperties = {
   managed: { type: 'boolean' },
   release_policy: { type: 'object', properties: releasePolicySchema.properties },
 } as const;
-const deletedProperties = {
-  recoveryId: { type: 'string' },
-  deletedDate: { type: 'integer' },
-  scheduledPurgeDate: { type: 'integer' },
-} as const;
 const itemProperties = {
   kid: { type: 'string' },
   attributes: keyAttributesOutput,
   tags: tagsSchema,
   managed: { type: 'boolean' },
 } as const;
-const listOf = (properties: object) => ({
-  type: 'object',
-  properties: {
-    value: { type: 'array', items: { type: 'object', properties } },
-    nextLink: { type: ['string', 'null'] },
-  },
-});
 const binary = { type: 'string' } as const;
 
 export const keySchemas = {
@@ -251,7 +232,6 @@ export const keySchemas = {
     required: ['alg', 'digest', 'value'],
     properties: { alg: { type: 'string' }, digest: binary, value: binary },
   },
-  restoreBody: { type: 'object', required: ['value'], properties: { value: binary } },
   randomBody: { type: 'object', required: ['count'], properties: { count: { type: 'integer' } } },
   rotationPolicyBody: {
     type: 'object',
@@ -274,9 +254,9 @@ export const keySchemas = {
     },
   },
   bundle: { type: 'object', properties: bundleProperties },
-  deletedBundle: { type: 'object', properties: { ...bundleProperties, ...deletedProperties } },
-  list: listOf(itemProperties),
-  deletedList: listOf({ ...itemProperties, ...deletedProperties }),
+  deletedBundle: { type: 'object', properties: { ...bundleProperties, ...deletedPropertiesSchema } },
+  list: listSchema(itemProperties),
+  deletedList: listSchema({ ...itemProperties, ...deletedPropertiesSchema }),
   operationResult: {
     type: 'object',
     properties: { kid: { type: 'string' }, value: binary, iv: binary, tag: binary, aad: binary },

@@ -5,6 +5,7 @@ import {
   nullableTagsSchema,
   tagsSchema,
 } from '../http/wire/schemas.js';
+import { deletedFields, deletedPropertiesSchema, listSchema } from '../objects/wire.js';
 import { recoveryLevel, type VaultRecord } from '../vaults/types.js';
 import type { DeletedSecretView, SecretView } from './types.js';
 import type { SecretProperties, SecretVersionRecord } from './types.js';
@@ -74,21 +75,13 @@ export function secretItem(baseUrl: string, vault: VaultRecord, view: SecretView
   };
 }
 
-function deletedFields(baseUrl: string, view: DeletedSecretView) {
-  return {
-    recoveryId: `${baseUrl}/deletedsecrets/${view.head.name}`,
-    deletedDate: view.head.deletedDate,
-    scheduledPurgeDate: view.head.scheduledPurgeDate,
-  };
-}
-
 /** Deleted secrets never carry their value: recover it first. */
 export function deletedSecretBundle(baseUrl: string, vault: VaultRecord, view: DeletedSecretView) {
-  return { ...secretBundle(baseUrl, vault, view, false), ...deletedFields(baseUrl, view) };
+  return { ...secretBundle(baseUrl, vault, view, false), ...deletedFields(baseUrl, 'secrets', view.head) };
 }
 
 export function deletedSecretItem(baseUrl: string, vault: VaultRecord, view: DeletedSecretView) {
-  return { ...secretItem(baseUrl, vault, view, false), ...deletedFields(baseUrl, view) };
+  return { ...secretItem(baseUrl, vault, view, false), ...deletedFields(baseUrl, 'secrets', view.head) };
 }
 
 const bundleProperties = {
@@ -101,12 +94,6 @@ const bundleProperties = {
   managed: { type: 'boolean' },
 } as const;
 
-const deletedProperties = {
-  recoveryId: { type: 'string' },
-  deletedDate: { type: 'integer' },
-  scheduledPurgeDate: { type: 'integer' },
-} as const;
-
 const itemProperties = {
   id: { type: 'string' },
   contentType: { type: 'string' },
@@ -114,14 +101,6 @@ const itemProperties = {
   tags: tagsSchema,
   managed: { type: 'boolean' },
 } as const;
-
-const listOf = (properties: object) => ({
-  type: 'object',
-  properties: {
-    value: { type: 'array', items: { type: 'object', properties } },
-    nextLink: { type: ['string', 'null'] },
-  },
-});
 
 export const secretSchemas = {
   setBody: {
@@ -142,10 +121,9 @@ export const secretSchemas = {
       attributes: attributesInputSchema,
     },
   },
-  restoreBody: { type: 'object', required: ['value'], properties: { value: { type: 'string' } } },
   bundle: { type: 'object', properties: bundleProperties },
-  deletedBundle: { type: 'object', properties: { ...bundleProperties, ...deletedProperties } },
-  list: listOf(itemProperties),
-  deletedList: listOf({ ...itemProperties, ...deletedProperties }),
+  deletedBundle: { type: 'object', properties: { ...bundleProperties, ...deletedPropertiesSchema } },
+  list: listSchema(itemProperties),
+  deletedList: listSchema({ ...itemProperties, ...deletedPropertiesSchema }),
   backup: { type: 'object', properties: { value: { type: 'string' } } },
 } as const;
