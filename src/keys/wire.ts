@@ -7,8 +7,8 @@ import {
   nullableTagsSchema,
 } from '../http/wire/schemas.js';
 import { fromBase64Url, toBase64Url } from '../lib/base64.js';
-import { deletedFields, deletedPropertiesSchema, listSchema } from '../objects/wire.js';
-import { recoveryLevel, type VaultRecord } from '../vaults/types.js';
+import { deletedFields, deletedPropertiesSchema, listSchema, objectAttributes } from '../objects/wire.js';
+import type { VaultRecord } from '../vaults/types.js';
 import type { Curve, PublicJwk } from '../crypto/keys/types.js';
 import type { RotationPolicy } from './rotation-policy.js';
 import type {
@@ -73,17 +73,7 @@ const keyId = (baseUrl: string, name: string, version?: string) =>
   version ? `${baseUrl}/keys/${name}/${version}` : `${baseUrl}/keys/${name}`;
 
 function attributes(view: KeyView, vault: VaultRecord) {
-  const { record } = view;
-  return {
-    enabled: record.enabled,
-    nbf: record.nbf,
-    exp: record.exp,
-    created: record.created,
-    updated: record.updated,
-    recoverableDays: vault.softDeleteRetentionInDays,
-    recoveryLevel: recoveryLevel(vault),
-    exportable: record.exportable ?? false,
-  };
+  return { ...objectAttributes(view.record, vault), exportable: view.record.exportable ?? false };
 }
 
 export function keyBundle(baseUrl: string, vault: VaultRecord, view: KeyView, publicKey: PublicJwk) {
@@ -192,6 +182,13 @@ const itemProperties = {
   managed: { type: 'boolean' },
 } as const;
 const binary = { type: 'string' } as const;
+const lifetimeActionSchema = {
+  type: 'object',
+  properties: {
+    trigger: { type: 'object', properties: { timeAfterCreate: stringField, timeBeforeExpiry: stringField } },
+    action: { type: 'object', properties: { type: stringField } },
+  },
+} as const;
 
 export const keySchemas = {
   createBody: {
@@ -239,16 +236,7 @@ export const keySchemas = {
       lifetimeActions: {
         type: ['array', 'null'],
         maxItems: 10,
-        items: {
-          type: 'object',
-          properties: {
-            trigger: {
-              type: 'object',
-              properties: { timeAfterCreate: { type: 'string' }, timeBeforeExpiry: { type: 'string' } },
-            },
-            action: { type: 'object', properties: { type: { type: 'string' } } },
-          },
-        },
+        items: lifetimeActionSchema,
       },
       attributes: { type: ['object', 'null'], properties: { expiryTime: { type: ['string', 'null'] } } },
     },
@@ -269,16 +257,7 @@ export const keySchemas = {
       id: { type: 'string' },
       lifetimeActions: {
         type: 'array',
-        items: {
-          type: 'object',
-          properties: {
-            trigger: {
-              type: 'object',
-              properties: { timeAfterCreate: { type: 'string' }, timeBeforeExpiry: { type: 'string' } },
-            },
-            action: { type: 'object', properties: { type: { type: 'string' } } },
-          },
-        },
+        items: lifetimeActionSchema,
       },
       attributes: {
         type: 'object',

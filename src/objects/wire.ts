@@ -1,4 +1,18 @@
-import type { DeletedHead } from './types.js';
+import { recoveryLevel, type VaultRecord } from '../vaults/types.js';
+import type { DeletedHead, VersionRecord } from './types.js';
+
+/** The attributes every object version reports, with the vault's recovery settings. */
+export function objectAttributes(record: VersionRecord, vault: VaultRecord) {
+  return {
+    enabled: record.enabled,
+    nbf: record.nbf,
+    exp: record.exp,
+    created: record.created,
+    updated: record.updated,
+    recoverableDays: vault.softDeleteRetentionInDays,
+    recoveryLevel: recoveryLevel(vault),
+  };
+}
 
 /** Wire pieces every object kind shares: the deleted-object fields and list envelopes. */
 export function deletedFields(baseUrl: string, collection: string, head: DeletedHead) {

@@ -5,10 +5,9 @@ import {
   nullableTagsSchema,
   tagsSchema,
 } from '../http/wire/schemas.js';
-import { deletedFields, deletedPropertiesSchema, listSchema } from '../objects/wire.js';
-import { recoveryLevel, type VaultRecord } from '../vaults/types.js';
-import type { DeletedSecretView, SecretView } from './types.js';
-import type { SecretProperties, SecretVersionRecord } from './types.js';
+import { deletedFields, deletedPropertiesSchema, listSchema, objectAttributes } from '../objects/wire.js';
+import type { VaultRecord } from '../vaults/types.js';
+import type { DeletedSecretView, SecretProperties, SecretView } from './types.js';
 
 /** The only code that knows Azure's JSON for secrets (secrets.json of the data-plane spec). */
 
@@ -38,18 +37,6 @@ export function propertiesFromWire(body: SecretUpdateBody | undefined): SecretPr
   };
 }
 
-function attributes(record: SecretVersionRecord, vault: VaultRecord) {
-  return {
-    enabled: record.enabled,
-    nbf: record.nbf,
-    exp: record.exp,
-    created: record.created,
-    updated: record.updated,
-    recoverableDays: vault.softDeleteRetentionInDays,
-    recoveryLevel: recoveryLevel(vault),
-  };
-}
-
 const secretId = (baseUrl: string, name: string, version?: string) =>
   version ? `${baseUrl}/secrets/${name}/${version}` : `${baseUrl}/secrets/${name}`;
 
@@ -59,7 +46,7 @@ export function secretBundle(baseUrl: string, vault: VaultRecord, view: SecretVi
     value: withValue ? record.value : undefined,
     id: secretId(baseUrl, head.name, record.version),
     contentType: record.contentType,
-    attributes: attributes(record, vault),
+    attributes: objectAttributes(record, vault),
     tags: record.tags,
   };
 }
@@ -70,7 +57,7 @@ export function secretItem(baseUrl: string, vault: VaultRecord, view: SecretView
   return {
     id: secretId(baseUrl, head.name, withVersion ? record.version : undefined),
     contentType: record.contentType,
-    attributes: attributes(record, vault),
+    attributes: objectAttributes(record, vault),
     tags: record.tags,
   };
 }

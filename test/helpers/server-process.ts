@@ -4,21 +4,12 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ClientSecretCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
+import type { DevFacts } from '../../src/core/dev-setup.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const cofferBin = path.join(repoRoot, 'bin/coffer.js');
 
-export interface DevFacts {
-  url: string;
-  vaultName: string;
-  vaultUrl: string;
-  baseDomain: string;
-  tenantId: string;
-  authorityHost: string;
-  clientId: string;
-  clientSecret: string;
-  caFile: string;
-}
+export type { DevFacts };
 
 /** A fresh scratch directory under the test run's own tmp dir. */
 export function scratchDir(label: string): string {

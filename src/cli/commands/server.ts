@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import type { ServerOptions } from '../../config/load.js';
 import { CliError, sentence } from '../errors.js';
 import { addOutputOption, parseInteger } from '../options.js';
 
@@ -9,13 +10,7 @@ import { addOutputOption, parseInteger } from '../options.js';
  * is loaded on demand so the other commands never pay for loading it.
  */
 
-export interface ServerOptions {
-  dev: boolean;
-  dataDir?: string;
-  port?: number;
-  host?: string;
-  configFile?: string;
-}
+export type { ServerOptions };
 
 type StartServer = (options: ServerOptions) => Promise<void>;
 
