@@ -133,6 +133,7 @@ export async function buildApp(
       bareHosts: new Set([config.publicHost, 'localhost', '127.0.0.1', '[::1]', '::1']),
       defaultVault: config.defaultVault,
       authorityHost,
+      trustedProxies: config.trustedProxies,
     },
   });
 

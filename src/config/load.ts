@@ -23,6 +23,7 @@ const ENVIRONMENT: Record<string, string> = {
   tlsCertFile: 'COFFER_TLS_CERT_FILE',
   tlsKeyFile: 'COFFER_TLS_KEY_FILE',
   purgeIntervalSeconds: 'COFFER_PURGE_INTERVAL_SECONDS',
+  trustedProxies: 'COFFER_TRUSTED_PROXIES',
   logLevel: 'COFFER_LOG_LEVEL',
 };
 
@@ -64,6 +65,10 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
       1,
       86400,
     ),
+    trustedProxies: (setting('trustedProxies') ?? '')
+      .split(',')
+      .map((address) => address.trim())
+      .filter(Boolean),
     logLevel: logLevel as CofferConfig['logLevel'],
   };
 }

@@ -14,5 +14,7 @@ export interface CofferConfig {
   storage: { type: 'sqlite'; file: string };
   /** Seconds between runs of the job that purges deleted objects whose retention ended. */
   purgeIntervalSeconds: number;
+  /** Proxies whose X-Forwarded-For header is believed (network rules); none by default. */
+  trustedProxies: string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }

@@ -4,6 +4,7 @@ import type { TokenService } from '../identity/token-service.js';
 import type { AuthenticatedPrincipal } from '../identity/types.js';
 import type { Action } from '../policy/actions.js';
 import { authorize } from '../policy/authorize.js';
+import { clientAddress, networkAllows } from '../policy/network-rules.js';
 import type { VaultService } from '../vaults/service.js';
 import type { VaultRecord } from '../vaults/types.js';
 
@@ -13,6 +14,8 @@ export interface PipelineSettings {
   bareHosts: ReadonlySet<string>;
   defaultVault: string | undefined;
   authorityHost: () => string;
+  /** Proxies whose X-Forwarded-For is believed when applying network rules. */
+  trustedProxies: readonly string[];
 }
 
 /**
@@ -67,6 +70,17 @@ export function createPipeline(deps: {
           `No vault is served at host '${hostname.slice(0, 100)}'. Create it with: coffer vault create NAME`,
         );
       return vault;
+    },
+
+    /** A vault's firewall: 403 ForbiddenByFirewall for an address its network rules do not allow. */
+    checkNetwork(vault: VaultRecord, peerAddress: string, forwardedFor: string | undefined): void {
+      const address = clientAddress(peerAddress, forwardedFor, settings.trustedProxies);
+      if (!networkAllows(vault.networkAcls, address)) {
+        throw new Forbidden(
+          `Client address ${address} is not authorized by the network rules of vault ${vault.name}. Add it with: coffer vault network-rule add ${vault.name} --ip-address ${address}`,
+          'ForbiddenByFirewall',
+        );
+      }
     },
 
     /** The one gate every operation passes; throws Forbidden when policy says no. */

@@ -25,6 +25,12 @@ export function dataPlane(app: FastifyInstance, pipeline: Pipeline, routes: Data
       pipeline.requireUnsealed();
       request.principal = await pipeline.authenticate(request.headers.authorization);
       request.vault = await pipeline.resolveVault(request.hostname);
+      const forwardedFor = request.headers['x-forwarded-for'];
+      pipeline.checkNetwork(
+        request.vault,
+        request.socket.remoteAddress ?? '',
+        typeof forwardedFor === 'string' ? forwardedFor : undefined,
+      );
       checkApiVersion(request.query as Record<string, unknown>);
     });
     for (const route of routes) {

@@ -1,3 +1,5 @@
+import type { NetworkAcls } from '../policy/network-rules.js';
+
 export interface VaultRecord {
   /** Internal id: the prefix of the vault's data, so a re-created name never sees old data. */
   id: string;
@@ -7,6 +9,8 @@ export interface VaultRecord {
   enablePurgeProtection: boolean;
   enableRbacAuthorization: boolean;
   createdAt: string;
+  /** The vault's firewall; absent means open to every address. */
+  networkAcls?: NetworkAcls;
 }
 
 /** Azure's recovery level for objects in a vault, from its soft-delete settings. */
