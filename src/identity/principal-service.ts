@@ -109,7 +109,13 @@ export function createPrincipalService(deps: {
       }
       const record = entry.record;
       if (!record?.enabled) return undefined;
-      return { objectId: record.objectId, clientId: record.clientId, administrator: record.administrator };
+      return {
+        objectId: record.objectId,
+        kind: 'ServicePrincipal',
+        clientId: record.clientId,
+        administrator: record.administrator,
+        groups: [],
+      };
     },
 
     clearCache: () => cache.clear(),

@@ -20,8 +20,13 @@ export interface PrincipalRecord {
 /** Who a verified access token speaks for, as the request pipeline sees it. */
 export interface AuthenticatedPrincipal {
   objectId: string;
-  clientId: string;
+  kind: 'ServicePrincipal' | 'User';
+  /** Service principals only. */
+  clientId?: string;
+  /** Installation administrators manage Coffer itself (vaults, principals, roles, seal). */
   administrator: boolean;
+  /** Object ids of the groups the principal belongs to: their role assignments count too. */
+  groups: string[];
 }
 
 /** Shown once, when a principal is made or its secret reset. */
