@@ -12,10 +12,12 @@ import { adminPlane } from './http/admin-plane.js';
 import { dataPlane } from './http/data-plane.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { createHttpServer } from './http/server.js';
-import { createPrincipalService } from './identity/principal-service.js';
-import { createPrincipalStore } from './identity/principal-store.js';
-import { principalAdminRoutes, registerIdentityRoutes } from './identity/routes.js';
-import { createTokenService } from './identity/token-service.js';
+import { createIdentity } from './identity/identity.js';
+import { registerIdentityRoutes } from './identity/routes.js';
+import { roleApiRoutes } from './policy/role-api.js';
+import { roleAdminRoutes } from './policy/role-routes.js';
+import { createRoleService, KEY_VAULT_ADMINISTRATOR_ROLE_ID } from './policy/role-service.js';
+import { createRoleStore } from './policy/role-store.js';
 import type { IssuedCredentials } from './identity/types.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { SoftwareKeyProvider } from './crypto/keys/software-provider.js';
@@ -52,23 +54,27 @@ export async function buildApp(
   const authorityHost = () => `https://${config.publicHost}${portSuffix()}`;
   const vaultUrl = (name: string) => `https://${name}.${config.baseDomain}${portSuffix()}`;
 
-  const principals = createPrincipalService({
-    store: createPrincipalStore(barrier.view('sys/identity/')),
-    clock,
-    tenantId: runtime.tenantId,
-  });
-  const tokens = createTokenService({
-    principals,
+  const identity = createIdentity({
+    store: barrier.view('sys/identity/'),
     clock,
     signingKey: runtime.signingKey,
     tenantId: runtime.tenantId,
     issuerBase: authorityHost,
     audiences: [`https://${config.baseDomain}`, 'https://vault.azure.net'],
   });
+  const { principals, tokens } = identity;
   const vaults = createVaultService({
     system: systemStore,
     clock,
     eraseData: (vault) => eraseVaultData(vaultData(vault)),
+    // Until the audit broker lands, audited management actions are structured log lines.
+    audit: (event) => http.log.info(event, 'audit'),
+  });
+  const roles = createRoleService({
+    store: createRoleStore(systemStore),
+    clock,
+    resolvePrincipal: async (id) => (await principals.find(id)).objectId,
+    vaultExists: async (name) => (await vaults.find(name)) !== undefined,
   });
   const backupCodec = createBackupCodec(runtime.backupKey);
   const secrets = createSecretService({ vaultStore: vaultData, backupCodec, clock });
@@ -106,9 +112,9 @@ export async function buildApp(
       beforeSeal: () => {
         periodicJobs.stop();
         runtime.unload();
-        principals.clearCache();
-        tokens.clearCache();
+        identity.clearCaches();
         vaults.clearCache();
+        roles.clearCache();
       },
     },
     clock,
@@ -119,6 +125,8 @@ export async function buildApp(
     await runtime.create(clock);
     await runtime.load();
     const admin = await principals.create({ name: ADMIN_PRINCIPAL_NAME, administrator: true });
+    // The administrator flag covers managing Coffer; reading vault data takes a role, as in Azure.
+    await roles.ensureAssignment(KEY_VAULT_ADMINISTRATOR_ROLE_ID, admin.objectId, '/');
     runtime.unload();
     return admin;
   };
@@ -127,6 +135,7 @@ export async function buildApp(
     barrier,
     tokens,
     vaults,
+    roles,
     tenantId: runtime.tenantId,
     settings: {
       baseDomain: config.baseDomain,
@@ -159,15 +168,17 @@ export async function buildApp(
       },
     }),
     ...vaultAdminRoutes(vaults, vaultUrl),
-    ...principalAdminRoutes(principals),
+    ...identity.adminRoutes(),
+    ...roleAdminRoutes(roles),
   ]);
-  dataPlane(http, pipeline, [...secretRoutes(secrets), ...keyRoutes(keys)]);
+  dataPlane(http, pipeline, [...secretRoutes(secrets), ...keyRoutes(keys), ...roleApiRoutes(roles)]);
 
   return {
     http,
     seal,
     bootstrap,
     principals,
+    roles,
     vaults,
     keys,
     periodicJobs,

@@ -255,7 +255,7 @@ describe('authentication: Entra-compatible tokens and the bearer challenge (dev 
     assert.ok(!unknownTenant.text.includes('access_token'));
 
     assertOAuthError(
-      await tokenRequest({ ...valid, grant_type: 'password', scope: vaultScope }),
+      await tokenRequest({ ...valid, grant_type: 'authorization_code', scope: vaultScope }),
       400,
       'unsupported_grant_type',
     );
@@ -329,6 +329,13 @@ describe('authentication: Entra-compatible tokens and the bearer challenge (dev 
       });
       assert.equal(created.status, 201, created.text);
       const doomed = created.json() as IssuedCredentials;
+      // The administrator flag manages Coffer; reading vault data takes a role, as in Azure.
+      const assigned = await api('POST', '/coffer/roles/assignments', adminToken, {
+        role: 'Key Vault Administrator',
+        principalId: doomed.objectId,
+        scope: '/',
+      });
+      assert.equal(assigned.status, 201, assigned.text);
       const token = await fetchToken(
         server.facts.authorityHost,
         server.facts.tenantId,

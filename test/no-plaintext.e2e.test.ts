@@ -84,7 +84,18 @@ describe('no plaintext at rest or in the output (dev server)', () => {
       body: JSON.stringify({ name: 'np-writer', administrator: true }),
     });
     assert.equal(created.status, 201, created.text);
-    const writer = created.json() as { clientId: string; clientSecret: string };
+    const writer = created.json() as { objectId: string; clientId: string; clientSecret: string };
+    // The administrator flag manages Coffer; writing vault data takes a role, as in Azure.
+    const assigned = await rawRequest(`${facts.url}/coffer/roles/assignments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        role: 'Key Vault Secrets Officer',
+        principalId: writer.objectId,
+        scope: '/vaults/dev',
+      }),
+    });
+    assert.equal(assigned.status, 201, assigned.text);
     principalSecret = writer.clientSecret;
     const writerCredential = credentialFor(facts, writer.clientId, writer.clientSecret);
     const byWriter = distinctive('by-writer');

@@ -8,7 +8,7 @@ import { rootCertificates } from 'node:tls';
  * certificate comes from its own CA, so requests go through node:https with `ca` set.
  */
 export interface HttpRequest {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
   url: string;
   headers?: Record<string, string>;
   body?: string;

@@ -1,7 +1,10 @@
 import { Command } from 'commander';
+import { registerGroupCommands } from './commands/group.js';
 import { registerOperatorCommands } from './commands/operator.js';
+import { registerRoleCommands } from './commands/role.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerSpCommands } from './commands/sp.js';
+import { registerUserCommands } from './commands/user.js';
 import { registerVaultCommands } from './commands/vault.js';
 import { oneLine, sentence } from './errors.js';
 
@@ -14,6 +17,9 @@ export function buildProgram(): Command {
   registerOperatorCommands(program);
   registerVaultCommands(program);
   registerSpCommands(program);
+  registerUserCommands(program);
+  registerGroupCommands(program);
+  registerRoleCommands(program);
   useOneLineErrors(program);
   return program;
 }

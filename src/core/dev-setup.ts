@@ -4,6 +4,7 @@ import type { CofferApp } from '../app.js';
 import { ADMIN_PRINCIPAL_NAME } from '../app.js';
 import type { CofferConfig } from '../config/types.js';
 import type { IssuedCredentials } from '../identity/types.js';
+import { KEY_VAULT_ADMINISTRATOR_ROLE_ID } from '../policy/role-service.js';
 import { readOrCreateDevUnsealKey } from '../seal/dev-key.js';
 
 export interface DevFacts {
@@ -34,6 +35,9 @@ export async function prepareDevServer(app: CofferApp, config: CofferConfig): Pr
   }
   await app.seal.unsealWithKey(unsealKey);
   admin ??= await reuseOrResetAdmin(app, config);
+  // CONTRACT section 2: the dev administrator holds Key Vault Administrator on every vault, also in
+  // data dirs made before roles existed or after a reset of the administrator.
+  await app.roles.ensureAssignment(KEY_VAULT_ADMINISTRATOR_ROLE_ID, admin.objectId, '/');
   const vaultName = config.defaultVault ?? 'dev';
   if (!(await app.vaults.find(vaultName))) await app.vaults.create(vaultName);
   return admin;

@@ -3,8 +3,9 @@ import { Forbidden, NotFound, Sealed, Unauthorized } from '../errors/index.js';
 import type { TokenService } from '../identity/token-service.js';
 import type { AuthenticatedPrincipal } from '../identity/types.js';
 import type { Action } from '../policy/actions.js';
-import { authorize } from '../policy/authorize.js';
+import { type AuthorizationContext, authorize } from '../policy/authorize.js';
 import { clientAddress, networkAllows } from '../policy/network-rules.js';
+import type { RoleService } from '../policy/role-service.js';
 import type { VaultService } from '../vaults/service.js';
 import type { VaultRecord } from '../vaults/types.js';
 
@@ -27,6 +28,8 @@ export function createPipeline(deps: {
   barrier: Pick<Barrier, 'isSealed'>;
   tokens: Pick<TokenService, 'authenticate'>;
   vaults: Pick<VaultService, 'find'>;
+  /** Role assignments, cached for at most ROLE_CACHE_MS (role-service.ts). */
+  roles: Pick<RoleService, 'grantsFor'>;
   tenantId: () => string;
   settings: PipelineSettings;
 }) {
@@ -83,12 +86,21 @@ export function createPipeline(deps: {
       }
     },
 
-    /** The one gate every operation passes; throws Forbidden when policy says no. */
-    authorize(principal: AuthenticatedPrincipal, action: Action, scope: string): void {
-      const decision = authorize(principal, action, scope);
+    /**
+     * The one gate every operation passes: loads the caller's role assignments (and its groups'),
+     * hands them with the vault to the pure authorize(), and throws Forbidden when it says no.
+     */
+    async authorize(
+      principal: AuthenticatedPrincipal,
+      action: Action,
+      scope: string,
+      extra: Omit<AuthorizationContext, 'grants'> = {},
+    ): Promise<void> {
+      const grants = await deps.roles.grantsFor(principal);
+      const decision = authorize(principal, action, scope, { ...extra, grants });
       if (!decision.allowed)
         throw new Forbidden(
-          `Caller is not authorized to perform this action. ${decision.reason}`,
+          `Caller is not authorized to perform action '${action}' on '${scope}'. ${decision.reason}`,
           'ForbiddenByRbac',
         );
     },

@@ -2,11 +2,22 @@ import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { Pipeline } from '../core/pipeline.js';
 import type { ManagementAction } from '../policy/actions.js';
 
+/** What an admin call acts on, for authorization: a scope, and for role assignments the role. */
+export interface AdminTarget {
+  scope: string;
+  roleDefinitionId?: string;
+}
+
 export interface AdminRoute {
   method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
   url: string;
   /** Undefined only for the few operator calls that must work before anyone can sign in. */
   action: ManagementAction | undefined;
+  /**
+   * The scope the action applies to (default `/`, the installation). Runs after the body is
+   * parsed and validated, so it may read the body (a role assignment's scope).
+   */
+  target?: (request: FastifyRequest) => Promise<AdminTarget> | AdminTarget;
   schema?: RouteOptions['schema'];
   handler: (request: FastifyRequest) => Promise<{ status?: number; body?: unknown }>;
 }
@@ -26,7 +37,14 @@ export function adminPlane(app: FastifyInstance, pipeline: Pipeline, routes: Adm
         ? async (request) => {
             pipeline.requireUnsealed();
             request.principal = await pipeline.authenticate(request.headers.authorization);
-            pipeline.authorize(request.principal, action, '/');
+          }
+        : undefined,
+      preHandler: action
+        ? async (request) => {
+            const target = route.target ? await route.target(request) : { scope: '/' };
+            await pipeline.authorize(request.principal, action, target.scope, {
+              roleDefinitionId: target.roleDefinitionId,
+            });
           }
         : undefined,
       handler: async (request, reply) => {

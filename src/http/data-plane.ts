@@ -9,6 +9,13 @@ export interface DataRoute {
   action: Action;
   /** The object the action applies to, for authorization: `/vaults/{vault}/secrets/{name}`. */
   scope: (request: FastifyRequest) => string;
+  /**
+   * A read that lists objects (collections, versions, deleted objects) rather than reading one.
+   * RBAC does not tell them apart; access policies do (`list` against `get`).
+   */
+  listing?: boolean;
+  /** For role assignment writes and deletes: the role concerned, which ABAC conditions test. */
+  roleDefinitionId?: (request: FastifyRequest) => Promise<string | undefined>;
   schema?: RouteOptions['schema'];
   bodyLimit?: number;
   handler: (request: FastifyRequest) => Promise<{ status?: number; body?: unknown }>;
@@ -40,7 +47,11 @@ export function dataPlane(app: FastifyInstance, pipeline: Pipeline, routes: Data
         schema: route.schema,
         bodyLimit: route.bodyLimit,
         preHandler: async (request) => {
-          pipeline.authorize(request.principal, route.action, route.scope(request));
+          await pipeline.authorize(request.principal, route.action, route.scope(request), {
+            vault: request.vault,
+            listing: route.listing,
+            roleDefinitionId: route.roleDefinitionId ? await route.roleDefinitionId(request) : undefined,
+          });
         },
         handler: async (request, reply) => {
           const { status = 200, body } = await route.handler(request);

@@ -4,11 +4,13 @@ import { BadParameter, NotFound } from '../errors/index.js';
 import type { Clock } from '../lib/clock.js';
 import { isUuid, newUuid } from '../lib/ids.js';
 import type { PrincipalStore } from './principal-store.js';
-import type { AuthenticatedPrincipal, IssuedCredentials, PrincipalRecord } from './types.js';
+import type { IssuedCredentials, PrincipalRecord } from './types.js';
 
 /**
- * How long a node may keep using a cached principal. Disabling or deleting a principal takes
- * effect at once on the node that did it, and on other nodes within this bound.
+ * How long a node may keep using a cached principal (its enabled flag, credentials and group
+ * memberships). Disabling or deleting a principal, removing a credential or changing a group
+ * takes effect at once on the node that did it, and on other nodes within this bound, even for
+ * tokens issued before.
  */
 export const PRINCIPAL_CACHE_MS = 30_000;
 
@@ -18,9 +20,10 @@ export function createPrincipalService(deps: {
   store: PrincipalStore;
   clock: Clock;
   tenantId: () => string;
+  /** Drops what the directory cached about this principal (enabled, credentials, groups). */
+  changed: (objectId: string) => void;
 }) {
   const { store, clock } = deps;
-  const cache = new Map<string, { record: PrincipalRecord | undefined; loadedAt: number }>();
 
   const now = () => new Date(clock.nowMs()).toISOString();
 
@@ -50,9 +53,26 @@ export function createPrincipalService(deps: {
     return record;
   }
 
-  async function save(record: PrincipalRecord): Promise<void> {
+  async function save(record: PrincipalRecord): Promise<PrincipalRecord> {
     await store.save(record);
-    cache.delete(record.objectId);
+    deps.changed(record.objectId);
+    return record;
+  }
+
+  /**
+   * Checks a client secret; undefined for an unknown client, a wrong secret or a disabled
+   * principal. `credentialId` is the matching secret's id, which tokens carry.
+   */
+  async function authenticateSecret(
+    clientId: string,
+    secret: string,
+  ): Promise<{ record: PrincipalRecord; credentialId: string } | undefined> {
+    const record = isUuid(clientId) ? await store.getByClientId(clientId) : undefined;
+    if (!record?.enabled) return undefined;
+    // Check every stored secret, so the time taken does not tell which one matched.
+    let matched: string | undefined;
+    for (const stored of record.secrets) if (verifySecret(secret, stored)) matched ??= stored.id;
+    return matched === undefined ? undefined : { record, credentialId: matched };
   }
 
   return {
@@ -76,11 +96,19 @@ export function createPrincipalService(deps: {
 
     list: () => store.list(),
     find,
+    save,
 
-    async remove(id: string): Promise<void> {
+    async remove(id: string): Promise<PrincipalRecord> {
       const record = await find(id);
       await store.remove(record);
-      cache.delete(record.objectId);
+      deps.changed(record.objectId);
+      return record;
+    },
+
+    /** Enables or disables a principal: a disabled one gets no new token and its tokens stop working. */
+    async update(id: string, changes: { enabled?: boolean }): Promise<PrincipalRecord> {
+      const record = await find(id);
+      return changes.enabled === undefined ? record : save({ ...record, enabled: changes.enabled });
     },
 
     /** Replaces every secret with a new one: the old ones stop working at once. */
@@ -90,35 +118,19 @@ export function createPrincipalService(deps: {
       return credentials(record, secret);
     },
 
-    /** Checks a client secret; undefined for an unknown client, a wrong secret or a disabled principal. */
+    authenticateSecret,
+
     async verifyClientSecret(clientId: string, secret: string): Promise<PrincipalRecord | undefined> {
+      return (await authenticateSecret(clientId, secret))?.record;
+    },
+
+    /** The enabled principal with this client id, for client assertions; undefined otherwise. */
+    async enabledByClientId(clientId: string): Promise<PrincipalRecord | undefined> {
       const record = isUuid(clientId) ? await store.getByClientId(clientId) : undefined;
-      if (!record?.enabled) return undefined;
-      // Check every stored secret, so the time taken does not tell which one matched.
-      let matched = false;
-      for (const stored of record.secrets) matched = verifySecret(secret, stored) || matched;
-      return matched ? record : undefined;
+      return record?.enabled ? record : undefined;
     },
 
-    /** The principal behind a token, from a short-lived cache; undefined once deleted or disabled. */
-    async current(objectId: string): Promise<AuthenticatedPrincipal | undefined> {
-      let entry = cache.get(objectId);
-      if (!entry || clock.nowMs() - entry.loadedAt > PRINCIPAL_CACHE_MS) {
-        entry = { record: await store.get(objectId), loadedAt: clock.nowMs() };
-        cache.set(objectId, entry);
-      }
-      const record = entry.record;
-      if (!record?.enabled) return undefined;
-      return {
-        objectId: record.objectId,
-        kind: 'ServicePrincipal',
-        clientId: record.clientId,
-        administrator: record.administrator,
-        groups: [],
-      };
-    },
-
-    clearCache: () => cache.clear(),
+    getByObjectId: (objectId: string) => store.get(objectId),
   };
 }
 

@@ -1,12 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Pipeline } from '../core/pipeline.js';
-import type { AdminRoute } from '../http/admin-plane.js';
-import { ManagementActions } from '../policy/actions.js';
 import { OAuthError } from './oauth-error.js';
-import type { PrincipalService } from './principal-service.js';
 import type { SigningKey } from './signing-key.js';
 import type { TokenService } from './token-service.js';
-import type { PrincipalRecord } from './types.js';
 
 const FORM_BODY_LIMIT = 64 * 1024;
 
@@ -54,7 +50,7 @@ export function registerIdentityRoutes(
       authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
       jwks_uri: `${base}/discovery/v2.0/keys`,
       token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt'],
-      grant_types_supported: ['client_credentials'],
+      grant_types_supported: ['client_credentials', 'password'],
       response_types_supported: ['token'],
       subject_types_supported: ['pairwise'],
       id_token_signing_alg_values_supported: ['RS256'],
@@ -82,71 +78,13 @@ export function registerIdentityRoutes(
       grantType: form.grant_type,
       clientId: form.client_id,
       clientSecret: form.client_secret,
+      clientAssertionType: form.client_assertion_type,
+      clientAssertion: form.client_assertion,
+      username: form.username,
+      password: form.password,
       scope: form.scope,
     });
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     return response;
   });
-}
-
-function principalView(record: PrincipalRecord) {
-  return {
-    objectId: record.objectId,
-    clientId: record.clientId,
-    name: record.name,
-    administrator: record.administrator,
-    enabled: record.enabled,
-    createdAt: record.createdAt,
-    secrets: record.secrets.map((secret) => ({ id: secret.id, createdAt: secret.createdAt })),
-  };
-}
-
-/** Service principal administration (docs/admin-api.md). Secret values appear only at creation and reset. */
-export function principalAdminRoutes(principals: PrincipalService): AdminRoute[] {
-  const id = (request: FastifyRequest) => (request.params as { id: string }).id;
-  return [
-    {
-      method: 'GET',
-      url: '/coffer/principals',
-      action: ManagementActions.readPrincipals,
-      handler: async () => ({ body: { value: (await principals.list()).map(principalView) } }),
-    },
-    {
-      method: 'POST',
-      url: '/coffer/principals',
-      action: ManagementActions.managePrincipals,
-      schema: {
-        body: {
-          type: 'object',
-          required: ['name'],
-          properties: { name: { type: 'string' }, administrator: { type: 'boolean' } },
-        },
-      },
-      handler: async (request) => ({
-        status: 201,
-        body: await principals.create(request.body as { name: string; administrator?: boolean }),
-      }),
-    },
-    {
-      method: 'GET',
-      url: '/coffer/principals/:id',
-      action: ManagementActions.readPrincipals,
-      handler: async (request) => ({ body: principalView(await principals.find(id(request))) }),
-    },
-    {
-      method: 'DELETE',
-      url: '/coffer/principals/:id',
-      action: ManagementActions.managePrincipals,
-      handler: async (request) => {
-        await principals.remove(id(request));
-        return { status: 204 };
-      },
-    },
-    {
-      method: 'POST',
-      url: '/coffer/principals/:id/reset-secret',
-      action: ManagementActions.managePrincipals,
-      handler: async (request) => ({ body: await principals.resetSecret(id(request)) }),
-    },
-  ];
 }

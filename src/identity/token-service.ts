@@ -2,20 +2,27 @@ import { createHash } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Clock } from '../lib/clock.js';
 import { newUuid } from '../lib/ids.js';
+import type { ClientAuthenticator, ClientCredentials } from './client-authenticator.js';
+import type { Directory } from './directory.js';
 import { OAuthError } from './oauth-error.js';
-import type { PrincipalService } from './principal-service.js';
 import type { SigningKey } from './signing-key.js';
-import type { AuthenticatedPrincipal } from './types.js';
+import type { AuthenticatedPrincipal, UserRecord } from './types.js';
+import type { UserService } from './user-service.js';
 
 export const TOKEN_LIFETIME_SECONDS = 3600;
 const VERIFIED_CACHE_LIMIT = 10_000;
+/**
+ * A private claim: the id of the credential (secret, certificate, federated credential or
+ * password) the token was issued for, so removing that credential revokes the token too.
+ */
+const CREDENTIAL_CLAIM = 'coffer_cred';
 
-export interface TokenRequest {
+export interface TokenRequest extends ClientCredentials {
   tenantId: string;
   grantType: string | undefined;
-  clientId: string | undefined;
-  clientSecret: string | undefined;
   scope: string | undefined;
+  username?: string | undefined;
+  password?: string | undefined;
 }
 
 export interface TokenResponse {
@@ -27,18 +34,21 @@ export interface TokenResponse {
 
 /**
  * Issues and verifies access tokens (JWT, RS256) the way Entra ID does for the client
- * credentials flow. Verified tokens are cached by their hash, so the hot path of every
- * data-plane request costs a map lookup, not an RSA verification.
+ * credentials flow (service principals) and the resource-owner password flow (users).
+ * Verified tokens are cached by their hash, so the hot path of every data-plane request costs
+ * a map lookup, not an RSA verification.
  */
 export function createTokenService(deps: {
-  principals: Pick<PrincipalService, 'verifyClientSecret' | 'current'>;
+  clients: ClientAuthenticator;
+  users: Pick<UserService, 'verifyPassword'>;
+  directory: Pick<Directory, 'resolve'>;
   clock: Clock;
   signingKey: () => SigningKey;
   tenantId: () => string;
   issuerBase: () => string;
   audiences: readonly string[];
 }) {
-  const verified = new Map<string, { objectId: string; expiresAtMs: number }>();
+  const verified = new Map<string, { objectId: string; credentialId?: string; expiresAtMs: number }>();
   const issuer = () => `${deps.issuerBase()}/${deps.tenantId()}/v2.0`;
 
   function audienceForScope(scope: string | undefined): string {
@@ -57,47 +67,18 @@ export function createTokenService(deps: {
     return audience;
   }
 
-  async function issue(request: TokenRequest): Promise<TokenResponse> {
-    if (request.tenantId.toLowerCase() !== deps.tenantId()) {
-      throw new OAuthError(400, 'invalid_request', `AADSTS90002: Tenant '${request.tenantId}' not found.`);
-    }
-    if (request.grantType !== 'client_credentials') {
-      throw new OAuthError(
-        400,
-        'unsupported_grant_type',
-        'AADSTS70003: Only grant_type=client_credentials is supported.',
-      );
-    }
-    if (!request.clientId || !request.clientSecret) {
-      throw new OAuthError(
-        400,
-        'invalid_request',
-        'AADSTS900144: The request body must contain client_id and client_secret.',
-      );
-    }
-    const audience = audienceForScope(request.scope);
-    const principal = await deps.principals.verifyClientSecret(request.clientId, request.clientSecret);
-    if (!principal) {
-      throw new OAuthError(
-        401,
-        'invalid_client',
-        'AADSTS7000215: Invalid client secret provided, or the client is unknown or disabled.',
-      );
-    }
+  async function sign(
+    claims: Record<string, unknown>,
+    subject: string,
+    audience: string,
+  ): Promise<TokenResponse> {
     const key = deps.signingKey();
     const nowSeconds = Math.floor(deps.clock.nowMs() / 1000);
-    const token = await new SignJWT({
-      tid: deps.tenantId(),
-      oid: principal.objectId,
-      appid: principal.clientId,
-      azp: principal.clientId,
-      idtyp: 'app',
-      ver: '2.0',
-    })
+    const token = await new SignJWT({ tid: deps.tenantId(), ver: '2.0', ...claims })
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
       .setIssuer(issuer())
       .setAudience(audience)
-      .setSubject(principal.objectId)
+      .setSubject(subject)
       .setIssuedAt(nowSeconds)
       .setNotBefore(nowSeconds)
       .setExpirationTime(nowSeconds + TOKEN_LIFETIME_SECONDS)
@@ -109,6 +90,57 @@ export function createTokenService(deps: {
       ext_expires_in: TOKEN_LIFETIME_SECONDS,
       access_token: token,
     };
+  }
+
+  async function clientCredentials(request: TokenRequest): Promise<TokenResponse> {
+    const audience = audienceForScope(request.scope);
+    const { record, credentialId } = await deps.clients.authenticate(request);
+    const claims = { oid: record.objectId, appid: record.clientId, azp: record.clientId, idtyp: 'app' };
+    return sign({ ...claims, [CREDENTIAL_CLAIM]: credentialId }, record.objectId, audience);
+  }
+
+  /** The resource-owner password flow, for `coffer login`-style sign-in of users. */
+  async function passwordGrant(request: TokenRequest): Promise<TokenResponse> {
+    if (!request.username || !request.password) {
+      throw new OAuthError(
+        400,
+        'invalid_request',
+        'AADSTS900144: The request body must contain username and password.',
+      );
+    }
+    const audience = audienceForScope(request.scope);
+    const user: UserRecord | undefined = await deps.users.verifyPassword(request.username, request.password);
+    if (!user) {
+      throw new OAuthError(
+        400,
+        'invalid_grant',
+        'AADSTS50126: Error validating credentials due to invalid username or password, or the user is disabled.',
+      );
+    }
+    const app = request.clientId ? { appid: request.clientId, azp: request.clientId } : {};
+    const claims = {
+      oid: user.objectId,
+      upn: user.userPrincipalName,
+      unique_name: user.userPrincipalName,
+      name: user.displayName,
+      idtyp: 'user',
+      scp: 'user_impersonation',
+      ...app,
+    };
+    return sign({ ...claims, [CREDENTIAL_CLAIM]: user.password.id }, user.objectId, audience);
+  }
+
+  async function issue(request: TokenRequest): Promise<TokenResponse> {
+    if (request.tenantId.toLowerCase() !== deps.tenantId()) {
+      throw new OAuthError(400, 'invalid_request', `AADSTS90002: Tenant '${request.tenantId}' not found.`);
+    }
+    if (request.grantType === 'client_credentials') return clientCredentials(request);
+    if (request.grantType === 'password') return passwordGrant(request);
+    throw new OAuthError(
+      400,
+      'unsupported_grant_type',
+      'AADSTS70003: Only grant_type=client_credentials and grant_type=password are supported.',
+    );
   }
 
   /** The principal a bearer token speaks for, or undefined when the token is not acceptable. */
@@ -126,7 +158,11 @@ export function createTokenService(deps: {
       if (verified.size >= VERIFIED_CACHE_LIMIT) verified.clear();
       verified.set(cacheKey, entry);
     }
-    return deps.principals.current(entry.objectId);
+    const resolved = await deps.directory.resolve(entry.objectId);
+    if (!resolved) return undefined;
+    // Tokens from before credential ids existed carry none; they age out within the hour.
+    if (entry.credentialId !== undefined && !resolved.credentialIds.has(entry.credentialId)) return undefined;
+    return resolved.principal;
   }
 
   async function verify(token: string, nowMs: number) {
@@ -140,7 +176,12 @@ export function createTokenService(deps: {
         requiredClaims: ['exp', 'oid'],
       });
       if (typeof payload.oid !== 'string' || typeof payload.exp !== 'number') return undefined;
-      return { objectId: payload.oid, expiresAtMs: payload.exp * 1000 };
+      const credential = payload[CREDENTIAL_CLAIM];
+      return {
+        objectId: payload.oid,
+        credentialId: typeof credential === 'string' ? credential : undefined,
+        expiresAtMs: payload.exp * 1000,
+      };
     } catch {
       return undefined;
     }

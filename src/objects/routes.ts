@@ -75,6 +75,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
       method: 'GET',
       url: `/${collection}`,
       action: actions.read,
+      listing: true,
       scope: vaultWide,
       schema: { response: { 200: schemas.list } },
       handler: async (request) => {
@@ -87,6 +88,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
       method: 'GET',
       url: `/${collection}/:name/versions`,
       action: actions.read,
+      listing: true,
       scope: objectScope,
       schema: { response: { 200: schemas.list } },
       handler: async (request) => {
@@ -128,6 +130,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
       method: 'GET',
       url: `/${deleted}`,
       action: actions.read,
+      listing: true,
       scope: vaultWide,
       schema: { response: { 200: schemas.deletedList } },
       handler: async (request) => {
@@ -140,6 +143,8 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
       method: 'GET',
       url: `/${deleted}/:name`,
       action: actions.read,
+      // Reading one deleted object needs `get` under access policies, as Azure documents.
+      listing: false,
       scope: objectScope,
       schema: { response: { 200: schemas.deletedBundle } },
       handler: async (request) => ({

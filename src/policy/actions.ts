@@ -40,8 +40,19 @@ export const ManagementActions = {
   readVaults: 'Microsoft.KeyVault/vaults/read',
   writeVaults: 'Microsoft.KeyVault/vaults/write',
   deleteVaults: 'Microsoft.KeyVault/vaults/delete',
+  readRoleAssignments: 'Microsoft.Authorization/roleAssignments/read',
+  writeRoleAssignments: 'Microsoft.Authorization/roleAssignments/write',
+  deleteRoleAssignments: 'Microsoft.Authorization/roleAssignments/delete',
+  readRoleDefinitions: 'Microsoft.Authorization/roleDefinitions/read',
+  writeRoleDefinitions: 'Microsoft.Authorization/roleDefinitions/write',
+  deleteRoleDefinitions: 'Microsoft.Authorization/roleDefinitions/delete',
+  // Coffer's own resources have no Azure counterpart: principals live in Entra ID, the seal in no Azure API.
   managePrincipals: 'Coffer/principals/write',
   readPrincipals: 'Coffer/principals/read',
+  manageUsers: 'Coffer/users/write',
+  readUsers: 'Coffer/users/read',
+  manageGroups: 'Coffer/groups/write',
+  readGroups: 'Coffer/groups/read',
   operate: 'Coffer/operator/action',
 } as const;
 
@@ -49,3 +60,16 @@ export type DataAction =
   (typeof SecretActions)[keyof typeof SecretActions] | (typeof KeyActions)[keyof typeof KeyActions];
 export type ManagementAction = (typeof ManagementActions)[keyof typeof ManagementActions];
 export type Action = DataAction | ManagementAction;
+
+const DATA_ACTIONS: ReadonlySet<string> = new Set([
+  ...Object.values(SecretActions),
+  ...Object.values(KeyActions),
+]);
+
+/**
+ * Data actions and management actions are decided apart: a role's `dataActions` never grant a
+ * management action and its `actions` never a data action. Add new data action tables here.
+ */
+export function isDataAction(action: Action): action is DataAction {
+  return DATA_ACTIONS.has(action);
+}

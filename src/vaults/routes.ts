@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AdminRoute } from '../http/admin-plane.js';
 import { ManagementActions } from '../policy/actions.js';
+import { accessControlRoutes, accessControlView, networkAclsSchema } from './access-control-routes.js';
 import type { VaultService, VaultSettings } from './service.js';
 import type { VaultRecord } from './types.js';
 
@@ -20,6 +21,7 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
     enablePurgeProtection: record.enablePurgeProtection,
     enableRbacAuthorization: record.enableRbacAuthorization,
     createdAt: record.createdAt,
+    ...accessControlView(record),
   });
   const name = (request: FastifyRequest) => (request.params as { name: string }).name;
 
@@ -57,9 +59,17 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
       method: 'PATCH',
       url: '/coffer/vaults/:name',
       action: ManagementActions.writeVaults,
-      schema: { body: { type: 'object', additionalProperties: false, properties: settingsSchema } },
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { ...settingsSchema, networkAcls: networkAclsSchema },
+        },
+      },
       handler: async (request) => ({
-        body: view(await vaults.update(name(request), request.body as VaultSettings)),
+        body: view(
+          await vaults.update(name(request), request.body as VaultSettings, request.principal.objectId),
+        ),
       }),
     },
     {
@@ -71,5 +81,6 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
         return { status: 204 };
       },
     },
+    ...accessControlRoutes(vaults, view),
   ];
 }

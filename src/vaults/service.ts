@@ -2,6 +2,14 @@ import { readJson, type SecureStore, writeJson } from '../barrier/secure-store.j
 import { BadParameter, Conflict, NotFound } from '../errors/index.js';
 import type { Clock } from '../lib/clock.js';
 import { newUuid } from '../lib/ids.js';
+import {
+  type AccessPolicyInput,
+  applyPolicyUpdate,
+  editIpRule,
+  type NetworkAclsInput,
+  patchNetworkAcls,
+  type PolicyUpdateKind,
+} from './access-control.js';
 import type { VaultRecord } from './types.js';
 
 /** Azure's vault name rule: 3-24 letters, digits and hyphens, starting with a letter, ending with a letter or digit, no '--'. */
@@ -11,7 +19,11 @@ export interface VaultSettings {
   softDeleteRetentionInDays?: number;
   enablePurgeProtection?: boolean;
   enableRbacAuthorization?: boolean;
+  networkAcls?: NetworkAclsInput;
 }
+
+/** A structured line for the audit trail (a plain log line until the audit broker exists). */
+export type AuditEvent = { event: string } & Record<string, unknown>;
 
 export function validateVaultName(name: string): string {
   if (typeof name !== 'string' || !VAULT_NAME_PATTERN.test(name)) {
@@ -38,6 +50,7 @@ export function createVaultService(deps: {
   clock: Clock;
   /** Removes a deleted vault's objects. */
   eraseData: (vault: VaultRecord) => Promise<void>;
+  audit?: (event: AuditEvent) => void;
 }) {
   const cache = new Map<string, VaultRecord>();
   const path = (name: string) => `vaults/${name}`;
@@ -55,6 +68,20 @@ export function createVaultService(deps: {
     const record = await find(name);
     if (!record) throw new NotFound('VaultNotFound', `No vault named '${name}' exists on this server.`);
     return record;
+  }
+
+  /** Read-modify-write in one transaction, so two concurrent edits of one vault never lose one. */
+  async function modify(name: string, change: (current: VaultRecord) => VaultRecord): Promise<VaultRecord> {
+    const key = name.toLowerCase();
+    const updated = await deps.system.transaction(async (tx) => {
+      const current = await readJson<VaultRecord>(tx, path(key));
+      if (!current) throw new NotFound('VaultNotFound', `No vault named '${name}' exists on this server.`);
+      const next = change(current);
+      await writeJson(tx, path(key), next);
+      return next;
+    });
+    cache.set(key, updated);
+    return updated;
   }
 
   return {
@@ -87,21 +114,55 @@ export function createVaultService(deps: {
       return records.filter((record): record is VaultRecord => record !== undefined);
     },
 
-    async update(name: string, settings: VaultSettings): Promise<VaultRecord> {
+    /** `by`: the objectId of the principal asking, for the audit trail. */
+    async update(name: string, settings: VaultSettings, by?: string): Promise<VaultRecord> {
       validateSettings(settings);
-      const current = await get(name);
-      if (current.enablePurgeProtection && settings.enablePurgeProtection === false) {
-        throw new BadParameter('Purge protection cannot be turned off once it is enabled on a vault.');
+      let previousModel: boolean | undefined;
+      const updated = await modify(name, (current) => {
+        if (current.enablePurgeProtection && settings.enablePurgeProtection === false) {
+          throw new BadParameter('Purge protection cannot be turned off once it is enabled on a vault.');
+        }
+        previousModel = current.enableRbacAuthorization;
+        return {
+          ...current,
+          softDeleteRetentionInDays: settings.softDeleteRetentionInDays ?? current.softDeleteRetentionInDays,
+          enablePurgeProtection: settings.enablePurgeProtection ?? current.enablePurgeProtection,
+          enableRbacAuthorization: settings.enableRbacAuthorization ?? current.enableRbacAuthorization,
+          ...(settings.networkAcls && {
+            networkAcls: patchNetworkAcls(current.networkAcls, settings.networkAcls),
+          }),
+        };
+      });
+      if (previousModel !== updated.enableRbacAuthorization) {
+        // Switching the model changes who may read every object in the vault: always on record.
+        deps.audit?.({
+          event: 'VaultPermissionModelChanged',
+          vault: updated.name,
+          from: permissionModel(previousModel),
+          to: permissionModel(updated.enableRbacAuthorization),
+          by,
+        });
       }
-      const updated: VaultRecord = {
-        ...current,
-        softDeleteRetentionInDays: settings.softDeleteRetentionInDays ?? current.softDeleteRetentionInDays,
-        enablePurgeProtection: settings.enablePurgeProtection ?? current.enablePurgeProtection,
-        enableRbacAuthorization: settings.enableRbacAuthorization ?? current.enableRbacAuthorization,
-      };
-      await writeJson(deps.system, path(current.name), updated);
-      cache.set(current.name, updated);
       return updated;
+    },
+
+    /** Azure's `accessPolicies/{add|replace|remove}`; answers the vault's policies afterwards. */
+    async updateAccessPolicies(
+      name: string,
+      kind: PolicyUpdateKind,
+      policies: AccessPolicyInput[],
+    ): Promise<VaultRecord> {
+      return modify(name, (current) => ({
+        ...current,
+        accessPolicies: applyPolicyUpdate(current.accessPolicies ?? [], kind, policies),
+      }));
+    },
+
+    async editIpRule(name: string, edit: 'add' | 'remove', rule: string): Promise<VaultRecord> {
+      return modify(name, (current) => ({
+        ...current,
+        networkAcls: editIpRule(current.networkAcls, edit, rule),
+      }));
     },
 
     async remove(name: string): Promise<void> {
@@ -116,3 +177,5 @@ export function createVaultService(deps: {
 }
 
 export type VaultService = ReturnType<typeof createVaultService>;
+
+const permissionModel = (rbac: boolean | undefined) => (rbac ? 'RBAC' : 'AccessPolicies');

@@ -1,3 +1,4 @@
+import type { AccessPolicy } from '../policy/access-policies.js';
 import type { NetworkAcls } from '../policy/network-rules.js';
 
 export interface VaultRecord {
@@ -11,6 +12,8 @@ export interface VaultRecord {
   createdAt: string;
   /** The vault's firewall; absent means open to every address. */
   networkAcls?: NetworkAcls;
+  /** Who may do what when `enableRbacAuthorization` is false (Azure's access policies); ignored otherwise. */
+  accessPolicies?: AccessPolicy[];
 }
 
 /** Azure's recovery level for objects in a vault, from its soft-delete settings. */

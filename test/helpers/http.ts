@@ -14,12 +14,18 @@ export interface RawResponse {
  */
 export function rawRequest(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    /** The client's own address, e.g. 127.0.0.2 to test network rules over a second loopback address. */
+    localAddress?: string;
+  } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const request = https.request(
       url,
-      { method: options.method ?? 'GET', headers: options.headers },
+      { method: options.method ?? 'GET', headers: options.headers, localAddress: options.localAddress },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -3,6 +3,7 @@ import { apiClientFor, outputFormat } from '../options.js';
 import { asRecord, listItems, printDone, printResult } from '../output.js';
 import { cellText, renderProperties, renderTable } from '../table.js';
 import { type Action, leaf } from './leaf.js';
+import { registerSpCredentialCommands } from './sp-credentials.js';
 
 /** `coffer sp ...`: service principals, as `az ad sp` (docs/admin-api.md, Service principals). */
 
@@ -40,6 +41,8 @@ export function registerSpCommands(program: Command): void {
     );
     printCredentials(args.command, answer);
   }).argument('<id>', 'objectId or clientId');
+
+  registerSpCredentialCommands(sp);
 }
 
 const createAction: Action = async ({ command }) => {

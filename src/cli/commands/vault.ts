@@ -1,9 +1,10 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { CliError } from '../errors.js';
 import { apiClientFor, outputFormat, parseBoolean, parseInteger } from '../options.js';
 import { asRecord, listItems, printDone, printResult } from '../output.js';
 import { renderProperties, renderTable } from '../table.js';
 import { type Action, leaf } from './leaf.js';
+import { registerVaultAccessCommands } from './vault-access.js';
 
 /** `coffer vault ...`: vaults, as `az keyvault` manages them (docs/admin-api.md, Vaults). */
 
@@ -13,6 +14,7 @@ interface VaultSettings {
   retentionDays?: number;
   enablePurgeProtection?: boolean;
   enableRbacAuthorization?: boolean;
+  defaultAction?: 'Allow' | 'Deny';
 }
 
 export function registerVaultCommands(program: Command): void {
@@ -41,12 +43,25 @@ export function registerVaultCommands(program: Command): void {
   leaf(vault, 'update', 'change the settings of a vault', updateAction)
     .argument('<name>', 'vault name')
     .option('--retention-days <n>', 'soft-delete retention, 7-90 days', parseInteger(7, 90))
-    .option('--enable-purge-protection', 'turn purge protection on (it cannot be turned off)');
+    .option('--enable-purge-protection', 'turn purge protection on (it cannot be turned off)')
+    .option(
+      '--enable-rbac-authorization <bool>',
+      'true: role assignments decide; false: access policies decide',
+      parseBoolean,
+    )
+    .addOption(
+      new Option('--default-action <action>', 'network rules: what addresses no rule matches get').choices([
+        'Allow',
+        'Deny',
+      ]),
+    );
 
   leaf(vault, 'delete', 'delete a vault and everything in it', async ({ command, operands }) => {
     await apiClientFor(command).call('DELETE', vaultPath(operands));
     printDone(outputFormat(command), `Deleted vault '${operands[0]}'.`);
   }).argument('<name>', 'vault name');
+
+  registerVaultAccessCommands(vault);
 }
 
 const createAction: Action = async ({ command, operands }) => {
@@ -58,7 +73,9 @@ const createAction: Action = async ({ command, operands }) => {
 const updateAction: Action = async ({ command, operands }) => {
   const body = settingsBody(command.opts<VaultSettings>());
   if (Object.keys(body).length === 0) {
-    throw new CliError('nothing to update. Pass --retention-days N or --enable-purge-protection.');
+    throw new CliError(
+      'nothing to update. Pass --retention-days N, --enable-purge-protection, --enable-rbac-authorization true|false or --default-action Allow|Deny.',
+    );
   }
   const answer = await apiClientFor(command).call('PATCH', vaultPath(operands), body);
   printResult(outputFormat(command), answer, () => renderVault(answer));
@@ -73,21 +90,28 @@ function settingsBody(options: VaultSettings): Record<string, unknown> {
   if (options.enableRbacAuthorization !== undefined) {
     body['enableRbacAuthorization'] = options.enableRbacAuthorization;
   }
+  if (options.defaultAction !== undefined) body['networkAcls'] = { defaultAction: options.defaultAction };
   return body;
 }
 
-function vaultPath(operands: string[]): string {
+export function vaultPath(operands: string[]): string {
   return `${BASE}/${encodeURIComponent(operands[0] ?? '')}`;
 }
 
-function renderVault(value: unknown): string {
+export function renderVault(value: unknown): string {
   const vault = asRecord(value);
+  const acls = asRecord(vault['networkAcls'] ?? {});
+  const rules = Array.isArray(acls['ipRules']) ? acls['ipRules'].map((rule) => asRecord(rule)['value']) : [];
+  const policies = Array.isArray(vault['accessPolicies']) ? vault['accessPolicies'].length : 0;
   return renderProperties([
     ['Name', vault['name']],
     ['Vault URL', vault['vaultUrl']],
     ['Soft-delete retention (days)', vault['softDeleteRetentionInDays']],
     ['Purge protection', vault['enablePurgeProtection']],
     ['RBAC authorization', vault['enableRbacAuthorization']],
+    ['Network default action', acls['defaultAction']],
+    ['IP rules', rules.join(', ')],
+    ['Access policies', policies],
     ['Created', vault['createdAt']],
     ['ID', vault['id']],
   ]);

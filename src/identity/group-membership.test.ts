@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildMembershipIndex, transitiveGroups } from './group-membership.js';
+import { createReplayGuard } from './replay-guard.js';
+import type { GroupRecord } from './types.js';
+
+const group = (objectId: string, members: string[]): GroupRecord => ({
+  objectId,
+  displayName: objectId,
+  description: '',
+  members,
+  createdAt: '2026-01-01T00:00:00.000Z',
+});
+
+describe('transitive group membership', () => {
+  it('finds direct, nested and multiply-reached groups once each, sorted', () => {
+    const index = buildMembershipIndex([
+      group('g-readers', ['user-1', 'sp-1']),
+      group('g-team', ['g-readers', 'user-2']),
+      group('g-all', ['g-team', 'g-readers']),
+      group('g-other', ['user-2']),
+    ]);
+    assert.deepEqual(transitiveGroups('user-1', index), ['g-all', 'g-readers', 'g-team']);
+    assert.deepEqual(transitiveGroups('sp-1', index), ['g-all', 'g-readers', 'g-team']);
+    assert.deepEqual(transitiveGroups('user-2', index), ['g-all', 'g-other', 'g-team']);
+    assert.deepEqual(transitiveGroups('g-team', index), ['g-all']);
+    assert.deepEqual(transitiveGroups('nobody', index), []);
+  });
+
+  it('terminates on cycles and never lists a group as its own member', () => {
+    const index = buildMembershipIndex([group('a', ['b', 'user']), group('b', ['a'])]);
+    assert.deepEqual(transitiveGroups('user', index), ['a', 'b']);
+    assert.deepEqual(transitiveGroups('a', index), ['b']);
+  });
+});
+
+describe('client assertion replay guard', () => {
+  it('refuses a jti seen before until it expires, per client', () => {
+    const guard = createReplayGuard();
+    guard.accept('client-a', 'jti-1', 10_000, 0);
+    assert.throws(() => guard.accept('client-a', 'jti-1', 10_000, 5_000), /already used/);
+    guard.accept('client-b', 'jti-1', 10_000, 5_000);
+    // Remembered past exp by the clock skew the verifier allows, then forgotten.
+    assert.throws(() => guard.accept('client-a', 'jti-1', 10_000, 60_000), /already used/);
+    guard.accept('client-a', 'jti-1', 200_000, 100_000);
+  });
+
+  it('refuses new assertions rather than forget live ones when full', () => {
+    const guard = createReplayGuard({ limit: 2 });
+    guard.accept('c', '1', 10_000, 0);
+    guard.accept('c', '2', 10_000, 0);
+    assert.throws(() => guard.accept('c', '3', 10_000, 0), /Too many/);
+    guard.accept('c', '3', 200_000, 100_000);
+  });
+});

@@ -1,0 +1,192 @@
+import type { FastifyRequest } from 'fastify';
+import type { AdminRoute } from '../http/admin-plane.js';
+import { ManagementActions } from '../policy/actions.js';
+import { certificateView } from './certificate-credential.js';
+import { federatedView } from './federated-credential.js';
+import type { GroupService } from './group-service.js';
+import type { PrincipalCredentials } from './principal-credentials.js';
+import type { PrincipalService } from './principal-service.js';
+import type { PrincipalRecord } from './types.js';
+
+export function principalView(record: PrincipalRecord) {
+  return {
+    objectId: record.objectId,
+    clientId: record.clientId,
+    name: record.name,
+    administrator: record.administrator,
+    enabled: record.enabled,
+    createdAt: record.createdAt,
+    secrets: record.secrets.map((secret) => ({ id: secret.id, createdAt: secret.createdAt })),
+    certificates: (record.certificates ?? []).map(certificateView),
+    federatedCredentials: (record.federatedCredentials ?? []).map(federatedView),
+  };
+}
+
+const params = (request: FastifyRequest) => request.params as { id: string; credentialId: string };
+const read = ManagementActions.readPrincipals;
+const write = ManagementActions.managePrincipals;
+
+/** Service principal administration (docs/admin-api.md). Secret values appear only at creation and reset. */
+export function principalAdminRoutes(
+  principals: PrincipalService,
+  credentials: PrincipalCredentials,
+  groups: GroupService,
+): AdminRoute[] {
+  const id = (request: FastifyRequest) => params(request).id;
+  return [
+    {
+      method: 'GET',
+      url: '/coffer/principals',
+      action: read,
+      handler: async () => ({ body: { value: (await principals.list()).map(principalView) } }),
+    },
+    {
+      method: 'POST',
+      url: '/coffer/principals',
+      action: write,
+      schema: {
+        body: {
+          type: 'object',
+          required: ['name'],
+          properties: { name: { type: 'string' }, administrator: { type: 'boolean' } },
+        },
+      },
+      handler: async (request) => ({
+        status: 201,
+        body: await principals.create(request.body as { name: string; administrator?: boolean }),
+      }),
+    },
+    {
+      method: 'GET',
+      url: '/coffer/principals/:id',
+      action: read,
+      handler: async (request) => ({ body: principalView(await principals.find(id(request))) }),
+    },
+    {
+      method: 'PATCH',
+      url: '/coffer/principals/:id',
+      action: write,
+      schema: {
+        body: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' } } },
+      },
+      handler: async (request) => ({
+        body: principalView(await principals.update(id(request), request.body as { enabled?: boolean })),
+      }),
+    },
+    {
+      method: 'DELETE',
+      url: '/coffer/principals/:id',
+      action: write,
+      handler: async (request) => {
+        const removed = await principals.remove(id(request));
+        await groups.forget(removed.objectId);
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'POST',
+      url: '/coffer/principals/:id/reset-secret',
+      action: write,
+      handler: async (request) => ({ body: await principals.resetSecret(id(request)) }),
+    },
+    {
+      method: 'GET',
+      url: '/coffer/principals/:id/member-of',
+      action: read,
+      handler: async (request) => {
+        const record = await principals.find(id(request));
+        return { body: { value: await groups.memberOf(record.objectId) } };
+      },
+    },
+    ...certificateRoutes(credentials),
+    ...federatedRoutes(credentials),
+  ];
+}
+
+function certificateRoutes(credentials: PrincipalCredentials): AdminRoute[] {
+  const base = '/coffer/principals/:id/certificates';
+  return [
+    {
+      method: 'GET',
+      url: base,
+      action: read,
+      handler: async (request) => ({
+        body: { value: (await credentials.listCertificates(params(request).id)).map(certificateView) },
+      }),
+    },
+    {
+      method: 'POST',
+      url: base,
+      action: write,
+      schema: {
+        body: {
+          type: 'object',
+          required: ['certificate'],
+          properties: { certificate: { type: 'string', maxLength: 65536 }, displayName: { type: 'string' } },
+        },
+      },
+      handler: async (request) => ({
+        status: 201,
+        body: certificateView(
+          await credentials.addCertificate(params(request).id, request.body as Record<string, unknown>),
+        ),
+      }),
+    },
+    {
+      method: 'DELETE',
+      url: `${base}/:credentialId`,
+      action: write,
+      handler: async (request) => {
+        await credentials.removeCertificate(params(request).id, params(request).credentialId);
+        return { status: 204 };
+      },
+    },
+  ];
+}
+
+function federatedRoutes(credentials: PrincipalCredentials): AdminRoute[] {
+  const base = '/coffer/principals/:id/federated-credentials';
+  return [
+    {
+      method: 'GET',
+      url: base,
+      action: read,
+      handler: async (request) => ({
+        body: { value: (await credentials.listFederated(params(request).id)).map(federatedView) },
+      }),
+    },
+    {
+      method: 'POST',
+      url: base,
+      action: write,
+      schema: {
+        body: {
+          type: 'object',
+          required: ['name', 'issuer', 'subject'],
+          properties: {
+            name: { type: 'string' },
+            issuer: { type: 'string' },
+            subject: { type: 'string' },
+            audiences: { type: 'array', items: { type: 'string' } },
+            description: { type: 'string' },
+          },
+        },
+      },
+      handler: async (request) => ({
+        status: 201,
+        body: federatedView(
+          await credentials.addFederated(params(request).id, request.body as Record<string, unknown>),
+        ),
+      }),
+    },
+    {
+      method: 'DELETE',
+      url: `${base}/:credentialId`,
+      action: write,
+      handler: async (request) => {
+        await credentials.removeFederated(params(request).id, params(request).credentialId);
+        return { status: 204 };
+      },
+    },
+  ];
+}

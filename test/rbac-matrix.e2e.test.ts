@@ -1,0 +1,354 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CryptographyClient, KeyClient, type KeyVaultKey } from '@azure/keyvault-keys';
+import { SecretClient } from '@azure/keyvault-secrets';
+import { fetchToken, rawRequest } from './helpers/http.js';
+import { credentialFor, type DevServer, startDevServer } from './helpers/server-process.js';
+
+// The authorization matrix, generated from the role definitions the server publishes: for every
+// built-in role, a fresh principal holding that role on the vault tries every secrets and keys
+// operation through the official SDK clients. What should happen is computed here, from the
+// role's dataActions, with a matcher of the test's own (not the server's authorize()).
+
+interface Role {
+  id: string;
+  name: string;
+  roleType: string;
+  dataActions: string[];
+  notDataActions: string[];
+}
+
+const REQUIRED_ROLES = [
+  'Key Vault Administrator',
+  'Key Vault Reader',
+  'Key Vault Secrets Officer',
+  'Key Vault Secrets User',
+  'Key Vault Crypto Officer',
+  'Key Vault Crypto User',
+  'Key Vault Crypto Service Encryption User',
+  'Key Vault Certificates Officer',
+  'Key Vault Certificate User',
+  'Key Vault Contributor',
+  'Key Vault Data Access Administrator',
+];
+
+/** Azure's wildcard: `*` is any run of characters; case does not matter. */
+function matches(pattern: string, action: string): boolean {
+  const regex = pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${regex}$`, 'i').test(action);
+}
+
+function expectAllowed(role: Role, action: string): boolean {
+  return (
+    role.dataActions.some((pattern) => matches(pattern, action)) &&
+    !role.notDataActions.some((pattern) => matches(pattern, action))
+  );
+}
+
+interface Clients {
+  secrets: SecretClient;
+  keys: KeyClient;
+  crypto: CryptographyClient;
+  /** Prefix of the objects prepared for this role alone (the ones an operation consumes). */
+  own: string;
+  secretBackup: Uint8Array;
+  keyBackup: Uint8Array;
+}
+
+const S = 'Microsoft.KeyVault/vaults/secrets/';
+const K = 'Microsoft.KeyVault/vaults/keys/';
+const poll = { intervalInMs: 20 };
+const DIGEST = Buffer.alloc(32, 7);
+const first = async (pages: AsyncIterable<unknown>) => {
+  for await (const page of pages) return page;
+  return undefined;
+};
+
+/** Every data-plane secrets and keys operation, with the action Azure names for it. */
+const OPERATIONS: Array<{
+  name: string;
+  action: string;
+  run: (c: Clients, shared: Shared) => Promise<unknown>;
+}> = [
+  { name: 'setSecret', action: `${S}setSecret/action`, run: (c) => c.secrets.setSecret(`${c.own}-new`, 'v') },
+  { name: 'getSecret', action: `${S}getSecret/action`, run: (c) => c.secrets.getSecret('shared') },
+  {
+    name: 'updateSecretProperties',
+    action: `${S}update/action`,
+    run: (c, s) => c.secrets.updateSecretProperties('shared', s.secretVersion, { tags: { t: c.own } }),
+  },
+  {
+    name: 'listSecrets',
+    action: `${S}readMetadata/action`,
+    run: (c) => first(c.secrets.listPropertiesOfSecrets().byPage()),
+  },
+  {
+    name: 'listSecretVersions',
+    action: `${S}readMetadata/action`,
+    run: (c) => first(c.secrets.listPropertiesOfSecretVersions('shared').byPage()),
+  },
+  { name: 'backupSecret', action: `${S}backup/action`, run: (c) => c.secrets.backupSecret('shared') },
+  {
+    name: 'restoreSecret',
+    action: `${S}restore/action`,
+    run: (c) => c.secrets.restoreSecretBackup(c.secretBackup),
+  },
+  {
+    name: 'deleteSecret',
+    action: `${S}delete`,
+    run: (c) => c.secrets.beginDeleteSecret(`${c.own}-del`, poll),
+  },
+  {
+    name: 'getDeletedSecret',
+    action: `${S}readMetadata/action`,
+    run: (c) => c.secrets.getDeletedSecret(`${c.own}-gone`),
+  },
+  {
+    name: 'listDeletedSecrets',
+    action: `${S}readMetadata/action`,
+    run: (c) => first(c.secrets.listDeletedSecrets().byPage()),
+  },
+  {
+    name: 'recoverSecret',
+    action: `${S}recover/action`,
+    run: (c) => c.secrets.beginRecoverDeletedSecret(`${c.own}-gone`, poll),
+  },
+  {
+    name: 'purgeSecret',
+    action: `${S}purge/action`,
+    run: (c) => c.secrets.purgeDeletedSecret(`${c.own}-purge`),
+  },
+
+  {
+    name: 'createKey',
+    action: `${K}create/action`,
+    run: (c) => c.keys.createEcKey(`${c.own}-new`, { curve: 'P-256' }),
+  },
+  {
+    name: 'importKey',
+    action: `${K}import/action`,
+    run: (c, s) => c.keys.importKey(`${c.own}-imp`, s.importable),
+  },
+  { name: 'getKey', action: `${K}read`, run: (c) => c.keys.getKey('shared') },
+  {
+    name: 'updateKeyProperties',
+    action: `${K}update/action`,
+    run: (c, s) => c.keys.updateKeyProperties('shared', s.keyVersion, { tags: { t: c.own } }),
+  },
+  { name: 'listKeys', action: `${K}read`, run: (c) => first(c.keys.listPropertiesOfKeys().byPage()) },
+  {
+    name: 'listKeyVersions',
+    action: `${K}read`,
+    run: (c) => first(c.keys.listPropertiesOfKeyVersions('shared').byPage()),
+  },
+  { name: 'backupKey', action: `${K}backup/action`, run: (c) => c.keys.backupKey('shared') },
+  { name: 'restoreKey', action: `${K}restore/action`, run: (c) => c.keys.restoreKeyBackup(c.keyBackup) },
+  { name: 'deleteKey', action: `${K}delete`, run: (c) => c.keys.beginDeleteKey(`${c.own}-del`, poll) },
+  { name: 'getDeletedKey', action: `${K}read`, run: (c) => c.keys.getDeletedKey(`${c.own}-gone`) },
+  { name: 'listDeletedKeys', action: `${K}read`, run: (c) => first(c.keys.listDeletedKeys().byPage()) },
+  {
+    name: 'recoverKey',
+    action: `${K}recover/action`,
+    run: (c) => c.keys.beginRecoverDeletedKey(`${c.own}-gone`, poll),
+  },
+  { name: 'purgeKey', action: `${K}purge/action`, run: (c) => c.keys.purgeDeletedKey(`${c.own}-purge`) },
+  { name: 'rotateKey', action: `${K}rotate/action`, run: (c) => c.keys.rotateKey(`${c.own}-rot`) },
+  {
+    name: 'getRotationPolicy',
+    action: 'Microsoft.KeyVault/vaults/keyrotationpolicies/read',
+    run: (c) => c.keys.getKeyRotationPolicy('shared'),
+  },
+  {
+    name: 'updateRotationPolicy',
+    action: 'Microsoft.KeyVault/vaults/keyrotationpolicies/write',
+    run: (c) =>
+      c.keys.updateKeyRotationPolicy('shared', {
+        lifetimeActions: [{ action: 'Notify', timeBeforeExpiry: 'P30D' }],
+      }),
+  },
+  {
+    name: 'getRandomBytes',
+    action: 'Microsoft.KeyVault/vaults/rng/action',
+    run: (c) => c.keys.getRandomBytes(16),
+  },
+  {
+    name: 'encrypt',
+    action: `${K}encrypt/action`,
+    run: (c) => c.crypto.encrypt('RSA-OAEP', Buffer.from('hi')),
+  },
+  {
+    name: 'decrypt',
+    action: `${K}decrypt/action`,
+    run: (c, s) => c.crypto.decrypt('RSA-OAEP', s.ciphertext),
+  },
+  {
+    name: 'wrapKey',
+    action: `${K}wrap/action`,
+    run: (c) => c.crypto.wrapKey('RSA-OAEP', Buffer.alloc(32, 1)),
+  },
+  {
+    name: 'unwrapKey',
+    action: `${K}unwrap/action`,
+    run: (c, s) => c.crypto.unwrapKey('RSA-OAEP', s.wrapped),
+  },
+  { name: 'sign', action: `${K}sign/action`, run: (c) => c.crypto.sign('RS256', DIGEST) },
+  {
+    name: 'verify',
+    action: `${K}verify/action`,
+    run: (c, s) => c.crypto.verify('RS256', DIGEST, s.signature),
+  },
+];
+
+interface Shared {
+  secretVersion: string;
+  keyVersion: string;
+  rsa: KeyVaultKey;
+  ciphertext: Uint8Array;
+  wrapped: Uint8Array;
+  signature: Uint8Array;
+  importable: { kty: 'oct'; k: Uint8Array };
+}
+
+/** A CryptographyClient without key material: every operation goes to the server. */
+const remoteCrypto = (key: KeyVaultKey, credential: ReturnType<typeof credentialFor>) =>
+  new CryptographyClient(
+    { name: key.name, id: key.id, properties: { name: key.name, vaultUrl: key.properties.vaultUrl } },
+    credential,
+  );
+
+describe('authorization matrix: every built-in role against every secrets and keys operation', () => {
+  let server: DevServer;
+  let token: string;
+  let roles: Role[];
+  let shared: Shared;
+  let adminSecrets: SecretClient;
+  let adminKeys: KeyClient;
+
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const response = await rawRequest(`${server.facts.url}/coffer${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    assert.ok(response.status < 300, `${method} /coffer${path}: ${response.status} ${response.text}`);
+    return response.status === 204 ? undefined : response.json();
+  };
+
+  /** Objects one role's operations consume, made by the administrator. */
+  const prepare = async (own: string) => {
+    const settle = (promise: Promise<{ pollUntilDone: () => Promise<unknown> }>) =>
+      promise.then((p) => p.pollUntilDone());
+    await Promise.all([
+      adminSecrets.setSecret(`${own}-del`, 'x'),
+      adminSecrets
+        .setSecret(`${own}-gone`, 'x')
+        .then(() => settle(adminSecrets.beginDeleteSecret(`${own}-gone`, poll))),
+      adminSecrets
+        .setSecret(`${own}-purge`, 'x')
+        .then(() => settle(adminSecrets.beginDeleteSecret(`${own}-purge`, poll))),
+      adminKeys.createEcKey(`${own}-del`, { curve: 'P-256' }),
+      adminKeys.createEcKey(`${own}-rot`, { curve: 'P-256' }),
+      adminKeys
+        .createEcKey(`${own}-gone`, { curve: 'P-256' })
+        .then(() => settle(adminKeys.beginDeleteKey(`${own}-gone`, poll))),
+      adminKeys
+        .createEcKey(`${own}-purge`, { curve: 'P-256' })
+        .then(() => settle(adminKeys.beginDeleteKey(`${own}-purge`, poll))),
+    ]);
+    // A backup of an object that no longer exists, so restoring it succeeds.
+    await adminSecrets.setSecret(`${own}-res`, 'x');
+    const secretBackup = (await adminSecrets.backupSecret(`${own}-res`))!;
+    await settle(adminSecrets.beginDeleteSecret(`${own}-res`, poll));
+    await adminSecrets.purgeDeletedSecret(`${own}-res`);
+    await adminKeys.createEcKey(`${own}-res`, { curve: 'P-256' });
+    const keyBackup = (await adminKeys.backupKey(`${own}-res`))!;
+    await settle(adminKeys.beginDeleteKey(`${own}-res`, poll));
+    await adminKeys.purgeDeletedKey(`${own}-res`);
+    return { secretBackup, keyBackup };
+  };
+
+  before(async () => {
+    server = await startDevServer();
+    const { facts } = server;
+    token = await fetchToken(facts.authorityHost, facts.tenantId, facts.clientId, facts.clientSecret);
+    adminSecrets = server.secrets();
+    adminKeys = new KeyClient(facts.vaultUrl, server.credential);
+    roles = ((await admin('GET', '/roles/definitions')) as { value: Role[] }).value.filter(
+      (role) => role.roleType === 'BuiltInRole',
+    );
+    const secret = await adminSecrets.setSecret('shared', 'shared value');
+    const key = await adminKeys.createEcKey('shared', { curve: 'P-256' });
+    const rsa = await adminKeys.createRsaKey('shared-rsa', { keySize: 2048 });
+    const crypto = remoteCrypto(rsa, server.credential);
+    shared = {
+      secretVersion: secret.properties.version!,
+      keyVersion: key.properties.version!,
+      rsa,
+      ciphertext: (await crypto.encrypt('RSA-OAEP', Buffer.from('hi'))).result,
+      wrapped: (await crypto.wrapKey('RSA-OAEP', Buffer.alloc(32, 1))).result,
+      signature: (await crypto.sign('RS256', DIGEST)).result,
+      importable: { kty: 'oct', k: Buffer.alloc(32, 3) },
+    };
+  });
+
+  after(async () => {
+    assert.equal(await server?.stop(), 0);
+  });
+
+  it('publishes every built-in Key Vault role', () => {
+    const names = roles.map((role) => role.name);
+    for (const name of REQUIRED_ROLES) assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
+  });
+
+  it('allows exactly what each role’s dataActions say, and denies the rest with 403', async () => {
+    const failures: string[] = [];
+    const tally = new Map<string, Set<string>>();
+    await Promise.all(
+      roles.map(async (role, index) => {
+        const own = `r${index}`;
+        const principal = (await admin('POST', '/principals', { name: `matrix-${index}` })) as {
+          objectId: string;
+          clientId: string;
+          clientSecret: string;
+        };
+        await admin('POST', '/roles/assignments', {
+          role: role.id,
+          principalId: principal.objectId,
+          scope: `/vaults/${server.facts.vaultName}`,
+        });
+        const { secretBackup, keyBackup } = await prepare(own);
+        const credential = credentialFor(server.facts, principal.clientId, principal.clientSecret);
+        const clients: Clients = {
+          secrets: new SecretClient(server.facts.vaultUrl, credential),
+          keys: new KeyClient(server.facts.vaultUrl, credential),
+          crypto: remoteCrypto(shared.rsa, credential),
+          own,
+          secretBackup,
+          keyBackup,
+        };
+        for (const operation of OPERATIONS) {
+          const expected = expectAllowed(role, operation.action);
+          const outcome = await operation.run(clients, shared).then(
+            () => 'allowed',
+            (error: { statusCode?: number; code?: string; message?: string }) =>
+              error.statusCode === 403 && error.code === 'Forbidden'
+                ? 'denied'
+                : `failed: ${error.statusCode} ${error.message}`,
+          );
+          tally.set(role.name, (tally.get(role.name) ?? new Set()).add(outcome));
+          if (outcome !== (expected ? 'allowed' : 'denied'))
+            failures.push(
+              `${role.name} ${operation.name}: expected ${expected ? 'allowed' : 'denied'}, got ${outcome}`,
+            );
+        }
+      }),
+    );
+    assert.deepEqual(failures, []);
+    // The matrix is not vacuous: the widest role may do everything, the management role nothing.
+    assert.deepEqual([...tally.get('Key Vault Administrator')!], ['allowed']);
+    assert.deepEqual([...tally.get('Key Vault Contributor')!], ['denied']);
+  });
+});
