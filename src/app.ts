@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { createBackupCodec } from './backup/backup-codec.js';
 import { Barrier } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
+import { createAbuseGuard } from './core/abuse-guard.js';
 import { createPipeline } from './core/pipeline.js';
 import { createPeriodicJobs } from './core/periodic-jobs.js';
 import { operatorRoutes } from './core/routes.js';
@@ -131,11 +132,13 @@ export async function buildApp(
     return admin;
   };
 
+  const guard = createAbuseGuard(clock);
   const pipeline = createPipeline({
     barrier,
     tokens,
     vaults,
     roles,
+    guard,
     tenantId: runtime.tenantId,
     settings: {
       baseDomain: config.baseDomain,
@@ -153,6 +156,7 @@ export async function buildApp(
   registerIdentityRoutes(http, {
     pipeline,
     tokens,
+    guard,
     signingKey: runtime.signingKey,
     tenantId: runtime.tenantId,
     authorityHost,

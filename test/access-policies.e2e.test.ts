@@ -109,6 +109,17 @@ describe('access policies: each permission grants exactly its operations', () =>
     ],
   ];
 
+  /**
+   * A new principal for each permission: one principal refused hundreds of times a minute would
+   * (rightly) be throttled with 429 after 100 refusals, which is not what these cases test.
+   */
+  async function useFreshReader(name: string) {
+    reader = await cofferJson(server.dataDir, ['sp', 'create', '--name', name]);
+    readerCredential = credentialFor(server.facts, reader.clientId, reader.clientSecret);
+    secrets = new SecretClient(vaultUrl, readerCredential, noRetry);
+    keys = new KeyClient(vaultUrl, readerCredential, noRetry);
+  }
+
   /** Replaces the reader's policy through the admin API (Azure's accessPolicies/replace). */
   async function grant(permissions: { secrets?: string[]; keys?: string[] }) {
     const response = await rawRequest(`${server.facts.url}/coffer/vaults/${VAULT}/accessPolicies/replace`, {
@@ -275,6 +286,7 @@ describe('access policies: each permission grants exactly its operations', () =>
   for (const [kind, permissions, operations] of cases) {
     for (const permission of permissions) {
       it(`${kind} ${permission}`, async () => {
+        await useFreshReader(`policy-${kind}-${permission}`);
         await grant({ [kind]: [permission] });
         const fx = await fixtures(shared);
         const wrong: string[] = [];

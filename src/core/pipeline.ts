@@ -1,4 +1,5 @@
 import type { Barrier } from '../barrier/barrier.js';
+import type { AbuseGuard } from './abuse-guard.js';
 import { Forbidden, NotFound, Sealed, Unauthorized } from '../errors/index.js';
 import type { TokenService } from '../identity/token-service.js';
 import type { AuthenticatedPrincipal } from '../identity/types.js';
@@ -30,6 +31,8 @@ export function createPipeline(deps: {
   vaults: Pick<VaultService, 'find'>;
   /** Role assignments, cached for at most ROLE_CACHE_MS (role-service.ts). */
   roles: Pick<RoleService, 'grantsFor'>;
+  /** Throttles callers whose authorizations keep being refused. */
+  guard: Pick<AbuseGuard, 'authorization'>;
   tenantId: () => string;
   settings: PipelineSettings;
 }) {
@@ -76,8 +79,13 @@ export function createPipeline(deps: {
     },
 
     /** A vault's firewall: 403 ForbiddenByFirewall for an address its network rules do not allow. */
-    checkNetwork(vault: VaultRecord, peerAddress: string, forwardedFor: string | undefined): void {
-      const address = clientAddress(peerAddress, forwardedFor, settings.trustedProxies);
+    /** Where a request comes from: the peer, or X-Forwarded-For from a trusted proxy. */
+    clientAddress(peerAddress: string | undefined, forwardedFor: string | string[] | undefined): string {
+      const header = typeof forwardedFor === 'string' ? forwardedFor : undefined;
+      return clientAddress(peerAddress ?? '', header, settings.trustedProxies);
+    },
+
+    checkNetwork(vault: VaultRecord, address: string): void {
       if (!networkAllows(vault.networkAcls, address)) {
         throw new Forbidden(
           `Client address ${address} is not authorized by the network rules of vault ${vault.name}. Add it with: coffer vault network-rule add ${vault.name} --ip-address ${address}`,
@@ -95,14 +103,17 @@ export function createPipeline(deps: {
       action: Action,
       scope: string,
       extra: Omit<AuthorizationContext, 'grants'> = {},
+      address = '',
     ): Promise<void> {
-      const grants = await deps.roles.grantsFor(principal);
-      const decision = authorize(principal, action, scope, { ...extra, grants });
-      if (!decision.allowed)
-        throw new Forbidden(
-          `Caller is not authorized to perform action '${action}' on '${scope}'. ${decision.reason}`,
-          'ForbiddenByRbac',
-        );
+      await deps.guard.authorization(principal.objectId, address, async () => {
+        const grants = await deps.roles.grantsFor(principal);
+        const decision = authorize(principal, action, scope, { ...extra, grants });
+        if (!decision.allowed)
+          throw new Forbidden(
+            `Caller is not authorized to perform action '${action}' on '${scope}'. ${decision.reason}`,
+            'ForbiddenByRbac',
+          );
+      });
     },
   };
 }

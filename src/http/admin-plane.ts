@@ -42,9 +42,17 @@ export function adminPlane(app: FastifyInstance, pipeline: Pipeline, routes: Adm
       preHandler: action
         ? async (request) => {
             const target = route.target ? await route.target(request) : { scope: '/' };
-            await pipeline.authorize(request.principal, action, target.scope, {
-              roleDefinitionId: target.roleDefinitionId,
-            });
+            const address = pipeline.clientAddress(
+              request.socket.remoteAddress,
+              request.headers['x-forwarded-for'],
+            );
+            await pipeline.authorize(
+              request.principal,
+              action,
+              target.scope,
+              { roleDefinitionId: target.roleDefinitionId },
+              address,
+            );
           }
         : undefined,
       handler: async (request, reply) => {

@@ -32,12 +32,11 @@ export function dataPlane(app: FastifyInstance, pipeline: Pipeline, routes: Data
       pipeline.requireUnsealed();
       request.principal = await pipeline.authenticate(request.headers.authorization);
       request.vault = await pipeline.resolveVault(request.hostname);
-      const forwardedFor = request.headers['x-forwarded-for'];
-      pipeline.checkNetwork(
-        request.vault,
-        request.socket.remoteAddress ?? '',
-        typeof forwardedFor === 'string' ? forwardedFor : undefined,
+      request.clientAddress = pipeline.clientAddress(
+        request.socket.remoteAddress,
+        request.headers['x-forwarded-for'],
       );
+      pipeline.checkNetwork(request.vault, request.clientAddress);
       checkApiVersion(request.query as Record<string, unknown>);
     });
     for (const route of routes) {
@@ -47,11 +46,17 @@ export function dataPlane(app: FastifyInstance, pipeline: Pipeline, routes: Data
         schema: route.schema,
         bodyLimit: route.bodyLimit,
         preHandler: async (request) => {
-          await pipeline.authorize(request.principal, route.action, route.scope(request), {
-            vault: request.vault,
-            listing: route.listing,
-            roleDefinitionId: route.roleDefinitionId ? await route.roleDefinitionId(request) : undefined,
-          });
+          await pipeline.authorize(
+            request.principal,
+            route.action,
+            route.scope(request),
+            {
+              vault: request.vault,
+              listing: route.listing,
+              roleDefinitionId: route.roleDefinitionId ? await route.roleDefinitionId(request) : undefined,
+            },
+            request.clientAddress,
+          );
         },
         handler: async (request, reply) => {
           const { status = 200, body } = await route.handler(request);

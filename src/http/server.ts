@@ -35,6 +35,7 @@ export function createHttpServer(options: { cert: string; key: string; logLevel:
   }) as unknown as FastifyInstance;
 
   app.decorateRequest('baseUrl', '');
+  app.decorateRequest('clientAddress', '');
   app.addHook('onRequest', async (request, reply) => {
     request.baseUrl = `https://${request.host}`;
     reply.header('strict-transport-security', 'max-age=31536000');

@@ -7,6 +7,8 @@ declare module 'fastify' {
     vault: VaultRecord;
     /** Who the bearer token speaks for (authenticated routes only). */
     principal: AuthenticatedPrincipal;
+    /** The caller's address (the peer, or X-Forwarded-For from a trusted proxy): data-plane routes. */
+    clientAddress: string;
     /** `https://{host}` as the client addressed us: the base of every identifier we return. */
     baseUrl: string;
   }

@@ -1,3 +1,4 @@
+import type { AbuseGuard } from '../core/abuse-guard.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Pipeline } from '../core/pipeline.js';
 import { OAuthError } from './oauth-error.js';
@@ -15,6 +16,8 @@ export function registerIdentityRoutes(
   deps: {
     pipeline: Pipeline;
     tokens: TokenService;
+    /** Throttles clients and addresses whose token requests keep failing. */
+    guard: Pick<AbuseGuard, 'tokenRequest'>;
     signingKey: () => SigningKey;
     tenantId: () => string;
     authorityHost: () => string;
@@ -73,17 +76,24 @@ export function registerIdentityRoutes(
       string,
       string
     >;
-    const response = await deps.tokens.issue({
-      tenantId: (request.params as { tenantId: string }).tenantId,
-      grantType: form.grant_type,
-      clientId: form.client_id,
-      clientSecret: form.client_secret,
-      clientAssertionType: form.client_assertion_type,
-      clientAssertion: form.client_assertion,
-      username: form.username,
-      password: form.password,
-      scope: form.scope,
-    });
+    const address = deps.pipeline.clientAddress(
+      request.socket.remoteAddress,
+      request.headers['x-forwarded-for'],
+    );
+    const client = form.client_id ?? form.username;
+    const response = await deps.guard.tokenRequest(client, address, () =>
+      deps.tokens.issue({
+        tenantId: (request.params as { tenantId: string }).tenantId,
+        grantType: form.grant_type,
+        clientId: form.client_id,
+        clientSecret: form.client_secret,
+        clientAssertionType: form.client_assertion_type,
+        clientAssertion: form.client_assertion,
+        username: form.username,
+        password: form.password,
+        scope: form.scope,
+      }),
+    );
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     return response;
   });
