@@ -42,6 +42,8 @@ const INHERITED_CONNECTION = [
   'COFFER_CLIENT_SECRET',
   'COFFER_CA_FILE',
   'COFFER_BASE_DOMAIN',
+  'COFFER_USERNAME',
+  'COFFER_PASSWORD',
   'NODE_EXTRA_CA_CERTS',
 ];
 
@@ -423,6 +425,52 @@ describe('coffer CLI', () => {
       delete env['COFFER_CA_FILE'];
       const result = await cli(['vault', 'list', '--output', 'json'], { env });
       assertOneLineFailure(result, /cannot verify the TLS certificate.*--ca-file/);
+    });
+
+    it('a user signs in with a password from COFFER_PASSWORD, and a wrong one fails without echoing it', async () => {
+      const password = `correct horse ${Date.now()}`;
+      const created = await cli(
+        [
+          'user',
+          'create',
+          '--name',
+          'operator@example.test',
+          '--admin',
+          '--password-stdin',
+          ...dev,
+          '--output',
+          'json',
+        ],
+        { input: `${password}\n` },
+      );
+      assertSucceeded(created);
+      const { url, tenantId, caFile } = server.facts;
+      const asUser = [
+        '--url',
+        url,
+        '--tenant-id',
+        tenantId,
+        '--ca-file',
+        caFile,
+        '--username',
+        'operator@example.test',
+      ];
+      const listed = await cli(['vault', 'list', ...asUser, '-o', 'json'], {
+        env: { COFFER_PASSWORD: password },
+        cwd: scratchDir('cli-user'),
+      });
+      assert.ok(listNames(listed).includes('dev'));
+
+      const wrong = 'not-the-password-Kq3';
+      const refused = await cli(['vault', 'list', ...asUser, '-o', 'json'], {
+        env: { COFFER_PASSWORD: wrong },
+        cwd: scratchDir('cli-user-wrong'),
+      });
+      const line = assertOneLineFailure(refused, /invalid_grant/);
+      assert.ok(!line.includes(wrong), 'the wrong password is not echoed');
+
+      const noPassword = await cli(['vault', 'list', ...asUser], { cwd: scratchDir('cli-user-none') });
+      assertOneLineFailure(noPassword, /COFFER_PASSWORD/);
     });
 
     it('--dev-data-dir without a dev.json says to start a dev server', async () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Connection } from './connection.js';
 import { CliError, scrub } from './errors.js';
 import { type HttpRequest, type HttpResponse, sendJson, TransportError } from './http-client.js';
+import { readSecretLine } from './prompt.js';
 import { apiFailure, tokenFailure, transportFailure } from './server-errors.js';
 
 /** A client of the administration API (docs/admin-api.md) for one resolved connection. */
@@ -43,7 +44,9 @@ export function createApiClient(connection: Connection): ApiClient {
     } catch (error) {
       // Belt and braces: even if a server echoes a credential, it never reaches the terminal.
       if (error instanceof CliError)
-        throw new CliError(scrub(error.message, [connection.clientSecret, token]));
+        throw new CliError(
+          scrub(error.message, [connection.clientSecret, process.env['COFFER_PASSWORD'], token]),
+        );
       throw error;
     }
   };
@@ -62,16 +65,10 @@ async function fetchToken(
   connection: Connection,
   send: (req: HttpRequest) => Promise<HttpResponse>,
 ): Promise<string> {
-  const { tenantId, clientId, clientSecret } = connection;
-  if (tenantId === undefined || clientId === undefined || clientSecret === undefined) {
-    throw new CliError(missingCredentials(connection));
-  }
-  const form = new URLSearchParams({
-    grant_type: 'client_credentials',
-    client_id: clientId,
-    client_secret: clientSecret,
-    scope: `https://${connection.baseDomain}/.default`,
-  });
+  const { tenantId } = connection;
+  if (tenantId === undefined) throw new CliError(missingCredentials(connection));
+  const form = await credentialsForm(connection);
+  form.set('scope', `https://${connection.baseDomain}/.default`);
   const response = await send({
     method: 'POST',
     url: `${connection.authorityHost}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`,
@@ -83,15 +80,44 @@ async function fetchToken(
   throw tokenFailure(response, connection.authorityHost);
 }
 
+/**
+ * A user signs in with a password (read from COFFER_PASSWORD, else asked for without echo,
+ * never taken from a flag where it would sit in shell history); otherwise a service principal's
+ * client secret.
+ */
+async function credentialsForm(connection: Connection): Promise<URLSearchParams> {
+  if (connection.username !== undefined) {
+    const password = process.env['COFFER_PASSWORD'] || (await passwordFromTerminal(connection.username));
+    return new URLSearchParams({ grant_type: 'password', username: connection.username, password });
+  }
+  const { clientId, clientSecret } = connection;
+  if (clientId === undefined || clientSecret === undefined)
+    throw new CliError(missingCredentials(connection));
+  return new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: clientId,
+    client_secret: clientSecret,
+  });
+}
+
+async function passwordFromTerminal(username: string): Promise<string> {
+  if (!process.stdin.isTTY) {
+    throw new CliError(`no password for ${username}: set COFFER_PASSWORD, or run the command in a terminal.`);
+  }
+  return readSecretLine(`Password for ${username}: `);
+}
+
 function missingCredentials(connection: Connection): string {
+  const signsInAsUser = connection.username !== undefined;
   const missing = [
     connection.tenantId === undefined ? '--tenant-id' : undefined,
-    connection.clientId === undefined ? '--client-id' : undefined,
-    connection.clientSecret === undefined ? '--client-secret' : undefined,
+    !signsInAsUser && connection.clientId === undefined ? '--client-id' : undefined,
+    !signsInAsUser && connection.clientSecret === undefined ? '--client-secret' : undefined,
   ].filter((name) => name !== undefined);
   return (
     `no credentials to log in to ${connection.url} (missing ${missing.join(', ')}). ` +
     'Pass them as flags or COFFER_TENANT_ID, COFFER_CLIENT_ID, COFFER_CLIENT_SECRET, ' +
+    'sign in as a user with --tenant-id and --username (password in COFFER_PASSWORD), ' +
     'or use --dev-data-dir DIR for a dev server.'
   );
 }

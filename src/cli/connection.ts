@@ -11,6 +11,8 @@ export interface ConnectionFlags {
   tenantId?: string;
   clientId?: string;
   clientSecret?: string;
+  /** A user's sign-in name: the CLI then signs in with that user's password. */
+  username?: string;
   caFile?: string;
   devDataDir?: string;
   baseDomain?: string;
@@ -24,6 +26,7 @@ export interface Connection {
   tenantId?: string;
   clientId?: string;
   clientSecret?: string;
+  username?: string;
   caFile?: string;
   baseDomain: string;
   /** The dev.json that supplied values, named in error messages so people know what was used. */
@@ -39,6 +42,7 @@ const ENV_NAMES = {
   tenantId: 'COFFER_TENANT_ID',
   clientId: 'COFFER_CLIENT_ID',
   clientSecret: 'COFFER_CLIENT_SECRET',
+  username: 'COFFER_USERNAME',
   caFile: 'COFFER_CA_FILE',
 } as const;
 
@@ -75,6 +79,7 @@ export function resolveConnection(
   assign(connection, 'tenantId', pick('tenantId'));
   assign(connection, 'clientId', pick('clientId'));
   assign(connection, 'clientSecret', pick('clientSecret'));
+  assign(connection, 'username', pick('username'));
   assign(connection, 'caFile', pick('caFile'));
   assign(connection, 'devFile', dev?.path);
   return connection;

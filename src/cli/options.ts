@@ -16,6 +16,10 @@ const CONNECTION_OPTIONS: ReadonlyArray<readonly [string, string]> = [
   ['--tenant-id <id>', 'tenant of the client (env COFFER_TENANT_ID)'],
   ['--client-id <id>', 'client id of an administrator (env COFFER_CLIENT_ID)'],
   ['--client-secret <secret>', 'client secret (env COFFER_CLIENT_SECRET)'],
+  [
+    '--username <upn>',
+    'sign in as this user; password from COFFER_PASSWORD or a prompt (env COFFER_USERNAME)',
+  ],
   ['--ca-file <file>', 'PEM file of a CA to trust (env COFFER_CA_FILE)'],
   ['--base-domain <domain>', 'vault base domain, for the token scope (env COFFER_BASE_DOMAIN)'],
   ['--dev-data-dir <dir>', "read the connection from a dev server's DIR/dev.json"],
