@@ -103,90 +103,76 @@ export function principalAdminRoutes(
   ];
 }
 
-function certificateRoutes(credentials: PrincipalCredentials): AdminRoute[] {
-  const base = '/coffer/principals/:id/certificates';
+/** List, add and remove one kind of credential on a principal: the routes certificates and federated credentials share. */
+function credentialCollectionRoutes<T>(spec: {
+  base: string;
+  bodySchema: object;
+  list: (principalId: string) => Promise<T[]>;
+  add: (principalId: string, body: Record<string, unknown>) => Promise<T>;
+  remove: (principalId: string, credentialId: string) => Promise<void>;
+  view: (credential: T) => unknown;
+}): AdminRoute[] {
   return [
     {
       method: 'GET',
-      url: base,
+      url: spec.base,
       action: read,
-      handler: async (request) => ({
-        body: { value: (await credentials.listCertificates(params(request).id)).map(certificateView) },
-      }),
+      handler: async (request) => ({ body: { value: (await spec.list(params(request).id)).map(spec.view) } }),
     },
     {
       method: 'POST',
-      url: base,
+      url: spec.base,
       action: write,
-      schema: {
-        body: {
-          type: 'object',
-          required: ['certificate'],
-          properties: { certificate: { type: 'string', maxLength: 65536 }, displayName: { type: 'string' } },
-        },
-      },
+      schema: { body: spec.bodySchema },
       handler: async (request) => ({
         status: 201,
-        body: certificateView(
-          await credentials.addCertificate(params(request).id, request.body as Record<string, unknown>),
-        ),
+        body: spec.view(await spec.add(params(request).id, request.body as Record<string, unknown>)),
       }),
     },
     {
       method: 'DELETE',
-      url: `${base}/:credentialId`,
+      url: `${spec.base}/:credentialId`,
       action: write,
       handler: async (request) => {
-        await credentials.removeCertificate(params(request).id, params(request).credentialId);
+        await spec.remove(params(request).id, params(request).credentialId);
         return { status: 204 };
       },
     },
   ];
 }
 
+function certificateRoutes(credentials: PrincipalCredentials): AdminRoute[] {
+  return credentialCollectionRoutes({
+    base: '/coffer/principals/:id/certificates',
+    bodySchema: {
+      type: 'object',
+      required: ['certificate'],
+      properties: { certificate: { type: 'string', maxLength: 65536 }, displayName: { type: 'string' } },
+    },
+    list: (id) => credentials.listCertificates(id),
+    add: (id, body) => credentials.addCertificate(id, body),
+    remove: (id, credentialId) => credentials.removeCertificate(id, credentialId),
+    view: certificateView,
+  });
+}
+
 function federatedRoutes(credentials: PrincipalCredentials): AdminRoute[] {
-  const base = '/coffer/principals/:id/federated-credentials';
-  return [
-    {
-      method: 'GET',
-      url: base,
-      action: read,
-      handler: async (request) => ({
-        body: { value: (await credentials.listFederated(params(request).id)).map(federatedView) },
-      }),
-    },
-    {
-      method: 'POST',
-      url: base,
-      action: write,
-      schema: {
-        body: {
-          type: 'object',
-          required: ['name', 'issuer', 'subject'],
-          properties: {
-            name: { type: 'string' },
-            issuer: { type: 'string' },
-            subject: { type: 'string' },
-            audiences: { type: 'array', items: { type: 'string' } },
-            description: { type: 'string' },
-          },
-        },
-      },
-      handler: async (request) => ({
-        status: 201,
-        body: federatedView(
-          await credentials.addFederated(params(request).id, request.body as Record<string, unknown>),
-        ),
-      }),
-    },
-    {
-      method: 'DELETE',
-      url: `${base}/:credentialId`,
-      action: write,
-      handler: async (request) => {
-        await credentials.removeFederated(params(request).id, params(request).credentialId);
-        return { status: 204 };
+  return credentialCollectionRoutes({
+    base: '/coffer/principals/:id/federated-credentials',
+    bodySchema: {
+      type: 'object',
+      required: ['name', 'issuer', 'subject'],
+      properties: {
+        name: { type: 'string' },
+        issuer: { type: 'string' },
+        subject: { type: 'string' },
+        audiences: { type: 'array', items: { type: 'string' } },
+        description: { type: 'string' },
       },
     },
-  ];
+    list: (id) => credentials.listFederated(id),
+    add: (id, body) => credentials.addFederated(id, body),
+    remove: (id, credentialId) => credentials.removeFederated(id, credentialId),
+    view: federatedView,
+  });
 }
