@@ -34,17 +34,20 @@ export function createRoleService(deps: {
 }) {
   const { store, clock } = deps;
   const byPrincipal = new Map<string, { assignments: RoleAssignment[]; loadedAt: number }>();
-  let custom: { roles: RoleDefinition[]; loadedAt: number } | undefined;
+  /** Built-in and custom roles, and an index by id, rebuilt only when custom roles are reloaded. */
+  let custom: { roles: RoleDefinition[]; byId: Map<string, RoleDefinition>; loadedAt: number } | undefined;
   const fresh = (loadedAt: number) => clock.nowMs() - loadedAt <= ROLE_CACHE_MS;
 
-  async function customRoles(): Promise<RoleDefinition[]> {
-    if (!custom || !fresh(custom.loadedAt))
-      custom = { roles: await store.listDefinitions(), loadedAt: clock.nowMs() };
-    return custom.roles;
+  async function catalog() {
+    if (!custom || !fresh(custom.loadedAt)) {
+      const roles = [...BUILTIN_ROLES, ...(await store.listDefinitions())];
+      custom = { roles, byId: new Map(roles.map((role) => [role.id, role])), loadedAt: clock.nowMs() };
+    }
+    return custom;
   }
 
   async function definitions(): Promise<RoleDefinition[]> {
-    return [...BUILTIN_ROLES, ...(await customRoles())];
+    return (await catalog()).roles;
   }
 
   /** By id (bare GUID or Azure's full `.../roleDefinitions/{id}`) or by name, case-insensitively. */
@@ -91,9 +94,9 @@ export function createRoleService(deps: {
     /** Everything the principal and its groups were given, with the roles resolved. */
     async grantsFor(principal: { objectId: string; groups: string[] }): Promise<Grant[]> {
       const lists = await Promise.all([principal.objectId, ...principal.groups].map(assignmentsOf));
-      const roles = new Map((await definitions()).map((role) => [role.id, role]));
+      const { byId } = await catalog();
       return lists.flat().flatMap((assignment) => {
-        const role = roles.get(assignment.roleDefinitionId);
+        const role = byId.get(assignment.roleDefinitionId);
         return role ? [{ assignment, role }] : [];
       });
     },
