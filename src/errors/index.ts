@@ -41,21 +41,9 @@ export class NotFound extends CofferError {
   }
 }
 
-export class MethodNotAllowed extends CofferError {
-  constructor(message: string) {
-    super(405, 'MethodNotAllowed', message);
-  }
-}
-
 export class Conflict extends CofferError {
   constructor(message: string, code = 'Conflict') {
     super(409, code, message);
-  }
-}
-
-export class PayloadTooLarge extends CofferError {
-  constructor(message: string) {
-    super(413, 'RequestEntityTooLarge', message);
   }
 }
 

@@ -38,13 +38,6 @@ export const attributesOutputSchema = {
   },
 } as const;
 
-export const errorSchema = {
-  type: 'object',
-  properties: {
-    error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
-  },
-} as const;
-
 /** `null` on the wire means "not given". */
 export function given<T>(value: T | null | undefined): T | undefined {
   return value === null ? undefined : value;
