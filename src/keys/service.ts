@@ -159,7 +159,8 @@ export function createKeyService(deps: {
       name: string,
       input: Parameters<typeof validateRotationPolicy>[0],
     ) {
-      await objects.resolve(vault, name);
+      const { record } = await objects.resolve(vault, name);
+      objects.refuseManaged(record, name, 'renew');
       const validated = validateRotationPolicy(input);
       const store = deps.vaultStore(vault);
       return store.transaction(async (tx) => {

@@ -87,6 +87,7 @@ export function keyBundle(baseUrl: string, vault: VaultRecord, view: KeyView, pu
     },
     attributes: attributes(view, vault),
     tags: record.tags,
+    managed: record.managed,
     release_policy: record.releasePolicy,
   };
 }
@@ -96,6 +97,7 @@ export function keyItem(baseUrl: string, vault: VaultRecord, view: KeyView, with
     kid: keyId(baseUrl, view.head.name, withVersion ? view.record.version : undefined),
     attributes: attributes(view, vault),
     tags: view.record.tags,
+    managed: view.record.managed,
   };
 }
 

@@ -11,9 +11,16 @@ export interface BackupCodec {
   open(kind: string, blob: string): Buffer | undefined;
 }
 
-export interface BackupContents<R extends VersionRecord> {
+export interface BackupObject<R extends VersionRecord> {
   head: ObjectHead;
   versions: R[];
+}
+
+export interface BackupContents<R extends VersionRecord> extends BackupObject<R> {
+  /** Records kept beside the object, by path in the vault's view (a policy). */
+  companions?: Record<string, unknown>;
+  /** Objects it owns in other collections (a certificate's key and secret), by collection. */
+  linked?: Record<string, BackupObject<VersionRecord>>;
 }
 
 export function encodeBackup<R extends VersionRecord>(
@@ -40,5 +47,5 @@ export function decodeBackup<R extends VersionRecord>(
   if (!parsed.versions.some((record) => record.version === parsed.head.latestVersion)) {
     throw new BadParameter('The backup blob is not valid: its latest version is missing.');
   }
-  return { head: parsed.head, versions: parsed.versions };
+  return parsed;
 }

@@ -3,8 +3,8 @@ import { Conflict, Forbidden, NotFound } from '../errors/index.js';
 import { type Clock, DAY_MS, unixSeconds } from '../lib/clock.js';
 import { newVersionId } from '../lib/ids.js';
 import type { VaultRecord } from '../vaults/types.js';
-import { type BackupCodec, decodeBackup, encodeBackup } from './backup.js';
-import { type ObjectReader, objectStore } from './store.js';
+import { type BackupCodec, type BackupObject, decodeBackup, encodeBackup } from './backup.js';
+import { type ObjectReader, type ObjectWriter, objectStore, objectWriter } from './store.js';
 import type {
   DeletedHead,
   DeletedView,
@@ -29,11 +29,31 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
   vaultStore: (vault: VaultRecord) => SecureStore;
   backupCodec: BackupCodec;
   clock: Clock;
-  /** Paths (in the vault's view) a domain keeps beside an object, removed with it on purge. */
+  /**
+   * Paths (in the vault's view) a domain keeps beside an object (a key's rotation policy, a
+   * certificate's policy): carried in its backups and removed with it on purge.
+   */
   companionPaths?: (key: string) => string[];
+  /**
+   * Collections whose object of the same name belongs to this one (a certificate's key and
+   * secret): deleted, recovered, purged, backed up and restored with it, in the same transaction.
+   */
+  linkedCollections?: readonly string[];
 }) {
   const { kind } = deps;
+  const linkedCollections = deps.linkedCollections ?? [];
   const storeFor = (vault: VaultRecord) => objectStore<R>(deps.vaultStore(vault), kind.collection);
+  /** A transaction over this kind and its linked kinds together. */
+  const transaction = <T>(
+    vault: VaultRecord,
+    work: (tx: ObjectWriter<R>, linked: ObjectWriter<VersionRecord>[]) => Promise<T>,
+  ) =>
+    deps.vaultStore(vault).transaction((tx) =>
+      work(
+        objectWriter<R>(tx, kind.collection),
+        linkedCollections.map((collection) => objectWriter<VersionRecord>(tx, collection)),
+      ),
+    );
   const now = () => unixSeconds(deps.clock.nowMs());
   const keyOf = (name: string) => validateObjectName(name, kind.noun).toLowerCase();
   const lower = kind.noun.toLowerCase();
@@ -49,6 +69,15 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
     new Conflict(
       `${kind.noun} ${name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the ${lower} can only be recovered or purged.`,
     );
+
+  /** Objects a certificate manages change only through the certificate, as in Key Vault. */
+  function refuseManaged(record: VersionRecord | undefined, name: string, operation: string) {
+    if (record?.managed) {
+      throw new Forbidden(
+        `${kind.noun} ${name} is managed by the certificate of the same name and cannot be changed on its own: ${operation} the certificate instead.`,
+      );
+    }
+  }
 
   async function resolve(reader: ObjectReader<R>, name: string, version: string | undefined) {
     const key = keyOf(name);
@@ -86,17 +115,23 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
       );
     }
     const key = keyOf(name);
-    await storeFor(vault).transaction(async (tx) => {
-      if (!(await tx.deletedHead(key))) throw deletedNotFound(name);
-      for (const version of await tx.listVersions(key, undefined)) await tx.removeVersion(key, version);
+    await transaction(vault, async (tx, linked) => {
+      const found = await readDeleted(tx, key);
+      if (!found) throw deletedNotFound(name);
+      refuseManaged(found.record, name, 'purge');
+      for (const store of [tx, ...linked]) {
+        for (const version of await store.listVersions(key, undefined))
+          await store.removeVersion(key, version);
+        await store.removeDeletedHead(key);
+      }
       for (const path of deps.companionPaths?.(key) ?? []) await tx.removePath(path);
-      await tx.removeDeletedHead(key);
     });
   }
 
   return {
     keyOf,
     now,
+    refuseManaged,
 
     /**
      * Writes a new version and makes it the latest. `build` gets the current latest (if any)
@@ -112,6 +147,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
         if (await tx.deletedHead(key)) throw deletedConflict(name);
         const current = await tx.head(key);
         const latest = current && (await tx.version(key, current.latestVersion));
+        refuseManaged(latest, name, 'write');
         const record = build(
           { version: newVersionId(), time: now() },
           current && latest ? { head: current, record: latest } : undefined,
@@ -130,6 +166,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
     async update(vault: VaultRecord, name: string, version: string | undefined, change: (record: R) => R) {
       return storeFor(vault).transaction(async (tx) => {
         const { head, record } = await resolve(tx, name, version);
+        refuseManaged(record, name, 'update');
         const updated = { ...change(record), updated: now() };
         // The window is checked on the result: an update may send only one of nbf and exp.
         validateCommonProperties({ nbf: updated.nbf, exp: updated.exp });
@@ -158,10 +195,11 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
 
     async delete(vault: VaultRecord, name: string): Promise<DeletedView<R>> {
       const key = keyOf(name);
-      return storeFor(vault).transaction(async (tx) => {
+      return transaction(vault, async (tx, linked) => {
         const head = await tx.head(key);
         const record = head && (await tx.version(key, head.latestVersion));
         if (!head || !record) throw notFound(name);
+        refuseManaged(record, name, 'delete');
         const deletedDate = now();
         const retentionMs = vault.softDeleteRetentionInDays * DAY_MS;
         const deleted: DeletedHead = {
@@ -169,8 +207,12 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
           deletedDate,
           scheduledPurgeDate: unixSeconds(deletedDate * 1000 + retentionMs),
         };
-        await tx.removeHead(key);
-        await tx.putDeletedHead(key, deleted);
+        for (const store of [tx, ...linked]) {
+          const current = await store.head(key);
+          if (!current) continue;
+          await store.removeHead(key);
+          await store.putDeletedHead(key, { ...deleted, ...current });
+        }
         return { head: deleted, record };
       });
     },
@@ -189,12 +231,17 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
 
     async recover(vault: VaultRecord, name: string): Promise<ObjectView<R>> {
       const key = keyOf(name);
-      return storeFor(vault).transaction(async (tx) => {
+      return transaction(vault, async (tx, linked) => {
         const found = await readDeleted(tx, key);
         if (!found) throw deletedNotFound(name);
+        refuseManaged(found.record, name, 'recover');
+        for (const store of [tx, ...linked]) {
+          const deleted = await store.deletedHead(key);
+          if (!deleted) continue;
+          await store.removeDeletedHead(key);
+          await store.putHead(key, { name: deleted.name, latestVersion: deleted.latestVersion });
+        }
         const head: ObjectHead = { name: found.head.name, latestVersion: found.head.latestVersion };
-        await tx.removeDeletedHead(key);
-        await tx.putHead(key, head);
         return { head, record: found.record };
       });
     },
@@ -202,30 +249,50 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
     purge,
 
     async backup(vault: VaultRecord, name: string): Promise<string> {
-      const store = storeFor(vault);
       const key = keyOf(name);
-      const head = await store.head(key);
-      if (!head) throw notFound(name);
-      const versions: R[] = [];
-      for (const version of await store.listVersions(key, undefined)) {
-        const record = await store.version(key, version);
-        if (record) versions.push(record);
-      }
-      return encodeBackup(deps.backupCodec, kind.collection, { head, versions });
+      // One transaction gives a consistent snapshot of the object, its companions and linked objects.
+      const contents = await transaction(vault, async (tx, linked) => {
+        const head = await tx.head(key);
+        const latest = head && (await tx.version(key, head.latestVersion));
+        if (!head) throw notFound(name);
+        refuseManaged(latest, name, 'back up');
+        const companions: Record<string, unknown> = {};
+        for (const path of deps.companionPaths?.(key) ?? []) {
+          const value = await tx.readPath(path);
+          if (value !== undefined) companions[path] = value;
+        }
+        const linkedContents: Record<string, BackupObject<VersionRecord>> = {};
+        for (const [index, store] of linked.entries()) {
+          const linkedHead = await store.head(key);
+          if (linkedHead) linkedContents[linkedCollections[index]!] = await readAll(store, key, linkedHead);
+        }
+        return { ...(await readAll(tx, key, head)), companions, linked: linkedContents };
+      });
+      return encodeBackup(deps.backupCodec, kind.collection, contents);
     },
 
     async restore(vault: VaultRecord, blob: string): Promise<ObjectView<R>> {
-      const { head, versions } = decodeBackup<R>(deps.backupCodec, kind.collection, kind.noun, blob);
+      const contents = decodeBackup<R>(deps.backupCodec, kind.collection, kind.noun, blob);
+      const { head, versions } = contents;
       const key = keyOf(head.name);
-      return storeFor(vault).transaction(async (tx) => {
-        if (await tx.deletedHead(key)) throw deletedConflict(head.name);
-        if (await tx.head(key)) {
-          throw new Conflict(
-            `${kind.noun} ${head.name} already exists in this vault; delete and purge it before restoring a backup of it.`,
-          );
+      return transaction(vault, async (tx, linked) => {
+        for (const store of [tx, ...linked]) {
+          if (await store.deletedHead(key)) throw deletedConflict(head.name);
+          if (await store.head(key)) {
+            throw new Conflict(
+              `${kind.noun} ${head.name} already exists in this vault (or an object it owns does); delete and purge it before restoring a backup of it.`,
+            );
+          }
         }
-        for (const record of versions) await tx.putVersion(key, record);
-        await tx.putHead(key, head);
+        await writeAll(tx, key, contents);
+        for (const [index, store] of linked.entries()) {
+          const saved = contents.linked?.[linkedCollections[index]!];
+          if (saved) await writeAll(store, key, saved);
+        }
+        for (const path of deps.companionPaths?.(key) ?? []) {
+          const value = contents.companions?.[path];
+          if (value !== undefined) await tx.writePath(path, value);
+        }
         const latest = versions.find((record) => record.version === head.latestVersion)!;
         return { head, record: latest };
       });
@@ -250,6 +317,28 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
       }
     },
   };
+}
+
+async function readAll<V extends VersionRecord>(
+  store: ObjectWriter<V>,
+  key: string,
+  head: ObjectHead,
+): Promise<BackupObject<V>> {
+  const versions: V[] = [];
+  for (const version of await store.listVersions(key, undefined)) {
+    const record = await store.version(key, version);
+    if (record) versions.push(record);
+  }
+  return { head, versions };
+}
+
+async function writeAll<V extends VersionRecord>(
+  store: ObjectWriter<V>,
+  key: string,
+  saved: BackupObject<V>,
+) {
+  for (const record of saved.versions) await store.putVersion(key, record);
+  await store.putHead(key, saved.head);
 }
 
 export type ObjectLifecycle<R extends VersionRecord> = ReturnType<typeof createObjectLifecycle<R>>;

@@ -68,7 +68,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
       scope: objectScope,
       schema: { response: { 200: schemas.deletedBundle } },
       handler: async (request) => ({
-        body: spec.deletedBundle(request, await lifecycle.delete(request.vault, objectName(request))),
+        body: await spec.deletedBundle(request, await lifecycle.delete(request.vault, objectName(request))),
       }),
     },
     {
@@ -120,7 +120,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
         response: { 200: schemas.bundle },
       },
       handler: async (request) => ({
-        body: spec.bundle(
+        body: await spec.bundle(
           request,
           await lifecycle.restore(request.vault, (request.body as { value: string }).value),
         ),
@@ -148,7 +148,10 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
       scope: objectScope,
       schema: { response: { 200: schemas.deletedBundle } },
       handler: async (request) => ({
-        body: spec.deletedBundle(request, await lifecycle.getDeleted(request.vault, objectName(request))),
+        body: await spec.deletedBundle(
+          request,
+          await lifecycle.getDeleted(request.vault, objectName(request)),
+        ),
       }),
     },
     {
@@ -158,7 +161,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
       scope: objectScope,
       schema: { response: { 200: schemas.bundle } },
       handler: async (request) => ({
-        body: spec.bundle(request, await lifecycle.recover(request.vault, objectName(request))),
+        body: await spec.bundle(request, await lifecycle.recover(request.vault, objectName(request))),
       }),
     },
     {

@@ -10,6 +10,8 @@ export interface VersionRecord {
   created: number;
   updated: number;
   tags?: Record<string, string>;
+  /** Owned by the certificate of the same name: changed only through it (Key Vault's `managed`). */
+  managed?: boolean;
 }
 
 /** The current state of a name: which version is latest. */

@@ -48,6 +48,9 @@ export function secretBundle(baseUrl: string, vault: VaultRecord, view: SecretVi
     contentType: record.contentType,
     attributes: objectAttributes(record, vault),
     tags: record.tags,
+    // A certificate's secret names the certificate's key, as Key Vault does.
+    kid: record.managed ? `${baseUrl}/keys/${head.name}/${record.version}` : undefined,
+    managed: record.managed,
   };
 }
 
@@ -59,6 +62,7 @@ export function secretItem(baseUrl: string, vault: VaultRecord, view: SecretView
     contentType: record.contentType,
     attributes: objectAttributes(record, vault),
     tags: record.tags,
+    managed: record.managed,
   };
 }
 
