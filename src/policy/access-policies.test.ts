@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AuthenticatedPrincipal } from '../identity/types.js';
 import { type AccessPolicy, accessPolicyAllows, canonicalPermissions } from './access-policies.js';
-import { type DataAction, KeyActions, SecretActions } from './actions.js';
+import { CertificateActions, type DataAction, KeyActions, SecretActions } from './actions.js';
 
 const principal: AuthenticatedPrincipal = {
   objectId: 'p-1',
@@ -48,6 +48,21 @@ const KEY_MAP: [DataAction, string][] = [
   [KeyActions.readRotationPolicy, 'getrotationpolicy'],
   [KeyActions.writeRotationPolicy, 'setrotationpolicy'],
 ];
+const CERTIFICATE_MAP: [DataAction, string][] = [
+  [CertificateActions.read, 'get'],
+  [CertificateActions.create, 'create'],
+  [CertificateActions.import, 'import'],
+  [CertificateActions.update, 'update'],
+  [CertificateActions.delete, 'delete'],
+  [CertificateActions.backup, 'backup'],
+  [CertificateActions.restore, 'restore'],
+  [CertificateActions.recover, 'recover'],
+  [CertificateActions.purge, 'purge'],
+  [CertificateActions.manageContacts, 'managecontacts'],
+  [CertificateActions.readIssuers, 'getissuers'],
+  [CertificateActions.writeIssuers, 'setissuers'],
+  [CertificateActions.deleteIssuers, 'deleteissuers'],
+];
 
 describe('accessPolicyAllows', () => {
   it('each secrets permission grants exactly its actions', () => {
@@ -78,10 +93,44 @@ describe('accessPolicyAllows', () => {
     }
   });
 
+  it('each certificates permission grants exactly its actions; manageissuers covers every issuer action', () => {
+    for (const [, permission] of CERTIFICATE_MAP) {
+      const policies = [policy('p-1', { certificates: [permission] })];
+      for (const [action, needed] of CERTIFICATE_MAP) {
+        assert.equal(
+          accessPolicyAllows(policies, principal, action),
+          needed === permission,
+          `${permission} vs ${action}`,
+        );
+      }
+      for (const [action] of [...SECRET_MAP, ...KEY_MAP]) {
+        assert.equal(accessPolicyAllows(policies, principal, action), false);
+      }
+    }
+    const manageIssuers = [policy('p-1', { certificates: ['manageissuers'] })];
+    const issuerActions = [
+      CertificateActions.readIssuers,
+      CertificateActions.writeIssuers,
+      CertificateActions.deleteIssuers,
+    ];
+    for (const [action] of CERTIFICATE_MAP) {
+      assert.equal(
+        accessPolicyAllows(manageIssuers, principal, action),
+        issuerActions.includes(action as never),
+      );
+    }
+  });
+
+  it('listing issuers needs listissuers and reading one needs getissuers', () => {
+    const list = [policy('p-1', { certificates: ['listissuers'] })];
+    assert.equal(accessPolicyAllows(list, principal, CertificateActions.readIssuers, true), true);
+    assert.equal(accessPolicyAllows(list, principal, CertificateActions.readIssuers, false), false);
+  });
+
   it('listing needs list and reading one object needs get, for secrets and keys alike', () => {
-    const list = [policy('p-1', { secrets: ['list'], keys: ['list'] })];
-    const get = [policy('p-1', { secrets: ['get'], keys: ['get'] })];
-    for (const action of [SecretActions.readMetadata, KeyActions.read]) {
+    const list = [policy('p-1', { secrets: ['list'], keys: ['list'], certificates: ['list'] })];
+    const get = [policy('p-1', { secrets: ['get'], keys: ['get'], certificates: ['get'] })];
+    for (const action of [SecretActions.readMetadata, KeyActions.read, CertificateActions.read]) {
       assert.equal(accessPolicyAllows(list, principal, action, true), true);
       assert.equal(accessPolicyAllows(list, principal, action, false), false);
       assert.equal(accessPolicyAllows(get, principal, action, true), false);

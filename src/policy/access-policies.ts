@@ -1,6 +1,6 @@
 import type { AuthenticatedPrincipal } from '../identity/types.js';
 import { BadParameter } from '../errors/index.js';
-import { type DataAction, KeyActions, SecretActions } from './actions.js';
+import { CertificateActions, type DataAction, KeyActions, SecretActions } from './actions.js';
 
 /**
  * Azure's legacy authorization model, used by vaults whose `enableRbacAuthorization` is false:
@@ -61,10 +61,16 @@ export const PERMISSION_NAMES: Readonly<Record<PermissionKind, readonly string[]
   ],
 };
 
-type Grant = { kind: PermissionKind; permission: string };
+/** The permission an action needs; `alternatives` also grant it (Azure's manageissuers covers the issuer ones). */
+type Grant = { kind: PermissionKind; permission: string; alternatives?: string[] };
 
 const secret = (permission: string): Grant => ({ kind: 'secrets', permission });
 const key = (permission: string): Grant => ({ kind: 'keys', permission });
+const certificate = (permission: string, alternatives?: string[]): Grant => ({
+  kind: 'certificates',
+  permission,
+  alternatives,
+});
 
 /**
  * What each data action needs under access policies, as Azure documents it per operation
@@ -100,15 +106,36 @@ const GRANTS: ReadonlyMap<string, Grant> = new Map([
   [KeyActions.readRotationPolicy, key('getrotationpolicy')],
   [KeyActions.writeRotationPolicy, key('setrotationpolicy')],
   // KeyActions.random (rng) has no access-policy permission in Azure: refused, as unknown actions are.
+  [CertificateActions.read, certificate('get')],
+  [CertificateActions.create, certificate('create')],
+  [CertificateActions.import, certificate('import')],
+  [CertificateActions.update, certificate('update')],
+  [CertificateActions.delete, certificate('delete')],
+  [CertificateActions.backup, certificate('backup')],
+  [CertificateActions.restore, certificate('restore')],
+  [CertificateActions.recover, certificate('recover')],
+  [CertificateActions.purge, certificate('purge')],
+  [CertificateActions.manageContacts, certificate('managecontacts')],
+  [CertificateActions.readIssuers, certificate('getissuers', ['manageissuers'])],
+  [CertificateActions.writeIssuers, certificate('setissuers', ['manageissuers'])],
+  [CertificateActions.deleteIssuers, certificate('deleteissuers', ['manageissuers'])],
 ]);
 
 /** The two read actions cover both single-object reads and listings in RBAC; access policies split them. */
-const READ_ACTIONS: ReadonlySet<string> = new Set([SecretActions.readMetadata, KeyActions.read]);
+const READ_ACTIONS: ReadonlySet<string> = new Set([
+  SecretActions.readMetadata,
+  KeyActions.read,
+  CertificateActions.read,
+  CertificateActions.readIssuers,
+]);
 
 /** The permission an action needs; `listing` (from the route) says whether a read lists objects. */
 export function requiredPermission(action: DataAction, listing?: boolean): Grant | undefined {
   const grant = GRANTS.get(action);
   if (!grant || listing === undefined || !READ_ACTIONS.has(action)) return grant;
+  if (action === CertificateActions.readIssuers) {
+    return { ...grant, permission: listing ? 'listissuers' : 'getissuers' };
+  }
   return { kind: grant.kind, permission: listing ? 'list' : 'get' };
 }
 
@@ -130,7 +157,8 @@ export function accessPolicyAllows(
   return policies.some((policy) => {
     if (!identities.has(policy.objectId)) return false;
     const granted = policy.permissions[grant.kind];
-    return granted.includes(grant.permission) || granted.includes('all');
+    const accepted = [grant.permission, ...(grant.alternatives ?? []), 'all'];
+    return accepted.some((permission) => granted.includes(permission));
   });
 }
 

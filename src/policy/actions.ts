@@ -36,6 +36,23 @@ export const KeyActions = {
   random: 'Microsoft.KeyVault/vaults/rng/action',
 } as const;
 
+export const CertificateActions = {
+  read: 'Microsoft.KeyVault/vaults/certificates/read',
+  create: 'Microsoft.KeyVault/vaults/certificates/create/action',
+  import: 'Microsoft.KeyVault/vaults/certificates/import/action',
+  update: 'Microsoft.KeyVault/vaults/certificates/update/action',
+  delete: 'Microsoft.KeyVault/vaults/certificates/delete',
+  backup: 'Microsoft.KeyVault/vaults/certificates/backup/action',
+  restore: 'Microsoft.KeyVault/vaults/certificates/restore/action',
+  recover: 'Microsoft.KeyVault/vaults/certificates/recover/action',
+  purge: 'Microsoft.KeyVault/vaults/certificates/purge/action',
+  // Azure has one data action for contacts: reading them is managing them (`managecontacts`).
+  manageContacts: 'Microsoft.KeyVault/vaults/certificatecontacts/write',
+  readIssuers: 'Microsoft.KeyVault/vaults/certificatecas/read',
+  writeIssuers: 'Microsoft.KeyVault/vaults/certificatecas/write',
+  deleteIssuers: 'Microsoft.KeyVault/vaults/certificatecas/delete',
+} as const;
+
 export const ManagementActions = {
   readVaults: 'Microsoft.KeyVault/vaults/read',
   writeVaults: 'Microsoft.KeyVault/vaults/write',
@@ -57,13 +74,16 @@ export const ManagementActions = {
 } as const;
 
 export type DataAction =
-  (typeof SecretActions)[keyof typeof SecretActions] | (typeof KeyActions)[keyof typeof KeyActions];
+  | (typeof SecretActions)[keyof typeof SecretActions]
+  | (typeof KeyActions)[keyof typeof KeyActions]
+  | (typeof CertificateActions)[keyof typeof CertificateActions];
 export type ManagementAction = (typeof ManagementActions)[keyof typeof ManagementActions];
 export type Action = DataAction | ManagementAction;
 
 const DATA_ACTIONS: ReadonlySet<string> = new Set([
   ...Object.values(SecretActions),
   ...Object.values(KeyActions),
+  ...Object.values(CertificateActions),
 ]);
 
 /**
