@@ -12,7 +12,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 mkdirSync(path.join(root, '.test-tmp'), { recursive: true });
 const scratch = mkdtempSync(path.join(root, '.test-tmp', 'run-'));
 
-const { ensureDevTls } = await import(path.join(root, 'dist/src/tls/dev-tls.js'));
+// COFFER_DIST lets a second compilation (tsc --outDir dist-x) run its tests beside dist/.
+const dist = path.resolve(root, process.env.COFFER_DIST ?? 'dist');
+const { ensureDevTls } = await import(path.join(dist, 'src/tls/dev-tls.js'));
 const caSeed = path.join(scratch, 'ca-seed');
 const { caFile } = await ensureDevTls(caSeed, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
 
@@ -25,7 +27,7 @@ function findTests(dir) {
 }
 
 const filter = process.argv[2];
-const files = findTests(path.join(root, 'dist'))
+const files = findTests(dist)
   .filter((file) => !filter || file.includes(filter))
   .sort();
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], {

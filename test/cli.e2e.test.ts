@@ -10,6 +10,7 @@ import { type ProductionServer, startProductionServer } from './helpers/producti
 import {
   credentialFor,
   type DevServer,
+  cofferBin,
   repoRoot,
   scratchDir,
   startDevServer,
@@ -19,8 +20,6 @@ import {
 // per command against one real dev server. The CLI's own environment carries no COFFER_* variable
 // and no NODE_EXTRA_CA_CERTS, so the connection (and the CA to trust) comes only from what each
 // test passes, as on a user's machine.
-
-const cofferBin = path.join(repoRoot, 'bin/coffer.js');
 
 interface CliResult {
   code: number | null;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { fetchToken, type RawResponse, rawRequest } from './helpers/http.js';
-import { type DevServer, repoRoot, scratchDir, startDevServer } from './helpers/server-process.js';
+import { cofferBin, type DevServer, repoRoot, scratchDir, startDevServer } from './helpers/server-process.js';
 
 const SCOPE = 'https://vault.localhost/.default';
 
@@ -25,7 +25,7 @@ function cli(args: string[], input = ''): Promise<{ code: number; stdout: string
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      [path.join(repoRoot, 'bin/coffer.js'), ...args],
+      [cofferBin, ...args],
       { cwd: repoRoot, timeout: 30_000 },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { fetchToken, type RawResponse, rawRequest } from './helpers/http.js';
-import { credentialFor, type DevServer, repoRoot, startDevServer } from './helpers/server-process.js';
+import { cofferBin, credentialFor, type DevServer, startDevServer } from './helpers/server-process.js';
 
 // Role-based access control beyond the matrix: object-scope assignments, the Managed HSM-shaped
 // role API at a vault's URL, the admin API's own authorization, and `coffer role` in the CLI.
@@ -23,11 +22,8 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   const env = { ...process.env };
   delete env['NODE_EXTRA_CA_CERTS'];
   return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(repoRoot, 'bin/coffer.js'), ...args],
-      { env },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    execFile(process.execPath, [cofferBin, ...args], { env }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
 }

@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { repoRoot } from './server-process.js';
-
-const cofferBin = path.join(repoRoot, 'bin/coffer.js');
+import { cofferBin, repoRoot } from './server-process.js';
 
 export interface CliResult {
   code: number | null;

@@ -7,7 +7,8 @@ import { SecretClient } from '@azure/keyvault-secrets';
 import type { DevFacts } from '../../src/core/dev-setup.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../../..');
-const cofferBin = path.join(repoRoot, 'bin/coffer.js');
+/** The CLI of the same compilation as this test, so a second build dir (dist-*) tests itself. */
+export const cofferBin = path.resolve(import.meta.dirname, '../../src/cli/main.js');
 
 export type { DevFacts };
 
