@@ -22,6 +22,9 @@ import { createRoleStore } from './policy/role-store.js';
 import type { IssuedCredentials } from './identity/types.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { SoftwareKeyProvider } from './crypto/keys/software-provider.js';
+import { certificateRoutes } from './certificates/routes.js';
+import { certificateRenewalSweep } from './certificates/renewal-job.js';
+import { createCertificateService } from './certificates/service.js';
 import { keyRoutes } from './keys/routes.js';
 import { keyRotationSweep } from './keys/rotation-job.js';
 import { createKeyService } from './keys/service.js';
@@ -79,11 +82,13 @@ export async function buildApp(
   });
   const backupCodec = createBackupCodec(runtime.backupKey);
   const secrets = createSecretService({ vaultStore: vaultData, backupCodec, clock });
-  const keys = createKeyService({
+  const keyProvider = new SoftwareKeyProvider();
+  const keys = createKeyService({ vaultStore: vaultData, backupCodec, clock, provider: keyProvider });
+  const certificates = createCertificateService({
     vaultStore: vaultData,
     backupCodec,
     clock,
-    provider: new SoftwareKeyProvider(),
+    provider: keyProvider,
   });
 
   const http = createHttpServer({ ...tls, logLevel: config.logLevel });
@@ -92,11 +97,23 @@ export async function buildApp(
     sweeps: [
       (vault) => secrets.purgeExpired(vault),
       (vault) => keys.purgeExpired(vault),
+      (vault) => certificates.purgeExpired(vault),
       keyRotationSweep({
         keys,
         clock,
         // Until the event mechanism lands, a near-expiry notice is a structured log line.
         notify: (notice) => http.log.warn({ event: 'KeyNearExpiry', ...notice }, 'key near expiry'),
+      }),
+      certificateRenewalSweep({
+        certificates,
+        clock,
+        notify: (notice) =>
+          http.log.warn({ event: 'CertificateNearExpiry', ...notice }, 'certificate near expiry'),
+        onError: (error, certificate) =>
+          http.log.error(
+            { certificate, err: { type: (error as Error).name, message: (error as Error).message } },
+            'certificate renewal failed',
+          ),
       }),
     ],
     intervalMs: config.purgeIntervalSeconds * 1000,
@@ -175,7 +192,12 @@ export async function buildApp(
     ...identity.adminRoutes(),
     ...roleAdminRoutes(roles),
   ]);
-  dataPlane(http, pipeline, [...secretRoutes(secrets), ...keyRoutes(keys), ...roleApiRoutes(roles)]);
+  dataPlane(http, pipeline, [
+    ...secretRoutes(secrets),
+    ...keyRoutes(keys),
+    ...certificateRoutes(certificates),
+    ...roleApiRoutes(roles),
+  ]);
 
   return {
     http,
@@ -185,6 +207,7 @@ export async function buildApp(
     roles,
     vaults,
     keys,
+    certificates,
     periodicJobs,
     storage,
     vaultUrl,

@@ -1,0 +1,196 @@
+import type { KeyProvider } from '../crypto/keys/provider.js';
+import { BadParameter, Conflict, NotFound } from '../errors/index.js';
+import { newVersionId } from '../lib/ids.js';
+import type { ObjectLifecycle } from '../objects/lifecycle.js';
+import type { VaultRecord } from '../vaults/types.js';
+import type { Issuance } from './issuance.js';
+import type { CertificateRecords } from './store.js';
+import type {
+  CertificatePolicy,
+  CertificateVersionRecord,
+  CertificateView,
+  PendingOperation,
+} from './types.js';
+import { issuedVersion } from './versions.js';
+import { inspectCertificate, orderChain, samePublicKey } from './x509/index.js';
+
+const IN_PROGRESS_DETAILS = 'Pending certificate created. Please Perform Merge to complete the request.';
+const COMPLETED_DETAILS = 'The certificate was issued.';
+const CANCELLED_DETAILS = 'The creation was cancelled; the certificate was not issued.';
+
+/**
+ * Creation as a pending operation (Key Vault's `/certificates/{name}/pending`): readable,
+ * cancellable and deletable, and for issuer Unknown completed by merging a certificate signed
+ * elsewhere whose public key must be the pending request's.
+ */
+export function createPendingOperations(deps: {
+  objects: ObjectLifecycle<CertificateVersionRecord>;
+  records: (vault: VaultRecord) => CertificateRecords;
+  issuance: Issuance;
+  provider: KeyProvider;
+}) {
+  const { objects, records } = deps;
+  const notFound = (name: string) =>
+    new NotFound(
+      'CertificateNotFound',
+      `A certificate with (name/id) ${name} was not found in this key vault.`,
+    );
+  const pendingNotFound = (name: string) =>
+    new NotFound(
+      'PendingCertificateNotFound',
+      `Pending certificate not found: ${name}. There is no creation operation for it.`,
+    );
+
+  async function find(vault: VaultRecord, name: string) {
+    return records(vault).readPending(objects.keyOf(name));
+  }
+
+  /** Reads, changes and writes the operation in one transaction. */
+  async function change(
+    vault: VaultRecord,
+    name: string,
+    work: (operation: PendingOperation) => PendingOperation | undefined,
+  ): Promise<PendingOperation> {
+    const key = objects.keyOf(name);
+    return records(vault).transaction(async (tx) => {
+      const operation = await tx.readPending(key);
+      if (!operation) throw pendingNotFound(name);
+      const next = work(operation);
+      if (next) await tx.writePending(key, { ...next, updated: objects.now() });
+      else await tx.removePending(key);
+      return next ?? operation;
+    });
+  }
+
+  return {
+    find,
+    notFound,
+
+    newOperation(args: {
+      version: string;
+      policy: CertificatePolicy;
+      csr: Buffer;
+      time: number;
+      input: { enabled?: boolean; tags?: Record<string, string>; preserveCertOrder?: boolean };
+    }): PendingOperation {
+      return {
+        version: args.version,
+        issuer: args.policy.issuer,
+        csr: args.csr.toString('base64'),
+        cancellationRequested: false,
+        status: 'inProgress',
+        statusDetails: IN_PROGRESS_DETAILS,
+        requestId: newVersionId(),
+        enabled: args.input.enabled,
+        tags: args.input.tags,
+        preserveCertOrder: args.input.preserveCertOrder,
+        created: args.time,
+        updated: args.time,
+      };
+    },
+
+    completed: (operation: PendingOperation, time: number): PendingOperation => ({
+      ...operation,
+      status: 'completed',
+      statusDetails: COMPLETED_DETAILS,
+      material: undefined,
+      updated: time,
+    }),
+
+    /** Stores an operation that waits for a merge, with its policy. */
+    async start(
+      vault: VaultRecord,
+      name: string,
+      key: string,
+      policy: CertificatePolicy,
+      operation: PendingOperation,
+    ): Promise<PendingOperation> {
+      return records(vault).transaction(async (tx) => {
+        if (await tx.certificates.deletedHead(key)) {
+          throw new Conflict(
+            `Certificate ${name} is deleted but recoverable; recover or purge it before creating it again.`,
+          );
+        }
+        if ((await tx.readPending(key))?.status === 'inProgress') {
+          throw new Conflict(
+            `Certificate ${name} has a creation in progress: merge, cancel or delete it first.`,
+          );
+        }
+        // The merge will write the key and secret: a name they cannot take is refused now.
+        await tx.claimName(key, name);
+        await tx.writePolicy(key, policy);
+        await tx.writePending(key, operation);
+        return operation;
+      });
+    },
+
+    operations: {
+      async getPending(vault: VaultRecord, name: string): Promise<PendingOperation> {
+        const operation = await find(vault, name);
+        if (!operation) throw pendingNotFound(name);
+        return operation;
+      },
+
+      /** Cancelling drops the request's key: a cancelled operation can no longer be merged. */
+      cancelPending: (vault: VaultRecord, name: string) =>
+        change(vault, name, (operation) =>
+          operation.status === 'inProgress'
+            ? {
+                ...operation,
+                cancellationRequested: true,
+                status: 'cancelled',
+                statusDetails: CANCELLED_DETAILS,
+                material: undefined,
+              }
+            : { ...operation, cancellationRequested: true },
+        ),
+
+      deletePending: (vault: VaultRecord, name: string) => change(vault, name, () => undefined),
+
+      /** Completes an Unknown-issuer creation with the certificate (and chain) signed elsewhere. */
+      async merge(
+        vault: VaultRecord,
+        name: string,
+        input: { x5c: Buffer[]; enabled?: boolean; tags?: Record<string, string> },
+      ): Promise<CertificateView> {
+        const key = objects.keyOf(name);
+        if (input.x5c.length === 0) throw new BadParameter('x5c must hold the certificate, then its chain.');
+        const time = objects.now();
+        return records(vault).transaction(async (tx) => {
+          const operation = await tx.readPending(key);
+          const policy = await tx.readPolicy(key);
+          if (!operation || operation.status !== 'inProgress' || !operation.material || !policy) {
+            throw pendingNotFound(name);
+          }
+          input.x5c.forEach((der) => inspectCertificate(der));
+          const chain = operation.preserveCertOrder ? input.x5c : orderChain(input.x5c);
+          const leaf = inspectCertificate(chain[0]!);
+          if (!samePublicKey(leaf.publicKeySpki, deps.issuance.publicKeySpki(operation.material))) {
+            throw new BadParameter(
+              `The public key of the certificate to merge does not match the key of the pending request for ${name}. Sign the CSR from /certificates/${name}/pending.`,
+            );
+          }
+          const issued = issuedVersion(deps.provider, {
+            version: operation.version,
+            time,
+            chain,
+            material: operation.material,
+            policy,
+            enabled: input.enabled ?? operation.enabled,
+            tags: input.tags ?? operation.tags,
+            preserveCertOrder: operation.preserveCertOrder,
+          });
+          const head = await tx.writeIssued(key, name, issued);
+          await tx.writePending(key, {
+            ...operation,
+            status: 'completed',
+            statusDetails: COMPLETED_DETAILS,
+            material: undefined,
+            updated: time,
+          });
+          return { head, record: issued.certificate };
+        });
+      },
+    },
+  };
+}

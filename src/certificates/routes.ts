@@ -1,0 +1,358 @@
+import type { FastifyRequest } from 'fastify';
+import { type DataRoute, vaultScope } from '../http/data-plane.js';
+import { nextLink, parsePageRequest } from '../http/wire/paging.js';
+import { given } from '../http/wire/schemas.js';
+import { BadParameter } from '../errors/index.js';
+import { lifecycleRoutes, objectName } from '../objects/routes.js';
+import { CertificateActions } from '../policy/actions.js';
+import type { CertificateService } from './service.js';
+import type { CertificateView, DeletedCertificateView } from './types.js';
+import {
+  type AttributesBody,
+  type CreateBody,
+  type ImportBody,
+  type IssuerBody,
+  type MergeBody,
+  attributesFromWire,
+  certificateBundle,
+  certificateItem,
+  certificateSchemas as schemas,
+  contactsBody,
+  deletedCertificateBundle,
+  deletedCertificateItem,
+  issuerBundle,
+  issuerFromWire,
+  issuerItem,
+  operationBody,
+  pendingCertificateBundle,
+} from './wire.js';
+import { type PolicyBody, policyFromWire, policyToWire } from './wire-policy.js';
+
+const ISSUER_KEY = /^[0-9a-z-]{1,127}$/;
+const version = (request: FastifyRequest) => (request.params as { version?: string }).version || undefined;
+const issuerName = (request: FastifyRequest) => (request.params as { issuer: string }).issuer;
+const certificateScope = (request: FastifyRequest) =>
+  vaultScope(request, 'certificates', objectName(request));
+const vaultWide = (request: FastifyRequest) => vaultScope(request);
+
+/** Standard base64 DER (x5c entries): anything else is a 400 naming the field. */
+function derField(value: string, field: string): Buffer {
+  const bytes = Buffer.from(value, 'base64');
+  if (!/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/.test(value) || bytes.length === 0) {
+    throw new BadParameter(`${field} must hold base64-encoded DER certificates.`);
+  }
+  return bytes;
+}
+
+/** The Certificates API of the Key Vault data plane (certificates.json), route by route. */
+export function certificateRoutes(certificates: CertificateService): DataRoute[] {
+  const withPolicy = async (request: FastifyRequest, view: CertificateView) =>
+    certificateBundle(
+      request.baseUrl,
+      request.vault,
+      view,
+      await certificates.readPolicy(request.vault, view.head.name),
+    );
+  const deletedWithPolicy = async (request: FastifyRequest, view: DeletedCertificateView) =>
+    deletedCertificateBundle(
+      request.baseUrl,
+      request.vault,
+      view,
+      await certificates.readPolicy(request.vault, view.head.name),
+    );
+  const operation = (request: FastifyRequest, result: Parameters<typeof operationBody>[2]) =>
+    operationBody(request.baseUrl, objectName(request), result);
+  const bundle = { response: { 200: schemas.bundle } };
+
+  /** Latest or one version; a certificate whose first version is pending answers as pending. */
+  const getCertificate = async (request: FastifyRequest) => {
+    const name = objectName(request);
+    const view = await certificates
+      .resolve(request.vault, name, version(request))
+      .catch(async (error: unknown) => {
+        const pending = version(request) ? undefined : await certificates.findPending(request.vault, name);
+        if (!pending) throw error;
+        return pending;
+      });
+    if ('head' in view) return { body: await withPolicy(request, view) };
+    const policy = await certificates.readPolicy(request.vault, name);
+    return { body: pendingCertificateBundle(request.baseUrl, request.vault, name, view, policy) };
+  };
+  const updateCertificate = async (request: FastifyRequest) => {
+    const body = request.body as AttributesBody & { policy?: PolicyBody | null };
+    const view = await certificates.updateProperties(request.vault, objectName(request), version(request), {
+      ...attributesFromWire(body),
+      policy: given(body.policy) ? policyFromWire(body.policy) : undefined,
+    });
+    return { body: await withPolicy(request, view) };
+  };
+  const route = (
+    method: DataRoute['method'],
+    url: string,
+    action: DataRoute['action'],
+    schema: DataRoute['schema'],
+    handler: DataRoute['handler'],
+    scope: DataRoute['scope'] = certificateScope,
+  ): DataRoute => ({ method, url, action, scope, schema, handler });
+  const A = CertificateActions;
+
+  return [
+    route(
+      'POST',
+      '/certificates/:name/create',
+      A.create,
+      { body: schemas.createBody, response: { 202: schemas.operation } },
+      async (request) => {
+        const body = (request.body ?? {}) as CreateBody;
+        const result = await certificates.create(request.vault, objectName(request), {
+          ...attributesFromWire(body),
+          policy: policyFromWire(body.policy),
+          preserveCertOrder: given(body.preserveCertOrder),
+        });
+        return { status: 202, body: operation(request, result) };
+      },
+    ),
+    route(
+      'POST',
+      '/certificates/:name/import',
+      A.import,
+      { body: schemas.importBody, ...bundle },
+      async (request) => {
+        const body = request.body as ImportBody;
+        const view = await certificates.importCertificate(request.vault, objectName(request), {
+          ...attributesFromWire(body),
+          value: body.value,
+          password: given(body.pwd),
+          policy: policyFromWire(body.policy),
+          preserveCertOrder: given(body.preserveCertOrder),
+        });
+        return { body: await withPolicy(request, view) };
+      },
+    ),
+    route('GET', '/certificates/:name', A.read, bundle, getCertificate),
+    route('GET', '/certificates/:name/:version', A.read, bundle, getCertificate),
+    route(
+      'PATCH',
+      '/certificates/:name',
+      A.update,
+      { body: schemas.updateBody, ...bundle },
+      updateCertificate,
+    ),
+    route(
+      'PATCH',
+      '/certificates/:name/:version',
+      A.update,
+      { body: schemas.updateBody, ...bundle },
+      updateCertificate,
+    ),
+    route(
+      'GET',
+      '/certificates/:name/pending',
+      A.read,
+      { response: { 200: schemas.operation } },
+      async (request) => ({
+        body: operation(request, await certificates.getPending(request.vault, objectName(request))),
+      }),
+    ),
+    route(
+      'PATCH',
+      '/certificates/:name/pending',
+      A.update,
+      { body: schemas.operationUpdateBody, response: { 200: schemas.operation } },
+      async (request) => {
+        const { cancellation_requested: cancel } = request.body as { cancellation_requested: boolean };
+        const result = cancel
+          ? await certificates.cancelPending(request.vault, objectName(request))
+          : await certificates.getPending(request.vault, objectName(request));
+        return { body: operation(request, result) };
+      },
+    ),
+    route(
+      'DELETE',
+      '/certificates/:name/pending',
+      A.update,
+      { response: { 200: schemas.operation } },
+      async (request) => ({
+        body: operation(request, await certificates.deletePending(request.vault, objectName(request))),
+      }),
+    ),
+    route(
+      'POST',
+      '/certificates/:name/pending/merge',
+      A.create,
+      { body: schemas.mergeBody, response: { 201: schemas.bundle } },
+      async (request) => {
+        const body = request.body as MergeBody;
+        const view = await certificates.merge(request.vault, objectName(request), {
+          ...attributesFromWire(body),
+          x5c: body.x5c.map((entry, index) => derField(entry, `x5c[${index}]`)),
+        });
+        return { status: 201, body: await withPolicy(request, view) };
+      },
+    ),
+    route(
+      'GET',
+      '/certificates/:name/policy',
+      A.read,
+      { response: { 200: schemas.policy } },
+      async (request) => ({
+        body: policyToWire(
+          request.baseUrl,
+          objectName(request),
+          await certificates.getPolicy(request.vault, objectName(request)),
+        ),
+      }),
+    ),
+    route(
+      'PATCH',
+      '/certificates/:name/policy',
+      A.update,
+      { body: schemas.createBody.properties.policy, response: { 200: schemas.policy } },
+      async (request) => {
+        const policy = await certificates.updatePolicy(
+          request.vault,
+          objectName(request),
+          policyFromWire(request.body as PolicyBody),
+        );
+        return { body: policyToWire(request.baseUrl, objectName(request), policy) };
+      },
+    ),
+    ...contactRoutes(certificates),
+    ...issuerRoutes(certificates),
+    ...lifecycleRoutes({
+      collection: 'certificates',
+      lifecycle: certificates,
+      actions: A,
+      bundle: withPolicy,
+      deletedBundle: deletedWithPolicy,
+      item: (request, view, withVersion) =>
+        certificateItem(request.baseUrl, request.vault, view, withVersion),
+      deletedItem: (request, view) => deletedCertificateItem(request.baseUrl, request.vault, view),
+      schemas,
+    }),
+  ];
+
+  function contactRoutes(service: CertificateService): DataRoute[] {
+    const contacts = { response: { 200: schemas.contacts } };
+    return [
+      route(
+        'GET',
+        '/certificates/contacts',
+        A.manageContacts,
+        contacts,
+        async (request) => ({
+          body: contactsBody(request.baseUrl, await service.contacts.getContacts(request.vault)),
+        }),
+        vaultWide,
+      ),
+      route(
+        'PUT',
+        '/certificates/contacts',
+        A.manageContacts,
+        { body: schemas.contactsBody, ...contacts },
+        async (request) => {
+          const { contacts: list } = request.body as {
+            contacts: Parameters<typeof service.contacts.setContacts>[1];
+          };
+          return {
+            body: contactsBody(request.baseUrl, await service.contacts.setContacts(request.vault, list)),
+          };
+        },
+        vaultWide,
+      ),
+      route(
+        'DELETE',
+        '/certificates/contacts',
+        A.manageContacts,
+        contacts,
+        async (request) => ({
+          body: contactsBody(request.baseUrl, await service.contacts.deleteContacts(request.vault)),
+        }),
+        vaultWide,
+      ),
+    ];
+  }
+
+  function issuerRoutes(service: CertificateService): DataRoute[] {
+    const issuer = { response: { 200: schemas.issuer } };
+    const { issuers } = service;
+    return [
+      {
+        ...route(
+          'GET',
+          '/certificates/issuers',
+          A.readIssuers,
+          { response: { 200: schemas.issuerList } },
+          async (request) => {
+            const query = request.query as Record<string, unknown>;
+            const { after, limit } = parsePageRequest(query, ISSUER_KEY);
+            const result = await issuers.list(request.vault, after, limit);
+            return {
+              body: {
+                value: result.items.map((item) => issuerItem(request.baseUrl, item)),
+                nextLink: nextLink(request.baseUrl, '/certificates/issuers', query, limit, result.next),
+              },
+            };
+          },
+          vaultWide,
+        ),
+        listing: true,
+      },
+      {
+        ...route(
+          'GET',
+          '/certificates/issuers/:issuer',
+          A.readIssuers,
+          issuer,
+          async (request) => ({
+            body: issuerBundle(request.baseUrl, await issuers.get(request.vault, issuerName(request))),
+          }),
+          vaultWide,
+        ),
+        listing: false,
+      },
+      route(
+        'PUT',
+        '/certificates/issuers/:issuer',
+        A.writeIssuers,
+        { body: schemas.issuerSetBody, ...issuer },
+        async (request) => {
+          const input = issuerFromWire(request.body as IssuerBody);
+          const saved = await issuers.set(request.vault, issuerName(request), {
+            ...input,
+            provider: input.provider ?? '',
+          });
+          return { body: issuerBundle(request.baseUrl, saved) };
+        },
+        vaultWide,
+      ),
+      route(
+        'PATCH',
+        '/certificates/issuers/:issuer',
+        A.writeIssuers,
+        { body: schemas.issuerUpdateBody, ...issuer },
+        async (request) => ({
+          body: issuerBundle(
+            request.baseUrl,
+            await issuers.update(
+              request.vault,
+              issuerName(request),
+              issuerFromWire(request.body as IssuerBody),
+            ),
+          ),
+        }),
+        vaultWide,
+      ),
+      route(
+        'DELETE',
+        '/certificates/issuers/:issuer',
+        A.deleteIssuers,
+        issuer,
+        async (request) => ({
+          body: issuerBundle(request.baseUrl, await issuers.delete(request.vault, issuerName(request))),
+        }),
+        vaultWide,
+      ),
+    ];
+  }
+}
