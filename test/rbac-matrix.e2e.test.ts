@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { CertificateClient, type CertificatePolicy } from '@azure/keyvault-certificates';
 import { CryptographyClient, KeyClient, type KeyVaultKey } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { fetchToken, rawRequest } from './helpers/http.js';
@@ -56,10 +57,22 @@ interface Clients {
   own: string;
   secretBackup: Uint8Array;
   keyBackup: Uint8Array;
+  certificates: CertificateClient;
+  certificateBackup: Uint8Array;
 }
 
 const S = 'Microsoft.KeyVault/vaults/secrets/';
 const K = 'Microsoft.KeyVault/vaults/keys/';
+const C = 'Microsoft.KeyVault/vaults/certificates/';
+const ISSUERS = 'Microsoft.KeyVault/vaults/certificatecas/';
+const CONTACTS = 'Microsoft.KeyVault/vaults/certificatecontacts/write';
+/** EC keys keep the matrix quick: RSA key generation would dominate it. */
+const QUICK_POLICY: CertificatePolicy = {
+  issuerName: 'Self',
+  subject: 'CN=matrix',
+  keyType: 'EC',
+  keyCurveName: 'P-256',
+};
 const poll = { intervalInMs: 20 };
 const DIGEST = Buffer.alloc(32, 7);
 const first = async (pages: AsyncIterable<unknown>) => {
@@ -196,6 +209,109 @@ const OPERATIONS: Array<{
   },
   { name: 'sign', action: `${K}sign/action`, run: (c) => c.crypto.sign('RS256', DIGEST) },
   {
+    name: 'createCertificate',
+    action: `${C}create/action`,
+    run: (c) => c.certificates.beginCreateCertificate(`${c.own}-cnew`, QUICK_POLICY, poll),
+  },
+  {
+    name: 'importCertificate',
+    action: `${C}import/action`,
+    run: (c, s) =>
+      c.certificates.importCertificate(`${c.own}-cimp`, s.importablePem, {
+        policy: { contentType: 'application/x-pem-file' },
+      }),
+  },
+  { name: 'getCertificate', action: `${C}read`, run: (c) => c.certificates.getCertificate('shared-cert') },
+  {
+    name: 'getCertificateVersion',
+    action: `${C}read`,
+    run: (c, s) => c.certificates.getCertificateVersion('shared-cert', s.certificateVersion),
+  },
+  {
+    name: 'listCertificates',
+    action: `${C}read`,
+    run: (c) => first(c.certificates.listPropertiesOfCertificates().byPage()),
+  },
+  {
+    name: 'listCertificateVersions',
+    action: `${C}read`,
+    run: (c) => first(c.certificates.listPropertiesOfCertificateVersions('shared-cert').byPage()),
+  },
+  {
+    name: 'updateCertificateProperties',
+    action: `${C}update/action`,
+    run: (c, s) =>
+      c.certificates.updateCertificateProperties('shared-cert', s.certificateVersion, { tags: { t: c.own } }),
+  },
+  {
+    name: 'getCertificatePolicy',
+    action: `${C}read`,
+    run: (c) => c.certificates.getCertificatePolicy('shared-cert'),
+  },
+  {
+    name: 'updateCertificatePolicy',
+    action: `${C}update/action`,
+    run: (c) =>
+      c.certificates.updateCertificatePolicy('shared-cert', { ...QUICK_POLICY, validityInMonths: 13 }),
+  },
+  {
+    name: 'backupCertificate',
+    action: `${C}backup/action`,
+    run: (c) => c.certificates.backupCertificate('shared-cert'),
+  },
+  {
+    name: 'restoreCertificate',
+    action: `${C}restore/action`,
+    run: (c) => c.certificates.restoreCertificateBackup(c.certificateBackup),
+  },
+  {
+    name: 'deleteCertificate',
+    action: `${C}delete`,
+    run: (c) => c.certificates.beginDeleteCertificate(`${c.own}-cdel`, poll),
+  },
+  {
+    name: 'getDeletedCertificate',
+    action: `${C}read`,
+    run: (c) => c.certificates.getDeletedCertificate(`${c.own}-cgone`),
+  },
+  {
+    name: 'listDeletedCertificates',
+    action: `${C}read`,
+    run: (c) => first(c.certificates.listDeletedCertificates().byPage()),
+  },
+  {
+    name: 'recoverCertificate',
+    action: `${C}recover/action`,
+    run: (c) => c.certificates.beginRecoverDeletedCertificate(`${c.own}-cgone`, poll),
+  },
+  {
+    name: 'purgeCertificate',
+    action: `${C}purge/action`,
+    run: (c) => c.certificates.purgeDeletedCertificate(`${c.own}-cpurge`),
+  },
+  {
+    name: 'setContacts',
+    action: CONTACTS,
+    run: (c) => c.certificates.setContacts([{ email: 'pki@example.com', name: 'PKI' }]),
+  },
+  { name: 'getContacts', action: CONTACTS, run: (c) => c.certificates.getContacts() },
+  {
+    name: 'createIssuer',
+    action: `${ISSUERS}write`,
+    run: (c) => c.certificates.createIssuer(`${c.own}-new`, 'Test'),
+  },
+  { name: 'getIssuer', action: `${ISSUERS}read`, run: (c) => c.certificates.getIssuer('shared') },
+  {
+    name: 'listIssuers',
+    action: `${ISSUERS}read`,
+    run: (c) => first(c.certificates.listPropertiesOfIssuers().byPage()),
+  },
+  {
+    name: 'deleteIssuer',
+    action: `${ISSUERS}delete`,
+    run: (c) => c.certificates.deleteIssuer(`${c.own}-iss`),
+  },
+  {
     name: 'verify',
     action: `${K}verify/action`,
     run: (c, s) => c.crypto.verify('RS256', DIGEST, s.signature),
@@ -210,6 +326,9 @@ interface Shared {
   wrapped: Uint8Array;
   signature: Uint8Array;
   importable: { kty: 'oct'; k: Uint8Array };
+  certificateVersion: string;
+  /** A certificate and its private key as PEM, to import. */
+  importablePem: Uint8Array;
 }
 
 /** A CryptographyClient without key material: every operation goes to the server. */
@@ -219,13 +338,14 @@ const remoteCrypto = (key: KeyVaultKey, credential: ReturnType<typeof credential
     credential,
   );
 
-describe('authorization matrix: every built-in role against every secrets and keys operation', () => {
+describe('authorization matrix: every built-in role against every secrets, keys and certificates operation', () => {
   let server: DevServer;
   let token: string;
   let roles: Role[];
   let shared: Shared;
   let adminSecrets: SecretClient;
   let adminKeys: KeyClient;
+  let adminCertificates: CertificateClient;
 
   const admin = async (method: string, path: string, body?: unknown) => {
     const response = await rawRequest(`${server.facts.url}/coffer${path}`, {
@@ -267,7 +387,24 @@ describe('authorization matrix: every built-in role against every secrets and ke
     const keyBackup = (await adminKeys.backupKey(`${own}-res`))!;
     await settle(adminKeys.beginDeleteKey(`${own}-res`, poll));
     await adminKeys.purgeDeletedKey(`${own}-res`);
-    return { secretBackup, keyBackup };
+    // Certificates take names of their own: a certificate's name is its key's and secret's too.
+    const certificate = (name: string) =>
+      settle(adminCertificates.beginCreateCertificate(name, QUICK_POLICY, poll));
+    await Promise.all([
+      certificate(`${own}-cdel`),
+      certificate(`${own}-cgone`).then(() =>
+        settle(adminCertificates.beginDeleteCertificate(`${own}-cgone`, poll)),
+      ),
+      certificate(`${own}-cpurge`).then(() =>
+        settle(adminCertificates.beginDeleteCertificate(`${own}-cpurge`, poll)),
+      ),
+      adminCertificates.createIssuer(`${own}-iss`, 'Test'),
+    ]);
+    await certificate(`${own}-cres`);
+    const certificateBackup = (await adminCertificates.backupCertificate(`${own}-cres`))!;
+    await settle(adminCertificates.beginDeleteCertificate(`${own}-cres`, poll));
+    await adminCertificates.purgeDeletedCertificate(`${own}-cres`);
+    return { secretBackup, keyBackup, certificateBackup };
   };
 
   before(async () => {
@@ -276,6 +413,7 @@ describe('authorization matrix: every built-in role against every secrets and ke
     token = await fetchToken(facts.authorityHost, facts.tenantId, facts.clientId, facts.clientSecret);
     adminSecrets = server.secrets();
     adminKeys = new KeyClient(facts.vaultUrl, server.credential);
+    adminCertificates = new CertificateClient(facts.vaultUrl, server.credential);
     roles = ((await admin('GET', '/roles/definitions')) as { value: Role[] }).value.filter(
       (role) => role.roleType === 'BuiltInRole',
     );
@@ -283,6 +421,15 @@ describe('authorization matrix: every built-in role against every secrets and ke
     const key = await adminKeys.createEcKey('shared', { curve: 'P-256' });
     const rsa = await adminKeys.createRsaKey('shared-rsa', { keySize: 2048 });
     const crypto = remoteCrypto(rsa, server.credential);
+    const pemPolicy = { ...QUICK_POLICY, contentType: 'application/x-pem-file' as const };
+    const certificate = await (
+      await adminCertificates.beginCreateCertificate('shared-cert', pemPolicy, poll)
+    ).pollUntilDone();
+    await (await adminCertificates.beginCreateCertificate('pem-source', pemPolicy, poll)).pollUntilDone();
+    // Named apart from the plain secret and key 'shared': a certificate's name is its key's and secret's too.
+    const importablePem = Buffer.from((await adminSecrets.getSecret('pem-source')).value!);
+    await adminCertificates.setContacts([{ email: 'pki@example.com', name: 'PKI' }]);
+    await adminCertificates.createIssuer('shared', 'Test');
     shared = {
       secretVersion: secret.properties.version!,
       keyVersion: key.properties.version!,
@@ -291,6 +438,8 @@ describe('authorization matrix: every built-in role against every secrets and ke
       wrapped: (await crypto.wrapKey('RSA-OAEP', Buffer.alloc(32, 1))).result,
       signature: (await crypto.sign('RS256', DIGEST)).result,
       importable: { kty: 'oct', k: Buffer.alloc(32, 3) },
+      certificateVersion: certificate.properties.version!,
+      importablePem,
     };
   });
 
@@ -319,7 +468,7 @@ describe('authorization matrix: every built-in role against every secrets and ke
           principalId: principal.objectId,
           scope: `/vaults/${server.facts.vaultName}`,
         });
-        const { secretBackup, keyBackup } = await prepare(own);
+        const { secretBackup, keyBackup, certificateBackup } = await prepare(own);
         const credential = credentialFor(server.facts, principal.clientId, principal.clientSecret);
         const clients: Clients = {
           secrets: new SecretClient(server.facts.vaultUrl, credential),
@@ -328,6 +477,8 @@ describe('authorization matrix: every built-in role against every secrets and ke
           own,
           secretBackup,
           keyBackup,
+          certificates: new CertificateClient(server.facts.vaultUrl, credential),
+          certificateBackup,
         };
         for (const operation of OPERATIONS) {
           const expected = expectAllowed(role, operation.action);

@@ -71,7 +71,9 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       .resolve(request.vault, name, version(request))
       .catch(async (error: unknown) => {
         const pending = version(request) ? undefined : await certificates.findPending(request.vault, name);
-        if (!pending) throw error;
+        // Only a creation that never completed stands in for the certificate; a completed one
+        // of a certificate since deleted must not.
+        if (!pending || pending.status === 'completed') throw error;
         return pending;
       });
     if ('head' in view) return { body: await withPolicy(request, view) };
