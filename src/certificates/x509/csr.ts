@@ -3,7 +3,7 @@ import { id_pkcs9_at_extensionRequest } from '@peculiar/asn1-pkcs9';
 import { Attribute, Extensions } from '@peculiar/asn1-x509';
 import { InternalError } from '../../errors/index.js';
 import { arrayBufferOf, parseDer, toDer } from './der.js';
-import { formatName, parseSubject } from './dn.js';
+import { formatName, subjectName } from './dn.js';
 import {
   basicConstraintsExtension,
   checkEkus,
@@ -28,7 +28,7 @@ export async function buildCsr(
   publicKeySpki: Buffer,
   signer: Signer,
 ): Promise<Buffer> {
-  const subject = parseSubject(fields.subject);
+  const subject = subjectName(fields);
   const spki = subjectPublicKeyInfo(publicKeySpki);
   const requested = new Extensions(
     present(

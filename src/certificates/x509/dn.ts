@@ -1,3 +1,4 @@
+import type { SubjectFields } from './types.js';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AttributeTypeAndValue, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509';
 import { BadParameter } from '../../errors/index.js';
@@ -36,6 +37,16 @@ export function parseSubject(subject: string): Name {
   }
   const rdns = readRdns({ chars: Array.from(subject), at: 0, text: subject });
   return new Name(rdns.map((rdn) => new RelativeDistinguishedName(sortedForDer(rdn.map(toAttribute)))));
+}
+
+/**
+ * The subject of a certificate or request. RFC 5280 allows an empty subject when the names are
+ * in a (then critical) subjectAltName, as a policy with SANs and no subject asks for.
+ */
+export function subjectName(fields: SubjectFields): Name {
+  const hasSans = Object.values(fields.sans ?? {}).some((names) => (names?.length ?? 0) > 0);
+  if (hasSans && (fields.subject ?? '').trim() === '') return new Name([]);
+  return parseSubject(fields.subject);
 }
 
 /** The subject string for a DER-decoded name, in parseSubject's syntax (so it parses back to the same name). */

@@ -10,7 +10,7 @@ import {
 import { BadParameter, InternalError } from '../../errors/index.js';
 import { parseCertificate } from './certificate.js';
 import { arrayBufferOf, toDer } from './der.js';
-import { parseSubject } from './dn.js';
+import { subjectName } from './dn.js';
 import {
   authorityKeyIdentifierExtension,
   basicConstraintsExtension,
@@ -52,7 +52,7 @@ interface Issuer {
  * verify with the issuer's key (the signer holds some other key).
  */
 export async function issueCertificate(options: IssueOptions): Promise<Buffer> {
-  const subject = parseSubject(options.fields.subject);
+  const subject = subjectName(options.fields);
   const spki = subjectPublicKeyInfo(options.publicKeySpki);
   const ownKeyId = keyIdentifier(spki);
   const issuer = options.issuerCertificate
