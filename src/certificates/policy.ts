@@ -71,6 +71,12 @@ export function resolvePolicy(
       'The policy needs x509_props.subject (for example "CN=example.com") or subject alternative names.',
     );
   }
+  // Inherited actions the issuer cannot run (AutoRenew once it is Unknown) give way to its defaults.
+  const inheritedActions =
+    issuerName.toLowerCase() === UNKNOWN_ISSUER.toLowerCase() &&
+    previous?.lifetimeActions.some(({ action }) => action === 'AutoRenew')
+      ? undefined
+      : previous?.lifetimeActions;
   const policy: CertificatePolicy = {
     key,
     contentType: resolveContentType(input.contentType ?? previous?.contentType ?? PKCS12_CONTENT_TYPE),
@@ -84,7 +90,7 @@ export function resolvePolicy(
       validityMonths: validateValidity(input.x509?.validityMonths ?? previous?.x509.validityMonths),
     },
     lifetimeActions: validateLifetimeActions(
-      input.lifetimeActions ?? previous?.lifetimeActions ?? defaultLifetimeActions(issuerName),
+      input.lifetimeActions ?? inheritedActions ?? defaultLifetimeActions(issuerName),
       issuerName,
     ),
     issuer: {
