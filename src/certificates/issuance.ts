@@ -1,10 +1,9 @@
 import type { KeyProvider } from '../crypto/keys/provider.js';
 import type { StoredKeyMaterial } from '../crypto/keys/types.js';
 import { keySpecFor } from '../keys/key-rules.js';
-import { encodePem, encodePkcs12, pkcs8FromJwk, spkiFromPublicJwk } from './formats/index.js';
+import { encodeSecretValue, pkcs8FromJwk, spkiFromPublicJwk } from './formats/index.js';
 import { isEcType } from './policy.js';
 import type { CertificatePolicy, SecretContentType } from './types.js';
-import { PKCS12_CONTENT_TYPE } from './types.js';
 import { buildCsr, issueCertificate, type Signer, signingAlgorithmFor } from './x509/index.js';
 
 /** Backdating notBefore a little lets a relying party whose clock lags accept a fresh certificate. */
@@ -80,6 +79,8 @@ export function secretValue(
   chain: Buffer[],
   material: StoredKeyMaterial | undefined,
 ): string {
-  const parts = { certificates: chain, privateKeyPkcs8: material && pkcs8FromJwk(material) };
-  return contentType === PKCS12_CONTENT_TYPE ? encodePkcs12(parts).toString('base64') : encodePem(parts);
+  return encodeSecretValue(contentType, {
+    certificates: chain,
+    privateKeyPkcs8: material && pkcs8FromJwk(material),
+  });
 }

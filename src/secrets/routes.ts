@@ -20,7 +20,13 @@ const secretScope = (request: FastifyRequest) => vaultScope(request, 'secrets', 
 /** The Secrets API of the Key Vault data plane (secrets.json), route by route. */
 export function secretRoutes(secrets: SecretService): DataRoute[] {
   const getSecret = async (request: FastifyRequest) => {
-    const view = await secrets.get(request.vault, objectName(request), version(request));
+    const { outContentType } = request.query as { outContentType?: string };
+    const view = await secrets.get(
+      request.vault,
+      objectName(request),
+      version(request),
+      outContentType || undefined,
+    );
     return { body: secretBundle(request.baseUrl, request.vault, view, true) };
   };
   const updateSecret = async (request: FastifyRequest) => {

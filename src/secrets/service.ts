@@ -1,5 +1,6 @@
 import type { SecureStore } from '../barrier/secure-store.js';
-import { Forbidden } from '../errors/index.js';
+import { convertSecretValue } from '../certificates/formats/index.js';
+import { BadParameter, Forbidden } from '../errors/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { BackupCodec } from '../objects/backup.js';
 import { createObjectLifecycle } from '../objects/lifecycle.js';
@@ -42,11 +43,22 @@ export function createSecretService(deps: {
       }));
     },
 
-    async get(vault: VaultRecord, name: string, version?: string): Promise<SecretView> {
+    /** `outContentType` re-encodes a certificate's secret (PKCS#12 to PEM or back), as Key Vault does. */
+    async get(
+      vault: VaultRecord,
+      name: string,
+      version?: string,
+      outContentType?: string,
+    ): Promise<SecretView> {
       const view = await objects.resolve(vault, name, version);
       if (!view.record.enabled)
         throw new Forbidden('Operation get is not allowed on a disabled secret.', 'SecretDisabled');
-      return view;
+      if (!outContentType || outContentType === view.record.contentType) return view;
+      if (!view.record.managed) {
+        throw new BadParameter("outContentType applies only to a certificate's secret.");
+      }
+      const value = convertSecretValue(view.record.value, outContentType);
+      return { ...view, record: { ...view.record, value, contentType: outContentType } };
     },
 
     async updateProperties(

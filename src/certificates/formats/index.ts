@@ -9,3 +9,4 @@ export { jwkFromPkcs8, pkcs8FromJwk, publicKeyMatches, spkiFromPublicJwk } from 
 export { decodePem, encodePem } from './pem.js';
 export { decodePkcs12 } from './pkcs12-decode.js';
 export { encodePkcs12 } from './pkcs12-encode.js';
+export { convertSecretValue, encodeSecretValue } from './secret-value.js';
