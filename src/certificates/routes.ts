@@ -1,39 +1,30 @@
 import type { FastifyRequest } from 'fastify';
-import { type DataRoute, vaultScope } from '../http/data-plane.js';
-import { nextLink, parsePageRequest } from '../http/wire/paging.js';
+import type { DataRoute } from '../http/data-plane.js';
 import { given } from '../http/wire/schemas.js';
 import { BadParameter } from '../errors/index.js';
 import { lifecycleRoutes, objectName } from '../objects/routes.js';
 import { CertificateActions } from '../policy/actions.js';
+import { contactRoutes, issuerRoutes } from './issuer-routes.js';
+import { route } from './route.js';
 import type { CertificateService } from './service.js';
 import type { CertificateView, DeletedCertificateView } from './types.js';
 import {
   type AttributesBody,
   type CreateBody,
   type ImportBody,
-  type IssuerBody,
   type MergeBody,
   attributesFromWire,
   certificateBundle,
   certificateItem,
   certificateSchemas as schemas,
-  contactsBody,
   deletedCertificateBundle,
   deletedCertificateItem,
-  issuerBundle,
-  issuerFromWire,
-  issuerItem,
   operationBody,
   pendingCertificateBundle,
 } from './wire.js';
 import { type PolicyBody, policyFromWire, policyToWire } from './wire-policy.js';
 
-const ISSUER_KEY = /^[0-9a-z-]{1,127}$/;
 const version = (request: FastifyRequest) => (request.params as { version?: string }).version || undefined;
-const issuerName = (request: FastifyRequest) => (request.params as { issuer: string }).issuer;
-const certificateScope = (request: FastifyRequest) =>
-  vaultScope(request, 'certificates', objectName(request));
-const vaultWide = (request: FastifyRequest) => vaultScope(request);
 
 /** Standard base64 DER (x5c entries): anything else is a 400 naming the field. */
 function derField(value: string, field: string): Buffer {
@@ -88,14 +79,6 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
     });
     return { body: await withPolicy(request, view) };
   };
-  const route = (
-    method: DataRoute['method'],
-    url: string,
-    action: DataRoute['action'],
-    schema: DataRoute['schema'],
-    handler: DataRoute['handler'],
-    scope: DataRoute['scope'] = certificateScope,
-  ): DataRoute => ({ method, url, action, scope, schema, handler });
   const A = CertificateActions;
 
   return [
@@ -219,8 +202,8 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
         return { body: policyToWire(request.baseUrl, objectName(request), policy) };
       },
     ),
-    ...contactRoutes(certificates),
-    ...issuerRoutes(certificates),
+    ...contactRoutes(certificates.contacts),
+    ...issuerRoutes(certificates.issuers),
     ...lifecycleRoutes({
       collection: 'certificates',
       lifecycle: certificates,
@@ -233,128 +216,4 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       schemas,
     }),
   ];
-
-  function contactRoutes(service: CertificateService): DataRoute[] {
-    const contacts = { response: { 200: schemas.contacts } };
-    return [
-      route(
-        'GET',
-        '/certificates/contacts',
-        A.manageContacts,
-        contacts,
-        async (request) => ({
-          body: contactsBody(request.baseUrl, await service.contacts.getContacts(request.vault)),
-        }),
-        vaultWide,
-      ),
-      route(
-        'PUT',
-        '/certificates/contacts',
-        A.manageContacts,
-        { body: schemas.contactsBody, ...contacts },
-        async (request) => {
-          const { contacts: list } = request.body as {
-            contacts: Parameters<typeof service.contacts.setContacts>[1];
-          };
-          return {
-            body: contactsBody(request.baseUrl, await service.contacts.setContacts(request.vault, list)),
-          };
-        },
-        vaultWide,
-      ),
-      route(
-        'DELETE',
-        '/certificates/contacts',
-        A.manageContacts,
-        contacts,
-        async (request) => ({
-          body: contactsBody(request.baseUrl, await service.contacts.deleteContacts(request.vault)),
-        }),
-        vaultWide,
-      ),
-    ];
-  }
-
-  function issuerRoutes(service: CertificateService): DataRoute[] {
-    const issuer = { response: { 200: schemas.issuer } };
-    const { issuers } = service;
-    return [
-      {
-        ...route(
-          'GET',
-          '/certificates/issuers',
-          A.readIssuers,
-          { response: { 200: schemas.issuerList } },
-          async (request) => {
-            const query = request.query as Record<string, unknown>;
-            const { after, limit } = parsePageRequest(query, ISSUER_KEY);
-            const result = await issuers.list(request.vault, after, limit);
-            return {
-              body: {
-                value: result.items.map((item) => issuerItem(request.baseUrl, item)),
-                nextLink: nextLink(request.baseUrl, '/certificates/issuers', query, limit, result.next),
-              },
-            };
-          },
-          vaultWide,
-        ),
-        listing: true,
-      },
-      {
-        ...route(
-          'GET',
-          '/certificates/issuers/:issuer',
-          A.readIssuers,
-          issuer,
-          async (request) => ({
-            body: issuerBundle(request.baseUrl, await issuers.get(request.vault, issuerName(request))),
-          }),
-          vaultWide,
-        ),
-        listing: false,
-      },
-      route(
-        'PUT',
-        '/certificates/issuers/:issuer',
-        A.writeIssuers,
-        { body: schemas.issuerSetBody, ...issuer },
-        async (request) => {
-          const input = issuerFromWire(request.body as IssuerBody);
-          const saved = await issuers.set(request.vault, issuerName(request), {
-            ...input,
-            provider: input.provider ?? '',
-          });
-          return { body: issuerBundle(request.baseUrl, saved) };
-        },
-        vaultWide,
-      ),
-      route(
-        'PATCH',
-        '/certificates/issuers/:issuer',
-        A.writeIssuers,
-        { body: schemas.issuerUpdateBody, ...issuer },
-        async (request) => ({
-          body: issuerBundle(
-            request.baseUrl,
-            await issuers.update(
-              request.vault,
-              issuerName(request),
-              issuerFromWire(request.body as IssuerBody),
-            ),
-          ),
-        }),
-        vaultWide,
-      ),
-      route(
-        'DELETE',
-        '/certificates/issuers/:issuer',
-        A.deleteIssuers,
-        issuer,
-        async (request) => ({
-          body: issuerBundle(request.baseUrl, await issuers.delete(request.vault, issuerName(request))),
-        }),
-        vaultWide,
-      ),
-    ];
-  }
 }
