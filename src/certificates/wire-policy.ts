@@ -143,6 +143,11 @@ export function policyToWire(baseUrl: string, name: string, policy: CertificateP
 }
 
 const string = { type: 'string' } as const;
+/** The attributes of a policy and of an issuer: enabled and when it was created and updated. */
+export const enabledAttributesOutputSchema = {
+  type: 'object',
+  properties: { enabled: { type: 'boolean' }, created: { type: 'integer' }, updated: { type: 'integer' } },
+} as const;
 const nullableString = { type: ['string', 'null'], maxLength: 1024 } as const;
 const strings = (max: number) =>
   ({ type: ['array', 'null'], maxItems: max, items: { type: 'string', maxLength: 1024 } }) as const;
@@ -256,13 +261,6 @@ export const policyOutputSchema = {
       type: 'object',
       properties: { name: string, cty: string, cert_transparency: { type: 'boolean' } },
     },
-    attributes: {
-      type: 'object',
-      properties: {
-        enabled: { type: 'boolean' },
-        created: { type: 'integer' },
-        updated: { type: 'integer' },
-      },
-    },
+    attributes: enabledAttributesOutputSchema,
   },
 } as const;

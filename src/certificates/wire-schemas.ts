@@ -5,7 +5,7 @@ import {
   tagsSchema,
 } from '../http/wire/schemas.js';
 import { deletedPropertiesSchema, listSchema } from '../objects/wire.js';
-import { policyInputSchema, policyOutputSchema } from './wire-policy.js';
+import { enabledAttributesOutputSchema, policyInputSchema, policyOutputSchema } from './wire-policy.js';
 
 /** Request and response schemas of the Certificates API: the response schema is the only way data leaves. */
 const string = { type: 'string' } as const;
@@ -147,14 +147,7 @@ export const certificateSchemas = {
       provider: string,
       credentials: { type: 'object', properties: { account_id: string } },
       org_details: { type: 'object', properties: { id: string, admin_details: adminDetails } },
-      attributes: {
-        type: 'object',
-        properties: {
-          enabled: { type: 'boolean' },
-          created: { type: 'integer' },
-          updated: { type: 'integer' },
-        },
-      },
+      attributes: enabledAttributesOutputSchema,
     },
   },
   issuerList: listSchema({ id: string, provider: string }),
