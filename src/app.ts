@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { createBackupCodec } from './backup/backup-codec.js';
+import { CofferError } from './errors/index.js';
 import { Barrier } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
@@ -111,7 +112,14 @@ export async function buildApp(
           http.log.warn({ event: 'CertificateNearExpiry', ...notice }, 'certificate near expiry'),
         onError: (error, certificate) =>
           http.log.error(
-            { certificate, err: { type: (error as Error).name, message: (error as Error).message } },
+            // Only our own errors' messages are known to be free of secrets; others give their type.
+            {
+              certificate,
+              err: {
+                type: (error as Error).name,
+                message: error instanceof CofferError ? error.message : undefined,
+              },
+            },
             'certificate renewal failed',
           ),
       }),

@@ -25,6 +25,7 @@ import {
   type CertificateView,
   PEM_CONTENT_TYPE,
   PKCS12_CONTENT_TYPE,
+  UNKNOWN_ISSUER,
 } from './types.js';
 import { inspectCertificate } from './x509/index.js';
 
@@ -115,7 +116,7 @@ export function createCertificateService(deps: {
     const time = objects.now();
     const previous = await records(vault).readPolicy(key);
     const policy = resolvePolicy(input.policy ?? {}, previous, time);
-    const unknown = policy.issuer.name.toLowerCase() === 'unknown';
+    const unknown = policy.issuer.name.toLowerCase() === UNKNOWN_ISSUER.toLowerCase();
     // Resolving the CA first means an unusable issuer is a 400 before a key is made.
     const ca = unknown ? undefined : await issuers.signingCa(vault, policy.issuer.name);
     const material = await keyFor(vault, name, policy);
