@@ -4,7 +4,7 @@ import { newVersionId } from '../lib/ids.js';
 import type { ObjectLifecycle } from '../objects/lifecycle.js';
 import type { VaultRecord } from '../vaults/types.js';
 import type { Issuance } from './issuance.js';
-import type { CertificateRecords } from './store.js';
+import type { CertificateRecords, CertificateTransaction } from './store.js';
 import type {
   CertificatePolicy,
   CertificateVersionRecord,
@@ -17,6 +17,28 @@ import { inspectCertificate, orderChain, samePublicKey } from './x509/index.js';
 const IN_PROGRESS_DETAILS = 'Pending certificate created. Please Perform Merge to complete the request.';
 const COMPLETED_DETAILS = 'The certificate was issued.';
 const CANCELLED_DETAILS = 'The creation was cancelled; the certificate was not issued.';
+
+/** The operation once its certificate is issued: the request's key is no longer kept with it. */
+const completed = (operation: PendingOperation, time: number): PendingOperation => ({
+  ...operation,
+  status: 'completed',
+  statusDetails: COMPLETED_DETAILS,
+  material: undefined,
+  updated: time,
+});
+
+/** One creation at a time per certificate: a second one while the first is in progress is a 409. */
+export async function refuseInProgress(
+  tx: Pick<CertificateTransaction, 'readPending'>,
+  key: string,
+  name: string,
+): Promise<void> {
+  if ((await tx.readPending(key))?.status === 'inProgress') {
+    throw new Conflict(
+      `Certificate ${name} has a creation in progress: merge, cancel or delete it (/certificates/${name}/pending) first.`,
+    );
+  }
+}
 
 /**
  * Creation as a pending operation (Key Vault's `/certificates/{name}/pending`): readable,
@@ -89,13 +111,7 @@ export function createPendingOperations(deps: {
       };
     },
 
-    completed: (operation: PendingOperation, time: number): PendingOperation => ({
-      ...operation,
-      status: 'completed',
-      statusDetails: COMPLETED_DETAILS,
-      material: undefined,
-      updated: time,
-    }),
+    completed,
 
     /** Stores an operation that waits for a merge, with its policy. */
     async start(
@@ -106,17 +122,8 @@ export function createPendingOperations(deps: {
       operation: PendingOperation,
     ): Promise<PendingOperation> {
       return records(vault).transaction(async (tx) => {
-        if (await tx.certificates.deletedHead(key)) {
-          throw new Conflict(
-            `Certificate ${name} is deleted but recoverable; recover or purge it before creating it again.`,
-          );
-        }
-        if ((await tx.readPending(key))?.status === 'inProgress') {
-          throw new Conflict(
-            `Certificate ${name} has a creation in progress: merge, cancel or delete it first.`,
-          );
-        }
-        // The merge will write the key and secret: a name they cannot take is refused now.
+        await refuseInProgress(tx, key, name);
+        // The merge will write all three objects: a name they cannot take is refused now.
         await tx.claimName(key, name);
         await tx.writePolicy(key, policy);
         await tx.writePending(key, operation);
@@ -181,13 +188,7 @@ export function createPendingOperations(deps: {
             preserveCertOrder: operation.preserveCertOrder,
           });
           const head = await tx.writeIssued(key, name, issued);
-          await tx.writePending(key, {
-            ...operation,
-            status: 'completed',
-            statusDetails: COMPLETED_DETAILS,
-            material: undefined,
-            updated: time,
-          });
+          await tx.writePending(key, completed(operation, time));
           return { head, record: issued.certificate };
         });
       },

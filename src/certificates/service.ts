@@ -1,7 +1,7 @@
 import type { SecureStore } from '../barrier/secure-store.js';
 import type { KeyProvider } from '../crypto/keys/provider.js';
 import type { StoredKeyMaterial } from '../crypto/keys/types.js';
-import { BadParameter, Conflict, NotFound } from '../errors/index.js';
+import { BadParameter, NotFound } from '../errors/index.js';
 import type { Clock } from '../lib/clock.js';
 import { newVersionId } from '../lib/ids.js';
 import type { BackupCodec } from '../objects/backup.js';
@@ -14,7 +14,7 @@ import type { VaultRecord } from '../vaults/types.js';
 import { createContactService } from './contacts.js';
 import { createIssuance } from './issuance.js';
 import { createIssuerService } from './issuers.js';
-import { createPendingOperations } from './pending.js';
+import { createPendingOperations, refuseInProgress } from './pending.js';
 import { type PolicyInput, isEcType, policyFromCertificate, resolvePolicy } from './policy.js';
 import { certificatePaths, certificateRecords } from './store.js';
 import { decodeImportValue, jwkFromPkcs8, publicKeyMatches } from './formats/index.js';
@@ -135,18 +135,6 @@ export function createCertificateService(deps: {
       await tx.writePending(key, completed);
       return completed;
     });
-  }
-
-  async function refuseInProgress(
-    tx: { readPending: (key: string) => Promise<{ status: string } | undefined> },
-    key: string,
-    name: string,
-  ) {
-    if ((await tx.readPending(key))?.status === 'inProgress') {
-      throw new Conflict(
-        `Certificate ${name} has a creation in progress: merge, cancel or delete it (/certificates/${name}/pending) first.`,
-      );
-    }
   }
 
   async function importCertificate(

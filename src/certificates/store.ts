@@ -101,6 +101,7 @@ export function certificateRecords(store: SecureStore) {
           writeContacts: (contacts) => writeJson(tx, certificatePaths.contacts, contacts),
           removeContacts: () => tx.delete(certificatePaths.contacts),
           async claimName(key, name) {
+            await claim(collections.certificates(tx), key, name, 'certificate');
             await claim(collections.keys(tx), key, name, 'key');
             await claim(collections.secrets(tx), key, name, 'secret');
           },
