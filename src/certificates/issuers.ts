@@ -1,6 +1,7 @@
 import { BadParameter, Forbidden, NotFound } from '../errors/index.js';
 import type { Clock } from '../lib/clock.js';
 import { unixSeconds } from '../lib/clock.js';
+import { loadPage } from '../objects/lifecycle.js';
 import { validateObjectName } from '../objects/validation.js';
 import type { VaultRecord } from '../vaults/types.js';
 import { decodeImportValue } from './formats/index.js';
@@ -140,11 +141,7 @@ export function createIssuerService(deps: {
     async list(vault: VaultRecord, after: string | undefined, limit: number) {
       const records = deps.records(vault);
       const keys = await records.listIssuers(after, limit + 1);
-      const loaded = await Promise.all(keys.slice(0, limit).map((key) => records.readIssuer(key)));
-      return {
-        items: loaded.filter((issuer): issuer is Issuer => issuer !== undefined),
-        next: keys.length > limit ? keys[limit - 1] : undefined,
-      };
+      return loadPage(keys, limit, (key) => records.readIssuer(key));
     },
 
     /**

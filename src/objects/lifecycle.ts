@@ -89,12 +89,6 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
     return { head, record };
   }
 
-  async function page<T>(keys: string[], limit: number, load: (key: string) => Promise<T | undefined>) {
-    const loaded = await Promise.all(keys.slice(0, limit).map(load));
-    const items = loaded.filter((item): item is Awaited<T> => item !== undefined);
-    return { items, next: keys.length > limit ? keys[limit - 1] : undefined };
-  }
-
   async function readDeleted(
     reader: ObjectReader<R> & Pick<ReturnType<typeof storeFor>, 'deletedHead'>,
     key: string,
@@ -178,7 +172,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
     async list(vault: VaultRecord, after: string | undefined, limit: number): Promise<Page<ObjectView<R>>> {
       const store = storeFor(vault);
       const keys = await store.listHeads(after, limit + 1);
-      return page(keys, limit, (key) => resolve(store, key, undefined).catch(() => undefined));
+      return loadPage(keys, limit, (key) => resolve(store, key, undefined).catch(() => undefined));
     },
 
     async listVersions(vault: VaultRecord, name: string, after: string | undefined, limit: number) {
@@ -187,7 +181,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
       const head = await store.head(key);
       if (!head) return { items: [] } as Page<ObjectView<R>>;
       const versions = await store.listVersions(key, after, limit + 1);
-      return page(versions, limit, async (version) => {
+      return loadPage(versions, limit, async (version) => {
         const record = await store.version(key, version);
         return record && { head, record };
       });
@@ -226,7 +220,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
     async listDeleted(vault: VaultRecord, after: string | undefined, limit: number) {
       const store = storeFor(vault);
       const keys = await store.listDeletedHeads(after, limit + 1);
-      return page(keys, limit, (key) => readDeleted(store, key));
+      return loadPage(keys, limit, (key) => readDeleted(store, key));
     },
 
     async recover(vault: VaultRecord, name: string): Promise<ObjectView<R>> {
@@ -317,6 +311,20 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
       }
     },
   };
+}
+
+/**
+ * One page of a listing from `limit + 1` keys: the first `limit` loaded (keys that vanished
+ * meanwhile are skipped), and the position of the next page when there was one more key.
+ */
+export async function loadPage<T>(
+  keys: string[],
+  limit: number,
+  load: (key: string) => Promise<T | undefined>,
+): Promise<Page<Awaited<T>>> {
+  const loaded = await Promise.all(keys.slice(0, limit).map(load));
+  const items = loaded.filter((item): item is Awaited<T> => item !== undefined);
+  return { items, next: keys.length > limit ? keys[limit - 1] : undefined };
 }
 
 async function readAll<V extends VersionRecord>(

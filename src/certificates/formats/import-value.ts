@@ -1,4 +1,5 @@
 import { BadParameter } from '../../errors/index.js';
+import { PEM_CONTENT_TYPE } from '../types.js';
 import type { CertificateBundleParts } from './bundle.js';
 import { decodePem } from './pem.js';
 import { decodePkcs12 } from './pkcs12-decode.js';
@@ -6,7 +7,6 @@ import { decodePkcs12 } from './pkcs12-decode.js';
 export type ImportedBundle = CertificateBundleParts & { format: 'pkcs12' | 'pem' };
 
 const PEM_MARKER = '-----BEGIN ';
-const PEM_CONTENT_TYPE = 'application/x-pem-file';
 const DER_SEQUENCE_TAG = 0x30;
 /** Standard or URL-safe base64, as clients send it, possibly wrapped in lines. */
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;

@@ -1,15 +1,13 @@
 import { BadParameter } from '../../errors/index.js';
+import { PEM_CONTENT_TYPE, PKCS12_CONTENT_TYPE } from '../types.js';
 import type { CertificateBundleParts } from './bundle.js';
 import { decodeImportValue } from './import-value.js';
 import { encodePem } from './pem.js';
 import { encodePkcs12 } from './pkcs12-encode.js';
 
-const PKCS12 = 'application/x-pkcs12';
-const PEM = 'application/x-pem-file';
-
 /** A certificate secret's value in its content type: base64 PKCS#12 (no password) or PEM text. */
 export function encodeSecretValue(contentType: string, parts: CertificateBundleParts): string {
-  return contentType === PKCS12 ? encodePkcs12(parts).toString('base64') : encodePem(parts);
+  return contentType === PKCS12_CONTENT_TYPE ? encodePkcs12(parts).toString('base64') : encodePem(parts);
 }
 
 /**
@@ -17,8 +15,8 @@ export function encodeSecretValue(contentType: string, parts: CertificateBundleP
  * certificates and key, re-encoded.
  */
 export function convertSecretValue(value: string, outContentType: string): string {
-  if (outContentType !== PKCS12 && outContentType !== PEM) {
-    throw new BadParameter(`outContentType must be ${PKCS12} or ${PEM}.`);
+  if (outContentType !== PKCS12_CONTENT_TYPE && outContentType !== PEM_CONTENT_TYPE) {
+    throw new BadParameter(`outContentType must be ${PKCS12_CONTENT_TYPE} or ${PEM_CONTENT_TYPE}.`);
   }
   return encodeSecretValue(outContentType, decodeImportValue(value));
 }
