@@ -12,6 +12,7 @@ import {
   pemBlock,
   rejectsWith,
   splitPem,
+  x509Of,
 } from './helpers/certificates.js';
 import { fetchToken, rawRequest } from './helpers/http.js';
 import { type DevServer, credentialFor, startDevServer } from './helpers/server-process.js';
@@ -36,8 +37,6 @@ describe('certificate issuance: merge, private CA, issuers, contacts, roles', ()
 
   const create = async (name: string, policy: CertificatePolicy) =>
     (await client.beginCreateCertificate(name, policy, poll)).pollUntilDone();
-  const x509Of = (certificate: { cer?: Uint8Array }) =>
-    new X509Certificate(Buffer.from(certificate.cer ?? []));
   const pfxOf = async (name: string) =>
     openssl.pkcs12(Buffer.from((await secrets.getSecret(name)).value ?? '', 'base64'));
   /** Signs a CSR (DER) with an openssl CA, copying the requested extensions; answers the certificate. */

@@ -23,6 +23,7 @@ import {
   operationOf,
   rejectsWith,
   splitPem,
+  x509Of,
 } from './helpers/certificates.js';
 import { type DevServer, startDevServer } from './helpers/server-process.js';
 
@@ -43,8 +44,6 @@ describe('certificates through @azure/keyvault-certificates (Self issuer)', () =
 
   const create = async (name: string, policy: CertificatePolicy) =>
     (await client.beginCreateCertificate(name, policy, poll)).pollUntilDone();
-  const x509Of = (certificate: { cer?: Uint8Array }) =>
-    new X509Certificate(Buffer.from(certificate.cer ?? []));
   /** The certificate's secret opened as the policy says: PKCS#12 through openssl, or PEM. */
   const secretParts = async (name: string, version?: string) => {
     const secret = await secrets.getSecret(name, { version });

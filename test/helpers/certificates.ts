@@ -73,6 +73,10 @@ export function splitPem(text: string): { keys: KeyObject[]; certificates: X509C
   return { keys, certificates };
 }
 
+/** A certificate as the SDK returns it (`cer`, the DER), opened with node:crypto. */
+export const x509Of = (certificate: { cer?: Uint8Array }) =>
+  new X509Certificate(Buffer.from(certificate.cer ?? []));
+
 /** Months between two dates, in 30.44-day months (what a validity in months comes to). */
 export function monthsBetween(from: string, to: string): number {
   return (Date.parse(to) - Date.parse(from)) / (30.44 * DAY_MS);
