@@ -48,7 +48,9 @@ export async function buildApp(
   clock: Clock = systemClock,
 ) {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const storage = new SqliteStorage(config.storage.file);
+  const storage = new SqliteStorage(config.storage.file, {
+    cacheBytes: config.storage.cacheMiB * 1024 * 1024,
+  });
   const barrier = new Barrier(storage, clock);
   const systemStore = barrier.view('sys/');
   const runtime = new Runtime(barrier.view('sys/identity/'));

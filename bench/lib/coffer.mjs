@@ -7,6 +7,10 @@ import { URL, URLSearchParams, fileURLToPath } from 'node:url';
 import { createClient, expectOk } from './https-client.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+// COFFER_DIST (as for the tests) runs another compilation, so two builds can be compared.
+const ENTRY = process.env.COFFER_DIST
+  ? path.join(process.env.COFFER_DIST, 'src/cli/main.js')
+  : 'bin/coffer.js';
 export const SCOPE = 'https://vault.localhost/.default';
 
 /**
@@ -20,7 +24,7 @@ export async function startCoffer({ dataDir, port, nodeArgs = [], timeoutMs = 12
   const started = process.hrtime.bigint();
   const child = spawn(
     process.execPath,
-    [...nodeArgs, 'bin/coffer.js', 'server', '--dev', '--data-dir', dataDir, '--port', String(port)],
+    [...nodeArgs, ENTRY, 'server', '--dev', '--data-dir', dataDir, '--port', String(port)],
     { cwd: ROOT, stdio: ['ignore', log, log] },
   );
   let exited = null;

@@ -23,6 +23,7 @@ const ENVIRONMENT: Record<string, string> = {
   tlsCertFile: 'COFFER_TLS_CERT_FILE',
   tlsKeyFile: 'COFFER_TLS_KEY_FILE',
   purgeIntervalSeconds: 'COFFER_PURGE_INTERVAL_SECONDS',
+  storageCacheMiB: 'COFFER_STORAGE_CACHE_MIB',
   trustedProxies: 'COFFER_TRUSTED_PROXIES',
   logLevel: 'COFFER_LOG_LEVEL',
 };
@@ -58,7 +59,11 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
     publicHost: (setting('publicHost') ?? 'localhost').toLowerCase(),
     defaultVault: setting('defaultVault') ?? (options.dev ? 'dev' : undefined),
     tls: { certFile: setting('tlsCertFile'), keyFile: setting('tlsKeyFile') },
-    storage: { type: 'sqlite', file: path.join(dataDir, 'coffer.db') },
+    storage: {
+      type: 'sqlite',
+      file: path.join(dataDir, 'coffer.db'),
+      cacheMiB: parseInteger('storageCacheMiB', setting('storageCacheMiB') ?? '32', 0, 4096),
+    },
     purgeIntervalSeconds: parseInteger(
       'purgeIntervalSeconds',
       setting('purgeIntervalSeconds') ?? '3600',

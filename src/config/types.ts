@@ -11,7 +11,8 @@ export interface CofferConfig {
   /** Answered on the bare host; undefined: the bare host serves no vault. */
   defaultVault: string | undefined;
   tls: { certFile: string | undefined; keyFile: string | undefined };
-  storage: { type: 'sqlite'; file: string };
+  /** cacheMiB bounds the committed-row (ciphertext) read cache; 0 turns it off. */
+  storage: { type: 'sqlite'; file: string; cacheMiB: number };
   /** Seconds between runs of the job that purges deleted objects whose retention ended. */
   purgeIntervalSeconds: number;
   /** Proxies whose X-Forwarded-For header is believed (network rules); none by default. */

@@ -18,6 +18,8 @@ const MAX_BATCH = 256;
  * after the one durable COMMIT. A transaction that throws rolls back to its savepoint and
  * rejects alone; if the COMMIT itself fails, every transaction of the batch rejects. Nobody is
  * acknowledged before the data is on disk, and transactions still run one at a time, in order.
+ * `onCommitted` hears the keys a batch wrote right after its COMMIT (or ROLLBACK), in the same
+ * turn of the event loop, so a read cache can drop them before anybody reads again.
  */
 export class GroupCommitter {
   private queue: Pending[] = [];
@@ -26,6 +28,7 @@ export class GroupCommitter {
   constructor(
     private readonly db: Database.Database,
     private readonly tx: StorageTransaction,
+    private readonly onCommitted: (writtenKeys: Set<string>) => void = () => {},
   ) {}
 
   submit<T>(work: (tx: StorageTransaction) => Promise<T>): Promise<T> {
@@ -50,15 +53,19 @@ export class GroupCommitter {
 
   private async runBatch(batch: Pending[]): Promise<void> {
     const outcomes: Outcome[] = [];
+    const written = new Set<string>();
+    const tx = this.recording(written);
     try {
       this.db.exec('BEGIN IMMEDIATE');
-      for (const pending of batch) outcomes.push(await this.runOne(pending));
+      for (const pending of batch) outcomes.push(await this.runOne(pending, tx));
       this.db.exec('COMMIT');
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      this.onCommitted(written);
       for (const pending of batch) pending.reject(error);
       return;
     }
+    this.onCommitted(written);
     batch.forEach((pending, index) => {
       const outcome = outcomes[index]!;
       if (outcome.ok) pending.resolve(outcome.value);
@@ -66,10 +73,26 @@ export class GroupCommitter {
     });
   }
 
-  private async runOne(pending: Pending): Promise<Outcome> {
+  /** The transaction handle, noting every key written (rolled-back units too: harmless). */
+  private recording(written: Set<string>): StorageTransaction {
+    return {
+      get: (key) => this.tx.get(key),
+      list: (prefix, options) => this.tx.list(prefix, options),
+      put: (key, value) => {
+        written.add(key);
+        return this.tx.put(key, value);
+      },
+      delete: (key) => {
+        written.add(key);
+        return this.tx.delete(key);
+      },
+    };
+  }
+
+  private async runOne(pending: Pending, tx: StorageTransaction): Promise<Outcome> {
     this.db.exec('SAVEPOINT unit');
     try {
-      const value = await pending.work(this.tx);
+      const value = await pending.work(tx);
       this.db.exec('RELEASE unit');
       return { ok: true, value };
     } catch (error) {

@@ -1,7 +1,16 @@
 import Database from 'better-sqlite3';
 import type { ListOptions, Storage, StorageTransaction } from '../types.js';
 import { GroupCommitter } from './group-commit.js';
+import { lockDataFile } from './data-file-lock.js';
 import { migrate } from './migrations.js';
+import { RowCache } from './row-cache.js';
+
+export interface SqliteOptions {
+  /** Bound of the committed-row cache (ciphertext); 0 turns it off. */
+  cacheBytes?: number;
+}
+
+const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
 
 /**
  * The embedded backend. Two connections on one WAL database: writes and transactions on one,
@@ -9,7 +18,8 @@ import { migrate } from './migrations.js';
  * never visible to anybody else; plain reads on the other, which sees only committed data and
  * never waits for a writer. synchronous=FULL makes every commit reach the disk before it is
  * acknowledged, so an acknowledged write survives kill -9 and power loss; group commit lets
- * many writers share one fsync.
+ * many writers share one fsync. One process per file (a lock beside it), which is what lets the
+ * row cache in front of the read connection stay exact.
  */
 export class SqliteStorage implements Storage {
   private readonly writer: Database.Database;
@@ -17,8 +27,15 @@ export class SqliteStorage implements Storage {
   private readonly committer: GroupCommitter;
   private readonly statements: ReturnType<typeof prepare>;
   private readonly readStatements: ReturnType<typeof prepare>;
+  private readonly lock: Database.Database;
+  private readonly cache: RowCache;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    options: SqliteOptions = {},
+  ) {
+    this.lock = lockDataFile(file);
+    this.cache = new RowCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
     this.writer = new Database(file);
     try {
       this.writer.pragma('journal_mode = WAL');
@@ -28,6 +45,7 @@ export class SqliteStorage implements Storage {
     } catch (error) {
       // A refused data file (e.g. a newer schema) must not stay open, and locked, in this process.
       this.writer.close();
+      this.lock.close();
       throw error;
     }
     this.reader = new Database(file, { readonly: true });
@@ -35,16 +53,27 @@ export class SqliteStorage implements Storage {
     this.statements = prepare(this.writer);
     this.readStatements = prepare(this.reader);
     const statements = this.statements;
-    this.committer = new GroupCommitter(this.writer, {
-      get: async (key) => readRow(statements, key),
-      list: async (prefix, options = {}) => listKeys(statements, prefix, options),
-      put: async (key, value) => {
-        statements.put.run(key, value);
+    const cache = this.cache;
+    this.committer = new GroupCommitter(
+      this.writer,
+      {
+        // Inside a transaction: the writer's own view, uncommitted rows included; never cached.
+        get: async (key) => readRow(statements, key),
+        list: async (prefix, options = {}) => listKeys(statements, prefix, options),
+        put: async (key, value) => {
+          statements.put.run(key, value);
+        },
+        delete: async (key) => {
+          statements.delete.run(key);
+        },
       },
-      delete: async (key) => {
-        statements.delete.run(key);
-      },
-    });
+      (written) => written.forEach((key) => cache.forget(key)),
+    );
+  }
+
+  /** How full the row cache is, for operators and tests. */
+  cacheUsage(): { rows: number; bytes: number } {
+    return this.cache.size;
   }
 
   /** The durability settings in force, for operators and tests to confirm. */
@@ -56,7 +85,12 @@ export class SqliteStorage implements Storage {
   }
 
   async get(key: string): Promise<Buffer | undefined> {
-    return readRow(this.readStatements, key);
+    const cached = this.cache.get(key);
+    // A copy: a caller that wipes or reuses the buffer it got must not change the cached row.
+    if (cached !== undefined) return cached === null ? undefined : Buffer.from(cached);
+    const row = readRow(this.readStatements, key);
+    this.cache.remember(key, row);
+    return row === undefined ? undefined : Buffer.from(row);
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<string[]> {
@@ -79,6 +113,7 @@ export class SqliteStorage implements Storage {
     await this.committer.idle();
     this.reader.close();
     this.writer.close();
+    this.lock.close();
   }
 }
 
