@@ -85,7 +85,7 @@ export async function buildApp(
   });
   const backupCodec = createBackupCodec(runtime.backupKey);
   const secrets = createSecretService({ vaultStore: vaultData, backupCodec, clock });
-  const keyProvider = new SoftwareKeyProvider();
+  const keyProvider = new SoftwareKeyProvider({ rsaWorkers: config.cryptoWorkers });
   const keys = createKeyService({ vaultStore: vaultData, backupCodec, clock, provider: keyProvider });
   const certificates = createCertificateService({
     vaultStore: vaultData,
@@ -229,6 +229,8 @@ export async function buildApp(
       await http.close();
       seal.seal();
       await storage.close();
+      // After the server: a request still in flight may need an RSA worker thread.
+      await keyProvider.close();
     },
   };
 }

@@ -29,7 +29,7 @@ export function createIssuance(provider: KeyProvider) {
     const jwk = publicJwk(material);
     if (jwk.kty === 'oct') throw new Error('a symmetric key cannot sign a certificate');
     const alg = signingAlgorithmFor(jwk);
-    return { alg, sign: async (digest: Buffer) => provider.sign(material, alg, digest) };
+    return { alg, sign: (digest: Buffer) => provider.sign(material, alg, digest) };
   }
 
   const publicKeySpki = (material: StoredKeyMaterial) => spkiFromPublicJwk(publicJwk(material));

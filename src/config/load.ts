@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { CofferConfig } from './types.js';
 
@@ -24,6 +25,7 @@ const ENVIRONMENT: Record<string, string> = {
   tlsKeyFile: 'COFFER_TLS_KEY_FILE',
   purgeIntervalSeconds: 'COFFER_PURGE_INTERVAL_SECONDS',
   storageCacheMiB: 'COFFER_STORAGE_CACHE_MIB',
+  cryptoWorkers: 'COFFER_CRYPTO_WORKERS',
   trustedProxies: 'COFFER_TRUSTED_PROXIES',
   logLevel: 'COFFER_LOG_LEVEL',
 };
@@ -69,6 +71,12 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
       setting('purgeIntervalSeconds') ?? '3600',
       1,
       86400,
+    ),
+    cryptoWorkers: parseInteger(
+      'cryptoWorkers',
+      setting('cryptoWorkers') ?? String(availableParallelism()),
+      1,
+      256,
     ),
     trustedProxies: (setting('trustedProxies') ?? '')
       .split(',')

@@ -15,6 +15,8 @@ export interface CofferConfig {
   storage: { type: 'sqlite'; file: string; cacheMiB: number };
   /** Seconds between runs of the job that purges deleted objects whose retention ended. */
   purgeIntervalSeconds: number;
+  /** Worker threads for RSA private-key operations (sign, decrypt, unwrap). */
+  cryptoWorkers: number;
   /** Proxies whose X-Forwarded-For header is believed (network rules); none by default. */
   trustedProxies: string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';

@@ -37,7 +37,7 @@ export function createKeyOperations(deps: {
   return {
     async encrypt(vault: VaultRecord, name: string, version: string | undefined, input: OperationInput) {
       const view = await usable(vault, name, version, 'encrypt');
-      const out = deps.provider.encrypt(view.record.material, input.alg, input.value, {
+      const out = await deps.provider.encrypt(view.record.material, input.alg, input.value, {
         iv: input.iv,
         aad: input.aad,
       });
@@ -46,7 +46,7 @@ export function createKeyOperations(deps: {
 
     async decrypt(vault: VaultRecord, name: string, version: string | undefined, input: OperationInput) {
       const view = await usable(vault, name, version, 'decrypt');
-      const value = deps.provider.decrypt(view.record.material, input.alg, input.value, {
+      const value = await deps.provider.decrypt(view.record.material, input.alg, input.value, {
         iv: input.iv,
         aad: input.aad,
         tag: input.tag,
@@ -56,7 +56,7 @@ export function createKeyOperations(deps: {
 
     async sign(vault: VaultRecord, name: string, version: string | undefined, alg: string, digest: Buffer) {
       const view = await usable(vault, name, version, 'sign');
-      return { view, value: deps.provider.sign(view.record.material, alg, digest) };
+      return { view, value: await deps.provider.sign(view.record.material, alg, digest) };
     },
 
     async verify(
@@ -68,12 +68,12 @@ export function createKeyOperations(deps: {
       signature: Buffer,
     ) {
       const view = await usable(vault, name, version, 'verify');
-      return { view, valid: deps.provider.verify(view.record.material, alg, digest, signature) };
+      return { view, valid: await deps.provider.verify(view.record.material, alg, digest, signature) };
     },
 
     async wrapKey(vault: VaultRecord, name: string, version: string | undefined, alg: string, key: Buffer) {
       const view = await usable(vault, name, version, 'wrapKey');
-      return { view, value: deps.provider.wrapKey(view.record.material, alg, key) };
+      return { view, value: await deps.provider.wrapKey(view.record.material, alg, key) };
     },
 
     async unwrapKey(
@@ -84,7 +84,7 @@ export function createKeyOperations(deps: {
       wrapped: Buffer,
     ) {
       const view = await usable(vault, name, version, 'unwrapKey');
-      return { view, value: deps.provider.unwrapKey(view.record.material, alg, wrapped) };
+      return { view, value: await deps.provider.unwrapKey(view.record.material, alg, wrapped) };
     },
   };
 }

@@ -25,14 +25,23 @@ export const flipped = (bytes: Buffer, index = 0) =>
 
 /** The call must fail with a 400 whose message matches, and which quotes no secret. */
 export function assert400(call: () => unknown, expected: RegExp, secrets: string[] = []): void {
-  assert.throws(call, (error: unknown) => {
+  assert.throws(call, is400(expected, secrets));
+}
+
+/** assert400 for the asynchronous key operations: the promise must reject that way. */
+export function rejects400(call: () => Promise<unknown>, expected: RegExp, secrets: string[] = []) {
+  return assert.rejects(call, is400(expected, secrets));
+}
+
+function is400(expected: RegExp, secrets: string[]) {
+  return (error: unknown) => {
     assert.ok(error instanceof CofferError, `expected a CofferError, got ${String(error)}`);
     assert.equal(error.status, 400);
     assert.match(error.message, expected);
     for (const secret of secrets)
       assert.ok(!error.message.includes(secret), 'the message quotes key material');
     return true;
-  });
+  };
 }
 
 export const RSA_SIGNATURES = [

@@ -26,12 +26,15 @@ export interface EncryptResult {
  * HSM (PKCS#11) provider can replace the software one without touching them.
  *
  * Contract for every implementation:
+ * - The key operations (sign, verify, encrypt, decrypt, wrapKey, unwrapKey) are asynchronous:
+ *   the software provider runs RSA private-key operations on worker threads, and an HSM
+ *   (PKCS#11) provider waits on its device. They never throw; every failure is a rejection.
  * - `alg` is an Azure algorithm name; an unknown one, or one outside the operation's family,
- *   throws NotSupported (400) listing what is supported.
+ *   fails with NotSupported (400) listing what is supported.
  * - A client mistake (wrong digest length, algorithm that does not fit the key, bad iv/tag size,
- *   failed decryption or unwrap) throws BadParameter (400). Nothing else reaches the caller: no
- *   raw library error, and no message containing key material, plaintext or ciphertext.
- * - `verify` answers false for a signature that does not verify; it throws only for a bad request.
+ *   failed decryption or unwrap) fails with BadParameter (400). Nothing else reaches the caller:
+ *   no raw library error, and no message containing key material, plaintext or ciphertext.
+ * - `verify` answers false for a signature that does not verify; it fails only for a bad request.
  * - Sign and verify take the DIGEST the client computed, never the message.
  */
 export interface KeyProvider {
@@ -41,15 +44,22 @@ export interface KeyProvider {
   publicJwk(material: StoredKeyMaterial): PublicJwk;
   /** Bits: RSA modulus, EC field (256, 384, 521), oct key. */
   keySize(material: StoredKeyMaterial): number;
-  sign(material: StoredKeyMaterial, alg: string, digest: Buffer): Buffer;
-  verify(material: StoredKeyMaterial, alg: string, digest: Buffer, signature: Buffer): boolean;
+  sign(material: StoredKeyMaterial, alg: string, digest: Buffer): Promise<Buffer>;
+  verify(material: StoredKeyMaterial, alg: string, digest: Buffer, signature: Buffer): Promise<boolean>;
   encrypt(
     material: StoredKeyMaterial,
     alg: string,
     plaintext: Buffer,
     options?: EncryptOptions,
-  ): EncryptResult;
-  decrypt(material: StoredKeyMaterial, alg: string, ciphertext: Buffer, options?: DecryptOptions): Buffer;
-  wrapKey(material: StoredKeyMaterial, alg: string, key: Buffer): Buffer;
-  unwrapKey(material: StoredKeyMaterial, alg: string, wrapped: Buffer): Buffer;
+  ): Promise<EncryptResult>;
+  decrypt(
+    material: StoredKeyMaterial,
+    alg: string,
+    ciphertext: Buffer,
+    options?: DecryptOptions,
+  ): Promise<Buffer>;
+  wrapKey(material: StoredKeyMaterial, alg: string, key: Buffer): Promise<Buffer>;
+  unwrapKey(material: StoredKeyMaterial, alg: string, wrapped: Buffer): Promise<Buffer>;
+  /** Releases what the provider holds (worker threads, an HSM session); called once, on shutdown. */
+  close(): Promise<void>;
 }

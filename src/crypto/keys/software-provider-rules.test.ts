@@ -16,6 +16,7 @@ import {
   message,
   nodeCurve,
   provider,
+  rejects400,
   rsaPrivate,
 } from './provider-fixtures.js';
 import type { Curve, RsaPrivateJwk, StoredKeyMaterial } from './types.js';
@@ -31,10 +32,10 @@ before(async () => {
 });
 
 describe('import and generate', () => {
-  it('an imported RSA JWK signs RS256 byte for byte like the original key', () => {
+  it('an imported RSA JWK signs RS256 byte for byte like the original key', async () => {
     const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
     const imported = provider.importJwk({ ...privateKey.export({ format: 'jwk' }), key_ops: ['sign'] });
-    const signature = provider.sign(imported, 'RS256', digestOf('sha256'));
+    const signature = await provider.sign(imported, 'RS256', digestOf('sha256'));
     assert.deepEqual(signature, crypto.sign('sha256', message, privateKey));
     assert.deepEqual(Object.keys(provider.publicJwk(imported)).sort(), ['e', 'kty', 'n']);
     assert.equal(provider.keySize(imported), 2048);
@@ -42,11 +43,11 @@ describe('import and generate', () => {
   });
 
   for (const curve of ['P-256', 'P-256K', 'P-384', 'P-521'] as const) {
-    it(`an imported ${curve} JWK signs what the original public key verifies`, () => {
+    it(`an imported ${curve} JWK signs what the original public key verifies`, async () => {
       const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: nodeCurve(curve) });
       const imported = provider.importJwk({ ...privateKey.export({ format: 'jwk' }), crv: curve });
       const [alg, hash] = EC_SIGNATURES.find((entry) => entry[2] === curve) ?? EC_SIGNATURES[0];
-      const signature = provider.sign(imported, alg, digestOf(hash));
+      const signature = await provider.sign(imported, alg, digestOf(hash));
       assert.ok(crypto.verify(hash, message, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature));
       assert.deepEqual(Object.keys(provider.publicJwk(imported)).sort(), ['crv', 'kty', 'x', 'y']);
       assert.deepEqual(
@@ -69,7 +70,7 @@ describe('import and generate', () => {
         'sha512',
         message,
         rsaPrivate(rsa4096 as RsaPrivateJwk),
-        provider.sign(rsa4096, 'RS512', digestOf('sha512')),
+        await provider.sign(rsa4096, 'RS512', digestOf('sha512')),
       ),
     );
     for (const bits of AES_BITS) assert.equal(provider.keySize(octKey(bits)), bits);
@@ -117,88 +118,99 @@ describe('import and generate', () => {
 });
 
 describe('client mistakes are 400s with a helpful message', () => {
-  it('a digest of the wrong length', () => {
-    assert400(
+  it('a digest of the wrong length', async () => {
+    await rejects400(
       () => provider.sign(rsa, 'RS256', digestOf('sha384')),
       /RS256 signs a 32-byte SHA256 digest.* 48 bytes/,
     );
-    assert400(
+    await rejects400(
       () => provider.verify(ecKey('P-384'), 'ES384', message, Buffer.alloc(96)),
       /ES384 signs a 48-byte/,
     );
   });
 
-  it('an algorithm that does not fit the key type', () => {
-    assert400(
+  it('an algorithm that does not fit the key type', async () => {
+    await rejects400(
       () => provider.sign(rsa, 'ES256', digestOf('sha256')),
       /ES256 needs an EC key; this is an RSA key/,
     );
-    assert400(() => provider.sign(ecKey('P-256'), 'PS256', digestOf('sha256')), /PS256 needs an RSA key/);
-    assert400(
+    await rejects400(
+      () => provider.sign(ecKey('P-256'), 'PS256', digestOf('sha256')),
+      /PS256 needs an RSA key/,
+    );
+    await rejects400(
       () => provider.encrypt(octKey(256), 'RSA-OAEP', message),
       /RSA-OAEP needs an RSA key; this is an oct/,
     );
-    assert400(() => provider.encrypt(rsa, 'A256GCM', message), /A256GCM needs an oct key/);
+    await rejects400(() => provider.encrypt(rsa, 'A256GCM', message), /A256GCM needs an oct key/);
   });
 
-  it('an EC curve or AES key size that does not match the algorithm', () => {
-    assert400(
+  it('an EC curve or AES key size that does not match the algorithm', async () => {
+    await rejects400(
       () => provider.sign(ecKey('P-256'), 'ES384', digestOf('sha384')),
       /ES384 needs a P-384 key; .* P-256/,
     );
-    assert400(() => provider.sign(ecKey('P-256'), 'ES256K', digestOf('sha256')), /ES256K needs a P-256K key/);
+    await rejects400(
+      () => provider.sign(ecKey('P-256'), 'ES256K', digestOf('sha256')),
+      /ES256K needs a P-256K key/,
+    );
     const k = octKey(128).k;
-    assert400(() => provider.encrypt(octKey(128), 'A256GCM', message), /256-bit oct key; this key has 128/, [
-      k,
-    ]);
-    assert400(
+    await rejects400(
+      () => provider.encrypt(octKey(128), 'A256GCM', message),
+      /256-bit oct key; this key has 128/,
+      [k],
+    );
+    await rejects400(
       () => provider.wrapKey(octKey(256), 'A192KW', Buffer.alloc(16)),
       /A192KW needs a 192-bit oct key/,
     );
   });
 
-  it('a tampered GCM tag, ciphertext or aad, and a missing tag', () => {
+  it('a tampered GCM tag, ciphertext or aad, and a missing tag', async () => {
     const key = octKey(256);
-    const out = provider.encrypt(key, 'A256GCM', message, { aad: Buffer.from('a') });
+    const out = await provider.encrypt(key, 'A256GCM', message, { aad: Buffer.from('a') });
     const base = { iv: out.iv, aad: Buffer.from('a'), tag: out.tag };
     const secrets = [key.k, message.toString('base64url'), message.toString()];
-    assert400(
+    await rejects400(
       () => provider.decrypt(key, 'A256GCM', out.result, { ...base, tag: flipped(out.tag as Buffer) }),
       /Decryption failed/,
       secrets,
     );
-    assert400(
+    await rejects400(
       () => provider.decrypt(key, 'A256GCM', flipped(out.result), base),
       /Decryption failed/,
       secrets,
     );
-    assert400(
+    await rejects400(
       () => provider.decrypt(key, 'A256GCM', out.result, { ...base, aad: Buffer.from('b') }),
       /Decryption failed/,
     );
-    assert400(() => provider.decrypt(key, 'A256GCM', out.result, { iv: out.iv }), /needs the tag/);
-    assert400(
+    await rejects400(() => provider.decrypt(key, 'A256GCM', out.result, { iv: out.iv }), /needs the tag/);
+    await rejects400(
       () => provider.decrypt(key, 'A256GCM', out.result, { ...base, tag: out.tag?.subarray(0, 12) }),
       /16-byte tag/,
     );
-    assert400(() => provider.encrypt(key, 'A256GCM', message, { iv: Buffer.alloc(16) }), /12-byte iv/);
+    await rejects400(() => provider.encrypt(key, 'A256GCM', message, { iv: Buffer.alloc(16) }), /12-byte iv/);
   });
 
-  it('a tampered RSA ciphertext, for every padding', () => {
+  it('a tampered RSA ciphertext, for every padding', async () => {
     for (const alg of ['RSA-OAEP', 'RSA-OAEP-256'] as const) {
-      const ciphertext = provider.encrypt(rsa, alg, message).result;
+      const ciphertext = (await provider.encrypt(rsa, alg, message)).result;
       const tampered = flipped(ciphertext, 200);
-      assert400(() => provider.decrypt(rsa, alg, tampered), /Decryption failed/, [rsa.d, message.toString()]);
-      assert400(() => provider.unwrapKey(rsa, alg, tampered), /Decryption failed/);
+      await rejects400(() => provider.decrypt(rsa, alg, tampered), /Decryption failed/, [
+        rsa.d,
+        message.toString(),
+      ]);
+      await rejects400(() => provider.unwrapKey(rsa, alg, tampered), /Decryption failed/);
     }
     for (const alg of RSA_CIPHERS) {
-      const ciphertext = provider.encrypt(rsa, alg, message).result;
-      assert400(() => provider.decrypt(rsa, alg, ciphertext.subarray(1)), /must be 256 bytes/);
+      const ciphertext = (await provider.encrypt(rsa, alg, message)).result;
+      await rejects400(() => provider.decrypt(rsa, alg, ciphertext.subarray(1)), /must be 256 bytes/);
     }
-    assert400(() => provider.encrypt(rsa, 'RSA-OAEP-256', Buffer.alloc(191)), /at most 190 bytes/);
+    await rejects400(() => provider.encrypt(rsa, 'RSA-OAEP-256', Buffer.alloc(191)), /at most 190 bytes/);
   });
 
-  it('RSA1_5: every broken PKCS#1 v1.5 rule fails, and the shortest valid padding opens', () => {
+  it('RSA1_5: every broken PKCS#1 v1.5 rule fails, and the shortest valid padding opens', async () => {
     // Blocks are put through the raw public operation, so each breaks exactly one rule.
     const encryptRaw = (block: Buffer) =>
       crypto.publicEncrypt({ key: rsaPrivate(rsa), padding: RSA_NO_PADDING }, block);
@@ -217,48 +229,58 @@ describe('client mistakes are 400s with a helpful message', () => {
       ['no zero separator', Buffer.concat([Buffer.from([0, 2]), Buffer.alloc(254, 0x5a)])],
     ];
     for (const [rule, broken] of cases) {
-      assert400(() => provider.decrypt(rsa, 'RSA1_5', encryptRaw(broken)), /Decryption failed/, [rsa.d]);
-      assert400(() => provider.unwrapKey(rsa, 'RSA1_5', encryptRaw(broken)), /Decryption failed/, [rule]);
+      await rejects400(() => provider.decrypt(rsa, 'RSA1_5', encryptRaw(broken)), /Decryption failed/, [
+        rsa.d,
+      ]);
+      await rejects400(() => provider.unwrapKey(rsa, 'RSA1_5', encryptRaw(broken)), /Decryption failed/, [
+        rule,
+      ]);
     }
     const shortest = block([0, 2], 8);
-    assert.deepEqual(provider.decrypt(rsa, 'RSA1_5', encryptRaw(shortest)), shortest.subarray(11));
+    assert.deepEqual(await provider.decrypt(rsa, 'RSA1_5', encryptRaw(shortest)), shortest.subarray(11));
   });
 
-  it('CBC plaintext that is not a multiple of 16, and a broken CBCPAD padding', () => {
-    assert400(
+  it('CBC plaintext that is not a multiple of 16, and a broken CBCPAD padding', async () => {
+    await rejects400(
       () => provider.encrypt(octKey(128), 'A128CBC', Buffer.alloc(17)),
       /multiple of 16 bytes.*A128CBCPAD/,
     );
-    const out = provider.encrypt(octKey(128), 'A128CBCPAD', message);
+    const out = await provider.encrypt(octKey(128), 'A128CBCPAD', message);
     // A block that decrypts to a last byte of 0, which is never valid PKCS#7 padding. (Flipping a
     // ciphertext byte instead leaves valid-looking padding about once in 256 runs.)
     const key = Buffer.from(octKey(128).k, 'base64url');
     const cipher = crypto.createCipheriv('aes-128-cbc', key, out.iv!).setAutoPadding(false);
     const badPadding = Buffer.concat([cipher.update(Buffer.alloc(16, 0)), cipher.final()]);
-    assert400(
+    await rejects400(
       () => provider.decrypt(octKey(128), 'A128CBCPAD', badPadding, { iv: out.iv }),
       /Decryption failed/,
     );
-    assert400(
+    await rejects400(
       () => provider.decrypt(octKey(128), 'A128CBC', Buffer.alloc(20), { iv: out.iv }),
       /multiple of 16/,
     );
-    assert400(() => provider.decrypt(octKey(128), 'A128CBC', out.result, {}), /needs the iv/);
-    assert400(
+    await rejects400(() => provider.decrypt(octKey(128), 'A128CBC', out.result, {}), /needs the iv/);
+    await rejects400(
       () => provider.encrypt(octKey(128), 'A128CBCPAD', message, { aad: Buffer.from('x') }),
       /only the GCM/,
     );
   });
 
-  it('a key-wrap input of the wrong length, and a wrapped key that fails its integrity check', () => {
+  it('a key-wrap input of the wrong length, and a wrapped key that fails its integrity check', async () => {
     const key = octKey(256);
-    assert400(() => provider.wrapKey(key, 'A256KW', Buffer.alloc(12)), /at least 16 bytes in multiples of 8/);
-    const wrapped = provider.wrapKey(key, 'A256KW', crypto.randomBytes(32));
-    assert400(() => provider.unwrapKey(key, 'A256KW', flipped(wrapped, 3)), /Unwrap failed/, [key.k]);
-    assert400(() => provider.unwrapKey(octKey(256), 'A256KW', wrapped.subarray(0, 20)), /at least 24 bytes/);
+    await rejects400(
+      () => provider.wrapKey(key, 'A256KW', Buffer.alloc(12)),
+      /at least 16 bytes in multiples of 8/,
+    );
+    const wrapped = await provider.wrapKey(key, 'A256KW', crypto.randomBytes(32));
+    await rejects400(() => provider.unwrapKey(key, 'A256KW', flipped(wrapped, 3)), /Unwrap failed/, [key.k]);
+    await rejects400(
+      () => provider.unwrapKey(octKey(256), 'A256KW', wrapped.subarray(0, 20)),
+      /at least 24 bytes/,
+    );
   });
 
-  it('only BadParameter or NotSupported ever escapes for garbage input', () => {
+  it('only BadParameter or NotSupported ever escapes for garbage input', async () => {
     const keys: StoredKeyMaterial[] = [rsa, ecKey('P-256'), octKey(128), octKey(256)];
     const algs = [...supportedAlgorithms('encrypt'), ...supportedAlgorithms('wrap')];
     for (const key of keys) {
@@ -271,7 +293,7 @@ describe('client mistakes are 400s with a helpful message', () => {
             () => provider.unwrapKey(key, alg, garbage),
           ]) {
             try {
-              call();
+              await call();
             } catch (error) {
               assert.ok(error instanceof CofferError && error.status === 400, `${alg}: ${String(error)}`);
             }

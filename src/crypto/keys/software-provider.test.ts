@@ -14,7 +14,6 @@ import {
   RSA_PKCS1_PADDING,
   RSA_PKCS1_PSS_PADDING,
   RSA_SIGNATURES,
-  assert400,
   digestOf,
   ecPrivate,
   ecPublic,
@@ -23,6 +22,7 @@ import {
   message,
   octBytes,
   provider,
+  rejects400,
   rsaPrivate,
 } from './provider-fixtures.js';
 import type { RsaPrivateJwk } from './types.js';
@@ -88,80 +88,94 @@ describe('algorithm table', () => {
     ]);
   });
 
-  it('rejects unknown names, prototype names and other families with NotSupported (400)', () => {
+  it('rejects unknown names, prototype names and other families with NotSupported (400)', async () => {
     for (const name of ['HS256', 'RSNULL', '__proto__', 'constructor', 'toString', 'rs256', '']) {
-      assert400(
+      await rejects400(
         () => provider.sign(rsa, name, digestOf('sha256')),
         /not supported for sign\/verify.*RS256, /,
       );
     }
-    assert400(
+    await rejects400(
       () => provider.encrypt(octKey(128), 'A128KW', Buffer.alloc(16)),
       /Supported: RSA1_5, .*A256CBCPAD\./,
     );
-    assert400(() => provider.wrapKey(octKey(128), 'A128GCM', Buffer.alloc(16)), /wrapKey\/unwrapKey.*A128KW/);
-    assert400(() => provider.encrypt(rsa, 'ES256', message), /not supported for encrypt\/decrypt/);
+    await rejects400(
+      () => provider.wrapKey(octKey(128), 'A128GCM', Buffer.alloc(16)),
+      /wrapKey\/unwrapKey.*A128KW/,
+    );
+    await rejects400(() => provider.encrypt(rsa, 'ES256', message), /not supported for encrypt\/decrypt/);
   });
 });
 
 describe('RSA signatures over a digest', () => {
   for (const [alg, hash] of RSA_SIGNATURES) {
-    it(`${alg}: verifies with crypto.verify over the message, and accepts crypto.sign's signature`, () => {
-      const signature = provider.sign(rsa, alg, digestOf(hash));
+    it(`${alg}: verifies with crypto.verify over the message, and accepts crypto.sign's signature`, async () => {
+      const signature = await provider.sign(rsa, alg, digestOf(hash));
       const options = rsaOptions(alg, hash);
       assert.ok(crypto.verify(hash, message, { key: rsaPrivate(rsa), ...options }, signature));
       const nodeSignature = crypto.sign(hash, message, { key: rsaPrivate(rsa), ...options });
-      assert.ok(provider.verify(rsa, alg, digestOf(hash), nodeSignature));
-      assert.equal(provider.verify(rsa, alg, digestOf(hash), flipped(signature, 100)), false);
-      assert.equal(provider.verify(rsa, alg, digestOf(hash, Buffer.from('other')), signature), false);
-      assert.equal(provider.verify(rsa, alg, digestOf(hash), signature.subarray(1)), false);
+      assert.ok(await provider.verify(rsa, alg, digestOf(hash), nodeSignature));
+      assert.equal(await provider.verify(rsa, alg, digestOf(hash), flipped(signature, 100)), false);
+      assert.equal(await provider.verify(rsa, alg, digestOf(hash, Buffer.from('other')), signature), false);
+      assert.equal(await provider.verify(rsa, alg, digestOf(hash), signature.subarray(1)), false);
     });
   }
 
-  it('PS256 verify accepts the maximum salt length (node:crypto default) and rejects an RS256 signature', () => {
+  it('PS256 verify accepts the maximum salt length (node:crypto default) and rejects an RS256 signature', async () => {
     const maxSalt = crypto.sign('sha256', message, { key: rsaPrivate(rsa), padding: RSA_PKCS1_PSS_PADDING });
-    assert.ok(provider.verify(rsa, 'PS256', digestOf('sha256'), maxSalt));
+    assert.ok(await provider.verify(rsa, 'PS256', digestOf('sha256'), maxSalt));
     assert.equal(
-      provider.verify(rsa, 'PS256', digestOf('sha256'), provider.sign(rsa, 'RS256', digestOf('sha256'))),
+      await provider.verify(
+        rsa,
+        'PS256',
+        digestOf('sha256'),
+        await provider.sign(rsa, 'RS256', digestOf('sha256')),
+      ),
       false,
     );
   });
 
-  it('PS256 works when the modulus length is not a multiple of 8 (2049 bits)', () => {
+  it('PS256 works when the modulus length is not a multiple of 8 (2049 bits)', async () => {
     const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2049 });
     const odd = provider.importJwk(privateKey.export({ format: 'jwk' }));
-    const signature = provider.sign(odd, 'PS256', digestOf('sha256'));
+    const signature = await provider.sign(odd, 'PS256', digestOf('sha256'));
     const options = { key: privateKey, padding: RSA_PKCS1_PSS_PADDING, saltLength: 32 };
     assert.ok(crypto.verify('sha256', message, options, signature));
-    assert.ok(provider.verify(odd, 'PS256', digestOf('sha256'), crypto.sign('sha256', message, options)));
+    assert.ok(
+      await provider.verify(odd, 'PS256', digestOf('sha256'), crypto.sign('sha256', message, options)),
+    );
   });
 });
 
 describe('ECDSA signatures over a digest (raw r||s)', () => {
   for (const [alg, hash, curve] of EC_SIGNATURES) {
-    it(`${alg} on ${curve}: verifies with crypto.verify over the message, and accepts crypto.sign's signature`, () => {
+    it(`${alg} on ${curve}: verifies with crypto.verify over the message, and accepts crypto.sign's signature`, async () => {
       const key = ecKey(curve);
-      const signature = provider.sign(key, alg, digestOf(hash));
+      const signature = await provider.sign(key, alg, digestOf(hash));
       assert.equal(signature.length, 2 * (curveParams(curve)?.bytes ?? 0));
       assert.ok(crypto.verify(hash, message, { key: ecPublic(key), dsaEncoding: 'ieee-p1363' }, signature));
       const nodeSignature = crypto.sign(hash, message, { key: ecPrivate(key), dsaEncoding: 'ieee-p1363' });
-      assert.ok(provider.verify(key, alg, digestOf(hash), nodeSignature));
-      assert.equal(provider.verify(key, alg, digestOf(hash), flipped(signature, 5)), false);
-      assert.equal(provider.verify(key, alg, digestOf(hash, Buffer.from('other')), signature), false);
+      assert.ok(await provider.verify(key, alg, digestOf(hash), nodeSignature));
+      assert.equal(await provider.verify(key, alg, digestOf(hash), flipped(signature, 5)), false);
+      assert.equal(await provider.verify(key, alg, digestOf(hash, Buffer.from('other')), signature), false);
       const der = crypto.sign(hash, message, ecPrivate(key));
-      assert.equal(provider.verify(key, alg, digestOf(hash), der), false, 'DER is not the JWS encoding');
+      assert.equal(
+        await provider.verify(key, alg, digestOf(hash), der),
+        false,
+        'DER is not the JWS encoding',
+      );
     });
   }
 });
 
 describe('RSA encryption and key wrap', () => {
   for (const alg of RSA_CIPHERS) {
-    it(`${alg}: node:crypto opens what the provider encrypts and wraps, and the reverse`, () => {
+    it(`${alg}: node:crypto opens what the provider encrypts and wraps, and the reverse`, async () => {
       const secret = crypto.randomBytes(32);
-      assert.deepEqual(nodeRsaDecrypt(alg, provider.encrypt(rsa, alg, secret).result), secret);
-      assert.deepEqual(nodeRsaDecrypt(alg, provider.wrapKey(rsa, alg, secret)), secret);
-      assert.deepEqual(provider.decrypt(rsa, alg, nodeRsaEncrypt(alg, secret)), secret);
-      assert.deepEqual(provider.unwrapKey(rsa, alg, nodeRsaEncrypt(alg, secret)), secret);
+      assert.deepEqual(nodeRsaDecrypt(alg, (await provider.encrypt(rsa, alg, secret)).result), secret);
+      assert.deepEqual(nodeRsaDecrypt(alg, await provider.wrapKey(rsa, alg, secret)), secret);
+      assert.deepEqual(await provider.decrypt(rsa, alg, nodeRsaEncrypt(alg, secret)), secret);
+      assert.deepEqual(await provider.unwrapKey(rsa, alg, nodeRsaEncrypt(alg, secret)), secret);
     });
   }
 
@@ -174,19 +188,19 @@ describe('RSA encryption and key wrap', () => {
       'encrypt',
     ]);
     const secret = crypto.randomBytes(32);
-    const fromProvider = provider.encrypt(rsa, 'RSA-OAEP-256', secret).result;
+    const fromProvider = (await provider.encrypt(rsa, 'RSA-OAEP-256', secret)).result;
     assert.deepEqual(Buffer.from(await subtle.decrypt(algorithm, privateKey, fromProvider)), secret);
     const fromWebCrypto = Buffer.from(await subtle.encrypt(algorithm, publicKey, secret));
-    assert.deepEqual(provider.decrypt(rsa, 'RSA-OAEP-256', fromWebCrypto), secret);
+    assert.deepEqual(await provider.decrypt(rsa, 'RSA-OAEP-256', fromWebCrypto), secret);
   });
 });
 
 describe('AES encryption', () => {
   for (const bits of AES_BITS) {
-    it(`A${bits}GCM: server-made 12-byte iv and 16-byte tag; node:crypto agrees both ways, with aad`, () => {
+    it(`A${bits}GCM: server-made 12-byte iv and 16-byte tag; node:crypto agrees both ways, with aad`, async () => {
       const key = octBytes(octKey(bits));
       const aad = Buffer.from('header');
-      const out = provider.encrypt(octKey(bits), `A${bits}GCM`, message, { aad });
+      const out = await provider.encrypt(octKey(bits), `A${bits}GCM`, message, { aad });
       assert.equal(out.iv?.length, 12);
       assert.equal(out.tag?.length, 16);
       const decipher = crypto.createDecipheriv(`aes-${bits}-gcm`, key, out.iv as Buffer);
@@ -195,7 +209,7 @@ describe('AES encryption', () => {
       const iv = crypto.randomBytes(12);
       const cipher = crypto.createCipheriv(`aes-${bits}-gcm`, key, iv).setAAD(aad);
       const result = Buffer.concat([cipher.update(message), cipher.final()]);
-      const opened = provider.decrypt(octKey(bits), `A${bits}GCM`, result, {
+      const opened = await provider.decrypt(octKey(bits), `A${bits}GCM`, result, {
         iv,
         aad,
         tag: cipher.getAuthTag(),
@@ -205,10 +219,10 @@ describe('AES encryption', () => {
 
     for (const padded of [false, true]) {
       const alg = `A${bits}CBC${padded ? 'PAD' : ''}`;
-      it(`${alg}: node:crypto agrees both ways; iv is generated when absent`, () => {
+      it(`${alg}: node:crypto agrees both ways; iv is generated when absent`, async () => {
         const key = octBytes(octKey(bits));
         const plaintext = padded ? message : message.subarray(0, 32);
-        const out = provider.encrypt(octKey(bits), alg, plaintext);
+        const out = await provider.encrypt(octKey(bits), alg, plaintext);
         assert.equal(out.iv?.length, 16);
         assert.equal(out.result.length, padded ? 48 : 32);
         const decipher = crypto
@@ -218,29 +232,33 @@ describe('AES encryption', () => {
         const iv = crypto.randomBytes(16);
         const cipher = crypto.createCipheriv(`aes-${bits}-cbc`, key, iv).setAutoPadding(padded);
         const result = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-        assert.deepEqual(provider.decrypt(octKey(bits), alg, result, { iv }), plaintext);
+        assert.deepEqual(await provider.decrypt(octKey(bits), alg, result, { iv }), plaintext);
       });
     }
 
-    it(`A${bits}KW: node's id-aes${bits}-wrap unwraps what the provider wraps, and the reverse`, () => {
+    it(`A${bits}KW: node's id-aes${bits}-wrap unwraps what the provider wraps, and the reverse`, async () => {
       const key = octBytes(octKey(bits));
       const secret = crypto.randomBytes(32);
-      const wrapped = provider.wrapKey(octKey(bits), `A${bits}KW`, secret);
+      const wrapped = await provider.wrapKey(octKey(bits), `A${bits}KW`, secret);
       assert.equal(wrapped.length, 40);
       const decipher = crypto.createDecipheriv(`id-aes${bits}-wrap`, key, KW_IV);
       assert.deepEqual(Buffer.concat([decipher.update(wrapped), decipher.final()]), secret);
       const cipher = crypto.createCipheriv(`id-aes${bits}-wrap`, key, KW_IV);
       const nodeWrapped = Buffer.concat([cipher.update(secret), cipher.final()]);
-      assert.deepEqual(provider.unwrapKey(octKey(bits), `A${bits}KW`, nodeWrapped), secret);
+      assert.deepEqual(await provider.unwrapKey(octKey(bits), `A${bits}KW`, nodeWrapped), secret);
     });
   }
 
-  it('A128KW matches the RFC 3394 §4.1 test vector', () => {
+  it('A128KW matches the RFC 3394 §4.1 test vector', async () => {
     const kek = provider.importJwk({
       kty: 'oct',
       k: Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex').toString('base64url'),
     });
-    const wrapped = provider.wrapKey(kek, 'A128KW', Buffer.from('00112233445566778899aabbccddeeff', 'hex'));
+    const wrapped = await provider.wrapKey(
+      kek,
+      'A128KW',
+      Buffer.from('00112233445566778899aabbccddeeff', 'hex'),
+    );
     assert.equal(wrapped.toString('hex'), '1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe5');
   });
 });
