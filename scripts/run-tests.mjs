@@ -28,8 +28,14 @@ function findTests(dir) {
 
 const filter = process.argv[2];
 const files = findTests(dist)
-  .filter((file) => !filter || file.includes(filter))
+  .filter((file) => !filter || path.relative(dist, file).includes(filter))
   .sort();
+// `node --test` with no file would run every test file under the working directory instead.
+if (files.length === 0) {
+  console.error(`no compiled test matches '${filter ?? ''}' under ${dist}; run \`npm run build\` first?`);
+  rmSync(scratch, { recursive: true, force: true });
+  process.exit(1);
+}
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], {
   stdio: 'inherit',
   cwd: root,
