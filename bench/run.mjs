@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { barbicanBaseline } from './lib/barbican.mjs';
-import { startCeiling } from './lib/ceiling.mjs';
+import { REFERENCE_SERVERS, startReference } from './lib/ceiling.mjs';
 import { measureCoffer } from './lib/coffer-scenarios.mjs';
 import { renderMarkdown, writeReadmeTables } from './lib/markdown.mjs';
 import { measure } from './lib/measure.mjs';
@@ -24,8 +24,11 @@ const ROOT = path.dirname(HERE);
 const t0 = Date.now();
 const log = (line) => process.stderr.write(`[bench +${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}\n`);
 
-async function measureCeiling({ tlsDir, caFile, bodyBytes, token, concurrencies, durationS, loadgen, port }) {
-  const ceiling = await startCeiling({ port, tlsDir, bodyBytes });
+async function measureReference(
+  kind,
+  { tlsDir, caFile, bodyBytes, token, concurrencies, durationS, loadgen, port },
+) {
+  const ceiling = await startReference({ script: REFERENCE_SERVERS[kind], port, tlsDir, bodyBytes });
   const result = {};
   try {
     const target = {
@@ -36,7 +39,7 @@ async function measureCeiling({ tlsDir, caFile, bodyBytes, token, concurrencies,
     const ca = readFileSync(caFile);
     for (const c of concurrencies) {
       result[c] = await measure(target, { connections: c, durationS, loadgen, ca, serverPid: ceiling.pid });
-      log(`ceiling c=${c}: ${result[c].rps} req/s, p99 ${result[c].p99Ms} ms`);
+      log(`${kind} c=${c}: ${result[c].rps} req/s, p99 ${result[c].p99Ms} ms`);
     }
   } finally {
     await ceiling.stop();
@@ -61,14 +64,16 @@ export async function runBench(argv) {
     Object.assign(common, { ca });
     const fakeToken = 'x'.repeat(1058); // same header size as a real token; the ceiling checks nothing
     const base = {};
-    base.ceiling = await measureCeiling({
+    const reference = {
       ...common,
       tlsDir: coffer.tlsDir,
       caFile,
       bodyBytes: coffer.secretGetBytes,
       token: fakeToken,
       port: port + 1,
-    });
+    };
+    base.ceiling = await measureReference('ceiling', reference);
+    base.framework = await measureReference('framework', { ...reference, port: port + 3 });
     if (opt.openssl) base.openssl = await opensslRates(3);
     if (opt.barbican) base.barbican = await barbicanBaseline({ ...common, workDir });
     const scale = opt.scaleSizes.length

@@ -25,12 +25,19 @@ function scenarioTable(doc) {
 }
 
 function baselineLines(doc) {
-  const { ceiling, openssl, barbican } = doc.baselineDetail;
+  const { ceiling, framework, openssl, barbican } = doc.baselineDetail;
   const out = [];
   for (const [c, m] of Object.entries(ceiling ?? {})) {
     out.push(
       `- Ceiling (bare Node.js HTTPS, 1 process, ${doc.settings.ceilingBodyBytes}-byte body), c=${c}: ` +
         `${fmt(m.rps, 0)} req/s, p50 ${fmt(m.p50Ms, 2)} ms, p99 ${fmt(m.p99Ms, 2)} ms, load-gen CPU ${pct(m.loadgenCpuShare)} of a core.`,
+    );
+  }
+  for (const [c, m] of Object.entries(framework ?? {})) {
+    const share = ceiling?.[c]?.rps ? ` = ${pct(m.rps / ceiling[c].rps)} of the ceiling` : '';
+    out.push(
+      `- Framework floor (Fastify, same TLS, same response, one route, no work), c=${c}: ` +
+        `${fmt(m.rps, 0)} req/s${share}, p99 ${fmt(m.p99Ms, 2)} ms, server CPU ${fmt(m.cpuSecondsPer1000, 3)} s / 1k req.`,
     );
   }
   if (openssl) {

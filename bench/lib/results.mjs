@@ -33,6 +33,8 @@ export function buildResults({ machine, settings, measured, base, scale }) {
     scenarios,
     baselineDetail: {
       ceiling: base.ceiling ?? null,
+      // Not a baseline of the scenarios: Fastify serving the ceiling's response (see README).
+      framework: base.framework ?? null,
       openssl: base.openssl ?? null,
       barbican: base.barbican ?? null,
     },
