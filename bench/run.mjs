@@ -28,7 +28,7 @@ async function measureReference(
   kind,
   { tlsDir, caFile, bodyBytes, token, concurrencies, durationS, loadgen, port },
 ) {
-  const ceiling = await startReference({ script: REFERENCE_SERVERS[kind], port, tlsDir, bodyBytes });
+  const server = await startReference({ script: REFERENCE_SERVERS[kind], port, tlsDir, bodyBytes });
   const result = {};
   try {
     const target = {
@@ -38,11 +38,11 @@ async function measureReference(
     };
     const ca = readFileSync(caFile);
     for (const c of concurrencies) {
-      result[c] = await measure(target, { connections: c, durationS, loadgen, ca, serverPid: ceiling.pid });
+      result[c] = await measure(target, { connections: c, durationS, loadgen, ca, serverPid: server.pid });
       log(`${kind} c=${c}: ${result[c].rps} req/s, p99 ${result[c].p99Ms} ms`);
     }
   } finally {
-    await ceiling.stop();
+    await server.stop();
   }
   return result;
 }

@@ -61,11 +61,12 @@ export class GroupCommitter {
       this.db.exec('COMMIT');
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      this.onCommitted(written);
       for (const pending of batch) pending.reject(error);
       return;
+    } finally {
+      // Whatever the outcome, and before any waiter resumes (settling only queues its callbacks).
+      this.onCommitted(written);
     }
-    this.onCommitted(written);
     batch.forEach((pending, index) => {
       const outcome = outcomes[index]!;
       if (outcome.ok) pending.resolve(outcome.value);
