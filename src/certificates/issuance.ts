@@ -1,10 +1,10 @@
 import type { KeyProvider } from '../crypto/keys/provider.js';
 import type { StoredKeyMaterial } from '../crypto/keys/types.js';
 import { keySpecFor } from '../keys/key-rules.js';
-import { encodeSecretValue, pkcs8FromJwk, spkiFromPublicJwk } from './formats/index.js';
+import { encodeSecretValue, pkcs8FromJwk, spkiFromPublicJwk } from '../crypto/formats/index.js';
 import { isEcType } from './policy.js';
 import type { CertificatePolicy, SecretContentType } from './types.js';
-import { buildCsr, issueCertificate, type Signer, signingAlgorithmFor } from './x509/index.js';
+import { buildCsr, issueCertificate, type Signer, signingAlgorithmFor } from '../crypto/x509/index.js';
 
 /** Backdating notBefore a little lets a relying party whose clock lags accept a fresh certificate. */
 const BACKDATE_SECONDS = 5 * 60;

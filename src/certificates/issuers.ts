@@ -4,11 +4,11 @@ import { unixSeconds } from '../lib/clock.js';
 import { loadPage } from '../objects/lifecycle.js';
 import { validateObjectName } from '../objects/validation.js';
 import type { VaultRecord } from '../vaults/types.js';
-import { decodeImportValue } from './formats/index.js';
+import { decodeImportValue } from '../crypto/formats/index.js';
 import type { IssuingCa } from './issuance.js';
 import type { CertificateRecords } from './store.js';
 import { type Issuer, SELF_ISSUER, UNKNOWN_ISSUER } from './types.js';
-import { inspectCertificate } from './x509/index.js';
+import { inspectCertificate } from '../crypto/x509/index.js';
 
 /** The provider name of Coffer's built-in private CA: `account_id` names the CA certificate in the vault. */
 export const COFFER_CA_PROVIDER = 'Coffer';

@@ -12,7 +12,7 @@ import type {
   PendingOperation,
 } from './types.js';
 import { issuedVersion } from './versions.js';
-import { inspectCertificate, orderChain, samePublicKey } from './x509/index.js';
+import { inspectCertificate, orderChain, samePublicKey } from '../crypto/x509/index.js';
 
 const IN_PROGRESS_DETAILS = 'Pending certificate created. Please Perform Merge to complete the request.';
 const COMPLETED_DETAILS = 'The certificate was issued.';

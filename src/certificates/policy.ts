@@ -1,6 +1,6 @@
 import { CURVES, type Curve } from '../crypto/keys/types.js';
 import { BadParameter } from '../errors/index.js';
-import { KEY_USAGES, type CertificateFacts, type KeyUsage } from './x509/index.js';
+import { KEY_USAGES, type CertificateFacts, type KeyUsage } from '../crypto/x509/index.js';
 import {
   type CertificateKeyType,
   type CertificatePolicy,

@@ -17,7 +17,7 @@ import { createIssuerService } from './issuers.js';
 import { createPendingOperations, refuseInProgress } from './pending.js';
 import { type PolicyInput, isEcType, policyFromCertificate, resolvePolicy } from './policy.js';
 import { certificatePaths, certificateRecords } from './store.js';
-import { decodeImportValue, jwkFromPkcs8, publicKeyMatches } from './formats/index.js';
+import { decodeImportValue, jwkFromPkcs8, publicKeyMatches } from '../crypto/formats/index.js';
 import { issuedVersion } from './versions.js';
 import {
   type CertificatePolicy,
@@ -27,7 +27,7 @@ import {
   PKCS12_CONTENT_TYPE,
   UNKNOWN_ISSUER,
 } from './types.js';
-import { inspectCertificate } from './x509/index.js';
+import { inspectCertificate } from '../crypto/x509/index.js';
 
 export const CERTIFICATE_KIND = {
   collection: 'certificates',

@@ -1,10 +1,14 @@
 import type { Curve, StoredKeyMaterial } from '../crypto/keys/types.js';
 import type { DeletedView, ObjectView, VersionRecord } from '../objects/types.js';
-import type { KeyUsage, SubjectAlternativeNames } from './x509/types.js';
+import type { KeyUsage, SubjectAlternativeNames } from '../crypto/x509/types.js';
 
-export const PKCS12_CONTENT_TYPE = 'application/x-pkcs12';
-export const PEM_CONTENT_TYPE = 'application/x-pem-file';
-export type SecretContentType = typeof PKCS12_CONTENT_TYPE | typeof PEM_CONTENT_TYPE;
+import type { SecretContentType } from '../crypto/formats/content-types.js';
+
+export {
+  PEM_CONTENT_TYPE,
+  PKCS12_CONTENT_TYPE,
+  type SecretContentType,
+} from '../crypto/formats/content-types.js';
 
 /** Issuer names Key Vault reserves: `Self` signs with the certificate's own key; `Unknown` waits for a merge. */
 export const SELF_ISSUER = 'Self';

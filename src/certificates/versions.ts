@@ -4,7 +4,7 @@ import { defaultKeyOps } from '../keys/key-rules.js';
 import { secretValue } from './issuance.js';
 import type { IssuedVersion } from './store.js';
 import type { CertificatePolicy } from './types.js';
-import { inspectCertificate } from './x509/index.js';
+import { inspectCertificate } from '../crypto/x509/index.js';
 
 export interface IssuedInput {
   version: string;

@@ -2,7 +2,7 @@ import { attributesInputSchema, given } from '../http/wire/schemas.js';
 import type { Curve } from '../crypto/keys/types.js';
 import type { PolicyInput } from './policy.js';
 import type { CertificateKeyType, CertificatePolicy, LifetimeAction } from './types.js';
-import type { KeyUsage, SubjectAlternativeNames } from './x509/index.js';
+import type { KeyUsage, SubjectAlternativeNames } from '../crypto/x509/index.js';
 
 /** Azure's JSON for a certificate policy (CertificatePolicy in certificates.json); null means absent. */
 type Nullable<T> = { [K in keyof T]?: T[K] | null };

@@ -1,5 +1,5 @@
 import type { SecureStore } from '../barrier/secure-store.js';
-import { convertSecretValue } from '../certificates/formats/index.js';
+import { convertSecretValue } from '../crypto/formats/index.js';
 import { BadParameter, Forbidden } from '../errors/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { BackupCodec } from '../objects/backup.js';

@@ -1,5 +1,5 @@
 import { BadParameter } from '../../errors/index.js';
-import { PEM_CONTENT_TYPE, PKCS12_CONTENT_TYPE } from '../types.js';
+import { PEM_CONTENT_TYPE, PKCS12_CONTENT_TYPE } from './content-types.js';
 import type { CertificateBundleParts } from './bundle.js';
 import { decodeImportValue } from './import-value.js';
 import { encodePem } from './pem.js';

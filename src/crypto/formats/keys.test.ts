@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { curveParams } from '../../crypto/keys/ec-curves.js';
-import { importPrivateJwk } from '../../crypto/keys/jwk.js';
-import { CURVES, type StoredKeyMaterial } from '../../crypto/keys/types.js';
+import { curveParams } from '../keys/ec-curves.js';
+import { importPrivateJwk } from '../keys/jwk.js';
+import { CURVES, type StoredKeyMaterial } from '../keys/types.js';
 import { jwkFromPkcs8, pkcs8FromJwk, publicKeyMatches, spkiFromPublicJwk } from './index.js';
 import { type Credential, KEY_KINDS, OpensslDir } from './openssl-fixtures.js';
 import { assertBadParameter } from './test-helpers.js';

@@ -6,9 +6,9 @@ import {
   X509Certificate,
 } from 'node:crypto';
 import { BadParameter } from '../../errors/index.js';
-import { curveParams } from '../../crypto/keys/ec-curves.js';
-import { importPrivateJwk } from '../../crypto/keys/jwk.js';
-import { CURVES, type Curve, type PublicJwk, type StoredKeyMaterial } from '../../crypto/keys/types.js';
+import { curveParams } from '../keys/ec-curves.js';
+import { importPrivateJwk } from '../keys/jwk.js';
+import { CURVES, type Curve, type PublicJwk, type StoredKeyMaterial } from '../keys/types.js';
 
 /**
  * Conversions between the project's JWKs and the DER forms certificates carry, all by

@@ -1,5 +1,5 @@
 import { BadParameter } from '../../errors/index.js';
-import { PEM_CONTENT_TYPE } from '../types.js';
+import { PEM_CONTENT_TYPE } from './content-types.js';
 import type { CertificateBundleParts } from './bundle.js';
 import { decodePem } from './pem.js';
 import { decodePkcs12 } from './pkcs12-decode.js';
