@@ -60,6 +60,8 @@ export async function buildApp(
   const portSuffix = () => (publicPort === 443 ? '' : `:${publicPort}`);
   const authorityHost = () => `https://${config.publicHost}${portSuffix()}`;
   const vaultUrl = (name: string) => `https://${name}.${config.baseDomain}${portSuffix()}`;
+  /** What the 401 challenge names as the resource, and so the audience clients ask tokens for. */
+  const vaultResource = () => `https://${config.baseDomain}${portSuffix()}`;
 
   const identity = createIdentity({
     store: barrier.view('sys/identity/'),
@@ -67,7 +69,10 @@ export async function buildApp(
     signingKey: runtime.signingKey,
     tenantId: runtime.tenantId,
     issuerBase: authorityHost,
-    audiences: [`https://${config.baseDomain}`, 'https://vault.azure.net'],
+    // The bare base domain and Azure's own audience stay accepted: clients given a scope by hand use them.
+    audiences: () => [
+      ...new Set([vaultResource(), `https://${config.baseDomain}`, 'https://vault.azure.net']),
+    ],
   });
   const { principals, tokens } = identity;
   const vaults = createVaultService({
@@ -172,6 +177,7 @@ export async function buildApp(
       bareHosts: new Set([config.publicHost, 'localhost', '127.0.0.1', '[::1]', '::1']),
       defaultVault: config.defaultVault,
       authorityHost,
+      challengeResource: vaultResource,
       trustedProxies: config.trustedProxies,
     },
   });

@@ -29,7 +29,8 @@ export function createIdentity(deps: {
   tenantId: () => string;
   /** The authority host (`https://localhost:8443`): issuer and token endpoint base. */
   issuerBase: () => string;
-  audiences: readonly string[];
+  /** The token audiences accepted now (the public port may be known only after listening). */
+  audiences: () => readonly string[];
 }) {
   const { clock } = deps;
   const changed = (objectId: string) => directory.invalidate(objectId);
