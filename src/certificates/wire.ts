@@ -90,6 +90,25 @@ export function pendingCertificateBundle(
   };
 }
 
+/** A certificate listed with `includePending=true` before its first version exists. */
+export function pendingCertificateItem(
+  baseUrl: string,
+  vault: VaultRecord,
+  name: string,
+  operation: PendingOperation,
+) {
+  return {
+    id: certificateId(baseUrl, name),
+    attributes: {
+      enabled: false,
+      created: operation.created,
+      updated: operation.updated,
+      recoverableDays: vault.softDeleteRetentionInDays,
+    },
+    tags: operation.tags,
+  };
+}
+
 export function certificateItem(
   baseUrl: string,
   vault: VaultRecord,
