@@ -22,6 +22,7 @@ import { createRoleService, KEY_VAULT_ADMINISTRATOR_ROLE_ID } from './policy/rol
 import { createRoleStore } from './policy/role-store.js';
 import type { IssuedCredentials } from './identity/types.js';
 import { type Clock, systemClock } from './lib/clock.js';
+import { cofferVersion } from './lib/version.js';
 import { SoftwareKeyProvider } from './crypto/keys/software-provider.js';
 import { certificateRoutes } from './certificates/routes.js';
 import { certificateRenewalSweep } from './certificates/renewal-job.js';
@@ -208,12 +209,17 @@ export async function buildApp(
     ...identity.adminRoutes(),
     ...roleAdminRoutes(roles),
   ]);
-  dataPlane(http, pipeline, [
-    ...secretRoutes(secrets),
-    ...keyRoutes(keys),
-    ...certificateRoutes(certificates),
-    ...roleApiRoutes(roles),
-  ]);
+  dataPlane(
+    http,
+    pipeline,
+    [
+      ...secretRoutes(secrets),
+      ...keyRoutes(keys),
+      ...certificateRoutes(certificates),
+      ...roleApiRoutes(roles),
+    ],
+    { serviceVersion: cofferVersion(), region: config.region },
+  );
 
   return {
     http,

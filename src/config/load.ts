@@ -28,7 +28,11 @@ const ENVIRONMENT: Record<string, string> = {
   cryptoWorkers: 'COFFER_CRYPTO_WORKERS',
   trustedProxies: 'COFFER_TRUSTED_PROXIES',
   logLevel: 'COFFER_LOG_LEVEL',
+  region: 'COFFER_REGION',
 };
+
+/** Lower-case letters, digits and hyphens, as Azure's region names (`westeurope`). */
+const REGION = /^[a-z0-9-]{1,64}$/;
 
 /**
  * Precedence, lowest first: built-in defaults, the config file (`--config` or COFFER_CONFIG),
@@ -51,6 +55,12 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
   const logLevel = setting('logLevel') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new Error(`logLevel must be one of ${LOG_LEVELS.join(', ')}; got '${logLevel}'.`);
+  }
+  const region = setting('region') ?? 'local';
+  if (!REGION.test(region)) {
+    throw new Error(
+      `region must be 1 to 64 lower-case letters, digits or hyphens; got '${region.slice(0, 70)}'.`,
+    );
   }
   return {
     dev: options.dev,
@@ -83,6 +93,7 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
       .map((address) => address.trim())
       .filter(Boolean),
     logLevel: logLevel as CofferConfig['logLevel'],
+    region,
   };
 }
 

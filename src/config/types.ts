@@ -20,4 +20,6 @@ export interface CofferConfig {
   /** Proxies whose X-Forwarded-For header is believed (network rules); none by default. */
   trustedProxies: string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** Reported in `x-ms-keyvault-region`, where Key Vault names its Azure region. */
+  region: string;
 }

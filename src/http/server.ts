@@ -1,7 +1,9 @@
 import type { ServerOptions } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import { tlsServerOptions } from '../tls/server-options.js';
+import { registerRequestIds, stampRequestId } from './azure-headers.js';
 import { azureError, registerErrorHandler } from './error-handler.js';
+import { acceptEmptyJsonBodies } from './json-body.js';
 import './types.js';
 
 /** Every body Coffer accepts is small; routes that need more (restore) raise their own limit. */
@@ -20,7 +22,8 @@ export function createHttpServer(options: { cert: string; key: string; logLevel:
     // `/keys/k//sign` (an empty version, as the SDK sends for the latest) means `/keys/k/sign`.
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 256 },
     // Errors raised before routing (a malformed URL, a parameter past the limit) also get Azure's error JSON.
-    frameworkErrors: (error, _request, reply) => {
+    frameworkErrors: (error, request, reply) => {
+      stampRequestId(request, reply as FastifyReply);
       void (reply as FastifyReply)
         .code(400)
         .send(azureError('BadParameter', `The request URL is not valid (${error.code}).`));
@@ -53,6 +56,8 @@ export function createHttpServer(options: { cert: string; key: string; logLevel:
       'request',
     );
   });
+  registerRequestIds(app);
+  acceptEmptyJsonBodies(app);
   registerErrorHandler(app);
   return app;
 }

@@ -11,5 +11,7 @@ declare module 'fastify' {
     clientAddress: string;
     /** `https://{host}` as the client addressed us: the base of every identifier we return. */
     baseUrl: string;
+    /** A fresh UUID per request, sent as `x-ms-request-id`: what logs and records correlate on. */
+    requestId: string;
   }
 }
