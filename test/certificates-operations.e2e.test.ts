@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { CertificateClient } from '@azure/keyvault-certificates';
-import { Openssl, collect, operationOf, pemBlock, rejectsWith, x509Of } from './helpers/certificates.js';
+import { Openssl, collect, operationOf, rejectsWith, x509Of } from './helpers/certificates.js';
 import { fetchToken, type RawResponse, rawRequest } from './helpers/http.js';
 import { type DevServer, startDevServer } from './helpers/server-process.js';
 
@@ -180,22 +180,7 @@ ${base64Csr}
     );
     const csr = Buffer.from(operationOf(poller)?.csr ?? []);
     const ca = openssl.ca('pem-ca', '/CN=PEM Test CA');
-    openssl.write('merge-pem.csr', pemBlock('CERTIFICATE REQUEST', csr));
-    openssl.run(
-      'x509',
-      '-req',
-      '-in',
-      'merge-pem.csr',
-      '-CA',
-      ca.cert,
-      '-CAkey',
-      ca.key,
-      '-set_serial',
-      '7',
-      '-out',
-      'merge-pem.crt',
-    );
-    const leaf = new X509Certificate(openssl.read('merge-pem.crt'));
+    const leaf = openssl.signRequest('merge-pem', csr, ca);
 
     await rejectsWith(client.mergeCertificate(name, [Buffer.from('not a certificate')]), 400, 'BadParameter');
     await rejectsWith(client.mergeCertificate(name, [Buffer.from([0x04, 0x01, 0x00])]), 400, 'BadParameter');

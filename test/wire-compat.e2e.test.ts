@@ -127,38 +127,28 @@ describe('Azure response headers and request leniency', () => {
 
   it('treats an empty body with a JSON content type as no body (a DELETE), and still needs a body where one is required', async () => {
     await server.secrets().setSecret('bodiless', 'gone soon');
-    const json = authorized({ 'content-type': 'application/json' });
-    const deleted = await vault('/secrets/bodiless?api-version=7.6', { method: 'DELETE', headers: json });
+    /** A request that says its body is JSON, with the body given (empty: none at all). */
+    const sendJson = (method: string, path: string, body = '') =>
+      vault(`${path}?api-version=7.6`, {
+        method,
+        headers: authorized({ 'content-type': 'application/json' }),
+        body,
+      });
+    const deleted = await sendJson('DELETE', '/secrets/bodiless');
     assert.equal(deleted.status, 200, deleted.text);
     assert.equal(
       (deleted.json() as { recoveryId: string }).recoveryId,
       `${server.facts.vaultUrl}/deletedsecrets/bodiless`,
     );
-    const backup = await vault('/secrets/probe/backup?api-version=7.6', {
-      method: 'POST',
-      headers: json,
-      body: '',
-    });
+    const backup = await sendJson('POST', '/secrets/probe/backup');
     assert.equal(backup.status, 200, backup.text);
 
-    const put = await vault('/secrets/needs-body?api-version=7.6', {
-      method: 'PUT',
-      headers: json,
-      body: '',
-    });
+    const put = await sendJson('PUT', '/secrets/needs-body');
     assert.equal(put.status, 400, put.text);
     assert.equal((put.json() as { error: { code: string } }).error.code, 'BadParameter');
-    const broken = await vault('/secrets/needs-body?api-version=7.6', {
-      method: 'PUT',
-      headers: json,
-      body: '{"value":',
-    });
+    const broken = await sendJson('PUT', '/secrets/needs-body', '{"value":');
     assert.equal(broken.status, 400, broken.text);
-    const poisoned = await vault('/secrets/needs-body?api-version=7.6', {
-      method: 'PUT',
-      headers: json,
-      body: '{"value":"x","__proto__":{"admin":true}}',
-    });
+    const poisoned = await sendJson('PUT', '/secrets/needs-body', '{"value":"x","__proto__":{"admin":true}}');
     assert.equal(poisoned.status, 400, 'prototype poisoning is still refused');
     await assert.rejects(server.secrets().getSecret('needs-body'), { statusCode: 404 });
   });

@@ -78,14 +78,8 @@ export function pendingCertificateBundle(
   policy: CertificatePolicy | undefined,
 ) {
   return {
+    ...pendingCertificateItem(baseUrl, vault, name, operation),
     id: certificateId(baseUrl, name, operation.version),
-    attributes: {
-      enabled: false,
-      created: operation.created,
-      updated: operation.updated,
-      recoverableDays: vault.softDeleteRetentionInDays,
-    },
-    tags: operation.tags,
     policy: policy && policyToWire(baseUrl, name, policy),
   };
 }
