@@ -64,6 +64,9 @@ describe('Azure response headers and request leniency', () => {
       ids.add(String(id));
     }
     assert.equal(ids.size, responses.length, 'every response has its own id');
+    // The server's request log line carries it: an operator finds the request a client reports.
+    const reported = String(responses[0]![1].headers['x-ms-request-id']);
+    await server.process.waitForOutput(new RegExp(`"requestId":"${reported}"`));
   });
 
   it('echoes x-ms-client-request-id when the client sends a plain one, and only then', async () => {

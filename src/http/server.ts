@@ -48,6 +48,7 @@ export function createHttpServer(options: { cert: string; key: string; logLevel:
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
       {
+        requestId: request.requestId,
         method: request.method,
         path: request.url.split('?')[0],
         status: reply.statusCode,
