@@ -31,7 +31,7 @@ export function dataPlane(app: FastifyInstance, pipeline: Pipeline, routes: Data
     scope.addHook('onRequest', async (request) => {
       pipeline.requireUnsealed();
       request.principal = await pipeline.authenticate(request.headers.authorization);
-      request.vault = await pipeline.resolveVault(request.hostname);
+      request.vault = await pipeline.resolveVault(request.authority.host);
       request.clientAddress = pipeline.clientAddress(
         request.socket.remoteAddress,
         request.headers['x-forwarded-for'],

@@ -20,12 +20,19 @@ export function rawRequest(
     body?: string | Buffer;
     /** The client's own address, e.g. 127.0.0.2 to test network rules over a second loopback address. */
     localAddress?: string;
+    /** The TLS server name to send and verify, when a test's Host header is not one (a forged Host). */
+    servername?: string;
   } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const request = https.request(
       url,
-      { method: options.method ?? 'GET', headers: options.headers, localAddress: options.localAddress },
+      {
+        method: options.method ?? 'GET',
+        headers: options.headers,
+        localAddress: options.localAddress,
+        servername: options.servername,
+      },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
