@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { CertificateClient, type CertificatePolicy } from '@azure/keyvault-certificates';
 import { CryptographyClient, KeyClient, type KeyVaultKey } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { fetchToken, type RawResponse, rawRequest } from './helpers/http.js';
+import { bearerRequest, fetchToken, type RawResponse, rawRequest } from './helpers/http.js';
 import { credentialFor, type DevServer, startDevServer } from './helpers/server-process.js';
 
 // The authorization matrix, generated from the role definitions the server publishes: for every
@@ -419,6 +419,17 @@ describe('authorization matrix: every built-in role against every secrets, keys 
     return response.status === 204 ? undefined : response.json();
   };
 
+  /** A new service principal holding one role at one scope. */
+  const principalWithRole = async (name: string, role: string, scope: string) => {
+    const principal = (await admin('POST', '/principals', { name })) as {
+      objectId: string;
+      clientId: string;
+      clientSecret: string;
+    };
+    await admin('POST', '/roles/assignments', { role, principalId: principal.objectId, scope });
+    return principal;
+  };
+
   /** Objects one role's operations consume, made by the administrator. */
   const prepare = async (own: string) => {
     const settle = (promise: Promise<{ pollUntilDone: () => Promise<unknown> }>) =>
@@ -520,16 +531,11 @@ describe('authorization matrix: every built-in role against every secrets, keys 
     await Promise.all(
       roles.map(async (role, index) => {
         const own = `r${index}`;
-        const principal = (await admin('POST', '/principals', { name: `matrix-${index}` })) as {
-          objectId: string;
-          clientId: string;
-          clientSecret: string;
-        };
-        await admin('POST', '/roles/assignments', {
-          role: role.id,
-          principalId: principal.objectId,
-          scope: `/vaults/${server.facts.vaultName}`,
-        });
+        const principal = await principalWithRole(
+          `matrix-${index}`,
+          role.id,
+          `/vaults/${server.facts.vaultName}`,
+        );
         const { secretBackup, keyBackup, certificateBackup } = await prepare(own);
         const credential = credentialFor(server.facts, principal.clientId, principal.clientSecret);
         const clients: Clients = {
@@ -573,27 +579,11 @@ describe('authorization matrix: every built-in role against every secrets, keys 
       roles.map(async (role, index) => {
         const vault = `mgmt-${index}`;
         await admin('POST', '/vaults', { name: vault });
-        const principal = (await admin('POST', '/principals', { name: `mgmt-${index}` })) as {
-          objectId: string;
-          clientId: string;
-          clientSecret: string;
-        };
-        await admin('POST', '/roles/assignments', {
-          role: role.id,
-          principalId: principal.objectId,
-          scope: `/vaults/${vault}`,
-        });
+        const principal = await principalWithRole(`mgmt-${index}`, role.id, `/vaults/${vault}`);
         const { authorityHost, tenantId } = server.facts;
         const own = await fetchToken(authorityHost, tenantId, principal.clientId, principal.clientSecret);
         const call: AdminCall = (method, path, body) =>
-          rawRequest(`${server.facts.url}/coffer${path}`, {
-            method,
-            headers: {
-              authorization: `Bearer ${own}`,
-              ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-            },
-            body: body === undefined ? undefined : JSON.stringify(body),
-          });
+          bearerRequest(`${server.facts.url}/coffer${path}`, own, method, body);
         for (const operation of MANAGEMENT_OPERATIONS) {
           for (const [target, expected] of [
             ['bystander', false],

@@ -127,46 +127,23 @@ describe('request validation: control characters and unknown fields', () => {
   });
 
   it('refuses unknown fields in certificate policies, naming them, instead of dropping them', async () => {
-    const policy = (extra: Record<string, unknown>) => ({
-      policy: { issuer: { name: 'Self' }, x509_props: { subject: 'CN=sans', ...extra } },
+    const policy = (extra: Record<string, unknown>, x509: Record<string, unknown> = {}) => ({
+      policy: { issuer: { name: 'Self' }, x509_props: { subject: 'CN=sans', ...x509 }, ...extra },
     });
-    // Azure's wire name is camelCase `ipAddresses`; snake_case would silently lose the IP SANs.
-    await refusesField(
-      'POST',
-      '/certificates/sans/create',
-      policy({ sans: { dns_names: ['a.example'], ip_addresses: ['192.0.2.1'] } }),
-      'ip_addresses',
-    );
-    await refusesField(
-      'POST',
-      '/certificates/sans/create',
-      policy({ validityInMonths: 1 }),
-      'validityInMonths',
-    );
-    await refusesField(
-      'POST',
-      '/certificates/sans/create',
-      {
-        policy: {
-          issuer: { name: 'Self' },
-          x509_props: { subject: 'CN=x' },
-          key_properties: { exportable: false },
-        },
-      },
-      'key_properties',
-    );
-    await refusesField(
-      'POST',
-      '/certificates/sans/create',
-      {
-        policy: {
-          issuer: { name: 'Self' },
-          x509_props: { subject: 'CN=x' },
+    const misnamed: Array<[body: unknown, field: string]> = [
+      // Azure's wire name is camelCase `ipAddresses`; snake_case would silently lose the IP SANs.
+      [policy({}, { sans: { dns_names: ['a.example'], ip_addresses: ['192.0.2.1'] } }), 'ip_addresses'],
+      [policy({}, { validityInMonths: 1 }), 'validityInMonths'],
+      [policy({ key_properties: { exportable: false } }), 'key_properties'],
+      [
+        policy({
           lifetime_actions: [{ trigger: { lifetime_percent: 80 }, action: { action_type: 'AutoRenew' } }],
-        },
-      },
-      'lifetime_percent',
-    );
+        }),
+        'lifetime_percent',
+      ],
+    ];
+    for (const [body, field] of misnamed)
+      await refusesField('POST', '/certificates/sans/create', body, field);
     await refusesField(
       'PATCH',
       '/certificates/existing-cert/policy',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { fetchToken, type RawResponse, rawRequest } from './helpers/http.js';
+import { bearerRequest, fetchToken, type RawResponse } from './helpers/http.js';
 import { credentialFor, type DevServer, startDevServer } from './helpers/server-process.js';
 
 // Issue 11 (high): Key Vault Contributor, a management-only role, could switch an RBAC vault to
@@ -24,14 +24,7 @@ describe('who may change who reads a vault', () => {
   let adminToken: string;
 
   const call = (token: string, method: string, path: string, body?: unknown): Promise<RawResponse> =>
-    rawRequest(`${server.facts.url}/coffer${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    bearerRequest(`${server.facts.url}/coffer${path}`, token, method, body);
   const admin = async (method: string, path: string, body?: unknown) => {
     const response = await call(adminToken, method, path, body);
     assert.ok(response.status < 300, `${method} ${path}: ${response.status} ${response.text}`);

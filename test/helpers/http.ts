@@ -53,6 +53,23 @@ export function rawRequest(
   });
 }
 
+/** A request with a bearer token and, when given, a JSON body (no content type without one). */
+export function bearerRequest(
+  url: string,
+  token: string,
+  method: string,
+  body?: unknown,
+): Promise<RawResponse> {
+  return rawRequest(url, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
 /** A client-credentials token straight from the token endpoint. */
 export async function fetchToken(
   authorityHost: string,
