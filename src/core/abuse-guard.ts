@@ -55,7 +55,8 @@ export function createAbuseGuard(clock: Clock) {
     isCountedFailure: (error: unknown) => boolean,
     attempt: () => Promise<T>,
   ): Promise<T> {
-    // Always in the same order (subject, then address), so two requests never wait on each other.
+    // Always in the same order (subject, then address): no two requests can each hold a slot the
+    // other waits for.
     const reserved: ReservedAttempt[] = [];
     try {
       for (const [counter, key] of counters) reserved.push(await counter.reserve(key));
