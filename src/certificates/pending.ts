@@ -3,6 +3,7 @@ import { BadParameter, Conflict, NotFound } from '../errors/index.js';
 import { newVersionId } from '../lib/ids.js';
 import { type ObjectLifecycle, loadPage } from '../objects/lifecycle.js';
 import type { Page } from '../objects/types.js';
+import { validateCommonProperties } from '../objects/validation.js';
 import type { VaultRecord } from '../vaults/types.js';
 import type { Issuance } from './issuance.js';
 import type { CertificateRecords, CertificateTransaction } from './store.js';
@@ -204,6 +205,7 @@ export function createPendingOperations(deps: {
       ): Promise<CertificateView> {
         const key = objects.keyOf(name);
         if (input.x5c.length === 0) throw new BadParameter('x5c must hold the certificate, then its chain.');
+        validateCommonProperties({ tags: input.tags });
         const time = objects.now();
         return records(vault).transaction(async (tx) => {
           const operation = await tx.readPending(key);

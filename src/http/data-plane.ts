@@ -40,7 +40,7 @@ export function dataPlane(
     scope.addHook('onRequest', async (request) => {
       pipeline.requireUnsealed();
       request.principal = await pipeline.authenticate(request.headers.authorization);
-      request.vault = await pipeline.resolveVault(request.hostname);
+      request.vault = await pipeline.resolveVault(request.authority.host);
       request.clientAddress = addressOf(request);
       pipeline.checkNetwork(request.vault, request.clientAddress);
       checkApiVersion(request.query as Record<string, unknown>);

@@ -1,5 +1,7 @@
 import type { ServerOptions } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import { BadParameter } from '../errors/index.js';
+import { type Authority, httpsOrigin, parseHostHeader } from '../lib/host.js';
 import { tlsServerOptions } from '../tls/server-options.js';
 import { registerRequestIds, stampRequestId } from './azure-headers.js';
 import { azureError, registerErrorHandler } from './error-handler.js';
@@ -38,9 +40,18 @@ export function createHttpServer(options: { cert: string; key: string; logLevel:
   }) as unknown as FastifyInstance;
 
   app.decorateRequest('baseUrl', '');
+  // Set on every request below; null until then (an object here would be shared by all requests).
+  app.decorateRequest('authority', null as unknown as Authority);
   app.decorateRequest('clientAddress', '');
   app.addHook('onRequest', async (request, reply) => {
-    request.baseUrl = `https://${request.host}`;
+    const authority = parseHostHeader(request.headers.host);
+    // The raw header is never echoed: it is exactly what an attacker chose.
+    if (!authority)
+      throw new BadParameter(
+        'The Host header must be a host name, an IPv4 address or a bracketed IPv6 address, with an optional port from 1 to 65535.',
+      );
+    request.authority = authority;
+    request.baseUrl = httpsOrigin(authority);
     reply.header('strict-transport-security', 'max-age=31536000');
     reply.header('x-content-type-options', 'nosniff');
     reply.header('cache-control', 'no-store');
