@@ -52,13 +52,20 @@ const STATUS_HINTS: Record<number, string> = {
   503: 'The server may be sealed: check `coffer operator status`, then unseal it with `coffer operator unseal`.',
 };
 
-/** An error answer of the administration API: `{"error": {"code", "message"}}`. */
-export function apiFailure(response: HttpResponse, url: string): CliError {
+/** Next steps for error codes (or HTTP statuses) of one API, over the general ones. */
+export type ErrorHints = Readonly<Record<string, string>>;
+
+/** An error answer of the administration or data-plane API: `{"error": {"code", "message"}}`. */
+export function apiFailure(response: HttpResponse, url: string, hints: ErrorHints = {}): CliError {
   const error = field(response.json, 'error');
   const code = stringField(error, 'code');
   const message = stringField(error, 'message');
   if (code === undefined && message === undefined) return unexpectedAnswer(response, url);
-  const hint = (code !== undefined ? CODE_HINTS[code] : undefined) ?? STATUS_HINTS[response.status] ?? '';
+  const hint =
+    (code !== undefined ? (hints[code] ?? CODE_HINTS[code]) : undefined) ??
+    hints[String(response.status)] ??
+    STATUS_HINTS[response.status] ??
+    '';
   const text = `${code ?? `HTTP ${response.status}`}: ${sentence(message ?? 'no message')}`;
   return new CliError(`${text} ${hint}`);
 }

@@ -1,0 +1,18 @@
+import { CliError } from '../errors.js';
+
+/**
+ * The one error line after a bulk operation in which some objects failed: how many, the first
+ * reason (which usually names the fix), and that the others went through.
+ */
+export function failureSummary(failures: { name: string; error: unknown }[], verb: string): CliError {
+  const first = failures[0];
+  const reason = first?.error instanceof Error ? first.error.message : String(first?.error);
+  const names = failures
+    .slice(0, 5)
+    .map((failure) => failure.name)
+    .join(', ');
+  const more = failures.length > 5 ? ` and ${failures.length - 5} more` : '';
+  return new CliError(
+    `${failures.length} could not ${verb} (${names}${more}); the rest succeeded. First reason: ${reason} Fix it and run the command again.`,
+  );
+}
