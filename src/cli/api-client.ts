@@ -162,7 +162,7 @@ function missingCredentials(connection: Connection): string {
     `no credentials to log in to ${connection.url} (missing ${missing.join(', ')}). ` +
     'Pass them as flags or COFFER_TENANT_ID, COFFER_CLIENT_ID, COFFER_CLIENT_SECRET, ' +
     'sign in as a user with --tenant-id and --username (password in COFFER_PASSWORD), ' +
-    'or use --dev-data-dir DIR for a dev server.'
+    'save them once with `coffer login`, or use --dev-data-dir DIR for a dev server.'
   );
 }
 

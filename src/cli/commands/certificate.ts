@@ -59,6 +59,7 @@ export function registerCertificateCommands(program: Command): void {
     collection: 'certificates',
     deleted: 'deletedcertificates',
     renderShow: renderCertificate,
+    shape: certificateShape,
     listFlag: {
       option: '--include-pending',
       description: 'include certificates not issued yet',
@@ -145,8 +146,12 @@ async function createAction({ command }: { command: Command }): Promise<void> {
   const deadline = Date.now() + POLL_DEADLINE_MS;
   // An Unknown issuer waits for a merge, so only a certificate the vault issues itself is waited for.
   const issuer = asRecord(operation['issuer'])['name'];
-  while (wait && operation['status'] === 'inProgress' && issuer !== 'Unknown' && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  for (
+    let poll = 0;
+    wait && operation['status'] === 'inProgress' && issuer !== 'Unknown' && Date.now() < deadline;
+    poll++
+  ) {
+    if (poll > 0) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     operation = asRecord(await target.client.call('GET', `${path}/pending`));
   }
   if (operation['status'] === 'completed') {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { azShape } from '../az-shape.js';
+import { azShape as plainShape } from '../az-shape.js';
 import { readInputFile, writePrivateFile } from '../files.js';
 import { outputFormat } from '../options.js';
 import { asRecord, printDone, printResult } from '../output.js';
@@ -24,6 +24,8 @@ export interface ObjectKind {
   noun: 'secret' | 'key' | 'certificate';
   collection: Collection;
   deleted: string;
+  /** The object in az's shape (a certificate's policy has az's names too). */
+  shape?: (value: unknown) => Record<string, unknown>;
   /** The table `show` prints (never a secret's value). */
   renderShow: (value: Record<string, unknown>) => string;
   /** az's flag for listing managed (certificate-backed) objects, or the certificate's pending ones. */
@@ -32,6 +34,7 @@ export interface ObjectKind {
 
 export function registerObjectVerbs(group: Command, kind: ObjectKind): void {
   const { noun, collection, deleted } = kind;
+  const azShape = kind.shape ?? plainShape;
   const one = [collection];
 
   addObjectOptions(

@@ -50,7 +50,8 @@ export function registerSecretImport(secret: Command): void {
       if (failures.length > 0)
         throw failureSummary(
           failures.map(({ item, error }) => ({ name: item[0], error })),
-          'import',
+          entries.length,
+          'be imported',
         );
       const names = entries.map(([name]) => ({ name }));
       printResult(outputFormat(command), names, () =>

@@ -62,6 +62,7 @@ export function registerVaultBackupCommands(vault: Command): void {
       if (failures.length > 0)
         throw failureSummary(
           failures.map(({ item, error }) => ({ name: label(item), error })),
+          entries.length,
           'be backed up',
         );
       printEntries(command, entries);
@@ -99,6 +100,7 @@ export function registerVaultBackupCommands(vault: Command): void {
       if (failures.length > 0)
         throw failureSummary(
           failures.map(({ item, error }) => ({ name: label(item), error })),
+          entries.length,
           'be restored (an object that exists must be deleted and purged first)',
         );
       printEntries(command, entries);
