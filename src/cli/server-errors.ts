@@ -61,7 +61,10 @@ export function apiFailure(response: HttpResponse, url: string, hints: ErrorHint
   const code = stringField(error, 'code');
   const message = stringField(error, 'message');
   if (code === undefined && message === undefined) return unexpectedAnswer(response, url);
+  // Key Vault says why access was refused in innererror (KeyDisabled, ForbiddenByRbac, ...).
+  const inner = stringField(field(error, 'innererror'), 'code');
   const hint =
+    (inner !== undefined ? hints[inner] : undefined) ??
     (code !== undefined ? (hints[code] ?? CODE_HINTS[code]) : undefined) ??
     hints[String(response.status)] ??
     STATUS_HINTS[response.status] ??

@@ -118,7 +118,11 @@ function hintsFor(vault: string): ErrorHints {
     SecretNotFound: listIn('secret'),
     KeyNotFound: listIn('key'),
     CertificateNotFound: listIn('certificate'),
+    SecretDisabled: 'Enable it with `coffer secret set-attributes --enabled true ...`.',
+    KeyDisabled: 'Enable it with `coffer key set-attributes --enabled true ...`.',
+    ForbiddenByFirewall: `The vault's network rules refuse this address: see \`coffer vault network-rule list ${vault}\`.`,
+    ForbiddenByPolicy: `Ask an administrator for an access policy: \`coffer vault set-policy ${vault} --object-id ID ...\`.`,
     '401': 'Check the credentials, or run `coffer login` again.',
-    '403': `Ask an administrator for a role on the vault, e.g. \`coffer role assignment create --role "Key Vault Secrets Officer" --assignee ID --scope /vaults/${vault}\`.`,
+    '403': `Ask an administrator for a data role on the vault (Key Vault Secrets Officer, Crypto Officer, Certificates Officer ...): \`coffer role assignment create --role ROLE --assignee ID --scope /vaults/${vault}\`.`,
   };
 }
