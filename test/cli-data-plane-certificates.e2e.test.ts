@@ -209,10 +209,19 @@ describe('coffer certificate', () => {
       ]),
     );
     assert.equal(merged.x509ThumbprintHex, signed.fingerprint.replace(/:/g, ''));
-    assertOneLineFailure(
-      await cli(['certificate', 'pending', 'show', '-n', 'external', ...inVault]),
-      /NotFound/,
-    );
+    const after = await cli([
+      'certificate',
+      'pending',
+      'show',
+      '-n',
+      'external',
+      ...inVault,
+      '--query',
+      'status',
+      '-o',
+      'tsv',
+    ]);
+    assert.equal(after.stdout, 'completed\n');
 
     const notCertificate = path.join(files, 'not-a-cert.pem');
     writeFileSync(notCertificate, 'hello');
