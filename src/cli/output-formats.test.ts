@@ -30,7 +30,10 @@ describe("az's output formats", () => {
     const colored = colorJson({ key: 'text', n: 2 });
     assert.ok(colored.includes('\x1b[94m"key"\x1b[0m:'));
     assert.ok(colored.includes('\x1b[33m"text"\x1b[0m'));
-    assert.equal(colored.replace(new RegExp(String.fromCharCode(27) + '\\[\\d+m', 'g'), ''), jsonText({ key: 'text', n: 2 }));
+    assert.equal(
+      colored.replace(new RegExp(String.fromCharCode(27) + '\\[\\d+m', 'g'), ''),
+      jsonText({ key: 'text', n: 2 }),
+    );
   });
 
   it("the automatic table keeps scalar fields, capitalised, and skips id, type and etag, as az's", () => {

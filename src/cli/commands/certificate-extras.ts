@@ -14,6 +14,7 @@ import {
   objectPath,
   objectTarget,
   vaultTarget,
+  printShaped,
 } from './data-plane.js';
 import { azNames, certificateShape, issuerShape } from './certificate-shape.js';
 import { renderCertificate } from './certificate.js';
@@ -43,10 +44,12 @@ function registerPending(pending: Command): void {
       'show the pending operation (its CSR: --query csr -o tsv)',
       async ({ command }) => {
         const target = objectTarget(command, ['certificates']);
-        const shaped = azNames(
+        printShaped(
+          command,
           await target.client.call('GET', `${objectPath('certificates', { name: target.name })}/pending`),
+          azNames,
+          renderOperation,
         );
-        printResult(outputFormat(command), shaped, () => renderOperation(shaped));
       },
     ),
     'certificate',
@@ -67,8 +70,12 @@ function registerPending(pending: Command): void {
           };
           const target = objectTarget(command, ['certificates']);
           const path = `${objectPath('certificates', { name: target.name })}/pending/merge`;
-          const shaped = certificateShape(await target.client.call('POST', path, body));
-          printResult(outputFormat(command), shaped, () => renderCertificate(shaped));
+          printShaped(
+            command,
+            await target.client.call('POST', path, body),
+            certificateShape,
+            renderCertificate,
+          );
         },
       ).requiredOption('-f, --file <path>', 'PEM (one or more certificates, leaf first) or DER file'),
       'certificate',
@@ -84,10 +91,12 @@ function registerPending(pending: Command): void {
       'delete the pending operation (and stop waiting for a merge)',
       async ({ command }) => {
         const target = objectTarget(command, ['certificates']);
-        const shaped = azNames(
+        printShaped(
+          command,
           await target.client.call('DELETE', `${objectPath('certificates', { name: target.name })}/pending`),
+          azNames,
+          renderOperation,
         );
-        printResult(outputFormat(command), shaped, () => renderOperation(shaped));
       },
     ),
     'certificate',
@@ -216,10 +225,12 @@ function registerIssuers(issuer: Command): void {
             'nothing to change. Pass --provider-name, --account-id, --password, --organization-id or --enabled.',
           );
         const client = vaultTarget(self);
-        const shaped = issuerShape(
+        printShaped(
+          self,
           await client.call(verb === 'create' ? 'PUT' : 'PATCH', issuerPath(options.issuerName), body),
+          issuerShape,
+          renderIssuer,
         );
-        printResult(outputFormat(self), shaped, () => renderIssuer(shaped));
       },
     )
       .requiredOption('--issuer-name <name>', 'name of the issuer')
@@ -235,8 +246,12 @@ function registerIssuers(issuer: Command): void {
 
   dataLeaf(issuer, 'show', 'show an issuer', async ({ command }) => {
     const { issuerName } = command.opts<{ issuerName: string }>();
-    const shaped = issuerShape(await vaultTarget(command).call('GET', issuerPath(issuerName)));
-    printResult(outputFormat(command), shaped, () => renderIssuer(shaped));
+    printShaped(
+      command,
+      await vaultTarget(command).call('GET', issuerPath(issuerName)),
+      issuerShape,
+      renderIssuer,
+    );
   }).requiredOption('--issuer-name <name>', 'name of the issuer');
 
   dataLeaf(issuer, 'list', 'list the issuers', async ({ command }) => {

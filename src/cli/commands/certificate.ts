@@ -11,6 +11,7 @@ import {
   dataLeaf,
   objectPath,
   objectTarget,
+  printShaped,
 } from './data-plane.js';
 import { registerCertificateExtras } from './certificate-extras.js';
 import { azNames, certificateShape, DEFAULT_POLICY, wireNames } from './certificate-shape.js';
@@ -80,10 +81,12 @@ export function registerCertificateCommands(program: Command): void {
           if (policy !== undefined) body['policy'] = policyBody(policy);
           if (Object.keys(body).length === 0)
             throw new CliError('nothing to change. Pass --enabled, --tags or --policy.');
-          const shaped = certificateShape(
+          printShaped(
+            command,
             await target.client.call('PATCH', objectPath('certificates', target), body),
+            certificateShape,
+            renderCertificate,
           );
-          printResult(outputFormat(command), shaped, () => renderCertificate(shaped));
         },
       ).option('-p, --policy <json>', 'a new policy: @FILE.json or JSON'),
       'certificate',
@@ -155,8 +158,7 @@ async function createAction({ command }: { command: Command }): Promise<void> {
     operation = asRecord(await target.client.call('GET', `${path}/pending`));
   }
   if (operation['status'] === 'completed') {
-    const shaped = certificateShape(await target.client.call('GET', path));
-    printResult(outputFormat(command), shaped, () => renderCertificate(shaped));
+    printShaped(command, await target.client.call('GET', path), certificateShape, renderCertificate);
     return;
   }
   if (operation['status'] === 'failed') {
@@ -198,10 +200,12 @@ async function importAction({ command }: { command: Command }): Promise<void> {
   };
   body['policy'] = givenPolicy;
   const target = objectTarget(command, ['certificates']);
-  const shaped = certificateShape(
+  printShaped(
+    command,
     await target.client.call('POST', `${objectPath('certificates', { name: target.name })}/import`, body),
+    certificateShape,
+    renderCertificate,
   );
-  printResult(outputFormat(command), shaped, () => renderCertificate(shaped));
 }
 
 async function downloadAction({ command }: { command: Command }): Promise<void> {

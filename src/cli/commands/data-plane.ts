@@ -1,6 +1,8 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { resolveConnection, type ConnectionFlags } from '../connection.js';
 import { CliError } from '../errors.js';
+import { outputFormat } from '../options.js';
+import { printResult } from '../output.js';
 import { createVaultClient, type VaultClient, vaultUrlFor, vaultUrlOfId } from '../vault-client.js';
 import { type Action, leaf } from './leaf.js';
 
@@ -151,4 +153,15 @@ export function parseCount(text: string): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < 1) throw new InvalidArgumentError('Use a whole number of 1 or more.');
   return value;
+}
+
+/** Prints a server answer in az's shape: the answer reshaped, and the table `render` makes of it. */
+export function printShaped(
+  command: Command,
+  answer: unknown,
+  shape: (value: unknown) => Record<string, unknown>,
+  render: (value: Record<string, unknown>) => string,
+): void {
+  const shaped = shape(answer);
+  printResult(outputFormat(command), shaped, () => render(shaped));
 }

@@ -3,9 +3,15 @@ import type { Command } from 'commander';
 import { azShape } from '../az-shape.js';
 import { CliError } from '../errors.js';
 import { readInputFile } from '../files.js';
-import { outputFormat } from '../options.js';
-import { printResult } from '../output.js';
-import { addAttributeOptions, attributesBody, dataLeaf, objectPath, objectTarget } from './data-plane.js';
+
+import {
+  addAttributeOptions,
+  attributesBody,
+  dataLeaf,
+  objectPath,
+  objectTarget,
+  printShaped,
+} from './data-plane.js';
 import { addKeyShapeOptions, keyType, opsBody, renderKey } from './key.js';
 
 /**
@@ -31,10 +37,12 @@ export function registerKeyImport(key: Command): void {
         };
         if (options.protection === 'hsm') body['hsm'] = true;
         const target = objectTarget(command, ['keys']);
-        const shaped = azShape(
+        printShaped(
+          command,
           await target.client.call('PUT', objectPath('keys', { name: target.name }), body),
+          azShape,
+          renderKey,
         );
-        printResult(outputFormat(command), shaped, () => renderKey(shaped));
       })
         .option('-n, --name <name>', 'name of the key')
         .option('--pem-file <path>', 'PEM file with the private key (PKCS#8, PKCS#1 or SEC1)')

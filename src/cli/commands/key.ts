@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { azShape } from '../az-shape.js';
 import { CliError } from '../errors.js';
 import { readJsonArgument, writePrivateFile } from '../files.js';
-import { asRecord, printDone, printResult } from '../output.js';
+import { asRecord, printDone } from '../output.js';
 import { renderProperties } from '../table.js';
 import { outputFormat, parseInteger } from '../options.js';
 import {
@@ -13,6 +13,7 @@ import {
   dataLeaf,
   objectPath,
   objectTarget,
+  printShaped,
 } from './data-plane.js';
 import { registerKeyCrypto } from './key-crypto.js';
 import { registerKeyImport } from './key-import.js';
@@ -79,8 +80,12 @@ export function registerKeyCommands(program: Command): void {
               throw new CliError(
                 'nothing to change. Pass --enabled, --expires, --not-before, --ops or --tags.',
               );
-            const shaped = azShape(await target.client.call('PATCH', objectPath('keys', target), body));
-            printResult(outputFormat(command), shaped, () => renderKey(shaped));
+            printShaped(
+              command,
+              await target.client.call('PATCH', objectPath('keys', target), body),
+              azShape,
+              renderKey,
+            );
           },
         ),
         'key',
@@ -93,10 +98,12 @@ export function registerKeyCommands(program: Command): void {
   addObjectOptions(
     dataLeaf(key, 'rotate', 'rotate a key now: a new version with the same settings', async ({ command }) => {
       const target = objectTarget(command, ['keys']);
-      const shaped = azShape(
+      printShaped(
+        command,
         await target.client.call('POST', `${objectPath('keys', { name: target.name })}/rotate`),
+        azShape,
+        renderKey,
       );
-      printResult(outputFormat(command), shaped, () => renderKey(shaped));
     }),
     'key',
     false,
@@ -106,10 +113,12 @@ export function registerKeyCommands(program: Command): void {
   addObjectOptions(
     dataLeaf(policy, 'show', "show a key's rotation policy", async ({ command }) => {
       const target = objectTarget(command, ['keys']);
-      const shaped = azShape(
+      printShaped(
+        command,
         await target.client.call('GET', `${objectPath('keys', { name: target.name })}/rotationpolicy`),
+        azShape,
+        renderPolicy,
       );
-      printResult(outputFormat(command), shaped, () => renderPolicy(shaped));
     }),
     'key',
     false,
@@ -124,8 +133,7 @@ export function registerKeyCommands(program: Command): void {
       );
       const target = objectTarget(command, ['keys']);
       const path = `${objectPath('keys', { name: target.name })}/rotationpolicy`;
-      const shaped = azShape(await target.client.call('PUT', path, body));
-      printResult(outputFormat(command), shaped, () => renderPolicy(shaped));
+      printShaped(command, await target.client.call('PUT', path, body), azShape, renderPolicy);
     }).requiredOption('--value <json>', "the policy: @FILE.json or inline JSON, in Key Vault's shape"),
     'key',
     false,
@@ -183,10 +191,12 @@ async function createAction({ command }: { command: Command }): Promise<void> {
   if (options.size !== undefined) body['key_size'] = options.size;
   if (options.curve !== undefined) body['crv'] = options.curve;
   const target = objectTarget(command, ['keys']);
-  const shaped = azShape(
+  printShaped(
+    command,
     await target.client.call('POST', `${objectPath('keys', { name: target.name })}/create`, body),
+    azShape,
+    renderKey,
   );
-  printResult(outputFormat(command), shaped, () => renderKey(shaped));
 }
 
 async function downloadAction({ command }: { command: Command }): Promise<void> {

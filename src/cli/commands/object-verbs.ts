@@ -11,6 +11,7 @@ import {
   objectTarget,
   parseCount,
   vaultTarget,
+  printShaped,
 } from './data-plane.js';
 import { renderDeletedList, renderObjectList } from './object-tables.js';
 
@@ -44,8 +45,12 @@ export function registerObjectVerbs(group: Command, kind: ObjectKind): void {
       `show a ${noun}${noun === 'secret' ? ' (its value: --query value)' : ''}`,
       async ({ command }) => {
         const target = objectTarget(command, one);
-        const shaped = azShape(await target.client.call('GET', objectPath(collection, target)));
-        printResult(outputFormat(command), shaped, () => kind.renderShow(shaped));
+        printShaped(
+          command,
+          await target.client.call('GET', objectPath(collection, target)),
+          azShape,
+          kind.renderShow,
+        );
       },
     ),
     noun,
@@ -124,10 +129,11 @@ export function registerObjectVerbs(group: Command, kind: ObjectKind): void {
   addObjectOptions(
     dataLeaf(group, 'recover', `recover a deleted ${noun}`, async ({ command }) => {
       const target = objectTarget(command, deletedOne);
-      const shaped = azShape(
-        await target.client.call('POST', `${objectPath(deleted, { name: target.name })}/recover`),
+      const answer = await target.client.call(
+        'POST',
+        `${objectPath(deleted, { name: target.name })}/recover`,
       );
-      printResult(outputFormat(command), shaped, () => kind.renderShow(shaped));
+      printShaped(command, answer, azShape, kind.renderShow);
     }),
     noun,
     false,
@@ -165,8 +171,12 @@ export function registerObjectVerbs(group: Command, kind: ObjectKind): void {
   dataLeaf(group, 'restore', `restore a ${noun} from a backup file`, async ({ command }) => {
     const { file } = command.opts<{ file: string }>();
     const client = vaultTarget(command);
-    const shaped = azShape(await restoreBlob(client, collection, readInputFile(file, '--file')));
-    printResult(outputFormat(command), shaped, () => kind.renderShow(shaped));
+    printShaped(
+      command,
+      await restoreBlob(client, collection, readInputFile(file, '--file')),
+      azShape,
+      kind.renderShow,
+    );
   })
     .option('--id <url>', 'the vault URL instead of --vault-name')
     .requiredOption('-f, --file <path>', 'a backup written by `backup`');

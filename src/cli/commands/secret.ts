@@ -3,7 +3,7 @@ import { azShape } from '../az-shape.js';
 import { CliError } from '../errors.js';
 import { readInputFile, writePrivateFile } from '../files.js';
 import { outputFormat } from '../options.js';
-import { asRecord, printDone, printResult } from '../output.js';
+import { asRecord, printDone } from '../output.js';
 import {
   addAttributeOptions,
   addObjectOptions,
@@ -11,6 +11,7 @@ import {
   dataLeaf,
   objectPath,
   objectTarget,
+  printShaped,
 } from './data-plane.js';
 import { registerObjectVerbs } from './object-verbs.js';
 import { renderWithCommon } from './object-tables.js';
@@ -68,8 +69,12 @@ export function registerSecretCommands(program: Command): void {
             throw new CliError(
               'nothing to change. Pass --enabled, --expires, --not-before, --content-type or --tags.',
             );
-          const shaped = azShape(await target.client.call('PATCH', objectPath('secrets', target), body));
-          printResult(outputFormat(command), shaped, () => renderSecret(shaped));
+          printShaped(
+            command,
+            await target.client.call('PATCH', objectPath('secrets', target), body),
+            azShape,
+            renderSecret,
+          );
         },
       ).option('--content-type <type>', 'new content type'),
       'secret',
@@ -121,8 +126,12 @@ async function setAction({ command }: { command: Command }): Promise<void> {
   }
   if (options.contentType !== undefined) body['contentType'] = options.contentType;
   const target = objectTarget(command, ['secrets']);
-  const shaped = azShape(await target.client.call('PUT', objectPath('secrets', target), body));
-  printResult(outputFormat(command), shaped, () => renderSecret(shaped));
+  printShaped(
+    command,
+    await target.client.call('PUT', objectPath('secrets', target), body),
+    azShape,
+    renderSecret,
+  );
 }
 
 function valueToSet(options: SetOptions): string {
