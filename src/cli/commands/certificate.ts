@@ -1,9 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { type Command, Option } from 'commander';
 import { CliError } from '../errors.js';
-import { readInputFile, readJsonArgument, writePrivateFile } from '../files.js';
+import { readInputFile, readJsonArgument } from '../files.js';
 import { outputFormat } from '../options.js';
-import { asRecord, printDone, printResult } from '../output.js';
+import { asRecord, printResult } from '../output.js';
 import {
   addAttributeOptions,
   addObjectOptions,
@@ -12,6 +12,8 @@ import {
   objectPath,
   objectTarget,
   printShaped,
+  addDownloadOptions,
+  downloadObject,
 } from './data-plane.js';
 import { registerCertificateExtras } from './certificate-extras.js';
 import { azNames, certificateShape, DEFAULT_POLICY, wireNames } from './certificate-shape.js';
@@ -95,19 +97,18 @@ export function registerCertificateCommands(program: Command): void {
   );
 
   addObjectOptions(
-    dataLeaf(
-      certificate,
-      'download',
-      'write the public certificate to a file (PEM or DER, mode 0600)',
-      downloadAction,
-    )
-      .requiredOption('-f, --file <path>', 'the file to write; refused if it exists')
-      .addOption(
+    addDownloadOptions(
+      dataLeaf(
+        certificate,
+        'download',
+        'write the public certificate to a file (PEM or DER, mode 0600)',
+        downloadAction,
+      ).addOption(
         new Option('-e, --encoding <encoding>', 'PEM or DER (default PEM)')
           .choices(['PEM', 'DER'])
           .default('PEM'),
-      )
-      .option('--overwrite', 'replace the file if it exists'),
+      ),
+    ),
     'certificate',
   );
 
@@ -208,24 +209,18 @@ async function importAction({ command }: { command: Command }): Promise<void> {
   );
 }
 
-async function downloadAction({ command }: { command: Command }): Promise<void> {
-  const { file, encoding, overwrite } = command.opts<{
-    file: string;
-    encoding: 'PEM' | 'DER';
-    overwrite?: boolean;
-  }>();
-  const target = objectTarget(command, ['certificates']);
-  const cer = asRecord(await target.client.call('GET', objectPath('certificates', target)))['cer'];
-  if (typeof cer !== 'string' || cer === '') {
-    throw new CliError(
-      `certificate '${target.name}' has no issued certificate yet. See \`coffer certificate pending show\`.`,
-    );
-  }
-  const der = Buffer.from(cer, 'base64');
-  writePrivateFile(file, encoding === 'DER' ? der : new X509Certificate(der).toString(), {
-    overwrite: overwrite === true,
+function downloadAction({ command }: { command: Command }): Promise<void> {
+  const { encoding } = command.opts<{ encoding: 'PEM' | 'DER' }>();
+  return downloadObject(command, 'certificates', (bundle, name) => {
+    const cer = bundle['cer'];
+    if (typeof cer !== 'string' || cer === '') {
+      throw new CliError(
+        `certificate '${name}' has no issued certificate yet. See \`coffer certificate pending show\`.`,
+      );
+    }
+    const der = Buffer.from(cer, 'base64');
+    return { data: encoding === 'DER' ? der : new X509Certificate(der).toString(), format: encoding };
   });
-  printDone(outputFormat(command), `Wrote certificate '${target.name}' to ${file} (${encoding}).`);
 }
 
 export function renderCertificate(value: Record<string, unknown>): string {

@@ -2,7 +2,8 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { resolveConnection, type ConnectionFlags } from '../connection.js';
 import { CliError } from '../errors.js';
 import { outputFormat } from '../options.js';
-import { printResult } from '../output.js';
+import { asRecord, printDone, printResult } from '../output.js';
+import { writePrivateFile } from '../files.js';
 import { createVaultClient, type VaultClient, vaultUrlFor, vaultUrlOfId } from '../vault-client.js';
 import { type Action, leaf } from './leaf.js';
 
@@ -164,4 +165,34 @@ export function printShaped(
 ): void {
   const shaped = shape(answer);
   printResult(outputFormat(command), shaped, () => render(shaped));
+}
+
+/** `--file` and `--overwrite` of a `download` command. */
+export function addDownloadOptions(command: Command): Command {
+  return command
+    .requiredOption('-f, --file <path>', 'the file to write (mode 0600); refused if it exists')
+    .option('--overwrite', 'replace the file if it exists');
+}
+
+/**
+ * `download`: reads the object (its latest version, or --version), turns it into the file's
+ * bytes, and writes them with mode 0600 to `--file`. `toFile` answers the bytes and a note on
+ * their format for the confirmation line.
+ */
+export async function downloadObject(
+  command: Command,
+  collection: Collection,
+  toFile: (bundle: Record<string, unknown>, name: string) => { data: string | Uint8Array; format: string },
+): Promise<void> {
+  const { file, overwrite } = command.opts<{ file: string; overwrite?: boolean }>();
+  const target = objectTarget(command, [collection]);
+  const { data, format } = toFile(
+    asRecord(await target.client.call('GET', objectPath(collection, target))),
+    target.name,
+  );
+  writePrivateFile(file, data, { overwrite: overwrite === true });
+  printDone(
+    outputFormat(command),
+    `Wrote ${collection.slice(0, -1)} '${target.name}' to ${file} (${format}).`,
+  );
 }

@@ -2,10 +2,10 @@ import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { type Command, Option } from 'commander';
 import { azShape } from '../az-shape.js';
 import { CliError } from '../errors.js';
-import { readJsonArgument, writePrivateFile } from '../files.js';
-import { asRecord, printDone } from '../output.js';
+import { readJsonArgument } from '../files.js';
+import { asRecord } from '../output.js';
 import { renderProperties } from '../table.js';
-import { outputFormat, parseInteger } from '../options.js';
+import { parseInteger } from '../options.js';
 import {
   addAttributeOptions,
   addObjectOptions,
@@ -14,6 +14,8 @@ import {
   objectPath,
   objectTarget,
   printShaped,
+  addDownloadOptions,
+  downloadObject,
 } from './data-plane.js';
 import { registerKeyCrypto } from './key-crypto.js';
 import { registerKeyImport } from './key-import.js';
@@ -140,14 +142,18 @@ export function registerKeyCommands(program: Command): void {
   );
 
   addObjectOptions(
-    dataLeaf(key, 'download', 'write the public key to a file (PEM or DER, mode 0600)', downloadAction)
-      .requiredOption('-f, --file <path>', 'the file to write; refused if it exists')
-      .addOption(
+    addDownloadOptions(
+      dataLeaf(
+        key,
+        'download',
+        'write the public key to a file (PEM or DER, mode 0600)',
+        downloadAction,
+      ).addOption(
         new Option('-e, --encoding <encoding>', 'PEM or DER (default PEM)')
           .choices(['PEM', 'DER'])
           .default('PEM'),
-      )
-      .option('--overwrite', 'replace the file if it exists'),
+      ),
+    ),
     'key',
   );
 
@@ -199,31 +205,27 @@ async function createAction({ command }: { command: Command }): Promise<void> {
   );
 }
 
-async function downloadAction({ command }: { command: Command }): Promise<void> {
-  const { file, encoding, overwrite } = command.opts<{
-    file: string;
-    encoding: 'PEM' | 'DER';
-    overwrite?: boolean;
-  }>();
-  const target = objectTarget(command, ['keys']);
-  const jwk = asRecord(asRecord(await target.client.call('GET', objectPath('keys', target)))['key']);
-  const kty = String(jwk['kty'] ?? '').replace(/-HSM$/, '');
-  if (kty !== 'RSA' && kty !== 'EC') {
-    throw new CliError(
-      `key '${target.name}' is ${String(jwk['kty'])}: a symmetric key has no public part to download.`,
-    );
-  }
-  const publicJwk: JsonWebKey =
-    kty === 'RSA'
-      ? { kty, n: jwk['n'] as string, e: jwk['e'] as string }
-      : { kty, crv: jwk['crv'] as string, x: jwk['x'] as string, y: jwk['y'] as string };
-  const publicKey = createPublicKey({ key: publicJwk, format: 'jwk' });
-  const data =
-    encoding === 'DER'
-      ? publicKey.export({ type: 'spki', format: 'der' })
-      : publicKey.export({ type: 'spki', format: 'pem' });
-  writePrivateFile(file, data, { overwrite: overwrite === true });
-  printDone(outputFormat(command), `Wrote the public key of '${target.name}' to ${file} (${encoding}).`);
+function downloadAction({ command }: { command: Command }): Promise<void> {
+  const { encoding } = command.opts<{ encoding: 'PEM' | 'DER' }>();
+  return downloadObject(command, 'keys', (bundle, name) => {
+    const jwk = asRecord(bundle['key']);
+    const kty = String(jwk['kty'] ?? '').replace(/-HSM$/, '');
+    if (kty !== 'RSA' && kty !== 'EC') {
+      throw new CliError(
+        `key '${name}' is ${String(jwk['kty'])}: a symmetric key has no public part to download.`,
+      );
+    }
+    const publicJwk: JsonWebKey =
+      kty === 'RSA'
+        ? { kty, n: jwk['n'] as string, e: jwk['e'] as string }
+        : { kty, crv: jwk['crv'] as string, x: jwk['x'] as string, y: jwk['y'] as string };
+    const publicKey = createPublicKey({ key: publicJwk, format: 'jwk' });
+    const data =
+      encoding === 'DER'
+        ? publicKey.export({ type: 'spki', format: 'der' })
+        : publicKey.export({ type: 'spki', format: 'pem' });
+    return { data, format: `public key, ${encoding}` };
+  });
 }
 
 export function renderKey(value: Record<string, unknown>): string {

@@ -1,9 +1,8 @@
 import { type Command, Option } from 'commander';
 import { azShape } from '../az-shape.js';
 import { CliError } from '../errors.js';
-import { readInputFile, writePrivateFile } from '../files.js';
-import { outputFormat } from '../options.js';
-import { asRecord, printDone } from '../output.js';
+import { readInputFile } from '../files.js';
+import { asRecord } from '../output.js';
 import {
   addAttributeOptions,
   addObjectOptions,
@@ -12,6 +11,8 @@ import {
   objectPath,
   objectTarget,
   printShaped,
+  addDownloadOptions,
+  downloadObject,
 } from './data-plane.js';
 import { registerObjectVerbs } from './object-verbs.js';
 import { renderWithCommon } from './object-tables.js';
@@ -83,12 +84,11 @@ export function registerSecretCommands(program: Command): void {
   );
 
   addObjectOptions(
-    dataLeaf(secret, 'download', "write a secret's value to a file (mode 0600)", downloadAction)
-      .requiredOption('-f, --file <path>', 'the file to write; refused if it exists')
-      .addOption(
+    addDownloadOptions(
+      dataLeaf(secret, 'download', "write a secret's value to a file (mode 0600)", downloadAction).addOption(
         encodingOption("how to decode the value (default: the secret's file-encoding tag, else utf-8)"),
-      )
-      .option('--overwrite', 'replace the file if it exists'),
+      ),
+    ),
     'secret',
   );
 
@@ -186,19 +186,12 @@ function decodeValue(value: string, encoding: FileEncoding): Buffer {
   }
 }
 
-async function downloadAction({ command }: { command: Command }): Promise<void> {
-  const { file, encoding, overwrite } = command.opts<{
-    file: string;
-    encoding?: FileEncoding;
-    overwrite?: boolean;
-  }>();
-  const target = objectTarget(command, ['secrets']);
-  const bundle = asRecord(await target.client.call('GET', objectPath('secrets', target)));
-  const tagged = asRecord(bundle['tags'])[ENCODING_TAG];
-  const chosen =
-    encoding ?? (FILE_ENCODINGS.includes(tagged as FileEncoding) ? (tagged as FileEncoding) : 'utf-8');
-  writePrivateFile(file, decodeValue(String(bundle['value'] ?? ''), chosen), {
-    overwrite: overwrite === true,
+function downloadAction({ command }: { command: Command }): Promise<void> {
+  const { encoding } = command.opts<{ encoding?: FileEncoding }>();
+  return downloadObject(command, 'secrets', (bundle) => {
+    const tagged = asRecord(bundle['tags'])[ENCODING_TAG];
+    const chosen =
+      encoding ?? (FILE_ENCODINGS.includes(tagged as FileEncoding) ? (tagged as FileEncoding) : 'utf-8');
+    return { data: decodeValue(String(bundle['value'] ?? ''), chosen), format: chosen };
   });
-  printDone(outputFormat(command), `Wrote secret '${target.name}' to ${file} (${chosen}).`);
 }
