@@ -89,11 +89,12 @@ describe('coffer certificate', () => {
   it('download writes PEM and DER (mode 0600) that node:crypto and openssl open; show and list agree', async () => {
     const pem = path.join(files, 'web.pem');
     const der = path.join(files, 'web.der');
-    const [pemRun, derRun, shown, listed] = await Promise.all([
+    const [pemRun, derRun, shown, listed, versions] = await Promise.all([
       cli(['certificate', 'download', '-n', 'web', '--file', pem, ...inVault]),
       cli(['certificate', 'download', '-n', 'web', '--file', der, '--encoding', 'DER', ...inVault]),
       cli(['certificate', 'show', '-n', 'web', ...inVault, '--query', 'x509ThumbprintHex', '-o', 'tsv']),
       cli(['certificate', 'list', ...inVault]),
+      cli(['certificate', 'list-versions', '-n', 'web', ...inVault, '--query', 'length(@)', '-o', 'tsv']),
     ]);
     assertSucceeded(pemRun);
     assertSucceeded(derRun);
@@ -106,6 +107,7 @@ describe('coffer certificate', () => {
       openssl.run('x509', '-inform', 'DER', '-in', der, '-noout', '-subject'),
       /cli\.example\.test/,
     );
+    assert.equal(versions.stdout, '1\n');
     assertSucceeded(listed);
     assert.match(listed.stdout, /^web +true/m);
     assertOneLineFailure(
@@ -231,6 +233,33 @@ describe('coffer certificate', () => {
     );
   });
 
+  it('pending delete abandons a certificate waiting for a merge', async () => {
+    const policy = JSON.parse(readFileSync(policyFile, 'utf8')) as Record<string, unknown>;
+    policy['issuerParameters'] = { name: 'Unknown' };
+    policy['lifetimeActions'] = [];
+    assertSucceeded(
+      await cli([
+        'certificate',
+        'create',
+        '-n',
+        'abandoned',
+        '--policy',
+        JSON.stringify(policy),
+        ...inVault,
+        '-o',
+        'none',
+      ]),
+    );
+    const deleted = parseJson<OperationJson>(
+      await cli(['certificate', 'pending', 'delete', '-n', 'abandoned', ...inVault, '-o', 'json']),
+    );
+    assert.equal(deleted.issuerParameters?.name, 'Unknown');
+    assertOneLineFailure(
+      await cli(['certificate', 'pending', 'show', '-n', 'abandoned', ...inVault]),
+      /NotFound/,
+    );
+  });
+
   it('contacts and issuers', async () => {
     parseJson(
       await cli([
@@ -253,6 +282,9 @@ describe('coffer certificate', () => {
       added.contactList.map((contact) => contact.email),
       ['ops@example.test', 'sec@example.test'],
     );
+    const listedContacts = await cli(['certificate', 'contact', 'list', ...inVault]);
+    assertSucceeded(listedContacts);
+    assert.match(listedContacts.stdout, /^ops@example\.test +Ops$/m);
     const removed = parseJson<{ contactList: { email: string }[] }>(
       await cli([
         'certificate',
@@ -291,6 +323,21 @@ describe('coffer certificate', () => {
       ]),
     );
     assert.deepEqual([issuer.name, issuer.provider], ['digicert', 'DigiCert']);
+    const updated = parseJson<{ attributes: { enabled: boolean } }>(
+      await cli([
+        'certificate',
+        'issuer',
+        'update',
+        '--issuer-name',
+        'digicert',
+        '--enabled',
+        'false',
+        ...inVault,
+        '-o',
+        'json',
+      ]),
+    );
+    assert.equal(updated.attributes.enabled, false);
     const listed = await cli([
       'certificate',
       'issuer',
@@ -321,6 +368,16 @@ describe('coffer certificate', () => {
       await cli(['certificate', 'delete', '-n', 'web', ...inVault, '-o', 'json']),
     );
     assert.match(deleted.recoveryId ?? '', /\/deletedcertificates\/web$/);
+    const listedDeleted = await cli([
+      'certificate',
+      'list-deleted',
+      ...inVault,
+      '--query',
+      '[].name',
+      '-o',
+      'json',
+    ]);
+    assert.ok(parseJson<string[]>(listedDeleted).includes('web'));
     const shownDeleted = await cli([
       'certificate',
       'show-deleted',

@@ -389,7 +389,7 @@ describe('coffer key', () => {
     );
   });
 
-  it('backup, delete, purge and restore give the same key back', async () => {
+  it('backup, delete, show-deleted, recover, show, purge and restore give the same key back', async () => {
     const file = path.join(files, 'rsa.kvbackup');
     assertSucceeded(await cli(['key', 'backup', '-n', 'rsa-key', '--file', file, ...inVault, '-o', 'none']));
     assert.equal(statSync(file).mode & 0o777, 0o600);
@@ -402,6 +402,25 @@ describe('coffer key', () => {
         await cli(['key', 'list-deleted', ...inVault, '--query', '[].name', '-o', 'json']),
       ).includes('rsa-key'),
     );
+    const shownDeleted = await cli([
+      'key',
+      'show-deleted',
+      '-n',
+      'rsa-key',
+      ...inVault,
+      '--query',
+      'name',
+      '-o',
+      'tsv',
+    ]);
+    assert.equal(shownDeleted.stdout, 'rsa-key\n');
+    assertSucceeded(await cli(['key', 'recover', '-n', 'rsa-key', ...inVault, '-o', 'none']));
+    const shown = await cli(['key', 'show', '-n', 'rsa-key', ...inVault]);
+    assertSucceeded(shown);
+    assert.match(shown.stdout, /^Name +rsa-key$/m);
+    assert.match(shown.stdout, /^Size or curve +2048$/m);
+    assert.ok(!/"d"|"p"|"q"/.test(shown.stdout), 'no private member in the table');
+    assertSucceeded(await cli(['key', 'delete', '-n', 'rsa-key', ...inVault, '-o', 'none']));
     assertSucceeded(await cli(['key', 'purge', '--id', deleted.recoveryId, ...dev, '-o', 'none']));
     const restored = parseJson<KeyJson>(
       await cli(['key', 'restore', '--file', file, ...inVault, '-o', 'json']),
