@@ -47,7 +47,7 @@ const CODE_HINTS: Record<string, string> = {
 };
 
 const STATUS_HINTS: Record<number, string> = {
-  401: 'Check the client credentials (--tenant-id, --client-id, --client-secret or COFFER_*).',
+  401: 'Check the client credentials (--tenant-id, --client-id, --client-secret or COFFER_*), or run `coffer login` again.',
   403: 'This needs an administrator: use the credentials `coffer operator init` or the dev server printed.',
   503: 'The server may be sealed: check `coffer operator status`, then unseal it with `coffer operator unseal`.',
 };

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { type Command, Option } from 'commander';
 import { CliError } from '../errors.js';
 import { readInputFile, readJsonArgument } from '../files.js';
-import { outputFormat } from '../options.js';
+import { addOutputOption, outputFormat } from '../options.js';
 import { asRecord, printResult } from '../output.js';
 import {
   addAttributeOptions,
@@ -115,16 +115,18 @@ export function registerCertificateCommands(program: Command): void {
   registerCertificateExtras(certificate);
 }
 
-/** `get-default-policy` needs no server: only the output options. */
+/**
+ * `get-default-policy` needs no server, so it takes only the output options; its default output
+ * is JSON (as az's), so `coffer certificate get-default-policy > policy.json` gives a policy file.
+ */
 function leafWithoutServer(certificate: Command): void {
-  const command = certificate
-    .command('get-default-policy')
-    .description('print the default policy, a starting point for --policy')
-    .addOption(
-      new Option('-o, --output <format>', 'output format')
-        .choices(['json', 'jsonc', 'yaml', 'tsv', 'table', 'none'])
-        .default('json'),
-    );
+  const command = addOutputOption(
+    certificate
+      .command('get-default-policy')
+      .description('print the default policy, a starting point for --policy'),
+  );
+  command.options.find((option) => option.long === '--output')?.default('json');
+  command.setOptionValueWithSource('output', 'json', 'default');
   command.action(() => {
     printResult(outputFormat(command), DEFAULT_POLICY, () => JSON.stringify(DEFAULT_POLICY, null, 2));
   });
