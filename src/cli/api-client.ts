@@ -3,7 +3,7 @@ import type { Connection } from './connection.js';
 import { CliError, scrub } from './errors.js';
 import { type HttpRequest, type HttpResponse, sendJson, TransportError } from './http-client.js';
 import { readSecretLine } from './prompt.js';
-import { apiFailure, tokenFailure, transportFailure } from './server-errors.js';
+import { apiFailure, type ErrorHints, tokenFailure, transportFailure } from './server-errors.js';
 
 /** A client of the administration API (docs/admin-api.md) for one resolved connection. */
 export interface ApiClient {
@@ -11,6 +11,19 @@ export interface ApiClient {
   call(method: HttpRequest['method'], path: string, body?: unknown): Promise<unknown>;
   /** Calls without a token: for the operator endpoints that work before anyone can log in. */
   callAnonymous(method: HttpRequest['method'], path: string, body?: unknown): Promise<unknown>;
+  /**
+   * Calls an absolute URL (a vault's data plane) with the same token; `hints` add a next step
+   * for error codes of that API (e.g. SecretNotFound).
+   */
+  callUrl(method: HttpRequest['method'], url: string, body?: unknown, hints?: ErrorHints): Promise<unknown>;
+  /** Gets a new token from the credentials (never the cached one): what `coffer login` checks. */
+  signIn(): Promise<IssuedToken>;
+}
+
+export interface IssuedToken {
+  accessToken: string;
+  /** ISO 8601 time the token stops working. */
+  expiresOn: string;
 }
 
 export function createApiClient(connection: Connection): ApiClient {
@@ -26,8 +39,13 @@ export function createApiClient(connection: Connection): ApiClient {
     }
   };
 
-  const callWith = async (method: HttpRequest['method'], path: string, body: unknown, bearer?: string) => {
-    const url = connection.url + path;
+  const callWith = async (
+    method: HttpRequest['method'],
+    url: string,
+    body: unknown,
+    bearer?: string,
+    hints?: ErrorHints,
+  ) => {
     const headers: Record<string, string> = {};
     if (bearer !== undefined) headers['authorization'] = `Bearer ${bearer}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -35,7 +53,7 @@ export function createApiClient(connection: Connection): ApiClient {
     if (body !== undefined) request.body = JSON.stringify(body);
     const response = await send(request);
     if (response.status >= 200 && response.status < 300) return response.json;
-    throw apiFailure(response, connection.url);
+    throw apiFailure(response, connection.url, hints);
   };
 
   const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -51,20 +69,42 @@ export function createApiClient(connection: Connection): ApiClient {
     }
   };
 
+  const withToken = (method: HttpRequest['method'], url: string, body: unknown, hints?: ErrorHints) =>
+    guarded(async () => {
+      token ??= await accessToken(connection, send);
+      return callWith(method, url, body, token, hints);
+    });
+
   return {
-    call: (method, path, body) =>
-      guarded(async () => {
-        token ??= await fetchToken(connection, send);
-        return callWith(method, path, body, token);
-      }),
-    callAnonymous: (method, path, body) => guarded(() => callWith(method, path, body)),
+    call: (method, path, body) => withToken(method, connection.url + path, body),
+    callAnonymous: (method, path, body) => guarded(() => callWith(method, connection.url + path, body)),
+    callUrl: withToken,
+    signIn: () => guarded(() => fetchToken(connection, send)),
   };
+}
+
+/**
+ * The token `coffer login` cached for a user, while it lasts (a user's password is never stored);
+ * otherwise a fresh one from the credentials.
+ */
+async function accessToken(
+  connection: Connection,
+  send: (req: HttpRequest) => Promise<HttpResponse>,
+): Promise<string> {
+  const cached = connection.cachedToken;
+  if (cached === undefined || process.env['COFFER_PASSWORD'])
+    return (await fetchToken(connection, send)).accessToken;
+  if (Date.parse(cached.expiresOn) > Date.now() + 30_000) return cached.accessToken;
+  throw new CliError(
+    `the sign-in of ${connection.username ?? 'this profile'} to ${connection.url} expired at ${cached.expiresOn}. ` +
+      `Run \`coffer login --username ${connection.username ?? 'UPN'}\` again (or set COFFER_PASSWORD).`,
+  );
 }
 
 async function fetchToken(
   connection: Connection,
   send: (req: HttpRequest) => Promise<HttpResponse>,
-): Promise<string> {
+): Promise<IssuedToken> {
   const { tenantId } = connection;
   if (tenantId === undefined) throw new CliError(missingCredentials(connection));
   const form = await credentialsForm(connection);
@@ -75,8 +115,12 @@ async function fetchToken(
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: form.toString(),
   });
-  const accessToken = (response.json as { access_token?: unknown } | undefined)?.access_token;
-  if (response.status === 200 && typeof accessToken === 'string' && accessToken !== '') return accessToken;
+  const answer = response.json as { access_token?: unknown; expires_in?: unknown } | undefined;
+  const accessToken = answer?.access_token;
+  if (response.status === 200 && typeof accessToken === 'string' && accessToken !== '') {
+    const lifetimeSeconds = typeof answer?.expires_in === 'number' ? answer.expires_in : 3600;
+    return { accessToken, expiresOn: new Date(Date.now() + lifetimeSeconds * 1000).toISOString() };
+  }
   throw tokenFailure(response, connection.authorityHost);
 }
 
@@ -118,7 +162,7 @@ function missingCredentials(connection: Connection): string {
     `no credentials to log in to ${connection.url} (missing ${missing.join(', ')}). ` +
     'Pass them as flags or COFFER_TENANT_ID, COFFER_CLIENT_ID, COFFER_CLIENT_SECRET, ' +
     'sign in as a user with --tenant-id and --username (password in COFFER_PASSWORD), ' +
-    'or use --dev-data-dir DIR for a dev server.'
+    'save them once with `coffer login`, or use --dev-data-dir DIR for a dev server.'
   );
 }
 

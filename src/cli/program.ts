@@ -1,7 +1,12 @@
 import { Command } from 'commander';
+import { registerCertificateCommands } from './commands/certificate.js';
+import { registerCompletionCommand } from './commands/completion.js';
 import { registerGroupCommands } from './commands/group.js';
+import { registerKeyCommands } from './commands/key.js';
+import { registerLoginCommands } from './commands/login.js';
 import { registerOperatorCommands } from './commands/operator.js';
 import { registerRoleCommands } from './commands/role.js';
+import { registerSecretCommands } from './commands/secret.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerSpCommands } from './commands/sp.js';
 import { registerUserCommands } from './commands/user.js';
@@ -20,6 +25,11 @@ export function buildProgram(): Command {
   registerUserCommands(program);
   registerGroupCommands(program);
   registerRoleCommands(program);
+  registerSecretCommands(program);
+  registerKeyCommands(program);
+  registerCertificateCommands(program);
+  registerLoginCommands(program);
+  registerCompletionCommand(program);
   useOneLineErrors(program);
   return program;
 }

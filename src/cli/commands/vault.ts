@@ -5,6 +5,7 @@ import { asRecord, listItems, printDone, printResult } from '../output.js';
 import { renderProperties, renderTable } from '../table.js';
 import { type Action, leaf } from './leaf.js';
 import { registerVaultAccessCommands } from './vault-access.js';
+import { registerVaultBackupCommands } from './vault-backup.js';
 
 /** `coffer vault ...`: vaults, as `az keyvault` manages them (docs/admin-api.md, Vaults). */
 
@@ -62,6 +63,7 @@ export function registerVaultCommands(program: Command): void {
   }).argument('<name>', 'vault name');
 
   registerVaultAccessCommands(vault);
+  registerVaultBackupCommands(vault);
 }
 
 const createAction: Action = async ({ command, operands }) => {
