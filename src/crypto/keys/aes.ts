@@ -13,6 +13,7 @@ const BLOCK_BYTES = 16;
 // RFC 3394's default initial value: unwrapping checks it, which is what authenticates the key.
 const KEY_WRAP_IV = Buffer.from('a6a6a6a6a6a6a6a6', 'hex');
 
+export const UNWRAP_FAILED = 'Unwrap failed: the value was not wrapped with this key and algorithm.';
 const DECRYPTION_FAILED =
   'Decryption failed: the value, iv, tag or aad does not match what this key and algorithm produced.';
 
@@ -190,7 +191,7 @@ export async function unwrapWith(engine: AesEngine, alg: AesAlgorithm, wrapped: 
   }
   const key = await engine.unwrap(alg, wrapped);
   if (key === undefined) {
-    throw new BadParameter('Unwrap failed: the value was not wrapped with this key and algorithm.');
+    throw new BadParameter(UNWRAP_FAILED);
   }
   return key;
 }

@@ -11,7 +11,7 @@ import { ecdsaSign, ecdsaVerify } from './ecdsa.js';
 import { generateKey } from './generate.js';
 import { checkCurve, checkDigest, checkOctSize, keyTypeMismatch } from './operation-checks.js';
 import { decodeStored, importPrivateJwk, keySizeOf, publicJwkOf, storedCurve } from './jwk.js';
-import type { DecryptOptions, EncryptOptions, EncryptResult, KeyProvider } from './provider.js';
+import type { DecryptOptions, EncryptOptions, EncryptResult, KeyOperations } from './provider.js';
 import { rsaEncrypt, rsaVerify } from './rsa.js';
 import { RsaWorkerPool } from './rsa-worker-pool.js';
 import type { EcPrivateJwk, KeySpec, PublicJwk, RsaPrivateJwk, StoredKeyMaterial } from './types.js';
@@ -26,7 +26,7 @@ export interface SoftwareKeyProviderOptions {
  * run on the provider's own pool of worker threads (rsa-worker-pool.ts), which close() ends;
  * everything else (RSA public operations, AES, ECDSA) runs in the calling thread.
  */
-export class SoftwareKeyProvider implements KeyProvider {
+export class SoftwareKeyProvider implements KeyOperations<StoredKeyMaterial> {
   /** Where the RSA private-key operations run; public for tests and diagnostics. */
   readonly rsaPool: RsaWorkerPool;
 
