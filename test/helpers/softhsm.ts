@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { scratchDir } from './server-process.js';
+import { cofferJson } from './coffer-cli.js';
+import { type DevServer, scratchDir, startDevServer } from './server-process.js';
 
 /** Debian's SoftHSM2 module (package softhsm2; .ci/run installs it). */
 export const SOFTHSM_LIBRARY =
@@ -97,4 +98,29 @@ export function objectBlocks(listing: string): string[] {
     .split(/\n(?=\S)/)
     .map((block) => block.trim())
     .filter((block) => /^(Private|Public|Secret) Key Object/.test(block));
+}
+
+/** A dev server whose -HSM keys live in a fresh SoftHSM2 token, and a premium vault on it. */
+export interface HsmDevServer {
+  server: DevServer;
+  token: TestToken;
+  /** The premium vault's URL. */
+  vaultUrl: string;
+}
+
+export async function startHsmDevServer(
+  options: { vault?: string; env?: Record<string, string>; token?: TestToken } = {},
+): Promise<HsmDevServer> {
+  const token = options.token ?? createTestToken();
+  const server = await startDevServer({ env: { ...token.env, ...options.env } });
+  const vault = options.vault ?? 'hsm';
+  const created = await cofferJson<{ vaultUrl: string; sku: string }>(server.dataDir, [
+    'vault',
+    'create',
+    vault,
+    '--sku',
+    'premium',
+  ]);
+  if (created.sku !== 'premium') throw new Error(`vault ${vault} was created as ${created.sku}`);
+  return { server, token, vaultUrl: created.vaultUrl };
 }
