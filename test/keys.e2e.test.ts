@@ -16,6 +16,7 @@ import {
   type KeyRotationPolicy,
   type KeyType,
 } from '@azure/keyvault-keys';
+import { cofferCli, cofferJson } from './helpers/coffer-cli.js';
 import { fetchToken, rawRequest } from './helpers/http.js';
 import { type DevServer, startDevServer } from './helpers/server-process.js';
 
@@ -118,6 +119,14 @@ describe('keys through @azure/keyvault-keys (lifecycle)', () => {
       return true;
     });
     await rejectsWith(client.createEcKey('ec-hsm', { hsm: true }), 400, 'BadParameter');
+  });
+
+  it('refuses a premium vault on a server without an HSM, saying what to configure', async () => {
+    const result = await cofferCli(server.dataDir, ['vault', 'create', 'premium-nohsm', '--sku', 'premium']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /no PKCS#11 token configured: configure pkcs11/);
+    const standard = await cofferJson<{ sku: string }>(server.dataDir, ['vault', 'create', 'standard-sku']);
+    assert.equal(standard.sku, 'standard');
   });
 
   it('creates EC keys on P-256, P-256K, P-384 and P-521 with sign/verify only', async () => {

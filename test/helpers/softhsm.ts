@@ -70,20 +70,12 @@ function softhsmUtil(token: TestToken, args: string[]): string {
   });
 }
 
-/** `pkcs11-tool --list-objects` as the token's user: OpenSC's independent view of what the token holds. */
-export function listObjects(token: TestToken): string {
+/** `pkcs11-tool --list-objects` (as the token's user by default): OpenSC's independent view of what the token holds. */
+export function listObjects(token: TestToken, options: { login?: boolean } = {}): string {
+  const login = options.login === false ? [] : ['--login', '--pin', token.pin];
   return execFileSync(
     'pkcs11-tool',
-    [
-      '--module',
-      token.library,
-      '--token-label',
-      token.label,
-      '--login',
-      '--pin',
-      token.pin,
-      '--list-objects',
-    ],
+    ['--module', token.library, '--token-label', token.label, ...login, '--list-objects'],
     {
       env: { ...process.env, SOFTHSM2_CONF: token.conf },
       encoding: 'utf8',
