@@ -15,6 +15,7 @@ import { CertificateClient } from '@azure/keyvault-certificates';
 import { CryptographyClient, KeyClient, type KeyVaultKey } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { rejectsWith } from './helpers/certificates.js';
+import { cofferCli, cofferJson } from './helpers/coffer-cli.js';
 import { decryptedRecords } from './helpers/data-dir.js';
 import { filesUnder, leaksInFiles } from './helpers/scan.js';
 import { type HsmDevServer, listObjects, objectBlocks, startHsmDevServer } from './helpers/softhsm.js';
@@ -275,6 +276,34 @@ describe('HSM keys in a premium vault (SoftHSM2, no backup key: never extractabl
       400,
       'BadParameter',
     );
+  });
+
+  it('a cancelled certificate request and a deleted vault leave no key behind in the token', async () => {
+    const certificates = new CertificateClient(hsm.vaultUrl, hsm.server.credential);
+    const policy = {
+      issuerName: 'Unknown',
+      subject: 'CN=pending',
+      keyType: 'RSA-HSM' as const,
+      exportable: false,
+    };
+    const poller = await certificates.beginCreateCertificate('pending-hsm', policy);
+    assert.equal(objectsOf(hsm, 'pending-hsm').filter((block) => block.startsWith('Private')).length, 1);
+    await poller.cancelOperation();
+    assert.deepEqual(objectsOf(hsm, 'pending-hsm'), [], 'the request key went with the cancelled request');
+
+    const doomed = await cofferJson<{ vaultUrl: string }>(hsm.server.dataDir, [
+      'vault',
+      'create',
+      'doomed',
+      '--sku',
+      'premium',
+    ]);
+    await new KeyClient(doomed.vaultUrl, hsm.server.credential).createEcKey('gone', { hsm: true });
+    const inDoomed = () =>
+      objectBlocks(listObjects(hsm.token)).filter((block) => block.includes('coffer/doomed/'));
+    assert.equal(inDoomed().length, 2);
+    assert.equal((await cofferCli(hsm.server.dataDir, ['vault', 'delete', 'doomed'])).code, 0);
+    assert.deepEqual(inDoomed(), [], "the vault's HSM keys were destroyed with it");
   });
 
   it('the data dir holds no private key material of an HSM key, on disk or behind the barrier', async () => {

@@ -3,7 +3,7 @@ import { toBase64Url } from '../../../lib/base64.js';
 import { decodeStored } from '../jwk.js';
 import type { TransferTarget } from '../provider.js';
 import type { HsmKeyMaterial } from '../types.js';
-import { BAD_INPUT, NOT_SUPPORTED } from './errors.js';
+import { BAD_INPUT, NOT_SUPPORTED, hsmFull } from './errors.js';
 import { type Handle, type Pkcs11Api, type Template, ck, ckrOf } from './library.js';
 import { type KeyObjects, attributes, findAll } from './objects.js';
 import {
@@ -27,7 +27,9 @@ const OAEP_SHA1 = {
 /** Ample room for a wrapped RSA-4096 PKCS#8 (about 2.4 kB). */
 const WRAPPED_MAX_BYTES = 8192;
 /** Failures a healthy token gives for a wrapped key it cannot open (SoftHSM says only CKR_GENERAL_ERROR). */
-const CANNOT_UNWRAP = new Set([...BAD_INPUT, ck.CKR_GENERAL_ERROR, ck.CKR_FUNCTION_FAILED]);
+const CANNOT_UNWRAP = new Set([...BAD_INPUT, ck.CKR_GENERAL_ERROR]);
+/** A token with no room for the new object (SoftHSM answers CKR_FUNCTION_FAILED when its disk is full). */
+const NO_ROOM = new Set([ck.CKR_DEVICE_MEMORY, ck.CKR_FUNCTION_FAILED]);
 
 /**
  * Keys in and out of the token in wrapped form only: Key Vault backups of HSM keys (wrapped under
@@ -129,6 +131,7 @@ export class KeyTransfer {
         ),
       );
     } catch (error) {
+      if (NO_ROOM.has(ckrOf(error) ?? -1)) throw hsmFull();
       if (CANNOT_UNWRAP.has(ckrOf(error) ?? -1)) throw cannotRestore();
       throw error;
     }
@@ -183,6 +186,7 @@ export class KeyTransfer {
       });
     } catch (error) {
       const code = ckrOf(error);
+      if (code !== undefined && NO_ROOM.has(code)) throw hsmFull();
       if (code !== undefined && (CANNOT_UNWRAP.has(code) || NOT_SUPPORTED.has(code))) {
         throw new BadParameter(
           `The key transfer blob could not be unwrapped into an ${target.kty} key with this key-exchange key: it was wrapped for another key, holds another kind of key, or is damaged.`,
