@@ -14,6 +14,7 @@ import {
   type KeyMaterial,
   type KeySpec,
   type PublicJwk,
+  hsmPublicJwk,
   isHsmMaterial,
 } from './types.js';
 
@@ -77,14 +78,8 @@ export class RoutingKeyProvider implements KeyProvider {
   }
 
   publicJwk(material: KeyMaterial): PublicJwk {
-    return isHsmMaterial(material) ? this.#publicOf(material) : this.software.publicJwk(material);
-  }
-
-  // The public part is in the record: reading it needs no token, so a GET works while it is away.
-  #publicOf(material: HsmKeyMaterial): PublicJwk {
-    if (material.kty === 'RSA') return { kty: 'RSA', n: material.n, e: material.e };
-    if (material.kty === 'EC') return { kty: 'EC', crv: material.crv, x: material.x, y: material.y };
-    return { kty: 'oct' };
+    // The public part is in the record: a GET works while the token is away.
+    return isHsmMaterial(material) ? hsmPublicJwk(material) : this.software.publicJwk(material);
   }
 
   keySize(material: KeyMaterial): number {

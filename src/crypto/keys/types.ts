@@ -74,6 +74,13 @@ export function isHsmMaterial(material: KeyMaterial): material is HsmKeyMaterial
   return 'hsm' in material && typeof material.hsm === 'object' && material.hsm !== null;
 }
 
+/** An HSM key's public part, from its record: reading it needs no token. */
+export function hsmPublicJwk(material: HsmKeyMaterial): PublicJwk {
+  if (material.kty === 'RSA') return { kty: 'RSA', n: material.n, e: material.e };
+  if (material.kty === 'EC') return { kty: 'EC', crv: material.crv, x: material.x, y: material.y };
+  return { kty: 'oct' };
+}
+
 /** The public part of a key, with Azure's JsonWebKey field names. Nothing secret: oct keys show only kty. */
 export type PublicJwk =
   { kty: 'RSA'; n: string; e: string } | { kty: 'EC'; crv: Curve; x: string; y: string } | { kty: 'oct' };

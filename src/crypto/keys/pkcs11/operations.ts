@@ -45,12 +45,18 @@ export class TokenOperations {
     private readonly objects: KeyObjects,
   ) {}
 
-  async sign(material: HsmKeyMaterial, name: string, digest: Buffer): Promise<Buffer> {
+  /** What sign and verify give the token: RS* signs DigestInfo, PS* and ES* the digest itself. */
+  #signing(material: HsmKeyMaterial, name: string, digest: Buffer) {
     const alg = signatureAlgorithm(name);
     checkDigest(alg, digest);
     const mechanism = signMechanism(alg);
     this.#check(material, alg, mechanism.mechanism);
     const data = alg.scheme === 'rsa-pkcs1' ? Buffer.concat([DIGEST_INFO_PREFIX[alg.hash], digest]) : digest;
+    return { alg, mechanism, data };
+  }
+
+  async sign(material: HsmKeyMaterial, name: string, digest: Buffer): Promise<Buffer> {
+    const { alg, mechanism, data } = this.#signing(material, name, digest);
     return this.#run(alg, material.hsm.id, 'private', async (api, session, key) => {
       api.C_SignInit(session, mechanism, key);
       return api.C_SignAsync(session, data, Buffer.alloc(signatureBytes(material)));
@@ -58,11 +64,7 @@ export class TokenOperations {
   }
 
   async verify(material: HsmKeyMaterial, name: string, digest: Buffer, signature: Buffer): Promise<boolean> {
-    const alg = signatureAlgorithm(name);
-    checkDigest(alg, digest);
-    const mechanism = signMechanism(alg);
-    this.#check(material, alg, mechanism.mechanism);
-    const data = alg.scheme === 'rsa-pkcs1' ? Buffer.concat([DIGEST_INFO_PREFIX[alg.hash], digest]) : digest;
+    const { alg, mechanism, data } = this.#signing(material, name, digest);
     return this.#run(alg, material.hsm.id, 'public', async (api, session, key) => {
       api.C_VerifyInit(session, mechanism, key);
       try {
