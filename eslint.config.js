@@ -12,6 +12,7 @@ export default tseslint.config(
       '.coffer-dev/**',
       '.test-tmp/**',
       'bench/results/**',
+      '.sdk-newest/**',
     ],
   },
   js.configs.recommended,

@@ -24,6 +24,7 @@ import type { IssuedCredentials } from './identity/types.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { Pkcs11KeyProvider } from './crypto/keys/pkcs11/provider.js';
 import { RoutingKeyProvider } from './crypto/keys/routing-provider.js';
+import { cofferVersion } from './lib/version.js';
 import { SoftwareKeyProvider } from './crypto/keys/software-provider.js';
 import { createAutoUnseal } from './core/auto-unseal.js';
 import { Pkcs11Seal } from './seal/pkcs11-seal.js';
@@ -64,6 +65,8 @@ export async function buildApp(
   const portSuffix = () => (publicPort === 443 ? '' : `:${publicPort}`);
   const authorityHost = () => `https://${config.publicHost}${portSuffix()}`;
   const vaultUrl = (name: string) => `https://${name}.${config.baseDomain}${portSuffix()}`;
+  /** What the 401 challenge names as the resource, and so the audience clients ask tokens for. */
+  const vaultResource = () => `https://${config.baseDomain}${portSuffix()}`;
 
   const identity = createIdentity({
     store: barrier.view('sys/identity/'),
@@ -71,7 +74,10 @@ export async function buildApp(
     signingKey: runtime.signingKey,
     tenantId: runtime.tenantId,
     issuerBase: authorityHost,
-    audiences: [`https://${config.baseDomain}`, 'https://vault.azure.net'],
+    // The bare base domain and Azure's own audience stay accepted: clients given a scope by hand use them.
+    audiences: () => [
+      ...new Set([vaultResource(), `https://${config.baseDomain}`, 'https://vault.azure.net']),
+    ],
   });
   const { principals, tokens } = identity;
   // -HSM keys of premium vaults live in the PKCS#11 token; every other key in software.
@@ -198,6 +204,7 @@ export async function buildApp(
       bareHosts: new Set([config.publicHost, 'localhost', '127.0.0.1', '[::1]', '::1']),
       defaultVault: config.defaultVault,
       authorityHost,
+      challengeResource: vaultResource,
       trustedProxies: config.trustedProxies,
     },
   });
@@ -238,12 +245,17 @@ export async function buildApp(
     ...identity.adminRoutes(),
     ...roleAdminRoutes(roles),
   ]);
-  dataPlane(http, pipeline, [
-    ...secretRoutes(secrets),
-    ...keyRoutes(keys),
-    ...certificateRoutes(certificates),
-    ...roleApiRoutes(roles),
-  ]);
+  dataPlane(
+    http,
+    pipeline,
+    [
+      ...secretRoutes(secrets),
+      ...keyRoutes(keys),
+      ...certificateRoutes(certificates),
+      ...roleApiRoutes(roles),
+    ],
+    { serviceVersion: cofferVersion(), region: config.region },
+  );
 
   return {
     http,

@@ -3,7 +3,9 @@ import { type KeyMaterial, isHsmMaterial } from '../crypto/keys/types.js';
 import type { HsmKeyKeeper } from '../keys/hsm-keys.js';
 import { BadParameter, Conflict, NotFound } from '../errors/index.js';
 import { newVersionId } from '../lib/ids.js';
-import type { ObjectLifecycle } from '../objects/lifecycle.js';
+import { type ObjectLifecycle, loadPage } from '../objects/lifecycle.js';
+import type { Page } from '../objects/types.js';
+import { validateCommonProperties } from '../objects/validation.js';
 import type { VaultRecord } from '../vaults/types.js';
 import type { Issuance } from './issuance.js';
 import type { CertificateRecords, CertificateTransaction } from './store.js';
@@ -11,12 +13,15 @@ import type {
   CertificatePolicy,
   CertificateVersionRecord,
   CertificateView,
+  PendingCertificate,
   PendingOperation,
 } from './types.js';
 import { issuedVersion } from './versions.js';
 import { inspectCertificate, orderChain, samePublicKey } from '../crypto/x509/index.js';
 
 const IN_PROGRESS_DETAILS = 'Pending certificate created. Please Perform Merge to complete the request.';
+const ACCEPTED_DETAILS =
+  'Pending certificate created. Certificate request is in progress. Check the operation for its outcome.';
 const COMPLETED_DETAILS = 'The certificate was issued.';
 const CANCELLED_DETAILS = 'The creation was cancelled; the certificate was not issued.';
 
@@ -31,6 +36,17 @@ const completed = (operation: PendingOperation, time: number): PendingOperation 
 
 const sameHsmKey = (a: KeyMaterial | undefined, b: KeyMaterial | undefined) =>
   a !== undefined && b !== undefined && isHsmMaterial(a) && isHsmMaterial(b) && a.hsm.id === b.hsm.id;
+
+/**
+ * The create's own answer, as Key Vault gives it: the operation accepted and in progress, its
+ * outcome reported by the next read of `/certificates/{name}/pending`. Pollers rely on it:
+ * Python's returns no certificate when the create already answers `completed`, because it then
+ * never polls. The certificate itself is stored before this answer is sent.
+ */
+export const accepted = (operation: PendingOperation): PendingOperation =>
+  operation.status === 'completed'
+    ? { ...operation, status: 'inProgress', statusDetails: ACCEPTED_DETAILS }
+    : operation;
 
 /** One creation at a time per certificate: a second one while the first is in progress is a 409. */
 export async function refuseInProgress(
@@ -104,11 +120,37 @@ export function createPendingOperations(deps: {
     await deps.hsmKeys.condemn(tx.certificates, [operation]);
   }
 
+  /**
+   * The certificate listing with `includePending=true`: live certificates and, in name order
+   * among them, those whose first creation is still in progress (they have no version yet).
+   */
+  async function listWithPending(
+    vault: VaultRecord,
+    after: string | undefined,
+    limit: number,
+  ): Promise<Page<CertificateView | PendingCertificate>> {
+    const store = records(vault);
+    const [heads, pending] = await Promise.all([
+      store.listHeadKeys(after, limit + 1),
+      store.listPendingKeys(after, limit + 1),
+    ]);
+    // The first limit + 1 names of the union lie within the first limit + 1 of each list.
+    const keys = [...new Set([...heads, ...pending])].sort().slice(0, limit + 1);
+    const live = new Set(heads);
+    return loadPage(keys, limit, async (key): Promise<CertificateView | PendingCertificate | undefined> => {
+      if (live.has(key)) return objects.resolve(vault, key).catch(() => undefined);
+      const operation = await store.readPending(key);
+      return operation?.status === 'inProgress' ? { name: operation.name ?? key, operation } : undefined;
+    });
+  }
+
   return {
     find,
     notFound,
+    listWithPending,
 
     newOperation(args: {
+      name: string;
       version: string;
       policy: CertificatePolicy;
       csr: Buffer;
@@ -116,6 +158,7 @@ export function createPendingOperations(deps: {
       input: { enabled?: boolean; tags?: Record<string, string>; preserveCertOrder?: boolean };
     }): PendingOperation {
       return {
+        name: args.name,
         version: args.version,
         issuer: args.policy.issuer,
         csr: args.csr.toString('base64'),
@@ -182,6 +225,7 @@ export function createPendingOperations(deps: {
       ): Promise<CertificateView> {
         const key = objects.keyOf(name);
         if (input.x5c.length === 0) throw new BadParameter('x5c must hold the certificate, then its chain.');
+        validateCommonProperties({ tags: input.tags });
         const time = objects.now();
         return records(vault).transaction(async (tx) => {
           const operation = await tx.readPending(key);

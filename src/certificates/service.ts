@@ -16,7 +16,7 @@ import type { VaultRecord } from '../vaults/types.js';
 import { createContactService } from './contacts.js';
 import { createIssuance } from './issuance.js';
 import { createIssuerService } from './issuers.js';
-import { createPendingOperations, refuseInProgress } from './pending.js';
+import { accepted, createPendingOperations, refuseInProgress } from './pending.js';
 import { type PolicyInput, isEcType, policyFromCertificate, resolvePolicy } from './policy.js';
 import { certificatePaths, certificateRecords } from './store.js';
 import { decodeImportValue, jwkFromPkcs8, publicKeyMatches } from '../crypto/formats/index.js';
@@ -48,7 +48,8 @@ export interface CertificateAttributesInput {
 /**
  * Key Vault's certificates: a policy, versions issued from it, and for each version a managed
  * key (usable through the keys API) and a managed secret (the PKCS#12 or PEM). Creation runs as
- * a pending operation; Self and Coffer CA issuers complete it at once, Unknown waits for a merge.
+ * a pending operation; Self and Coffer CA issuers complete it at once (the create still answers
+ * inProgress, and the next poll sees it completed), Unknown waits for a merge.
  */
 export function createCertificateService(deps: {
   vaultStore: (vault: VaultRecord) => SecureStore;
@@ -138,7 +139,7 @@ export function createCertificateService(deps: {
     return keep(async () => {
       const csr = await issuance.csr(policy, material);
       const version = newVersionId();
-      const base = pending.newOperation({ version, policy, csr, time, input });
+      const base = pending.newOperation({ name, version, policy, csr, time, input });
       if (unknown) return pending.start(vault, name, key, policy, { ...base, material });
       const certificate = await issuance.issue(policy, material, time, ca);
       const chain = [certificate, ...(ca ? [ca.certificateDer, ...ca.chainAbove] : [])];
@@ -149,7 +150,7 @@ export function createCertificateService(deps: {
         await tx.writePolicy(key, policy);
         const completed = pending.completed(base, time);
         await tx.writePending(key, completed);
-        return completed;
+        return accepted(completed);
       });
     });
   }
@@ -263,6 +264,7 @@ export function createCertificateService(deps: {
     ...objects,
     ...pending.operations,
     findPending: pending.find,
+    listWithPending: pending.listWithPending,
     issuers,
     contacts: createContactService({ records }),
     create,

@@ -54,6 +54,8 @@ export type PendingStatus = 'inProgress' | 'completed' | 'cancelled' | 'failed';
 
 /** A creation in progress (Azure's CertificateOperation), kept until deleted or replaced. */
 export interface PendingOperation {
+  /** The certificate's name as the creator spelled it (records from before it was kept lack it). */
+  name?: string;
   /** The version the certificate will get when the operation completes. */
   version: string;
   issuer: CertificatePolicy['issuer'];
@@ -95,3 +97,9 @@ export interface Contact {
 
 export type CertificateView = ObjectView<CertificateVersionRecord>;
 export type DeletedCertificateView = DeletedView<CertificateVersionRecord>;
+
+/** A certificate whose first version is still being created: only its operation exists. */
+export interface PendingCertificate {
+  name: string;
+  operation: PendingOperation;
+}

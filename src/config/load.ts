@@ -31,7 +31,11 @@ const ENVIRONMENT: Record<string, string> = {
   cryptoWorkers: 'COFFER_CRYPTO_WORKERS',
   trustedProxies: 'COFFER_TRUSTED_PROXIES',
   logLevel: 'COFFER_LOG_LEVEL',
+  region: 'COFFER_REGION',
 };
+
+/** Lower-case letters, digits and hyphens, as Azure's region names (`westeurope`). */
+const REGION = /^[a-z0-9-]{1,64}$/;
 
 /**
  * Precedence, lowest first: built-in defaults, the config file (`--config` or COFFER_CONFIG),
@@ -60,6 +64,12 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
   if (options.dev && seal.type !== 'shamir') {
     throw new Error(
       'a --dev server unseals itself from a key file in its data dir; seal.type pkcs11 (COFFER_SEAL_TYPE) is for production servers.',
+    );
+  }
+  const region = setting('region') ?? 'local';
+  if (!REGION.test(region)) {
+    throw new Error(
+      `region must be 1 to 64 lower-case letters, digits or hyphens; got '${region.slice(0, 70)}'.`,
     );
   }
   return {
@@ -95,6 +105,7 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
     logLevel: logLevel as CofferConfig['logLevel'],
     pkcs11,
     seal,
+    region,
   };
 }
 

@@ -26,4 +26,6 @@ export interface CofferConfig {
   pkcs11: Pkcs11Settings | undefined;
   /** How the root key is sealed in production: Shamir shares, or a token key with recovery shares. */
   seal: SealSettings;
+  /** Reported in `x-ms-keyvault-region`, where Key Vault names its Azure region. */
+  region: string;
 }

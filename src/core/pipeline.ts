@@ -16,6 +16,12 @@ export interface PipelineSettings {
   bareHosts: ReadonlySet<string>;
   defaultVault: string | undefined;
   authorityHost: () => string;
+  /**
+   * The `resource` of the 401 challenge: `https://{baseDomain}`, with the public port when it is
+   * not 443. Python's SDK accepts a challenge only when the request's host:port ends with
+   * `.{resource host:port}`; JavaScript's compares host names only, so the port suits both.
+   */
+  challengeResource: () => string;
   /** Proxies whose X-Forwarded-For is believed when applying network rules. */
   trustedProxies: readonly string[];
 }
@@ -40,7 +46,7 @@ export function createPipeline(deps: {
 
   function challenge(): Record<string, string> {
     return {
-      'www-authenticate': `Bearer authorization="${settings.authorityHost()}/${deps.tenantId()}", resource="https://${settings.baseDomain}"`,
+      'www-authenticate': `Bearer authorization="${settings.authorityHost()}/${deps.tenantId()}", resource="${settings.challengeResource()}"`,
     };
   }
 

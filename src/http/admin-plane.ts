@@ -6,6 +6,8 @@ import type { ManagementAction } from '../policy/actions.js';
 export interface AdminTarget {
   scope: string;
   roleDefinitionId?: string;
+  /** The action to authorize when it is not the route's own (a body that changes who reads data). */
+  action?: ManagementAction;
 }
 
 export interface AdminRoute {
@@ -15,9 +17,10 @@ export interface AdminRoute {
   action: ManagementAction | undefined;
   /**
    * The scope the action applies to (default `/`, the installation). Runs after the body is
-   * parsed and validated, so it may read the body (a role assignment's scope).
+   * parsed and validated, so it may read the body (a role assignment's scope). Several targets
+   * must all be allowed, in order: a body may touch settings that different permissions guard.
    */
-  target?: (request: FastifyRequest) => Promise<AdminTarget> | AdminTarget;
+  target?: (request: FastifyRequest) => Promise<AdminTarget | AdminTarget[]> | AdminTarget | AdminTarget[];
   schema?: RouteOptions['schema'];
   handler: (request: FastifyRequest) => Promise<{ status?: number; body?: unknown }>;
 }
@@ -41,18 +44,23 @@ export function adminPlane(app: FastifyInstance, pipeline: Pipeline, routes: Adm
         : undefined,
       preHandler: action
         ? async (request) => {
-            const target = route.target ? await route.target(request) : { scope: '/' };
+            const given = route.target ? await route.target(request) : [];
+            const targets = [given].flat();
+            // No target means the installation: the widest scope, never no check at all.
+            if (targets.length === 0) targets.push({ scope: '/' });
             const address = pipeline.clientAddress(
               request.socket.remoteAddress,
               request.headers['x-forwarded-for'],
             );
-            await pipeline.authorize(
-              request.principal,
-              action,
-              target.scope,
-              { roleDefinitionId: target.roleDefinitionId },
-              address,
-            );
+            for (const target of targets) {
+              await pipeline.authorize(
+                request.principal,
+                target.action ?? action,
+                target.scope,
+                { roleDefinitionId: target.roleDefinitionId },
+                address,
+              );
+            }
           }
         : undefined,
       handler: async (request, reply) => {

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { Pipeline } from '../core/pipeline.js';
 import type { Action } from '../policy/actions.js';
 import { checkApiVersion } from './api-version.js';
+import { addDataPlaneHeaders, type DataPlaneHeaderSettings } from './azure-headers.js';
 
 export interface DataRoute {
   method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
@@ -26,16 +27,21 @@ export interface DataRoute {
  * onRequest, so the 401 challenge is answered before the body is read), vault by Host,
  * api-version, then authorization with the route's action and scope.
  */
-export function dataPlane(app: FastifyInstance, pipeline: Pipeline, routes: DataRoute[]): void {
+export function dataPlane(
+  app: FastifyInstance,
+  pipeline: Pipeline,
+  routes: DataRoute[],
+  headers: Omit<DataPlaneHeaderSettings, 'clientAddress'>,
+): void {
+  const addressOf = (request: FastifyRequest) =>
+    pipeline.clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for']);
   app.register(async (scope) => {
+    addDataPlaneHeaders(scope, { ...headers, clientAddress: addressOf });
     scope.addHook('onRequest', async (request) => {
       pipeline.requireUnsealed();
       request.principal = await pipeline.authenticate(request.headers.authorization);
-      request.vault = await pipeline.resolveVault(request.hostname);
-      request.clientAddress = pipeline.clientAddress(
-        request.socket.remoteAddress,
-        request.headers['x-forwarded-for'],
-      );
+      request.vault = await pipeline.resolveVault(request.authority.host);
+      request.clientAddress = addressOf(request);
       pipeline.checkNetwork(request.vault, request.clientAddress);
       checkApiVersion(request.query as Record<string, unknown>);
     });

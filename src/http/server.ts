@@ -1,7 +1,11 @@
 import type { ServerOptions } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import { BadParameter } from '../errors/index.js';
+import { type Authority, httpsOrigin, parseHostHeader } from '../lib/host.js';
 import { tlsServerOptions } from '../tls/server-options.js';
+import { registerRequestIds, stampRequestId } from './azure-headers.js';
 import { azureError, registerErrorHandler } from './error-handler.js';
+import { acceptEmptyJsonBodies } from './json-body.js';
 import './types.js';
 
 /** Every body Coffer accepts is small; routes that need more (restore) raise their own limit. */
@@ -20,7 +24,8 @@ export function createHttpServer(options: { cert: string; key: string; logLevel:
     // `/keys/k//sign` (an empty version, as the SDK sends for the latest) means `/keys/k/sign`.
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 256 },
     // Errors raised before routing (a malformed URL, a parameter past the limit) also get Azure's error JSON.
-    frameworkErrors: (error, _request, reply) => {
+    frameworkErrors: (error, request, reply) => {
+      stampRequestId(request, reply as FastifyReply);
       void (reply as FastifyReply)
         .code(400)
         .send(azureError('BadParameter', `The request URL is not valid (${error.code}).`));
@@ -35,9 +40,18 @@ export function createHttpServer(options: { cert: string; key: string; logLevel:
   }) as unknown as FastifyInstance;
 
   app.decorateRequest('baseUrl', '');
+  // Set on every request below; null until then (an object here would be shared by all requests).
+  app.decorateRequest('authority', null as unknown as Authority);
   app.decorateRequest('clientAddress', '');
   app.addHook('onRequest', async (request, reply) => {
-    request.baseUrl = `https://${request.host}`;
+    const authority = parseHostHeader(request.headers.host);
+    // The raw header is never echoed: it is exactly what an attacker chose.
+    if (!authority)
+      throw new BadParameter(
+        'The Host header must be a host name, an IPv4 address or a bracketed IPv6 address, with an optional port from 1 to 65535.',
+      );
+    request.authority = authority;
+    request.baseUrl = httpsOrigin(authority);
     reply.header('strict-transport-security', 'max-age=31536000');
     reply.header('x-content-type-options', 'nosniff');
     reply.header('cache-control', 'no-store');
@@ -45,6 +59,7 @@ export function createHttpServer(options: { cert: string; key: string; logLevel:
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
       {
+        requestId: request.requestId,
         method: request.method,
         path: request.url.split('?')[0],
         status: reply.statusCode,
@@ -53,6 +68,8 @@ export function createHttpServer(options: { cert: string; key: string; logLevel:
       'request',
     );
   });
+  registerRequestIds(app);
+  acceptEmptyJsonBodies(app);
   registerErrorHandler(app);
   return app;
 }

@@ -1,3 +1,4 @@
+import type { Authority } from '../lib/host.js';
 import type { AuthenticatedPrincipal } from '../identity/types.js';
 import type { VaultRecord } from '../vaults/types.js';
 
@@ -9,7 +10,11 @@ declare module 'fastify' {
     principal: AuthenticatedPrincipal;
     /** The caller's address (the peer, or X-Forwarded-For from a trusted proxy): data-plane routes. */
     clientAddress: string;
-    /** `https://{host}` as the client addressed us: the base of every identifier we return. */
+    /** The Host header, parsed and checked (server.ts): the only source of host names in responses. */
+    authority: Authority;
+    /** `https://{host}[:{port}]` from `authority`: the base of every identifier we return. */
     baseUrl: string;
+    /** A fresh UUID per request, sent as `x-ms-request-id`: what logs and records correlate on. */
+    requestId: string;
   }
 }

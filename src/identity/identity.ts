@@ -8,6 +8,7 @@ import { createDirectory } from './directory.js';
 import { groupAdminRoutes, userAdminRoutes } from './directory-routes.js';
 import { createGroupService } from './group-service.js';
 import { createOidcDiscovery } from './oidc-discovery.js';
+import { createPasswordChecks } from './password-checks.js';
 import { createPrincipalCredentials } from './principal-credentials.js';
 import { principalAdminRoutes } from './principal-routes.js';
 import { createPrincipalService, PRINCIPAL_CACHE_MS } from './principal-service.js';
@@ -29,7 +30,8 @@ export function createIdentity(deps: {
   tenantId: () => string;
   /** The authority host (`https://localhost:8443`): issuer and token endpoint base. */
   issuerBase: () => string;
-  audiences: readonly string[];
+  /** The token audiences accepted now (the public port may be known only after listening). */
+  audiences: () => readonly string[];
 }) {
   const { clock } = deps;
   const changed = (objectId: string) => directory.invalidate(objectId);
@@ -40,7 +42,7 @@ export function createIdentity(deps: {
     changed,
   });
   const userStore = createUserStore(deps.store);
-  const users = createUserService({ store: userStore, clock, changed });
+  const users = createUserService({ store: userStore, clock, changed, passwords: createPasswordChecks() });
   const groupStore = createGroupStore(deps.store);
 
   /** objectId (of a user, principal or group), a principal's clientId, or a user's UPN. */

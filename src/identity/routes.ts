@@ -80,8 +80,8 @@ export function registerIdentityRoutes(
       request.socket.remoteAddress,
       request.headers['x-forwarded-for'],
     );
-    const client = form.client_id ?? form.username;
-    const response = await deps.guard.tokenRequest(client, address, () =>
+    const subject = { grantType: form.grant_type, clientId: form.client_id, username: form.username };
+    const response = await deps.guard.tokenRequest(subject, address, () =>
       deps.tokens.issue({
         tenantId: (request.params as { tenantId: string }).tenantId,
         grantType: form.grant_type,

@@ -46,7 +46,7 @@ export function createTokenService(deps: {
   signingKey: () => SigningKey;
   tenantId: () => string;
   issuerBase: () => string;
-  audiences: readonly string[];
+  audiences: () => readonly string[];
 }) {
   const verified = new Map<string, { objectId: string; credentialId?: string; expiresAtMs: number }>();
   const issuer = () => `${deps.issuerBase()}/${deps.tenantId()}/v2.0`;
@@ -57,11 +57,12 @@ export function createTokenService(deps: {
       .find((item) => item.endsWith('/.default'))
       ?.slice(0, -'/.default'.length);
     const audience = resource?.replace(/\/$/, '');
-    if (!audience || !deps.audiences.includes(audience)) {
+    const audiences = deps.audiences();
+    if (!audience || !audiences.includes(audience)) {
       throw new OAuthError(
         400,
         'invalid_scope',
-        `AADSTS70011: The scope '${scope ?? ''}' is not valid. Use one of: ${deps.audiences.map((a) => `${a}/.default`).join(', ')}.`,
+        `AADSTS70011: The scope '${scope ?? ''}' is not valid. Use one of: ${audiences.map((a) => `${a}/.default`).join(', ')}.`,
       );
     }
     return audience;
@@ -169,7 +170,7 @@ export function createTokenService(deps: {
     try {
       const { payload } = await jwtVerify(token, deps.signingKey().publicKey, {
         issuer: issuer(),
-        audience: [...deps.audiences],
+        audience: [...deps.audiences()],
         algorithms: ['RS256'],
         currentDate: new Date(nowMs),
         clockTolerance: 60,

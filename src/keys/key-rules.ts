@@ -3,7 +3,7 @@ import type { Curve, KeySpec } from '../crypto/keys/types.js';
 import type { VaultRecord } from '../vaults/types.js';
 import { CURVES } from '../crypto/keys/types.js';
 import { BadParameter, Forbidden } from '../errors/index.js';
-import { validateCommonProperties } from '../objects/validation.js';
+import { checkNoControlCharacters, validateCommonProperties } from '../objects/validation.js';
 import {
   type AzureKeyType,
   KEY_OPERATIONS,
@@ -103,6 +103,9 @@ export function keySpecFor(request: {
 
 export function validateKeyProperties(properties: KeyProperties): void {
   validateCommonProperties(properties);
+  const releaseContentType = properties.releasePolicy?.contentType;
+  if (releaseContentType !== undefined)
+    checkNoControlCharacters(releaseContentType, 'release_policy.contentType');
   for (const op of properties.keyOps ?? []) {
     if (!KEY_OPERATIONS.includes(op))
       throw new BadParameter(

@@ -204,19 +204,11 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
       return operationResult(request.baseUrl, out.view, out);
     }),
     ...operation('wrapkey', KeyActions.wrap, keySchemas.operationBody, async (request) => {
-      const input = cipherInput(request);
-      const out = await keys.wrapKey(request.vault, name(request), version(request), input.alg, input.value);
+      const out = await keys.wrapKey(request.vault, name(request), version(request), cipherInput(request));
       return operationResult(request.baseUrl, out.view, out);
     }),
     ...operation('unwrapkey', KeyActions.unwrap, keySchemas.operationBody, async (request) => {
-      const input = cipherInput(request);
-      const out = await keys.unwrapKey(
-        request.vault,
-        name(request),
-        version(request),
-        input.alg,
-        input.value,
-      );
+      const out = await keys.unwrapKey(request.vault, name(request), version(request), cipherInput(request));
       return operationResult(request.baseUrl, out.view, out);
     }),
     ...operation('sign', KeyActions.sign, keySchemas.signBody, async (request) => {

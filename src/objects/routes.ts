@@ -3,7 +3,7 @@ import { type DataRoute, vaultScope } from '../http/data-plane.js';
 import { nextLink, parsePageRequest } from '../http/wire/paging.js';
 import type { DataAction } from '../policy/actions.js';
 import type { ObjectLifecycle } from './lifecycle.js';
-import type { DeletedView, ObjectView, VersionRecord } from './types.js';
+import type { DeletedView, ObjectView, Page, VersionRecord } from './types.js';
 
 const NAME_KEY = /^[0-9a-z-]{1,127}$/;
 const VERSION_KEY = /^[0-9a-f]{32}$/;
@@ -34,6 +34,8 @@ export interface LifecycleRouteSpec<R extends VersionRecord> {
   deletedBundle: (request: FastifyRequest, view: DeletedView<R>) => unknown;
   item: (request: FastifyRequest, view: ObjectView<R>, withVersion: boolean) => unknown;
   deletedItem: (request: FastifyRequest, view: DeletedView<R>) => unknown;
+  /** Replaces the plain listing, answering wire items (certificates add pending ones on request). */
+  list?: (request: FastifyRequest, after: string | undefined, limit: number) => Promise<Page<unknown>>;
   schemas: { bundle: object; deletedBundle: object; list: object; deletedList: object; backup: object };
 }
 
@@ -80,6 +82,14 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
       schema: { response: { 200: schemas.list } },
       handler: async (request) => {
         const { after, limit } = parsePageRequest(query(request), NAME_KEY);
+        if (spec.list)
+          return page(
+            request,
+            `/${collection}`,
+            await spec.list(request, after, limit),
+            limit,
+            (item) => item,
+          );
         const result = await lifecycle.list(request.vault, after, limit);
         return page(request, `/${collection}`, result, limit, (view) => spec.item(request, view, false));
       },

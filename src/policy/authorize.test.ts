@@ -4,6 +4,7 @@ import type { AuthenticatedPrincipal } from '../identity/types.js';
 import { KeyActions, ManagementActions, SecretActions } from './actions.js';
 import { actionMatches, authorize, type Grant, scopeCovers } from './authorize.js';
 import { BUILTIN_ROLES } from './builtin-roles.js';
+import { dataAccessChange } from './data-access-change.js';
 import type { RoleDefinition } from './role-types.js';
 
 const role = (name: string): RoleDefinition => {
@@ -107,6 +108,31 @@ describe('authorize', () => {
     assert.ok(!allowed(alice, write, '/vaults/v', grants, { roleDefinitionId: contributor }));
     assert.ok(!allowed(alice, write, '/vaults/w', grants, { roleDefinitionId: secretsUser }));
     assert.ok(allowed(alice, ManagementActions.readRoleAssignments, '/vaults/v', grants));
+  });
+
+  it('lets only who may grant Key Vault Administrator change a vault’s model or access policies', () => {
+    const change = dataAccessChange('/vaults/v');
+    const may = (principal: AuthenticatedPrincipal, grants: Grant[]) =>
+      allowed(principal, change.action, change.scope, grants, { roleDefinitionId: change.roleDefinitionId });
+    assert.ok(may(alice, [grant('Key Vault Data Access Administrator', '/vaults/v')]));
+    assert.ok(may({ ...alice, administrator: true }, []));
+    const owner: RoleDefinition = {
+      ...role('Key Vault Reader'),
+      id: 'owner',
+      actions: ['*'],
+      notActions: [],
+    };
+    assert.ok(may(alice, [grant(owner, '/')]));
+    // A management role never reaches data by changing the rules, even at the widest scope.
+    assert.ok(!may(alice, [grant('Key Vault Contributor', '/')]));
+    assert.ok(!may(alice, [grant('Key Vault Data Access Administrator', '/vaults/w')]));
+    // A condition that lets a role hand out only lesser roles does not let it open the whole vault.
+    const narrow: RoleDefinition = {
+      ...role('Key Vault Data Access Administrator'),
+      id: 'narrow',
+      assignableRoleIds: [role('Key Vault Secrets User').id],
+    };
+    assert.ok(!may(alice, [grant(narrow, '/vaults/v')]));
   });
 
   it('lets access policies decide data actions in a vault that does not use RBAC', () => {

@@ -1,9 +1,28 @@
 import type { FastifyRequest } from 'fastify';
-import type { AdminRoute } from '../http/admin-plane.js';
+import type { AdminRoute, AdminTarget } from '../http/admin-plane.js';
 import { ManagementActions } from '../policy/actions.js';
-import { accessControlRoutes, accessControlView, networkAclsSchema } from './access-control-routes.js';
+import { dataAccessChange } from '../policy/data-access-change.js';
+import {
+  accessControlRoutes,
+  accessControlView,
+  networkAclsSchema,
+  vaultTarget,
+} from './access-control-routes.js';
 import type { VaultService, VaultSettings } from './service.js';
 import type { VaultRecord } from './types.js';
+
+/**
+ * A PATCH needs `vaults/write` for the settings it changes and, when it names the permission
+ * model, the right to grant data access: the model decides who reads every object.
+ */
+function updateTargets(request: FastifyRequest): AdminTarget[] {
+  const { scope } = vaultTarget(request);
+  const { enableRbacAuthorization, ...settings } = (request.body ?? {}) as VaultSettings;
+  const targets: AdminTarget[] = [];
+  if (Object.keys(settings).length > 0 || enableRbacAuthorization === undefined) targets.push({ scope });
+  if (enableRbacAuthorization !== undefined) targets.push(dataAccessChange(scope));
+  return targets;
+}
 
 const settingsSchema = {
   softDeleteRetentionInDays: { type: 'integer' },
@@ -58,12 +77,14 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
       method: 'GET',
       url: '/coffer/vaults/:name',
       action: ManagementActions.readVaults,
+      target: vaultTarget,
       handler: async (request) => ({ body: view(await vaults.get(name(request))) }),
     },
     {
       method: 'PATCH',
       url: '/coffer/vaults/:name',
       action: ManagementActions.writeVaults,
+      target: updateTargets,
       schema: {
         body: {
           type: 'object',
@@ -72,15 +93,14 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
         },
       },
       handler: async (request) => ({
-        body: view(
-          await vaults.update(name(request), request.body as VaultSettings, request.principal.objectId),
-        ),
+        body: view(await vaults.update(name(request), request.body as VaultSettings, request.principal)),
       }),
     },
     {
       method: 'DELETE',
       url: '/coffer/vaults/:name',
       action: ManagementActions.deleteVaults,
+      target: vaultTarget,
       handler: async (request) => {
         await vaults.remove(name(request));
         return { status: 204 };

@@ -1,5 +1,6 @@
 import { readJson, type SecureStore, writeJson } from '../barrier/secure-store.js';
 import { BadParameter, Conflict, NotFound } from '../errors/index.js';
+import type { AuthenticatedPrincipal } from '../identity/types.js';
 import type { Clock } from '../lib/clock.js';
 import { newUuid } from '../lib/ids.js';
 import {
@@ -8,8 +9,10 @@ import {
   editIpRule,
   type NetworkAclsInput,
   patchNetworkAcls,
+  policyChanges,
   type PolicyUpdateKind,
 } from './access-control.js';
+import type { AccessPolicy } from '../policy/access-policies.js';
 import type { VaultRecord, VaultSku } from './types.js';
 
 /** Azure's vault name rule: 3-24 letters, digits and hyphens, starting with a letter, ending with a letter or digit, no '--'. */
@@ -26,6 +29,12 @@ export interface VaultSettings {
 
 /** A structured line for the audit trail (a plain log line until the audit broker exists). */
 export type AuditEvent = { event: string } & Record<string, unknown>;
+
+/** Who asked for a change, as an audit record names them. */
+export type Actor = Pick<AuthenticatedPrincipal, 'objectId' | 'kind' | 'clientId'>;
+
+const actorOf = (by: Actor | undefined) =>
+  by ? { objectId: by.objectId, kind: by.kind, clientId: by.clientId } : { objectId: 'system' };
 
 export function validateVaultName(name: string): string {
   if (typeof name !== 'string' || !VAULT_NAME_PATTERN.test(name)) {
@@ -133,8 +142,8 @@ export function createVaultService(deps: {
       return records.filter((record): record is VaultRecord => record !== undefined);
     },
 
-    /** `by`: the objectId of the principal asking, for the audit trail. */
-    async update(name: string, settings: VaultSettings, by?: string): Promise<VaultRecord> {
+    /** `by`: the principal asking, for the audit trail. */
+    async update(name: string, settings: VaultSettings, by?: Actor): Promise<VaultRecord> {
       validateSettings(settings);
       let previousModel: boolean | undefined;
       const updated = await modify(name, (current) => {
@@ -159,22 +168,35 @@ export function createVaultService(deps: {
           vault: updated.name,
           from: permissionModel(previousModel),
           to: permissionModel(updated.enableRbacAuthorization),
-          by,
+          by: actorOf(by),
         });
       }
       return updated;
     },
 
-    /** Azure's `accessPolicies/{add|replace|remove}`; answers the vault's policies afterwards. */
+    /**
+     * Azure's `accessPolicies/{add|replace|remove}`; answers the vault's policies afterwards.
+     * Audited with each principal's permissions before and after: a policy is data access.
+     */
     async updateAccessPolicies(
       name: string,
       kind: PolicyUpdateKind,
       policies: AccessPolicyInput[],
+      by?: Actor,
     ): Promise<VaultRecord> {
-      return modify(name, (current) => ({
-        ...current,
-        accessPolicies: applyPolicyUpdate(current.accessPolicies ?? [], kind, policies),
-      }));
+      let before: AccessPolicy[] = [];
+      const updated = await modify(name, (current) => {
+        before = current.accessPolicies ?? [];
+        return { ...current, accessPolicies: applyPolicyUpdate(before, kind, policies) };
+      });
+      deps.audit?.({
+        event: 'VaultAccessPoliciesChanged',
+        vault: updated.name,
+        operation: kind,
+        by: actorOf(by),
+        changes: policyChanges(before, updated.accessPolicies ?? []),
+      });
+      return updated;
     },
 
     async editIpRule(name: string, edit: 'add' | 'remove', rule: string): Promise<VaultRecord> {

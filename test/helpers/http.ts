@@ -20,12 +20,19 @@ export function rawRequest(
     body?: string | Buffer;
     /** The client's own address, e.g. 127.0.0.2 to test network rules over a second loopback address. */
     localAddress?: string;
+    /** The TLS server name to send and verify, when a test's Host header is not one (a forged Host). */
+    servername?: string;
   } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const request = https.request(
       url,
-      { method: options.method ?? 'GET', headers: options.headers, localAddress: options.localAddress },
+      {
+        method: options.method ?? 'GET',
+        headers: options.headers,
+        localAddress: options.localAddress,
+        servername: options.servername,
+      },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -43,6 +50,23 @@ export function rawRequest(
     request.on('error', reject);
     if (options.body !== undefined) request.write(options.body);
     request.end();
+  });
+}
+
+/** A request with a bearer token and, when given, a JSON body (no content type without one). */
+export function bearerRequest(
+  url: string,
+  token: string,
+  method: string,
+  body?: unknown,
+): Promise<RawResponse> {
+  return rawRequest(url, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
 }
 

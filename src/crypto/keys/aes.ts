@@ -22,6 +22,16 @@ function checkLength(what: string, value: Buffer, bytes: number, alg: AesAlgorit
   return value;
 }
 
+/**
+ * For algorithms that take no iv, aad or tag (RSA, AES key wrap): a caller who sends one believes
+ * it matters, so it is refused rather than silently ignored.
+ */
+export function rejectSymmetricInputs(alg: { name: string }, options: DecryptOptions): void {
+  if (options.iv !== undefined || options.aad !== undefined || options.tag !== undefined) {
+    throw new BadParameter(`${alg.name} takes no iv, aad or tag; send only alg and value.`);
+  }
+}
+
 function rejectGcmOnlyInputs(alg: AesAlgorithm, options: DecryptOptions): void {
   // Silently ignoring aad would let a caller believe CBC authenticated it.
   if (options.aad !== undefined || options.tag !== undefined) {
@@ -105,11 +115,20 @@ export async function encryptWith(
   options: EncryptOptions,
 ): Promise<EncryptResult> {
   if (alg.scheme === 'aes-gcm') {
-    const iv = checkLength('iv', options.iv ?? randomBytes(GCM_IV_BYTES), GCM_IV_BYTES, alg);
+    // GCM fails badly when an iv repeats under one key (the XOR of two plaintexts leaks, and tags
+    // can be forged), and a caller may know another caller's iv: only the service chooses it.
+    if (options.iv !== undefined) {
+      throw new BadParameter(
+        `${alg.name} encrypt takes no iv: the service chooses a fresh random iv for every encryption and returns it with the ciphertext. Send that iv with decrypt.`,
+      );
+    }
+    const iv = randomBytes(GCM_IV_BYTES);
     return { ...(await engine.gcmEncrypt(alg, iv, options.aad, plaintext)), iv };
   }
   if (alg.scheme === 'aes-kw') throw new BadParameter(`${alg.name} is a key-wrap algorithm; use wrapKey.`);
   rejectGcmOnlyInputs(alg, options);
+  // CBC keeps a caller's iv: the SDKs may send one (the .NET SDK always does) and Managed HSM takes
+  // it. docs/security.md says what a caller-chosen CBC iv allows and why GCM is the better choice.
   const iv = checkLength('iv', options.iv ?? randomBytes(BLOCK_BYTES), BLOCK_BYTES, alg);
   const padded = alg.scheme === 'aes-cbc-pad';
   if (!padded && plaintext.length % BLOCK_BYTES !== 0) {

@@ -1,8 +1,14 @@
 import type { Curve, KeyMaterial, KeySpec, KeyType, PublicJwk } from './types.js';
 
-/** Symmetric encryption inputs. RSA algorithms ignore them; CBC rejects aad and tag (it authenticates nothing). */
+/**
+ * Symmetric encryption inputs. RSA algorithms refuse them (400); CBC refuses aad and tag (it
+ * authenticates nothing).
+ */
 export interface EncryptOptions {
-  /** GCM: 12 bytes, CBC: 16 bytes; generated when absent on encrypt, required on decrypt. */
+  /**
+   * Decrypt: required for GCM (12 bytes) and CBC (16 bytes). Encrypt: GCM refuses it (the service
+   * chooses every GCM iv), CBC takes a caller's 16 bytes or generates them.
+   */
   iv?: Buffer;
   /** GCM only: authenticated, not encrypted. */
   aad?: Buffer;

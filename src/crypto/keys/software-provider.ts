@@ -1,5 +1,5 @@
 import { type KeyObject, createPublicKey } from 'node:crypto';
-import { aesDecrypt, aesEncrypt, aesUnwrap, aesWrap } from './aes.js';
+import { aesDecrypt, aesEncrypt, aesUnwrap, aesWrap, rejectSymmetricInputs } from './aes.js';
 import {
   type AesAlgorithm,
   type KeyAlgorithm,
@@ -84,7 +84,10 @@ export class SoftwareKeyProvider implements KeyOperations<StoredKeyMaterial> {
     options: EncryptOptions = {},
   ): Promise<EncryptResult> {
     const spec = cipherAlgorithm('encrypt', alg);
-    if (spec.keyType === 'RSA') return { result: rsaEncrypt(rsaPublicKey(material, spec), spec, plaintext) };
+    if (spec.keyType === 'RSA') {
+      rejectSymmetricInputs(spec, options);
+      return { result: rsaEncrypt(rsaPublicKey(material, spec), spec, plaintext) };
+    }
     return aesEncrypt(octKey(material, spec), spec, plaintext, options);
   }
 
@@ -96,6 +99,7 @@ export class SoftwareKeyProvider implements KeyOperations<StoredKeyMaterial> {
   ): Promise<Buffer> {
     const spec = cipherAlgorithm('encrypt', alg);
     if (spec.keyType === 'RSA') {
+      rejectSymmetricInputs(spec, options);
       return this.rsaPool.run('decrypt', rsaMaterial(material, spec), spec.name, ciphertext);
     }
     return aesDecrypt(octKey(material, spec), spec, ciphertext, options);

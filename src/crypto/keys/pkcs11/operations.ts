@@ -1,5 +1,13 @@
 import { BadParameter } from '../../../errors/index.js';
-import { type AesEngine, UNWRAP_FAILED, decryptWith, encryptWith, unwrapWith, wrapWith } from '../aes.js';
+import {
+  type AesEngine,
+  UNWRAP_FAILED,
+  decryptWith,
+  encryptWith,
+  rejectSymmetricInputs,
+  unwrapWith,
+  wrapWith,
+} from '../aes.js';
 import {
   type AesAlgorithm,
   type CipherAlgorithm,
@@ -85,6 +93,7 @@ export class TokenOperations {
   ): Promise<EncryptResult> {
     const alg = cipherAlgorithm('encrypt', name);
     if (alg.keyType !== 'RSA') return encryptWith(this.#aesEngine(material, alg), alg, plaintext, options);
+    rejectSymmetricInputs(alg, options);
     return { result: await this.#rsaEncrypt(material, alg, plaintext) };
   }
 
@@ -96,6 +105,7 @@ export class TokenOperations {
   ): Promise<Buffer> {
     const alg = cipherAlgorithm('encrypt', name);
     if (alg.keyType !== 'RSA') return decryptWith(this.#aesEngine(material, alg), alg, ciphertext, options);
+    rejectSymmetricInputs(alg, options);
     return this.#rsaDecrypt(material, alg, ciphertext);
   }
 
