@@ -105,6 +105,18 @@ describe('PKCS#11 provider: keys generated in the token', () => {
     });
     await rejects400(() => hsm.sign(rsa, 'ES256', digestOf('sha256')), /needs an EC key/);
     await rejects400(() => hsm.sign(rsa, 'RS256', Buffer.alloc(31)), /32-byte SHA256 digest/);
+    // The same input rules as software keys: RSA takes no iv, aad or tag; GCM chooses its own iv.
+    const iv = crypto.randomBytes(12);
+    await rejects400(() => hsm.encrypt(rsa, 'RSA-OAEP', Buffer.from('x'), { iv }), /takes no iv, aad or tag/);
+    await rejects400(
+      () => hsm.decrypt(rsa, 'RSA-OAEP', Buffer.alloc(256), { iv }),
+      /takes no iv, aad or tag/,
+    );
+    const oct = await hsm.generate({ kty: 'oct', size: 128 }, 'unit/gcm-iv');
+    await rejects400(
+      () => hsm.encrypt(oct, 'A128GCM', Buffer.from('x'), { iv }),
+      /A128GCM encrypt takes no iv/,
+    );
   });
 
   for (const [alg, hash, curve] of EC_SIGNATURES) {
