@@ -22,8 +22,12 @@ import { createRoleService, KEY_VAULT_ADMINISTRATOR_ROLE_ID } from './policy/rol
 import { createRoleStore } from './policy/role-store.js';
 import type { IssuedCredentials } from './identity/types.js';
 import { type Clock, systemClock } from './lib/clock.js';
+import { Pkcs11KeyProvider } from './crypto/keys/pkcs11/provider.js';
+import { RoutingKeyProvider } from './crypto/keys/routing-provider.js';
 import { cofferVersion } from './lib/version.js';
 import { SoftwareKeyProvider } from './crypto/keys/software-provider.js';
+import { createAutoUnseal } from './core/auto-unseal.js';
+import { Pkcs11Seal } from './seal/pkcs11-seal.js';
 import { certificateRoutes } from './certificates/routes.js';
 import { certificateRenewalSweep } from './certificates/renewal-job.js';
 import { createCertificateService } from './certificates/service.js';
@@ -76,12 +80,24 @@ export async function buildApp(
     ],
   });
   const { principals, tokens } = identity;
+  // -HSM keys of premium vaults live in the PKCS#11 token; every other key in software.
+  const hsmKeys = config.pkcs11 && (await Pkcs11KeyProvider.open(config.pkcs11));
+  const keyProvider = new RoutingKeyProvider(
+    new SoftwareKeyProvider({ rsaWorkers: config.cryptoWorkers }),
+    hsmKeys,
+  );
   const vaults = createVaultService({
     system: systemStore,
     clock,
-    eraseData: (vault) => eraseVaultData(vaultData(vault)),
+    eraseData: async (vault) => {
+      const released = await keys.releaseHsmKeys(vault);
+      if (released.failed > 0)
+        http.log.warn({ event: 'hsm-keys-left', vault: vault.name, ...released }, 'hsm');
+      await eraseVaultData(vaultData(vault));
+    },
     // Until the audit broker lands, audited management actions are structured log lines.
     audit: (event) => http.log.info(event, 'audit'),
+    hsmAvailable: () => keyProvider.hasHsm,
   });
   const roles = createRoleService({
     store: createRoleStore(systemStore),
@@ -91,7 +107,6 @@ export async function buildApp(
   });
   const backupCodec = createBackupCodec(runtime.backupKey);
   const secrets = createSecretService({ vaultStore: vaultData, backupCodec, clock });
-  const keyProvider = new SoftwareKeyProvider({ rsaWorkers: config.cryptoWorkers });
   const keys = createKeyService({ vaultStore: vaultData, backupCodec, clock, provider: keyProvider });
   const certificates = createCertificateService({
     vaultStore: vaultData,
@@ -101,12 +116,14 @@ export async function buildApp(
   });
 
   const http = createHttpServer({ ...tls, logLevel: config.logLevel });
+  if (hsmKeys) hsmKeys.token.onEvent = (event) => http.log.warn(event, 'hsm');
   const periodicJobs = createPeriodicJobs({
     vaults,
     sweeps: [
       (vault) => secrets.purgeExpired(vault),
       (vault) => keys.purgeExpired(vault),
       (vault) => certificates.purgeExpired(vault),
+      (vault) => keys.reapHsmKeys(vault),
       keyRotationSweep({
         keys,
         clock,
@@ -153,6 +170,15 @@ export async function buildApp(
     },
     clock,
   );
+
+  // The pkcs11 seal: the token unwraps the unseal key at start, so the server unseals itself.
+  const hsmSeal =
+    config.seal.type === 'pkcs11'
+      ? await Pkcs11Seal.open({ ...config.seal.token, keyLabel: config.seal.keyLabel })
+      : undefined;
+  const autoUnseal =
+    hsmSeal &&
+    createAutoUnseal({ seal, storage, hsmSeal, log: (event) => http.log.warn(event, 'auto-unseal') });
 
   /** Inside the freshly initialised barrier: the tenant, installation keys and first administrator. */
   const bootstrap = async (): Promise<IssuedCredentials> => {
@@ -201,7 +227,17 @@ export async function buildApp(
       barrier,
       allowInit: !config.dev,
       initialize: async (shares, threshold) => {
-        const result = await seal.initialize({ type: 'shamir', shares, threshold }, bootstrap);
+        const result = await seal.initialize(
+          {
+            type: autoUnseal ? 'pkcs11' : 'shamir',
+            shares,
+            threshold,
+            protectUnsealKey: autoUnseal?.protect,
+          },
+          bootstrap,
+        );
+        // With the pkcs11 seal the shares are recovery shares: the token unseals the server now.
+        await autoUnseal?.attempt();
         return { shares: result.shares, admin: result.bootstrapped };
       },
     }),
@@ -231,6 +267,7 @@ export async function buildApp(
     keys,
     certificates,
     periodicJobs,
+    autoUnseal,
     storage,
     vaultUrl,
     authorityHost,
@@ -238,11 +275,13 @@ export async function buildApp(
       publicPort = port;
     },
     async close(): Promise<void> {
+      autoUnseal?.stop();
       await http.close();
       seal.seal();
       await storage.close();
-      // After the server: a request still in flight may need an RSA worker thread.
+      // After the server: a request still in flight may need an RSA worker thread or the token.
       await keyProvider.close();
+      hsmSeal?.close();
     },
   };
 }

@@ -13,6 +13,8 @@ export async function startServer(options: ServerOptions): Promise<void> {
   const tls = await loadTls(config);
   const app = await buildApp(config, tls.keys);
   const admin = config.dev ? await prepareDevServer(app, config) : undefined;
+  // The pkcs11 seal unseals the server itself (now, or as soon as the token answers).
+  app.autoUnseal?.start();
 
   await app.http.listen({ host: config.host, port: config.port });
   const port = (app.http.server.address() as AddressInfo).port;
@@ -36,8 +38,9 @@ export async function startServer(options: ServerOptions): Promise<void> {
     printDevBanner(facts, config.dataDir);
   } else {
     const status = await app.seal.status();
+    const sealed = app.autoUnseal ? 'unsealing with the HSM seal' : 'sealed: run coffer operator unseal';
     process.stdout.write(
-      `Coffer listening on https://${config.host}:${port} (${status.initialized ? 'sealed: run coffer operator unseal' : 'not initialised: run coffer operator init'})\n`,
+      `Coffer listening on https://${config.host}:${port} (${status.initialized ? sealed : 'not initialised: run coffer operator init'})\n`,
     );
   }
 

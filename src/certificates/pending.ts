@@ -1,4 +1,6 @@
 import type { KeyProvider } from '../crypto/keys/provider.js';
+import { type KeyMaterial, isHsmMaterial } from '../crypto/keys/types.js';
+import type { HsmKeyKeeper } from '../keys/hsm-keys.js';
 import { BadParameter, Conflict, NotFound } from '../errors/index.js';
 import { newVersionId } from '../lib/ids.js';
 import { type ObjectLifecycle, loadPage } from '../objects/lifecycle.js';
@@ -31,6 +33,9 @@ const completed = (operation: PendingOperation, time: number): PendingOperation 
   material: undefined,
   updated: time,
 });
+
+const sameHsmKey = (a: KeyMaterial | undefined, b: KeyMaterial | undefined) =>
+  a !== undefined && b !== undefined && isHsmMaterial(a) && isHsmMaterial(b) && a.hsm.id === b.hsm.id;
 
 /**
  * The create's own answer, as Key Vault gives it: the operation accepted and in progress, its
@@ -66,6 +71,7 @@ export function createPendingOperations(deps: {
   records: (vault: VaultRecord) => CertificateRecords;
   issuance: Issuance;
   provider: KeyProvider;
+  hsmKeys: Pick<HsmKeyKeeper, 'condemn' | 'reap'>;
 }) {
   const { objects, records } = deps;
   const notFound = (name: string) =>
@@ -83,21 +89,35 @@ export function createPendingOperations(deps: {
     return records(vault).readPending(objects.keyOf(name));
   }
 
-  /** Reads, changes and writes the operation in one transaction. */
+  /**
+   * Reads, changes and writes the operation in one transaction. A request key the change drops
+   * (cancel, delete) is queued for destruction when it is in the HSM and no version uses it.
+   */
   async function change(
     vault: VaultRecord,
     name: string,
     work: (operation: PendingOperation) => PendingOperation | undefined,
   ): Promise<PendingOperation> {
     const key = objects.keyOf(name);
-    return records(vault).transaction(async (tx) => {
+    const changed = await records(vault).transaction(async (tx) => {
       const operation = await tx.readPending(key);
       if (!operation) throw pendingNotFound(name);
       const next = work(operation);
       if (next) await tx.writePending(key, { ...next, updated: objects.now() });
       else await tx.removePending(key);
+      if (operation.material && !next?.material) await dropRequestKey(tx, key, operation);
       return next ?? operation;
     });
+    await deps.hsmKeys.reap(vault).catch(() => undefined);
+    return changed;
+  }
+
+  async function dropRequestKey(tx: CertificateTransaction, key: string, operation: PendingOperation) {
+    const head = await tx.certificates.head(key);
+    const latest = head && (await tx.keys.version(key, head.latestVersion));
+    // With reuse_key the request's key is the latest version's: it stays.
+    if (latest && sameHsmKey(latest.material, operation.material)) return;
+    await deps.hsmKeys.condemn(tx.certificates, [operation]);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { Curve, StoredKeyMaterial } from '../crypto/keys/types.js';
+import type { Curve, KeyMaterial } from '../crypto/keys/types.js';
 import type { DeletedView, ObjectView, VersionRecord } from '../objects/types.js';
 import type { KeyUsage, SubjectAlternativeNames } from '../crypto/x509/types.js';
 
@@ -67,7 +67,7 @@ export interface PendingOperation {
   error?: { code: string; message: string };
   requestId: string;
   /** The private key of the request until a merge completes it; dropped afterwards. */
-  material?: StoredKeyMaterial;
+  material?: KeyMaterial;
   /** Attributes and tags the caller gave at creation, applied when it completes. */
   enabled?: boolean;
   tags?: Record<string, string>;

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerCertificateCommands } from './commands/certificate.js';
 import { registerCompletionCommand } from './commands/completion.js';
 import { registerGroupCommands } from './commands/group.js';
+import { registerHsmCommands } from './commands/hsm.js';
 import { registerKeyCommands } from './commands/key.js';
 import { registerLoginCommands } from './commands/login.js';
 import { registerOperatorCommands } from './commands/operator.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerUserCommands(program);
   registerGroupCommands(program);
   registerRoleCommands(program);
+  registerHsmCommands(program);
   registerSecretCommands(program);
   registerKeyCommands(program);
   registerCertificateCommands(program);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { readPkcs11, readSeal } from './pkcs11.js';
 import type { CofferConfig } from './types.js';
 
 export interface ServerOptions {
@@ -12,6 +13,8 @@ export interface ServerOptions {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const;
+/** Settings that are objects in the config file, each with its own environment variables (config/pkcs11.ts). */
+const SECTIONS = ['pkcs11', 'seal'];
 
 /** Keys a config file may hold, with the environment variable that overrides each. */
 const ENVIRONMENT: Record<string, string> = {
@@ -56,6 +59,13 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new Error(`logLevel must be one of ${LOG_LEVELS.join(', ')}; got '${logLevel}'.`);
   }
+  const pkcs11 = readPkcs11(file.pkcs11, env);
+  const seal = readSeal(file.seal, env, pkcs11);
+  if (options.dev && seal.type !== 'shamir') {
+    throw new Error(
+      'a --dev server unseals itself from a key file in its data dir; seal.type pkcs11 (COFFER_SEAL_TYPE) is for production servers.',
+    );
+  }
   const region = setting('region') ?? 'local';
   if (!REGION.test(region)) {
     throw new Error(
@@ -93,6 +103,8 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
       .map((address) => address.trim())
       .filter(Boolean),
     logLevel: logLevel as CofferConfig['logLevel'],
+    pkcs11,
+    seal,
     region,
   };
 }
@@ -111,10 +123,10 @@ function readConfigFile(file: string): Record<string, unknown> {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
       throw new Error('not an object');
-    const unknown = Object.keys(parsed).filter((key) => !(key in ENVIRONMENT));
+    const unknown = Object.keys(parsed).filter((key) => !(key in ENVIRONMENT) && !SECTIONS.includes(key));
     if (unknown.length > 0) {
       throw new Error(
-        `unknown setting(s) ${unknown.join(', ')}; known: ${Object.keys(ENVIRONMENT).join(', ')}`,
+        `unknown setting(s) ${unknown.join(', ')}; known: ${[...Object.keys(ENVIRONMENT), ...SECTIONS].join(', ')}`,
       );
     }
     return parsed as Record<string, unknown>;

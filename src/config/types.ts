@@ -1,3 +1,5 @@
+import type { Pkcs11Settings, SealSettings } from './pkcs11.js';
+
 /** The server's whole configuration, after defaults, file and environment are merged. */
 export interface CofferConfig {
   dev: boolean;
@@ -20,6 +22,10 @@ export interface CofferConfig {
   /** Proxies whose X-Forwarded-For header is believed (network rules); none by default. */
   trustedProxies: string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** The PKCS#11 token that holds -HSM keys (premium vaults); undefined: no HSM. */
+  pkcs11: Pkcs11Settings | undefined;
+  /** How the root key is sealed in production: Shamir shares, or a token key with recovery shares. */
+  seal: SealSettings;
   /** Reported in `x-ms-keyvault-region`, where Key Vault names its Azure region. */
   region: string;
 }

@@ -56,7 +56,14 @@ export class SealManager {
    * administrator), then leaves the store sealed (Shamir) or open (dev key). Returns the shares.
    */
   async initialize<T>(
-    options: { type: SealType; shares: number; threshold: number; unsealKey?: Buffer },
+    options: {
+      type: SealType;
+      shares: number;
+      threshold: number;
+      unsealKey?: Buffer;
+      /** An auto-unseal seal (pkcs11) stores the unseal key wrapped its own way, before init commits. */
+      protectUnsealKey?: (unsealKey: Buffer) => Promise<void>;
+    },
     bootstrap: () => Promise<T>,
   ): Promise<{ shares: string[]; bootstrapped: T }> {
     if (await this.loadConfig()) throw new Conflict('Coffer is already initialised.', 'AlreadyInitialized');
@@ -66,6 +73,7 @@ export class SealManager {
     await this.barrier.initialize(rootKey);
     await this.storage.put(WRAPPED_ROOT_KEY_PATH, sealAesGcm(unsealKey, rootKey, ROOT_KEY_AAD));
     const bootstrapped = await bootstrap();
+    await options.protectUnsealKey?.(unsealKey);
     const config: SealConfig = {
       type: options.type,
       shares: options.shares,
@@ -77,8 +85,9 @@ export class SealManager {
     this.config = config;
     this.barrier.seal();
     rootKey.fill(0);
+    // A pkcs11 seal's shares are recovery shares: they unseal without the token.
     const shares =
-      options.type === 'shamir' ? await splitUnsealKey(unsealKey, options.shares, options.threshold) : [];
+      options.type !== 'dev-key' ? await splitUnsealKey(unsealKey, options.shares, options.threshold) : [];
     return { shares, bootstrapped };
   }
 
@@ -107,9 +116,12 @@ export class SealManager {
     this.pendingShares = [];
   }
 
-  /** Dev mode: open the barrier with the key from the data dir. */
-  async unsealWithKey(unsealKey: Buffer): Promise<void> {
-    await this.unsealWith(unsealKey, 'The dev unseal key does not open this data dir.');
+  /** Dev mode (the key file) and auto-unseal (the key the HSM unwrapped): open the barrier with the unseal key. */
+  async unsealWithKey(
+    unsealKey: Buffer,
+    failure = 'The dev unseal key does not open this data dir.',
+  ): Promise<void> {
+    await this.unsealWith(unsealKey, failure);
   }
 
   seal(): void {

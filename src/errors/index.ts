@@ -72,6 +72,20 @@ export class Sealed extends CofferError {
   }
 }
 
+/** A part Coffer depends on (the HSM) cannot serve now; the client may retry after Retry-After. */
+export class ServiceUnavailable extends CofferError {
+  constructor(message: string, retryAfterSeconds = 5) {
+    super(503, 'ServiceUnavailable', message, { 'retry-after': String(retryAfterSeconds) });
+  }
+}
+
+/** The HSM has no room for another key: retrying does not help until an operator frees space. */
+export class InsufficientStorage extends CofferError {
+  constructor(message: string) {
+    super(507, 'InsufficientStorage', message);
+  }
+}
+
 /** Something inside Coffer is wrong (corrupt data, a broken invariant); never the client's fault. */
 export class InternalError extends Error {
   constructor(message: string) {

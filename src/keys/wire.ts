@@ -9,7 +9,7 @@ import {
 import { fromBase64Url, toBase64Url } from '../lib/base64.js';
 import { deletedFields, deletedPropertiesSchema, listSchema, objectAttributes } from '../objects/wire.js';
 import type { VaultRecord } from '../vaults/types.js';
-import type { Curve, PublicJwk } from '../crypto/keys/types.js';
+import { type Curve, type PublicJwk, isHsmMaterial } from '../crypto/keys/types.js';
 import type { RotationPolicy } from './rotation-policy.js';
 import type {
   AzureKeyType,
@@ -73,7 +73,13 @@ const keyId = (baseUrl: string, name: string, version?: string) =>
   version ? `${baseUrl}/keys/${name}/${version}` : `${baseUrl}/keys/${name}`;
 
 function attributes(view: KeyView, vault: VaultRecord) {
-  return { ...objectAttributes(view.record, vault), exportable: view.record.exportable ?? false };
+  const { material } = view.record;
+  return {
+    ...objectAttributes(view.record, vault),
+    exportable: view.record.exportable ?? false,
+    // Azure names the HSM that holds a key; software keys have none.
+    hsmPlatform: isHsmMaterial(material) ? material.hsm.platform : undefined,
+  };
 }
 
 export function keyBundle(baseUrl: string, vault: VaultRecord, view: KeyView, publicKey: PublicJwk) {
@@ -176,7 +182,11 @@ const jwkOutput = {
 } as const;
 const keyAttributesOutput = {
   ...attributesOutputSchema,
-  properties: { ...attributesOutputSchema.properties, exportable: { type: 'boolean' } },
+  properties: {
+    ...attributesOutputSchema.properties,
+    exportable: { type: 'boolean' },
+    hsmPlatform: { type: 'string' },
+  },
 } as const;
 const bundleProperties = {
   key: jwkOutput,

@@ -1,9 +1,9 @@
 /**
  * A seal protects the root key. The root key is stored wrapped (AES-256-GCM) under an unseal
  * key; the seal is how an operator produces that unseal key again: a key file (dev mode only),
- * Shamir shares held by several people, or (later) an HSM.
+ * Shamir shares held by several people, or a key in a PKCS#11 token (with recovery shares).
  */
-export type SealType = 'dev-key' | 'shamir';
+export type SealType = 'dev-key' | 'shamir' | 'pkcs11';
 
 /** Stored in the clear: it is needed before anything can be decrypted and holds nothing secret. */
 export interface SealConfig {

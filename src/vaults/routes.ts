@@ -40,6 +40,7 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
     enablePurgeProtection: record.enablePurgeProtection,
     enableRbacAuthorization: record.enableRbacAuthorization,
     createdAt: record.createdAt,
+    sku: record.sku ?? 'standard',
     ...accessControlView(record),
   });
   const name = (request: FastifyRequest) => (request.params as { name: string }).name;
@@ -60,7 +61,11 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
           type: 'object',
           required: ['name'],
           additionalProperties: false,
-          properties: { name: { type: 'string' }, ...settingsSchema },
+          properties: {
+            name: { type: 'string' },
+            ...settingsSchema,
+            sku: { type: 'string', enum: ['standard', 'premium'] },
+          },
         },
       },
       handler: async (request) => {

@@ -13,7 +13,7 @@ import {
   type PolicyUpdateKind,
 } from './access-control.js';
 import type { AccessPolicy } from '../policy/access-policies.js';
-import type { VaultRecord } from './types.js';
+import type { VaultRecord, VaultSku } from './types.js';
 
 /** Azure's vault name rule: 3-24 letters, digits and hyphens, starting with a letter, ending with a letter or digit, no '--'. */
 const VAULT_NAME_PATTERN = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
@@ -23,6 +23,8 @@ export interface VaultSettings {
   enablePurgeProtection?: boolean;
   enableRbacAuthorization?: boolean;
   networkAcls?: NetworkAclsInput;
+  /** Set at creation only. */
+  sku?: VaultSku;
 }
 
 /** A structured line for the audit trail (a plain log line until the audit broker exists). */
@@ -43,6 +45,19 @@ export function validateVaultName(name: string): string {
   return name.toLowerCase();
 }
 
+/** Azure's SKUs; premium needs the HSM the server is configured with. */
+function validateSku(sku: unknown, hsmAvailable: boolean): VaultSku {
+  if (sku === undefined || sku === 'standard') return 'standard';
+  if (sku !== 'premium')
+    throw new BadParameter(`sku must be standard or premium, not '${String(sku).slice(0, 20)}'.`);
+  if (!hsmAvailable) {
+    throw new BadParameter(
+      'A premium vault keeps -HSM keys in an HSM, and this server has no PKCS#11 token configured: configure pkcs11 (docs/hsm.md) or create a standard vault.',
+    );
+  }
+  return 'premium';
+}
+
 function validateSettings(settings: VaultSettings): void {
   const days = settings.softDeleteRetentionInDays;
   if (days !== undefined && (!Number.isInteger(days) || days < 7 || days > 90)) {
@@ -60,6 +75,8 @@ export function createVaultService(deps: {
   /** Removes a deleted vault's objects. */
   eraseData: (vault: VaultRecord) => Promise<void>;
   audit?: (event: AuditEvent) => void;
+  /** Whether a PKCS#11 token is configured: premium vaults need one. */
+  hsmAvailable?: () => boolean;
 }) {
   const cache = new Map<string, VaultRecord>();
   const path = (name: string) => `vaults/${name}`;
@@ -100,6 +117,7 @@ export function createVaultService(deps: {
     async create(name: string, settings: VaultSettings = {}): Promise<VaultRecord> {
       const key = validateVaultName(name);
       validateSettings(settings);
+      const sku = validateSku(settings.sku, deps.hsmAvailable?.() ?? false);
       return deps.system.transaction(async (tx) => {
         if (await readJson(tx, path(key)))
           throw new Conflict(`A vault named '${key}' already exists.`, 'VaultAlreadyExists');
@@ -110,6 +128,7 @@ export function createVaultService(deps: {
           enablePurgeProtection: settings.enablePurgeProtection ?? false,
           enableRbacAuthorization: settings.enableRbacAuthorization ?? true,
           createdAt: new Date(deps.clock.nowMs()).toISOString(),
+          sku,
         };
         await writeJson(tx, path(key), record);
         cache.set(key, record);

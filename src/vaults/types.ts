@@ -1,6 +1,8 @@
 import type { AccessPolicy } from '../policy/access-policies.js';
 import type { NetworkAcls } from '../policy/network-rules.js';
 
+export type VaultSku = 'standard' | 'premium';
+
 export interface VaultRecord {
   /** Internal id: the prefix of the vault's data, so a re-created name never sees old data. */
   id: string;
@@ -10,6 +12,8 @@ export interface VaultRecord {
   enablePurgeProtection: boolean;
   enableRbacAuthorization: boolean;
   createdAt: string;
+  /** Azure's SKU: premium vaults hold -HSM keys in the configured PKCS#11 token. Absent: standard. */
+  sku?: VaultSku;
   /** The vault's firewall; absent means open to every address. */
   networkAcls?: NetworkAcls;
   /** Who may do what when `enableRbacAuthorization` is false (Azure's access policies); ignored otherwise. */

@@ -12,6 +12,7 @@ import { registerVaultBackupCommands } from './vault-backup.js';
 const BASE = '/coffer/vaults';
 
 interface VaultSettings {
+  sku?: 'standard' | 'premium';
   retentionDays?: number;
   enablePurgeProtection?: boolean;
   enableRbacAuthorization?: boolean;
@@ -23,6 +24,12 @@ export function registerVaultCommands(program: Command): void {
 
   leaf(vault, 'create', 'create a vault', createAction)
     .argument('<name>', 'vault name: 3-24 letters, digits and hyphens')
+    .addOption(
+      new Option('--sku <sku>', 'premium vaults hold -HSM keys in the HSM (default standard)').choices([
+        'standard',
+        'premium',
+      ]),
+    )
     .option('--retention-days <n>', 'soft-delete retention, 7-90 days (default 90)', parseInteger(7, 90))
     .option('--enable-purge-protection', 'forbid purging deleted objects before retention ends')
     .option(
@@ -67,7 +74,8 @@ export function registerVaultCommands(program: Command): void {
 }
 
 const createAction: Action = async ({ command, operands }) => {
-  const body = { name: operands[0], ...settingsBody(command.opts<VaultSettings>()) };
+  const options = command.opts<VaultSettings>();
+  const body = { name: operands[0], ...(options.sku && { sku: options.sku }), ...settingsBody(options) };
   const answer = await apiClientFor(command).call('POST', BASE, body);
   printResult(outputFormat(command), answer, () => renderVault(answer));
 };
@@ -108,6 +116,7 @@ export function renderVault(value: unknown): string {
   return renderProperties([
     ['Name', vault['name']],
     ['Vault URL', vault['vaultUrl']],
+    ['SKU', vault['sku']],
     ['Soft-delete retention (days)', vault['softDeleteRetentionInDays']],
     ['Purge protection', vault['enablePurgeProtection']],
     ['RBAC authorization', vault['enableRbacAuthorization']],
@@ -121,10 +130,11 @@ export function renderVault(value: unknown): string {
 
 function renderVaultList(vaults: Record<string, unknown>[]): string {
   return renderTable(
-    ['Name', 'VaultUrl', 'RetentionDays', 'PurgeProtection', 'Rbac', 'Created'],
+    ['Name', 'VaultUrl', 'Sku', 'RetentionDays', 'PurgeProtection', 'Rbac', 'Created'],
     vaults.map((vault) => [
       vault['name'],
       vault['vaultUrl'],
+      vault['sku'],
       vault['softDeleteRetentionInDays'],
       vault['enablePurgeProtection'],
       vault['enableRbacAuthorization'],
