@@ -94,7 +94,11 @@ export async function buildApp(
     provider: keyProvider,
   });
 
-  const http = createHttpServer({ ...tls, logLevel: config.logLevel });
+  const { http, closeGracefully } = createHttpServer({
+    ...tls,
+    logLevel: config.logLevel,
+    limits: config.connections,
+  });
   const periodicJobs = createPeriodicJobs({
     vaults,
     sweeps: [
@@ -225,8 +229,9 @@ export async function buildApp(
     setPublicPort: (port: number) => {
       publicPort = port;
     },
+    /** Finishes requests in flight (within the shutdown deadline), then closes the store. */
     async close(): Promise<void> {
-      await http.close();
+      await closeGracefully();
       seal.seal();
       await storage.close();
       // After the server: a request still in flight may need an RSA worker thread.

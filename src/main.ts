@@ -46,6 +46,12 @@ export async function startServer(options: ServerOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.http.log.info({ signal }, 'stopping: finishing requests in flight');
+    // The HTTP close has its own deadline; this one covers whatever else could hang (the store's
+    // last commit on a stalled disk), so a stop never waits without end.
+    setTimeout(() => {
+      app.http.log.error('shutdown overran its deadline: exiting now');
+      process.exit(1);
+    }, config.connections.shutdownTimeoutMs + 5000).unref();
     await app.close();
     process.exit(0);
   };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import type { CofferConfig } from './types.js';
+import type { CofferConfig, ConnectionLimits } from './types.js';
 
 export interface ServerOptions {
   dev: boolean;
@@ -28,6 +28,11 @@ const ENVIRONMENT: Record<string, string> = {
   cryptoWorkers: 'COFFER_CRYPTO_WORKERS',
   trustedProxies: 'COFFER_TRUSTED_PROXIES',
   logLevel: 'COFFER_LOG_LEVEL',
+  requestHeadersTimeoutSeconds: 'COFFER_REQUEST_HEADERS_TIMEOUT_SECONDS',
+  requestTimeoutSeconds: 'COFFER_REQUEST_TIMEOUT_SECONDS',
+  keepAliveTimeoutSeconds: 'COFFER_KEEP_ALIVE_TIMEOUT_SECONDS',
+  maxConnections: 'COFFER_MAX_CONNECTIONS',
+  shutdownTimeoutSeconds: 'COFFER_SHUTDOWN_TIMEOUT_SECONDS',
 };
 
 /**
@@ -82,8 +87,28 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
       .split(',')
       .map((address) => address.trim())
       .filter(Boolean),
+    connections: connectionLimits(setting),
     logLevel: logLevel as CofferConfig['logLevel'],
   };
+}
+
+/** The defaults are CONTRACT section 2's (HashiCorp Vault's): 10 s for headers, 30 s per request, 5 minutes idle. */
+function connectionLimits(setting: (key: string) => string | undefined): ConnectionLimits {
+  const seconds = (key: string, fallback: number, max: number) =>
+    parseInteger(key, setting(key) ?? String(fallback), 1, max) * 1000;
+  const limits: ConnectionLimits = {
+    headersTimeoutMs: seconds('requestHeadersTimeoutSeconds', 10, 3600),
+    requestTimeoutMs: seconds('requestTimeoutSeconds', 30, 3600),
+    keepAliveTimeoutMs: seconds('keepAliveTimeoutSeconds', 300, 86400),
+    maxConnections: parseInteger('maxConnections', setting('maxConnections') ?? '4096', 1, 1_000_000),
+    shutdownTimeoutMs: seconds('shutdownTimeoutSeconds', 10, 3600),
+  };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new Error(
+      'requestHeadersTimeoutSeconds cannot exceed requestTimeoutSeconds: the headers are part of the request.',
+    );
+  }
+  return limits;
 }
 
 function readConfigFile(file: string): Record<string, unknown> {

@@ -19,5 +19,20 @@ export interface CofferConfig {
   cryptoWorkers: number;
   /** Proxies whose X-Forwarded-For header is believed (network rules); none by default. */
   trustedProxies: string[];
+  /** Deadlines and limits on client connections (CONTRACT section 2), in milliseconds. */
+  connections: ConnectionLimits;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+}
+
+export interface ConnectionLimits {
+  /** From the first byte of a request (or the end of the TLS handshake) to the end of its headers. */
+  headersTimeoutMs: number;
+  /** From the first byte of a request to the last byte of its body. */
+  requestTimeoutMs: number;
+  /** How long a keep-alive connection may sit idle between requests. */
+  keepAliveTimeoutMs: number;
+  /** Open connections beyond this are closed as they arrive. */
+  maxConnections: number;
+  /** After SIGTERM, how long requests in flight may take before their connections are closed. */
+  shutdownTimeoutMs: number;
 }
