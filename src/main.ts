@@ -1,9 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { buildApp } from './app.js';
+import { buildApp, type CofferApp } from './app.js';
 import { loadConfig, type ServerOptions } from './config/load.js';
 import type { CofferConfig } from './config/types.js';
 import { type DevFacts, prepareDevServer, writeDevFacts } from './core/dev-setup.js';
+import { StoreWithoutSealConfig } from './core/store-state.js';
 import { ensureDevTls } from './tls/dev-tls.js';
 import { loadTlsFiles } from './tls/server-options.js';
 
@@ -12,9 +13,15 @@ export async function startServer(options: ServerOptions): Promise<void> {
   const config = loadConfig(options);
   const tls = await loadTls(config);
   const app = await buildApp(config, tls.keys);
-  const admin = config.dev ? await prepareDevServer(app, config) : undefined;
-
-  await app.http.listen({ host: config.host, port: config.port });
+  let admin: Awaited<ReturnType<typeof prepareDevServer>> | undefined;
+  try {
+    admin = config.dev ? await prepareDevServer(app, config) : await checkProductionStore(app);
+    await app.http.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    // Release the store's lock and worker threads, so the refusal is all that is left.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   const port = (app.http.server.address() as AddressInfo).port;
   app.setPublicPort(port);
 
@@ -57,6 +64,12 @@ export async function startServer(options: ServerOptions): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** A production server starts sealed; a store it could never unseal is refused at once, not at init. */
+async function checkProductionStore(app: CofferApp): Promise<undefined> {
+  if ((await app.seal.storeState()) === 'orphaned') throw new StoreWithoutSealConfig();
+  return undefined;
 }
 
 async function loadTls(

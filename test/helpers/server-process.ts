@@ -56,6 +56,22 @@ export class ServerProcess {
     }
   }
 
+  /** Waits for the process to end by itself (a refused start): its exit code. */
+  async waitForExit(timeoutMs = 30_000): Promise<number | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.child.kill('SIGKILL');
+        reject(new Error(`the server was still running after ${timeoutMs} ms:\n${this.output}`));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Sends a signal and waits for the exit code. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.child.exitCode === null) this.child.kill(signal);
