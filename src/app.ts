@@ -31,6 +31,8 @@ import { keyRotationSweep } from './keys/rotation-job.js';
 import { createKeyService } from './keys/service.js';
 import { secretRoutes } from './secrets/routes.js';
 import { createSecretService } from './secrets/service.js';
+import { PurgeFailed } from './objects/purge-expired.js';
+import { FaultCounters } from './storage/fault-counters.js';
 import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import { vaultAdminRoutes } from './vaults/routes.js';
 import { createVaultService } from './vaults/service.js';
@@ -51,7 +53,8 @@ export async function buildApp(
   const storage = new SqliteStorage(config.storage.file, {
     cacheBytes: config.storage.cacheMiB * 1024 * 1024,
   });
-  const barrier = new Barrier(storage, clock);
+  const faults = new FaultCounters();
+  const barrier = new Barrier(storage, clock, faults);
   const systemStore = barrier.view('sys/');
   const runtime = new Runtime(barrier.view('sys/identity/'));
   const vaultData = (vault: VaultRecord) => barrier.view(`data/${vault.id}/`);
@@ -131,8 +134,21 @@ export async function buildApp(
       }),
     ],
     intervalMs: config.purgeIntervalSeconds * 1000,
-    onError: (error) => http.log.error({ err: { type: (error as Error).name } }, 'background job failed'),
+    onError: (error) => {
+      if (error instanceof PurgeFailed) {
+        for (const failure of error.failures) {
+          const path = `vaults/${error.vault}/deleted${error.collection}/${failure.name}`;
+          faults.record({ kind: 'purgeFailure', path, detail: failure.reason });
+        }
+        return;
+      }
+      http.log.error({ err: { type: (error as Error).name } }, 'background job failed');
+    },
   });
+  // Damage is never silent: each fault is logged with its path (never content) and counted.
+  faults.onFault((fault) =>
+    http.log.error({ fault: fault.kind, path: fault.path, detail: fault.detail }, 'fault'),
+  );
   const seal = new SealManager(
     storage,
     barrier,
@@ -224,6 +240,8 @@ export async function buildApp(
     certificates,
     periodicJobs,
     storage,
+    /** Faults counted since start (integrity failures, full disk, failed purges) for metrics. */
+    faults,
     vaultUrl,
     authorityHost,
     setPublicPort: (port: number) => {

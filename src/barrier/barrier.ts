@@ -1,5 +1,6 @@
 import { IntegrityError, Sealed } from '../errors/index.js';
 import type { Clock } from '../lib/clock.js';
+import type { FaultCounters } from '../storage/fault-counters.js';
 import type { ListOptions, Storage, StorageReader, StorageWriter } from '../storage/types.js';
 import { Keyring } from './keyring.js';
 import { decryptRecord, encryptRecord, recordTerm } from './record-format.js';
@@ -20,6 +21,8 @@ export class Barrier implements SecureStore {
   constructor(
     private readonly storage: Storage,
     private readonly clock: Clock,
+    /** Hears every record that fails its integrity check (logged and counted by the server). */
+    private readonly faults?: FaultCounters,
   ) {}
 
   get isSealed(): boolean {
@@ -123,11 +126,11 @@ export class Barrier implements SecureStore {
     let keyring = this.requireKeyring();
     if (stored === undefined) return undefined;
     const term = recordTerm(stored);
-    if (term === undefined || term === ROOT_TERM) throw new IntegrityError(path);
+    if (term === undefined || term === ROOT_TERM) throw this.integrityFailure(path);
     if (keyring.key(term) === undefined) keyring = await this.reloadKeyring();
     const key = keyring.key(term);
     const plaintext = key && decryptRecord(path, key, stored);
-    if (!plaintext) throw new IntegrityError(path);
+    if (!plaintext) throw this.integrityFailure(path);
     return plaintext;
   }
 
@@ -141,8 +144,14 @@ export class Barrier implements SecureStore {
     const stored = await reader.get(KEYRING_PATH);
     if (!stored) throw new Error('the barrier is not initialised');
     const plaintext = decryptRecord(KEYRING_PATH, rootKey, stored);
-    if (!plaintext) throw new IntegrityError(KEYRING_PATH);
+    if (!plaintext) throw this.integrityFailure(KEYRING_PATH);
     return Keyring.deserialize(plaintext);
+  }
+
+  /** Never silent: every failed record is counted (and logged) with its path, never its content. */
+  private integrityFailure(path: string): IntegrityError {
+    this.faults?.record({ kind: 'integrityFailure', path });
+    return new IntegrityError(path);
   }
 
   private requireKeyring(): Keyring {

@@ -7,7 +7,9 @@ import { createBackupCodec } from '../backup/backup-codec.js';
 import { Barrier } from '../barrier/barrier.js';
 import { randomKey } from '../crypto/aes-gcm.js';
 import { DAY_MS, ManualClock } from '../lib/clock.js';
+import { PurgeFailed } from '../objects/purge-expired.js';
 import { createSecretService } from '../secrets/service.js';
+import { FaultCounters } from '../storage/fault-counters.js';
 import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
 import { createVaultService } from '../vaults/service.js';
 import { createPeriodicJobs } from './periodic-jobs.js';
@@ -82,5 +84,64 @@ describe('purge of deleted secrets when their retention ends', () => {
     assert.equal(await scheduler.runOnce(), 0);
     assert.equal((await secrets.get(vault, 'live')).record.value, 'still here');
     assert.equal((await secrets.listDeleted(vault, undefined, 25)).items.length, 1);
+  });
+});
+
+describe('purge of deleted secrets with a damaged record', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'coffer-purge-damaged-'));
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  const storage = new SqliteStorage(path.join(dir, 'coffer.db'));
+  const faults = new FaultCounters();
+  const barrier = new Barrier(storage, clock, faults);
+  const backupKey = randomKey();
+  const vaults = createVaultService({ system: barrier.view('sys/'), clock, eraseData: async () => {} });
+  const secrets = createSecretService({
+    vaultStore: (vault) => barrier.view(`data/${vault.id}/`),
+    backupCodec: createBackupCodec(() => backupKey),
+    clock,
+  });
+  const reported: unknown[] = [];
+  const scheduler = createPeriodicJobs({
+    vaults,
+    sweeps: [(vault) => secrets.purgeExpired(vault), async () => 0],
+    intervalMs: 60_000,
+    onError: (error) => reported.push(error),
+  });
+
+  before(async () => {
+    await barrier.initialize(randomKey());
+  });
+  after(async () => {
+    await storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('purges the others, reports the damaged one by name, and counts it', async () => {
+    const vault = await vaults.create('damaged', { softDeleteRetentionInDays: 7 });
+    for (const name of ['a', 'b', 'c']) {
+      await secrets.set(vault, name, `value of ${name}`, {});
+      await secrets.delete(vault, name);
+    }
+    const damagedPath = `data/${vault.id}/deletedsecrets/b`;
+    const raw = (await storage.get(damagedPath))!;
+    raw[raw.length - 1]! ^= 0x01;
+    await storage.put(damagedPath, raw);
+
+    clock.advance(8 * DAY_MS);
+    await scheduler.runOnce();
+    assert.equal(reported.length, 1, 'the failure is reported, not swallowed');
+    const failure = reported[0] as PurgeFailed;
+    assert.ok(failure instanceof PurgeFailed);
+    assert.deepEqual(
+      failure.failures.map((each) => each.name),
+      ['b'],
+    );
+    assert.match(failure.message, new RegExp(`${damagedPath} failed its integrity check`));
+    assert.doesNotMatch(failure.message, /value of/);
+    assert.equal(faults.snapshot().integrityFailure, 1);
+    // The damaged one did not stop the others.
+    await assert.rejects(secrets.getDeleted(vault, 'a'), { code: 'SecretNotFound' });
+    await assert.rejects(secrets.getDeleted(vault, 'c'), { code: 'SecretNotFound' });
+    assert.ok(await storage.get(damagedPath), 'the damaged record is kept for an operator to look at');
   });
 });

@@ -41,6 +41,20 @@ export class NotFound extends CofferError {
   }
 }
 
+/**
+ * `promise`'s value, or undefined when it fails with NotFound (an object deleted meanwhile). Any
+ * other failure, such as a record that fails its integrity check, still fails: absence is the
+ * only thing a reader may quietly skip.
+ */
+export async function unlessNotFound<T>(promise: Promise<T>): Promise<T | undefined> {
+  try {
+    return await promise;
+  } catch (error) {
+    if (error instanceof NotFound) return undefined;
+    throw error;
+  }
+}
+
 export class Conflict extends CofferError {
   constructor(message: string, code = 'Conflict') {
     super(409, code, message);
