@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { createBackupCodec } from './backup/backup-codec.js';
 import { CofferError } from './errors/index.js';
-import { Barrier } from './barrier/barrier.js';
+import { Barrier, KEYRING_PATH } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
 import { createPipeline } from './core/pipeline.js';
@@ -10,6 +10,8 @@ import { createPeriodicJobs } from './core/periodic-jobs.js';
 import { operatorRoutes } from './core/routes.js';
 import { Runtime } from './core/runtime.js';
 import { SealManager } from './core/seal-manager.js';
+import { createStoreCheck } from './core/store-check.js';
+import { INIT_PENDING_PATH, SEAL_CONFIG_PATH, WRAPPED_ROOT_KEY_PATH } from './seal/types.js';
 import { adminPlane } from './http/admin-plane.js';
 import { dataPlane } from './http/data-plane.js';
 import { registerHealthRoutes } from './http/health-routes.js';
@@ -39,6 +41,9 @@ import { createVaultService } from './vaults/service.js';
 import type { VaultRecord } from './vaults/types.js';
 
 export const ADMIN_PRINCIPAL_NAME = 'administrator';
+
+/** Rows that are not barrier records: read before unsealing, or (the keyring) under the root key. */
+const PLAIN_ROWS = new Set([SEAL_CONFIG_PATH, WRAPPED_ROOT_KEY_PATH, INIT_PENDING_PATH, KEYRING_PATH]);
 
 /**
  * The one composition root: builds every concrete piece and wires them. Nothing else calls a
@@ -212,6 +217,15 @@ export async function buildApp(
     ...operatorRoutes({
       seal,
       barrier,
+      check: createStoreCheck({
+        verifyFile: () => storage.verifyFile(),
+        listKeys: (after, limit) => storage.list('', { after, limit }),
+        readRaw: (key) => storage.readUncached(key),
+        checkRecord: (path, stored) => barrier.checkRecord(path, stored),
+        isPlainRow: (key) => PLAIN_ROWS.has(key),
+        isUnsealed: () => !barrier.isSealed,
+        clock,
+      }),
       allowInit: !config.dev,
       initialize: async (shares, threshold) => {
         const result = await seal.initialize({ type: 'shamir', shares, threshold }, bootstrap);

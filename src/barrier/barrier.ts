@@ -83,6 +83,20 @@ export class Barrier implements SecureStore {
     return this.decrypt(path, await this.storage.get(path));
   }
 
+  /**
+   * Whether `stored` (a row as read from disk) is an intact record of `path`: for a check of
+   * every record. A failure is counted and logged like any other; the plaintext is wiped at once.
+   */
+  async checkRecord(path: string, stored: Buffer): Promise<boolean> {
+    try {
+      (await this.decrypt(path, stored))?.fill(0);
+      return true;
+    } catch (error) {
+      if (error instanceof IntegrityError) return false;
+      throw error;
+    }
+  }
+
   async list(prefix: string, options?: ListOptions): Promise<string[]> {
     this.requireKeyring();
     return listRelative(this.storage, prefix, options);

@@ -1,7 +1,9 @@
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { ListOptions, Storage, StorageTransaction } from '../types.js';
 import { GroupCommitter } from './group-commit.js';
 import { lockDataFile } from './data-file-lock.js';
+import { checkDataFile, type FileCheck, isDamageError, StoreDamaged } from './file-check.js';
 import { migrate } from './migrations.js';
 import { RowCache } from './row-cache.js';
 
@@ -11,6 +13,7 @@ export interface SqliteOptions {
 }
 
 const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
+const FILE_CHECK_WORKER = new URL('./file-check-worker.js', import.meta.url);
 
 /**
  * The embedded backend. Two connections on one WAL database: writes and transactions on one,
@@ -36,17 +39,25 @@ export class SqliteStorage implements Storage {
   ) {
     this.lock = lockDataFile(file);
     this.cache = new RowCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
-    this.writer = new Database(file);
+    try {
+      this.writer = new Database(file);
+    } catch (error) {
+      this.lock.close();
+      throw isDamageError(error) ? new StoreDamaged(file, [(error as Error).message]) : error;
+    }
     try {
       this.writer.pragma('journal_mode = WAL');
       this.writer.pragma('synchronous = FULL');
       this.writer.pragma('busy_timeout = 5000');
+      // Damage is found here, at start, rather than by users as missing objects.
+      const check = checkDataFile(this.writer, 'quick', 10);
+      if (!check.ok) throw new StoreDamaged(file, check.problems);
       migrate(this.writer);
     } catch (error) {
       // A refused data file (e.g. a newer schema) must not stay open, and locked, in this process.
       this.writer.close();
       this.lock.close();
-      throw error;
+      throw isDamageError(error) ? new StoreDamaged(file, [(error as Error).message]) : error;
     }
     this.reader = new Database(file, { readonly: true });
     this.reader.pragma('busy_timeout = 5000');
@@ -91,6 +102,23 @@ export class SqliteStorage implements Storage {
     const row = readRow(this.readStatements, key);
     this.cache.remember(key, row);
     return row === undefined ? undefined : Buffer.from(row);
+  }
+
+  /** The committed row as on disk, past the row cache: what a check must look at. */
+  async readUncached(key: string): Promise<Buffer | undefined> {
+    return readRow(this.readStatements, key);
+  }
+
+  /** SQLite's full integrity_check of the file, on a worker thread with its own read-only connection. */
+  verifyFile(): Promise<FileCheck> {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(FILE_CHECK_WORKER, { workerData: { file: this.file } });
+      worker.once('message', (result: FileCheck) => resolve(result));
+      worker.once('error', reject);
+      worker.once('exit', (code) => {
+        if (code !== 0) reject(new Error(`the file check stopped with exit code ${code}`));
+      });
+    });
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<string[]> {
