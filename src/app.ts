@@ -9,6 +9,7 @@ import { createPipeline } from './core/pipeline.js';
 import { createPeriodicJobs } from './core/periodic-jobs.js';
 import { operatorRoutes } from './core/routes.js';
 import { Runtime } from './core/runtime.js';
+import { CommitRecordFile } from './core/commit-record.js';
 import { SealManager } from './core/seal-manager.js';
 import { createStoreCheck } from './core/store-check.js';
 import { INIT_PENDING_PATH, SEAL_CONFIG_PATH, WRAPPED_ROOT_KEY_PATH } from './seal/types.js';
@@ -59,7 +60,11 @@ export async function buildApp(
     cacheBytes: config.storage.cacheMiB * 1024 * 1024,
   });
   const faults = new FaultCounters();
-  const barrier = new Barrier(storage, clock, faults);
+  const commitRecord = new CommitRecordFile(config.commitRecordFile, (message) => http.log.warn(message));
+  const barrier = new Barrier(storage, clock, {
+    faults,
+    committed: (record) => commitRecord.committed(record),
+  });
   const systemStore = barrier.view('sys/');
   const runtime = new Runtime(barrier.view('sys/identity/'));
   const vaultData = (vault: VaultRecord) => barrier.view(`data/${vault.id}/`);
@@ -159,10 +164,13 @@ export async function buildApp(
     barrier,
     {
       afterUnseal: async () => {
+        // First of all: a store rolled back to an older copy is refused before anything is served.
+        commitRecord.verify(await barrier.commitRecord());
         await runtime.load();
         periodicJobs.start();
       },
       beforeSeal: () => {
+        commitRecord.stop();
         periodicJobs.stop();
         runtime.unload();
         identity.clearCaches();
@@ -254,6 +262,7 @@ export async function buildApp(
     certificates,
     periodicJobs,
     storage,
+    commitRecord,
     /** Faults counted since start (integrity failures, full disk, failed purges) for metrics. */
     faults,
     vaultUrl,

@@ -15,7 +15,8 @@ export async function startServer(options: ServerOptions): Promise<void> {
   const app = await buildApp(config, tls.keys);
   let admin: Awaited<ReturnType<typeof prepareDevServer>> | undefined;
   try {
-    admin = config.dev ? await prepareDevServer(app, config) : await checkProductionStore(app);
+    await refuseLostStore(app, config);
+    if (config.dev) admin = await prepareDevServer(app, config);
     await app.http.listen({ host: config.host, port: config.port });
   } catch (error) {
     // Release the store's lock and worker threads, so the refusal is all that is left.
@@ -66,10 +67,21 @@ export async function startServer(options: ServerOptions): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-/** A production server starts sealed; a store it could never unseal is refused at once, not at init. */
-async function checkProductionStore(app: CofferApp): Promise<undefined> {
-  if ((await app.seal.storeState()) === 'orphaned') throw new StoreWithoutSealConfig();
-  return undefined;
+/**
+ * Refused before anything runs: a store that could never be unsealed (records without a seal
+ * configuration), and a missing or empty store where the commit record shows one existed. A
+ * silent new store would hide the loss and invite an initialisation over it.
+ */
+async function refuseLostStore(app: CofferApp, config: CofferConfig): Promise<void> {
+  const state = await app.seal.storeState();
+  if (state === 'orphaned') throw new StoreWithoutSealConfig();
+  if (state === 'empty' && app.commitRecord.exists()) {
+    throw new Error(
+      `the store in ${config.dataDir} (coffer.db) is missing or empty, but ${app.commitRecord.file} shows it held data: it was deleted or replaced. ` +
+        'Restore coffer.db (with coffer.db-wal if there was one) from a backup of this data dir. ' +
+        `Only to start over on purpose, delete ${app.commitRecord.file} too.`,
+    );
+  }
 }
 
 async function loadTls(

@@ -25,6 +25,7 @@ const ENVIRONMENT: Record<string, string> = {
   tlsKeyFile: 'COFFER_TLS_KEY_FILE',
   purgeIntervalSeconds: 'COFFER_PURGE_INTERVAL_SECONDS',
   storageCacheMiB: 'COFFER_STORAGE_CACHE_MIB',
+  commitRecordFile: 'COFFER_COMMIT_RECORD_FILE',
   cryptoWorkers: 'COFFER_CRYPTO_WORKERS',
   trustedProxies: 'COFFER_TRUSTED_PROXIES',
   logLevel: 'COFFER_LOG_LEVEL',
@@ -71,6 +72,7 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
       file: path.join(dataDir, 'coffer.db'),
       cacheMiB: parseInteger('storageCacheMiB', setting('storageCacheMiB') ?? '32', 0, 4096),
     },
+    commitRecordFile: path.resolve(setting('commitRecordFile') ?? path.join(dataDir, 'commit-record.json')),
     purgeIntervalSeconds: parseInteger(
       'purgeIntervalSeconds',
       setting('purgeIntervalSeconds') ?? '3600',

@@ -13,6 +13,11 @@ export interface CofferConfig {
   tls: { certFile: string | undefined; keyFile: string | undefined };
   /** cacheMiB bounds the committed-row (ciphertext) read cache; 0 turns it off. */
   storage: { type: 'sqlite'; file: string; cacheMiB: number };
+  /**
+   * The copy of the store's commit counter kept outside the database, to find a store rolled back
+   * to an older copy. In the data dir by default; elsewhere it also finds a whole data dir put back.
+   */
+  commitRecordFile: string;
   /** Seconds between runs of the job that purges deleted objects whose retention ended. */
   purgeIntervalSeconds: number;
   /** Worker threads for RSA private-key operations (sign, decrypt, unwrap). */

@@ -92,7 +92,7 @@ describe('purge of deleted secrets with a damaged record', () => {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const storage = new SqliteStorage(path.join(dir, 'coffer.db'));
   const faults = new FaultCounters();
-  const barrier = new Barrier(storage, clock, faults);
+  const barrier = new Barrier(storage, clock, { faults });
   const backupKey = randomKey();
   const vaults = createVaultService({ system: barrier.view('sys/'), clock, eraseData: async () => {} });
   const secrets = createSecretService({

@@ -108,8 +108,8 @@ export function gracefulClose(app: FastifyInstance, shutdownTimeoutMs: number) {
   };
 }
 
-/** Long enough for a busy client to send one more request and read `Connection: close`. */
-const IDLE_GRACE_MS = 1000;
+/** Long enough for a busy client, even a distant one, to send one more request and read `Connection: close`. */
+const IDLE_GRACE_MS = 500;
 
 async function untilNoConnections(server: net.Server, ms: number): Promise<void> {
   const until = Date.now() + ms;
