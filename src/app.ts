@@ -36,7 +36,7 @@ import { secretRoutes } from './secrets/routes.js';
 import { createSecretService } from './secrets/service.js';
 import { PurgeFailed } from './objects/purge-expired.js';
 import { FaultCounters } from './storage/fault-counters.js';
-import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
+import { SPACE_PROBE_KEY, SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import { vaultAdminRoutes } from './vaults/routes.js';
 import { createVaultService } from './vaults/service.js';
 import type { VaultRecord } from './vaults/types.js';
@@ -44,7 +44,13 @@ import type { VaultRecord } from './vaults/types.js';
 export const ADMIN_PRINCIPAL_NAME = 'administrator';
 
 /** Rows that are not barrier records: read before unsealing, or (the keyring) under the root key. */
-const PLAIN_ROWS = new Set([SEAL_CONFIG_PATH, WRAPPED_ROOT_KEY_PATH, INIT_PENDING_PATH, KEYRING_PATH]);
+const PLAIN_ROWS = new Set([
+  SEAL_CONFIG_PATH,
+  WRAPPED_ROOT_KEY_PATH,
+  INIT_PENDING_PATH,
+  KEYRING_PATH,
+  SPACE_PROBE_KEY,
+]);
 
 /**
  * The one composition root: builds every concrete piece and wires them. Nothing else calls a
@@ -56,10 +62,11 @@ export async function buildApp(
   clock: Clock = systemClock,
 ) {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const faults = new FaultCounters();
   const storage = new SqliteStorage(config.storage.file, {
     cacheBytes: config.storage.cacheMiB * 1024 * 1024,
+    faults,
   });
-  const faults = new FaultCounters();
   const commitRecord = new CommitRecordFile(config.commitRecordFile, (message) => http.log.warn(message));
   const barrier = new Barrier(storage, clock, {
     faults,
@@ -209,10 +216,10 @@ export async function buildApp(
     },
   });
 
-  registerHealthRoutes(
-    http,
-    async () => !barrier.isSealed && (await storage.get('core/seal-config')) !== undefined,
-  );
+  registerHealthRoutes(http, async () => {
+    if (barrier.isSealed || (await storage.get(SEAL_CONFIG_PATH)) === undefined) return 'unavailable';
+    return (await storage.writable()) ? 'ready' : 'storage-full';
+  });
   registerIdentityRoutes(http, {
     pipeline,
     tokens,

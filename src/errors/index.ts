@@ -86,6 +86,21 @@ export class Sealed extends CofferError {
   }
 }
 
+/**
+ * A write refused because the store's disk is full. Nothing of it was stored (the transaction
+ * rolled back as a whole); the client may retry once an operator has freed space.
+ */
+export class StorageFull extends CofferError {
+  constructor() {
+    super(
+      503,
+      'ServiceUnavailable',
+      'The server cannot store data right now: its storage is full. Nothing was written. Retry after the time given in Retry-After.',
+      { 'retry-after': '10' },
+    );
+  }
+}
+
 /** Something inside Coffer is wrong (corrupt data, a broken invariant); never the client's fault. */
 export class InternalError extends Error {
   constructor(message: string) {

@@ -34,14 +34,20 @@ export function readDevUnsealKey(file: string): Buffer | undefined {
 export function createDevUnsealKey(file: string): Buffer {
   const key = randomKey();
   const temporary = `${file}.${process.pid}.tmp`;
-  const fd = openSync(temporary, 'w', 0o600);
   try {
-    writeSync(fd, `${key.toString('base64')}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(temporary, 'w', 0o600);
+    try {
+      writeSync(fd, `${key.toString('base64')}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, file);
+  } catch (error) {
+    // A full disk: leave nothing behind, not even a partial temporary file.
+    rmSync(temporary, { force: true });
+    throw error;
   }
-  renameSync(temporary, file);
   const directory = openSync(path.dirname(file), 'r');
   try {
     fsyncSync(directory);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { ListOptions, Storage, StorageTransaction } from '../types.js';
@@ -5,14 +6,24 @@ import { GroupCommitter } from './group-commit.js';
 import { lockDataFile } from './data-file-lock.js';
 import { checkDataFile, type FileCheck, isDamageError, StoreDamaged } from './file-check.js';
 import { migrate } from './migrations.js';
+import type { FaultCounters } from '../fault-counters.js';
 import { RowCache } from './row-cache.js';
+import { SpaceMonitor } from './space-monitor.js';
 
 export interface SqliteOptions {
   /** Bound of the committed-row cache (ciphertext); 0 turns it off. */
   cacheBytes?: number;
+  /** Hears each write refused for lack of space. */
+  faults?: FaultCounters;
 }
 
 const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
+/**
+ * The probe's row (random filler, nothing secret) is committed, then removed in a second commit:
+ * pages freed within one transaction might never reach the WAL, where space runs out.
+ */
+export const SPACE_PROBE_KEY = 'core/space-probe';
+const SPACE_PROBE_BYTES = 64 * 1024;
 const FILE_CHECK_WORKER = new URL('./file-check-worker.js', import.meta.url);
 
 /**
@@ -32,12 +43,20 @@ export class SqliteStorage implements Storage {
   private readonly readStatements: ReturnType<typeof prepare>;
   private readonly lock: Database.Database;
   private readonly cache: RowCache;
+  private readonly space: SpaceMonitor;
 
   constructor(
     readonly file: string,
     options: SqliteOptions = {},
   ) {
     this.lock = lockDataFile(file);
+    this.space = new SpaceMonitor(
+      async () => {
+        await this.committer.submit((tx) => tx.put(SPACE_PROBE_KEY, randomBytes(SPACE_PROBE_BYTES)));
+        await this.committer.submit((tx) => tx.delete(SPACE_PROBE_KEY));
+      },
+      () => options.faults?.record({ kind: 'storageFull', path: file }),
+    );
     this.cache = new RowCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
     try {
       this.writer = new Database(file);
@@ -126,15 +145,20 @@ export class SqliteStorage implements Storage {
   }
 
   async put(key: string, value: Buffer): Promise<void> {
-    await this.committer.submit((tx) => tx.put(key, value));
+    await this.transaction((tx) => tx.put(key, value));
   }
 
   async delete(key: string): Promise<void> {
-    await this.committer.submit((tx) => tx.delete(key));
+    await this.transaction((tx) => tx.delete(key));
   }
 
   transaction<T>(work: (tx: StorageTransaction) => Promise<T>): Promise<T> {
-    return this.committer.submit(work);
+    return this.space.guard(this.committer.submit(work));
+  }
+
+  /** False while writes fail for lack of disk space (a probe write tells when space is back). */
+  writable(): Promise<boolean> {
+    return this.space.writable();
   }
 
   async close(): Promise<void> {
