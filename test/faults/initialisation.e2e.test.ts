@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { allRows, deleteRow, readRow, writeRow } from '../helpers/data-dir.js';
-import { spawnCoffer, startDevServer } from '../helpers/server-process.js';
+import { copyOfDevStore, spawnCoffer, startDevServer } from '../helpers/server-process.js';
 
 /** A dev start on an existing data dir that must be refused: its exit code and what it printed. */
 async function refusedStart(dataDir: string): Promise<string> {
@@ -20,10 +20,7 @@ async function refusedStart(dataDir: string): Promise<string> {
  */
 describe('initialisation refuses to overwrite', () => {
   it('a store that lost core/seal-config: refused, nothing changed; with the row back every secret reads again', async () => {
-    const first = await startDevServer();
-    await first.secrets().setSecret('kept', 'still here');
-    assert.equal(await first.stop('SIGTERM'), 0);
-    const { dataDir } = first;
+    const dataDir = await copyOfDevStore();
     const sealConfig = readRow(dataDir, 'core/seal-config')!;
     deleteRow(dataDir, 'core/seal-config');
     const rowsBefore = allRows(dataDir);
@@ -52,9 +49,7 @@ describe('initialisation refuses to overwrite', () => {
   });
 
   it('a deleted coffer.db with the unseal key present: refused, not replaced by an empty store', async () => {
-    const first = await startDevServer();
-    assert.equal(await first.stop('SIGTERM'), 0);
-    const { dataDir } = first;
+    const dataDir = await copyOfDevStore();
     const keyBefore = readFileSync(path.join(dataDir, 'unseal.key'));
     for (const file of ['coffer.db', 'coffer.db-wal', 'coffer.db-shm'])
       rmSync(path.join(dataDir, file), { force: true });
@@ -69,9 +64,7 @@ describe('initialisation refuses to overwrite', () => {
   });
 
   it('a lost unseal.key with an initialised store: refused, and no new (wrong) key is left behind', async () => {
-    const first = await startDevServer();
-    assert.equal(await first.stop('SIGTERM'), 0);
-    const { dataDir } = first;
+    const dataDir = await copyOfDevStore();
     const keyFile = path.join(dataDir, 'unseal.key');
     const key = readFileSync(keyFile);
     rmSync(keyFile);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { spawnCoffer, startDevServer } from '../helpers/server-process.js';
+import { copyOfDevStore, spawnCoffer, startDevServer } from '../helpers/server-process.js';
 
 const STORE_FILES = ['coffer.db', 'coffer.db-wal', 'coffer.db-shm'];
 
@@ -18,10 +18,7 @@ async function refusedStart(dataDir: string): Promise<string> {
  */
 describe('rollback detection', () => {
   it('an older copy of coffer.db put back is refused; deleting the record on purpose accepts it', async () => {
-    const first = await startDevServer();
-    await first.secrets().setSecret('early', 'written before the copy');
-    assert.equal(await first.stop('SIGTERM'), 0);
-    const { dataDir } = first;
+    const dataDir = await copyOfDevStore();
     const copy = path.join(dataDir, 'coffer.db.old-copy');
     copyFileSync(path.join(dataDir, 'coffer.db'), copy);
 
@@ -48,7 +45,7 @@ describe('rollback detection', () => {
     rmSync(path.join(dataDir, 'commit-record.json'));
     const restored = await startDevServer({ dataDir });
     try {
-      assert.equal((await restored.secrets().getSecret('early')).value, 'written before the copy');
+      assert.equal((await restored.secrets().getSecret('kept')).value, 'still here');
       await assert.rejects(restored.secrets().getSecret('late'), { statusCode: 404 });
     } finally {
       assert.equal(await restored.stop('SIGTERM'), 0);
@@ -56,9 +53,7 @@ describe('rollback detection', () => {
   });
 
   it('a lost WAL after a crash (acknowledged commits gone) is refused', async () => {
-    const first = await startDevServer();
-    assert.equal(await first.stop('SIGTERM'), 0);
-    const { dataDir } = first;
+    const dataDir = await copyOfDevStore();
     const second = await startDevServer({ dataDir });
     for (let index = 0; index < 5; index++) await second.secrets().setSecret(`acknowledged-${index}`, 'x');
     // Everything acknowledged is in the WAL; the crash leaves it there, and then it is lost.

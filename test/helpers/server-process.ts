@@ -1,6 +1,6 @@
 import './loopback-dns.js';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ClientSecretCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
@@ -129,4 +129,24 @@ export function credentialFor(
     authorityHost: facts.authorityHost,
     disableInstanceDiscovery: true,
   });
+}
+
+let template: Promise<string> | undefined;
+
+/**
+ * A stopped dev server's data dir holding one secret (`kept` = `still here`), made once per test
+ * process; each caller gets a copy of its own to start, damage or roll back. Saves a first start
+ * (TLS files, initialisation) per test.
+ */
+export async function copyOfDevStore(): Promise<string> {
+  template ??= (async () => {
+    const server = await startDevServer();
+    await server.secrets().setSecret('kept', 'still here');
+    const code = await server.stop('SIGTERM');
+    if (code !== 0) throw new Error(`the template server exited ${code}:\n${server.process.output}`);
+    return server.dataDir;
+  })();
+  const copy = scratchDir('dev-copy');
+  cpSync(await template, copy, { recursive: true });
+  return copy;
 }
