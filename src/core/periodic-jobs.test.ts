@@ -14,12 +14,16 @@ import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
 import { createVaultService } from '../vaults/service.js';
 import { createPeriodicJobs } from './periodic-jobs.js';
 
-// Retention is days long: the job is tested by moving an injected clock, over real storage.
-describe('purge of deleted secrets when their retention ends', () => {
+/**
+ * Real storage behind a barrier, the vault and secret services, and the purge job over them.
+ * Registers its own before/after hooks in the calling describe.
+ */
+function purgeFixture(onError: (error: unknown) => void) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'coffer-purge-'));
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const storage = new SqliteStorage(path.join(dir, 'coffer.db'));
-  const barrier = new Barrier(storage, clock);
+  const faults = new FaultCounters();
+  const barrier = new Barrier(storage, clock, { faults });
   const backupKey = randomKey();
   const vaults = createVaultService({ system: barrier.view('sys/'), clock, eraseData: async () => {} });
   const secrets = createSecretService({
@@ -29,11 +33,10 @@ describe('purge of deleted secrets when their retention ends', () => {
   });
   const scheduler = createPeriodicJobs({
     vaults,
-    sweeps: [(vault) => secrets.purgeExpired(vault)],
+    sweeps: [(vault) => secrets.purgeExpired(vault), async () => 0],
     intervalMs: 60_000,
-    onError: (error) => assert.fail(String(error)),
+    onError,
   });
-
   before(async () => {
     await barrier.initialize(randomKey());
   });
@@ -41,6 +44,12 @@ describe('purge of deleted secrets when their retention ends', () => {
     await storage.close();
     rmSync(dir, { recursive: true, force: true });
   });
+  return { clock, storage, faults, vaults, secrets, scheduler };
+}
+
+// Retention is days long: the job is tested by moving an injected clock, over real storage.
+describe('purge of deleted secrets when their retention ends', () => {
+  const { clock, vaults, secrets, scheduler } = purgeFixture((error) => assert.fail(String(error)));
 
   it('keeps a deleted secret until its vault retention ends, then purges it', async () => {
     const vault = await vaults.create('short-retention', { softDeleteRetentionInDays: 7 });
@@ -88,33 +97,10 @@ describe('purge of deleted secrets when their retention ends', () => {
 });
 
 describe('purge of deleted secrets with a damaged record', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'coffer-purge-damaged-'));
-  const clock = new ManualClock(Date.UTC(2026, 0, 1));
-  const storage = new SqliteStorage(path.join(dir, 'coffer.db'));
-  const faults = new FaultCounters();
-  const barrier = new Barrier(storage, clock, { faults });
-  const backupKey = randomKey();
-  const vaults = createVaultService({ system: barrier.view('sys/'), clock, eraseData: async () => {} });
-  const secrets = createSecretService({
-    vaultStore: (vault) => barrier.view(`data/${vault.id}/`),
-    backupCodec: createBackupCodec(() => backupKey),
-    clock,
-  });
   const reported: unknown[] = [];
-  const scheduler = createPeriodicJobs({
-    vaults,
-    sweeps: [(vault) => secrets.purgeExpired(vault), async () => 0],
-    intervalMs: 60_000,
-    onError: (error) => reported.push(error),
-  });
-
-  before(async () => {
-    await barrier.initialize(randomKey());
-  });
-  after(async () => {
-    await storage.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { clock, storage, faults, vaults, secrets, scheduler } = purgeFixture((error) =>
+    reported.push(error),
+  );
 
   it('purges the others, reports the damaged one by name, and counts it', async () => {
     const vault = await vaults.create('damaged', { softDeleteRetentionInDays: 7 });

@@ -41,7 +41,7 @@ export class StoreWithoutSealConfig extends Conflict {
       'The store holds records (a keyring, a root key or data) but no seal configuration (the core/seal-config row is missing), ' +
         'so it cannot be unsealed, and initialising over it would destroy the keyring and make every record unreadable. ' +
         'Nothing was changed. Restore the data directory from a backup, or put the core/seal-config row back ' +
-        '(docs/fault-tolerance.md, "Recovering a store").',
+        '(docs/fault-tolerance.md, "Recovering a store whose seal configuration was lost").',
       'StoreNotEmpty',
     );
   }

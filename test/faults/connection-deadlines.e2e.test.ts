@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { fetchToken, rawRequest } from '../helpers/http.js';
+import { adminToken, rawRequest } from '../helpers/http.js';
 import { RawConnection } from '../helpers/raw-connection.js';
 import { type DevServer, startDevServer } from '../helpers/server-process.js';
 
@@ -12,7 +12,6 @@ import { type DevServer, startDevServer } from '../helpers/server-process.js';
  */
 describe('connection deadlines', () => {
   let server: DevServer;
-  let port: number;
 
   before(async () => {
     server = await startDevServer({
@@ -22,7 +21,6 @@ describe('connection deadlines', () => {
         COFFER_KEEP_ALIVE_TIMEOUT_SECONDS: '1',
       },
     });
-    port = Number(new URL(server.facts.url).port);
   });
 
   after(async () => {
@@ -32,7 +30,7 @@ describe('connection deadlines', () => {
   /** Connections the server failed to end are ended here, so a failing test cannot hang the run. */
   const opened: RawConnection[] = [];
   const open = async () => {
-    const connection = await RawConnection.open(port);
+    const connection = await RawConnection.open(server.port);
     opened.push(connection);
     return connection;
   };
@@ -60,19 +58,14 @@ describe('connection deadlines', () => {
   });
 
   it('a body that trickles past the whole-request deadline is cut, and nothing is written', async () => {
-    const token = await fetchToken(
-      server.facts.authorityHost,
-      server.facts.tenantId,
-      server.facts.clientId,
-      server.facts.clientSecret,
-    );
+    const token = await adminToken(server.facts);
     const body = JSON.stringify({ value: 'x'.repeat(900) });
     const connection = await open();
     // One byte every 50 ms never leaves the connection idle, so only a whole-request deadline cuts it.
     const trickling = connection.trickle(
       [
         `PUT /secrets/trickled?api-version=7.6 HTTP/1.1`,
-        `Host: dev.vault.localhost:${port}`,
+        `Host: dev.vault.localhost:${server.port}`,
         `Authorization: Bearer ${token}`,
         'Content-Type: application/json',
         `Content-Length: ${body.length}`,

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { fetchToken, rawRequest } from '../helpers/http.js';
+import { adminToken, rawRequest } from '../helpers/http.js';
 import { scratchDir } from '../helpers/server-process.js';
 import { SmallDisk } from '../helpers/small-disk.js';
 
@@ -31,7 +31,7 @@ describe('disk full', { skip: unsupported }, () => {
       const server = await disk.startDevServer();
       const facts = await server.ready();
       assert.ok(facts, server.log);
-      const token = await fetchToken(facts.authorityHost, facts.tenantId, facts.clientId, facts.clientSecret);
+      const token = await adminToken(facts);
       const api = (method: string, path: string, body?: unknown) =>
         rawRequest(`${facts.vaultUrl}${path}?api-version=7.6`, {
           method,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import https from 'node:https';
 import { before, describe, it } from 'node:test';
-import { fetchToken } from '../helpers/http.js';
+import { adminToken } from '../helpers/http.js';
 import { RawConnection } from '../helpers/raw-connection.js';
 import { type DevServer, startDevServer } from '../helpers/server-process.js';
 
@@ -55,7 +55,6 @@ function request(
 describe('shutdown', () => {
   describe('a server with long request deadlines and at most 4 connections', () => {
     let server: DevServer;
-    let port: number;
 
     before(async () => {
       server = await startDevServer({
@@ -67,17 +66,16 @@ describe('shutdown', () => {
           COFFER_MAX_CONNECTIONS: '4',
         },
       });
-      port = Number(new URL(server.facts.url).port);
     });
 
     it('refuses connections beyond the limit, and takes one again once a place is free', async () => {
-      const held = await Promise.all(Array.from({ length: 4 }, () => RawConnection.open(port)));
+      const held = await Promise.all(Array.from({ length: 4 }, () => RawConnection.open(server.port)));
       try {
-        await assert.rejects(RawConnection.open(port), 'the fifth connection is refused');
+        await assert.rejects(RawConnection.open(server.port), 'the fifth connection is refused');
         held.pop()!.destroy();
         let reopened: RawConnection | undefined;
         for (let attempt = 0; !reopened && attempt < 40; attempt++) {
-          reopened = await RawConnection.open(port).catch(async () => {
+          reopened = await RawConnection.open(server.port).catch(async () => {
             await new Promise((resolve) => setTimeout(resolve, 50));
             return undefined;
           });
@@ -92,20 +90,15 @@ describe('shutdown', () => {
     });
 
     it('SIGTERM with slow and idle clients exits 0 within the shutdown deadline', async () => {
-      const token = await fetchToken(
-        server.facts.authorityHost,
-        server.facts.tenantId,
-        server.facts.clientId,
-        server.facts.clientSecret,
-      );
-      const slowHeaders = await RawConnection.open(port);
+      const token = await adminToken(server.facts);
+      const slowHeaders = await RawConnection.open(server.port);
       slowHeaders.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ');
-      const slowBody = await RawConnection.open(port);
+      const slowBody = await RawConnection.open(server.port);
       const body = JSON.stringify({ value: 'v'.repeat(500) });
       void slowBody.trickle(
         [
           'PUT /secrets/slow?api-version=7.6 HTTP/1.1',
-          `Host: dev.vault.localhost:${port}`,
+          `Host: dev.vault.localhost:${server.port}`,
           `Authorization: Bearer ${token}`,
           'Content-Type: application/json',
           `Content-Length: ${body.length}`,
@@ -115,7 +108,7 @@ describe('shutdown', () => {
         1,
         100,
       );
-      const silent = await RawConnection.open(port);
+      const silent = await RawConnection.open(server.port);
       await new Promise((resolve) => setTimeout(resolve, 300));
       try {
         const { code, elapsedMs } = await exitWithin(server, 10_000);

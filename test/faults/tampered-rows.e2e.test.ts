@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { keysUnder, readRow, writeRow } from '../helpers/data-dir.js';
-import { fetchToken, rawRequest } from '../helpers/http.js';
+import { adminToken, rawRequest } from '../helpers/http.js';
 import { type DevServer, startDevServer } from '../helpers/server-process.js';
 
 /** The one storage path that ends with `suffix` under a vault's data. */
@@ -53,12 +53,7 @@ describe('tampered rows', () => {
   });
 
   it('a listing that meets a damaged record answers 500 in Azure shape instead of leaving it out', async () => {
-    const token = await fetchToken(
-      server.facts.authorityHost,
-      server.facts.tenantId,
-      server.facts.clientId,
-      server.facts.clientSecret,
-    );
+    const token = await adminToken(server.facts);
     const response = await rawRequest(`${server.facts.vaultUrl}/secrets?api-version=7.6`, {
       headers: { authorization: `Bearer ${token}` },
     });

@@ -91,6 +91,8 @@ export function spawnCoffer(args: string[], env: NodeJS.ProcessEnv = {}): Server
 export interface DevServer {
   dataDir: string;
   facts: DevFacts;
+  /** The port it listens on (from `facts.url`). */
+  port: number;
   process: ServerProcess;
   credential: ClientSecretCredential;
   secrets: (vaultUrl?: string) => SecretClient;
@@ -113,6 +115,7 @@ export async function startDevServer(
   return {
     dataDir,
     facts,
+    port: Number(new URL(facts.url).port),
     process: server,
     credential,
     secrets: (vaultUrl = facts.vaultUrl) => new SecretClient(vaultUrl, credential),
