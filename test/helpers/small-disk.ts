@@ -12,6 +12,7 @@ import { cofferBin, repoRoot, scratchDir } from './server-process.js';
 export class SmallDisk {
   private output = '';
   private sequence = 0;
+  private readonly servers: number[] = [];
 
   private constructor(
     private readonly shell: ChildProcess,
@@ -76,10 +77,20 @@ export class SmallDisk {
         `cd "${repoRoot}" && COFFER_LOG_LEVEL=info "${process.execPath}" "${cofferBin}" server --dev --data-dir "${this.dir}" --port 0 >"${log}" 2>&1 & echo $!`,
       ),
     );
+    this.servers.push(pid);
     return new SmallDiskServer(this, pid, log);
   }
 
+  /** Ends the namespace, and any server started in it that a failing test left running. */
   close(): void {
+    for (const pid of this.servers) {
+      try {
+        // Only if that PID is still this disk's server, not a process that reused the number.
+        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(this.dir)) process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
     this.shell.kill('SIGKILL');
   }
 
