@@ -26,13 +26,18 @@ function findTests(dir) {
   });
 }
 
-const filter = process.argv[2];
+// Any number of filters: a test runs when its path contains one of them (`npm run test:faults`).
+const filters = process.argv.slice(2);
 const files = findTests(dist)
-  .filter((file) => !filter || path.relative(dist, file).includes(filter))
+  .filter(
+    (file) => filters.length === 0 || filters.some((filter) => path.relative(dist, file).includes(filter)),
+  )
   .sort();
 // `node --test` with no file would run every test file under the working directory instead.
 if (files.length === 0) {
-  console.error(`no compiled test matches '${filter ?? ''}' under ${dist}; run \`npm run build\` first?`);
+  console.error(
+    `no compiled test matches '${filters.join("' or '")}' under ${dist}; run \`npm run build\` first?`,
+  );
   rmSync(scratch, { recursive: true, force: true });
   process.exit(1);
 }
@@ -108,7 +113,7 @@ function runNewestSdkPass() {
 
 let status = runTests(files, process.env.COFFER_SDK_DIR);
 // A full run (no filter) also runs the SDK wire suites against the newest SDK releases.
-if (status === 0 && !filter && !process.env.COFFER_SDK_DIR) status = runNewestSdkPass();
+if (status === 0 && filters.length === 0 && !process.env.COFFER_SDK_DIR) status = runNewestSdkPass();
 // Keep a failed run's data dirs for inspection; a passing run cleans up after itself.
 if (status === 0) rmSync(scratch, { recursive: true, force: true });
 process.exit(status);

@@ -2,14 +2,17 @@ import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { createBackupCodec } from './backup/backup-codec.js';
 import { CofferError } from './errors/index.js';
-import { Barrier } from './barrier/barrier.js';
+import { Barrier, KEYRING_PATH } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
 import { createPipeline } from './core/pipeline.js';
 import { createPeriodicJobs } from './core/periodic-jobs.js';
 import { operatorRoutes } from './core/routes.js';
 import { Runtime } from './core/runtime.js';
+import { CommitRecordFile } from './core/commit-record.js';
 import { SealManager } from './core/seal-manager.js';
+import { createStoreCheck } from './core/store-check.js';
+import { INIT_PENDING_PATH, SEAL_CONFIG_PATH, WRAPPED_ROOT_KEY_PATH } from './seal/types.js';
 import { adminPlane } from './http/admin-plane.js';
 import { dataPlane } from './http/data-plane.js';
 import { registerHealthRoutes } from './http/health-routes.js';
@@ -36,12 +39,23 @@ import { keyRotationSweep } from './keys/rotation-job.js';
 import { createKeyService } from './keys/service.js';
 import { secretRoutes } from './secrets/routes.js';
 import { createSecretService } from './secrets/service.js';
-import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
+import { PurgeFailed } from './objects/purge-expired.js';
+import { FaultCounters } from './storage/fault-counters.js';
+import { SPACE_PROBE_KEY, SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import { vaultAdminRoutes } from './vaults/routes.js';
 import { createVaultService } from './vaults/service.js';
 import type { VaultRecord } from './vaults/types.js';
 
 export const ADMIN_PRINCIPAL_NAME = 'administrator';
+
+/** Rows that are not barrier records: read before unsealing, or (the keyring) under the root key. */
+const PLAIN_ROWS = new Set([
+  SEAL_CONFIG_PATH,
+  WRAPPED_ROOT_KEY_PATH,
+  INIT_PENDING_PATH,
+  KEYRING_PATH,
+  SPACE_PROBE_KEY,
+]);
 
 /**
  * The one composition root: builds every concrete piece and wires them. Nothing else calls a
@@ -53,10 +67,16 @@ export async function buildApp(
   clock: Clock = systemClock,
 ) {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const faults = new FaultCounters();
   const storage = new SqliteStorage(config.storage.file, {
     cacheBytes: config.storage.cacheMiB * 1024 * 1024,
+    faults,
   });
-  const barrier = new Barrier(storage, clock);
+  const commitRecord = new CommitRecordFile(config.commitRecordFile, (message) => http.log.warn(message));
+  const barrier = new Barrier(storage, clock, {
+    faults,
+    committed: (record) => commitRecord.committed(record),
+  });
   const systemStore = barrier.view('sys/');
   const runtime = new Runtime(barrier.view('sys/identity/'));
   const vaultData = (vault: VaultRecord) => barrier.view(`data/${vault.id}/`);
@@ -115,7 +135,11 @@ export async function buildApp(
     provider: keyProvider,
   });
 
-  const http = createHttpServer({ ...tls, logLevel: config.logLevel });
+  const { http, closeGracefully } = createHttpServer({
+    ...tls,
+    logLevel: config.logLevel,
+    limits: config.connections,
+  });
   if (hsmKeys) hsmKeys.token.onEvent = (event) => http.log.warn(event, 'hsm');
   const periodicJobs = createPeriodicJobs({
     vaults,
@@ -150,17 +174,33 @@ export async function buildApp(
       }),
     ],
     intervalMs: config.purgeIntervalSeconds * 1000,
-    onError: (error) => http.log.error({ err: { type: (error as Error).name } }, 'background job failed'),
+    onError: (error) => {
+      if (error instanceof PurgeFailed) {
+        for (const failure of error.failures) {
+          const path = `vaults/${error.vault}/deleted${error.collection}/${failure.name}`;
+          faults.record({ kind: 'purgeFailure', path, detail: failure.reason });
+        }
+        return;
+      }
+      http.log.error({ err: { type: (error as Error).name } }, 'background job failed');
+    },
   });
+  // Damage is never silent: each fault is logged with its path (never content) and counted.
+  faults.onFault((fault) =>
+    http.log.error({ fault: fault.kind, path: fault.path, detail: fault.detail }, 'fault'),
+  );
   const seal = new SealManager(
     storage,
     barrier,
     {
       afterUnseal: async () => {
+        // First of all: a store rolled back to an older copy is refused before anything is served.
+        commitRecord.verify(await barrier.commitRecord());
         await runtime.load();
         periodicJobs.start();
       },
       beforeSeal: () => {
+        commitRecord.stop();
         periodicJobs.stop();
         runtime.unload();
         identity.clearCaches();
@@ -209,10 +249,10 @@ export async function buildApp(
     },
   });
 
-  registerHealthRoutes(
-    http,
-    async () => !barrier.isSealed && (await storage.get('core/seal-config')) !== undefined,
-  );
+  registerHealthRoutes(http, async () => {
+    if (barrier.isSealed || (await storage.get(SEAL_CONFIG_PATH)) === undefined) return 'unavailable';
+    return (await storage.writable()) ? 'ready' : 'storage-full';
+  });
   registerIdentityRoutes(http, {
     pipeline,
     tokens,
@@ -225,6 +265,15 @@ export async function buildApp(
     ...operatorRoutes({
       seal,
       barrier,
+      check: createStoreCheck({
+        verifyFile: () => storage.verifyFile(),
+        listKeys: (after, limit) => storage.list('', { after, limit }),
+        readRaw: (key) => storage.readUncached(key),
+        checkRecord: (path, stored) => barrier.checkRecord(path, stored),
+        isPlainRow: (key) => PLAIN_ROWS.has(key),
+        isUnsealed: () => !barrier.isSealed,
+        clock,
+      }),
       allowInit: !config.dev,
       initialize: async (shares, threshold) => {
         const result = await seal.initialize(
@@ -269,14 +318,18 @@ export async function buildApp(
     periodicJobs,
     autoUnseal,
     storage,
+    commitRecord,
+    /** Faults counted since start (integrity failures, full disk, failed purges) for metrics. */
+    faults,
     vaultUrl,
     authorityHost,
     setPublicPort: (port: number) => {
       publicPort = port;
     },
+    /** Finishes requests in flight (within the shutdown deadline), then closes the store. */
     async close(): Promise<void> {
       autoUnseal?.stop();
-      await http.close();
+      await closeGracefully();
       seal.seal();
       await storage.close();
       // After the server: a request still in flight may need an RSA worker thread or the token.

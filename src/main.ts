@@ -1,9 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { buildApp } from './app.js';
+import { buildApp, type CofferApp } from './app.js';
 import { loadConfig, type ServerOptions } from './config/load.js';
 import type { CofferConfig } from './config/types.js';
 import { type DevFacts, prepareDevServer, writeDevFacts } from './core/dev-setup.js';
+import { StoreWithoutSealConfig } from './core/store-state.js';
 import { ensureDevTls } from './tls/dev-tls.js';
 import { loadTlsFiles } from './tls/server-options.js';
 
@@ -12,11 +13,18 @@ export async function startServer(options: ServerOptions): Promise<void> {
   const config = loadConfig(options);
   const tls = await loadTls(config);
   const app = await buildApp(config, tls.keys);
-  const admin = config.dev ? await prepareDevServer(app, config) : undefined;
-  // The pkcs11 seal unseals the server itself (now, or as soon as the token answers).
-  app.autoUnseal?.start();
-
-  await app.http.listen({ host: config.host, port: config.port });
+  let admin: Awaited<ReturnType<typeof prepareDevServer>> | undefined;
+  try {
+    await refuseLostStore(app, config);
+    if (config.dev) admin = await prepareDevServer(app, config);
+    // The pkcs11 seal unseals the server itself (now, or as soon as the token answers).
+    app.autoUnseal?.start();
+    await app.http.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    // Release the store's lock and worker threads, so the refusal is all that is left.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   const port = (app.http.server.address() as AddressInfo).port;
   app.setPublicPort(port);
 
@@ -49,11 +57,34 @@ export async function startServer(options: ServerOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.http.log.info({ signal }, 'stopping: finishing requests in flight');
+    // The HTTP close has its own deadline; this one covers whatever else could hang (the store's
+    // last commit on a stalled disk), so a stop never waits without end.
+    setTimeout(() => {
+      app.http.log.error('shutdown overran its deadline: exiting now');
+      process.exit(1);
+    }, config.connections.shutdownTimeoutMs + 5000).unref();
     await app.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/**
+ * Refused before anything runs: a store that could never be unsealed (records without a seal
+ * configuration), and a missing or empty store where the commit record shows one existed. A
+ * silent new store would hide the loss and invite an initialisation over it.
+ */
+async function refuseLostStore(app: CofferApp, config: CofferConfig): Promise<void> {
+  const state = await app.seal.storeState();
+  if (state === 'orphaned') throw new StoreWithoutSealConfig();
+  if (state === 'empty' && app.commitRecord.exists()) {
+    throw new Error(
+      `the store in ${config.dataDir} (coffer.db) is missing or empty, but ${app.commitRecord.file} shows it held data: it was deleted or replaced. ` +
+        'Restore coffer.db (with coffer.db-wal if there was one) from a backup of this data dir. ' +
+        `Only to start over on purpose, delete ${app.commitRecord.file} too.`,
+    );
+  }
 }
 
 async function loadTls(

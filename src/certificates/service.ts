@@ -1,7 +1,7 @@
 import type { SecureStore } from '../barrier/secure-store.js';
 import type { KeyProvider } from '../crypto/keys/provider.js';
 import { type Curve, type KeyMaterial, isHsmMaterial } from '../crypto/keys/types.js';
-import { BadParameter, NotFound } from '../errors/index.js';
+import { BadParameter, NotFound, unlessNotFound } from '../errors/index.js';
 import type { Clock } from '../lib/clock.js';
 import { newVersionId } from '../lib/ids.js';
 import type { BackupCodec } from '../objects/backup.js';
@@ -76,7 +76,7 @@ export function createCertificateService(deps: {
 
   /** A certificate's latest version with what a CA needs of it: its key and its secret. */
   async function loadCertificate(vault: VaultRecord, name: string) {
-    const view = await objects.resolve(vault, name).catch(() => undefined);
+    const view = await unlessNotFound(objects.resolve(vault, name));
     const policy = view && (await records(vault).readPolicy(objects.keyOf(name)));
     if (!view || !policy) return undefined;
     const { version } = view.record;
@@ -278,8 +278,7 @@ export function createCertificateService(deps: {
     /** A certificate's policy; exists from the first create, even while that is pending. */
     async getPolicy(vault: VaultRecord, name: string): Promise<CertificatePolicy> {
       const policy = await records(vault).readPolicy(objects.keyOf(name));
-      const live =
-        (await objects.resolve(vault, name).catch(() => undefined)) ?? (await pending.find(vault, name));
+      const live = (await unlessNotFound(objects.resolve(vault, name))) ?? (await pending.find(vault, name));
       if (!policy || !live) throw pending.notFound(name);
       return policy;
     },

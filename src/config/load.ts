@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { readPkcs11, readSeal } from './pkcs11.js';
-import type { CofferConfig } from './types.js';
+import type { CofferConfig, ConnectionLimits } from './types.js';
 
 export interface ServerOptions {
   dev: boolean;
@@ -28,10 +28,16 @@ const ENVIRONMENT: Record<string, string> = {
   tlsKeyFile: 'COFFER_TLS_KEY_FILE',
   purgeIntervalSeconds: 'COFFER_PURGE_INTERVAL_SECONDS',
   storageCacheMiB: 'COFFER_STORAGE_CACHE_MIB',
+  commitRecordFile: 'COFFER_COMMIT_RECORD_FILE',
   cryptoWorkers: 'COFFER_CRYPTO_WORKERS',
   trustedProxies: 'COFFER_TRUSTED_PROXIES',
   logLevel: 'COFFER_LOG_LEVEL',
   region: 'COFFER_REGION',
+  requestHeadersTimeoutSeconds: 'COFFER_REQUEST_HEADERS_TIMEOUT_SECONDS',
+  requestTimeoutSeconds: 'COFFER_REQUEST_TIMEOUT_SECONDS',
+  keepAliveTimeoutSeconds: 'COFFER_KEEP_ALIVE_TIMEOUT_SECONDS',
+  maxConnections: 'COFFER_MAX_CONNECTIONS',
+  shutdownTimeoutSeconds: 'COFFER_SHUTDOWN_TIMEOUT_SECONDS',
 };
 
 /** Lower-case letters, digits and hyphens, as Azure's region names (`westeurope`). */
@@ -86,6 +92,7 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
       file: path.join(dataDir, 'coffer.db'),
       cacheMiB: parseInteger('storageCacheMiB', setting('storageCacheMiB') ?? '32', 0, 4096),
     },
+    commitRecordFile: path.resolve(setting('commitRecordFile') ?? path.join(dataDir, 'commit-record.json')),
     purgeIntervalSeconds: parseInteger(
       'purgeIntervalSeconds',
       setting('purgeIntervalSeconds') ?? '3600',
@@ -102,11 +109,31 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
       .split(',')
       .map((address) => address.trim())
       .filter(Boolean),
+    connections: connectionLimits(setting),
     logLevel: logLevel as CofferConfig['logLevel'],
     pkcs11,
     seal,
     region,
   };
+}
+
+/** The defaults are CONTRACT section 2's (HashiCorp Vault's): 10 s for headers, 30 s per request, 5 minutes idle. */
+function connectionLimits(setting: (key: string) => string | undefined): ConnectionLimits {
+  const seconds = (key: string, fallback: number, max: number) =>
+    parseInteger(key, setting(key) ?? String(fallback), 1, max) * 1000;
+  const limits: ConnectionLimits = {
+    headersTimeoutMs: seconds('requestHeadersTimeoutSeconds', 10, 3600),
+    requestTimeoutMs: seconds('requestTimeoutSeconds', 30, 3600),
+    keepAliveTimeoutMs: seconds('keepAliveTimeoutSeconds', 300, 86400),
+    maxConnections: parseInteger('maxConnections', setting('maxConnections') ?? '4096', 1, 1_000_000),
+    shutdownTimeoutMs: seconds('shutdownTimeoutSeconds', 10, 3600),
+  };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new Error(
+      'requestHeadersTimeoutSeconds cannot exceed requestTimeoutSeconds: the headers are part of the request.',
+    );
+  }
+  return limits;
 }
 
 function readConfigFile(file: string): Record<string, unknown> {

@@ -15,12 +15,19 @@ export interface CofferConfig {
   tls: { certFile: string | undefined; keyFile: string | undefined };
   /** cacheMiB bounds the committed-row (ciphertext) read cache; 0 turns it off. */
   storage: { type: 'sqlite'; file: string; cacheMiB: number };
+  /**
+   * The copy of the store's commit counter kept outside the database, to find a store rolled back
+   * to an older copy. In the data dir by default; elsewhere it also finds a whole data dir put back.
+   */
+  commitRecordFile: string;
   /** Seconds between runs of the job that purges deleted objects whose retention ended. */
   purgeIntervalSeconds: number;
   /** Worker threads for RSA private-key operations (sign, decrypt, unwrap). */
   cryptoWorkers: number;
   /** Proxies whose X-Forwarded-For header is believed (network rules); none by default. */
   trustedProxies: string[];
+  /** Deadlines and limits on client connections (CONTRACT section 2), in milliseconds. */
+  connections: ConnectionLimits;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** The PKCS#11 token that holds -HSM keys (premium vaults); undefined: no HSM. */
   pkcs11: Pkcs11Settings | undefined;
@@ -28,4 +35,17 @@ export interface CofferConfig {
   seal: SealSettings;
   /** Reported in `x-ms-keyvault-region`, where Key Vault names its Azure region. */
   region: string;
+}
+
+export interface ConnectionLimits {
+  /** From the first byte of a request (or the end of the TLS handshake) to the end of its headers. */
+  headersTimeoutMs: number;
+  /** From the first byte of a request to the last byte of its body. */
+  requestTimeoutMs: number;
+  /** How long a keep-alive connection may sit idle between requests. */
+  keepAliveTimeoutMs: number;
+  /** Open connections beyond this are closed as they arrive. */
+  maxConnections: number;
+  /** After SIGTERM, how long requests in flight may take before their connections are closed. */
+  shutdownTimeoutMs: number;
 }

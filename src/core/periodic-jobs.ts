@@ -17,10 +17,17 @@ export function createPeriodicJobs(deps: {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
 
+  /** One sweep that fails (a damaged record, a full disk) is reported and the others still run. */
   async function runOnce(): Promise<number> {
     let acted = 0;
     for (const vault of await deps.vaults.list()) {
-      for (const sweep of deps.sweeps) acted += await sweep(vault);
+      for (const sweep of deps.sweeps) {
+        try {
+          acted += await sweep(vault);
+        } catch (error) {
+          deps.onError(error);
+        }
+      }
     }
     return acted;
   }

@@ -1,10 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import type { Barrier } from '../barrier/barrier.js';
-import { BadParameter } from '../errors/index.js';
+import { BadParameter, NotFound } from '../errors/index.js';
 import type { AdminRoute } from '../http/admin-plane.js';
 import type { IssuedCredentials } from '../identity/types.js';
 import { ManagementActions } from '../policy/actions.js';
 import type { SealManager } from './seal-manager.js';
+import type { StoreCheck } from './store-check.js';
 
 /** Operator calls: the seal lifecycle and barrier key rotation (docs/admin-api.md). */
 export function operatorRoutes(deps: {
@@ -14,6 +15,7 @@ export function operatorRoutes(deps: {
   initialize: (shares: number, threshold: number) => Promise<{ shares: string[]; admin: IssuedCredentials }>;
   /** False in dev mode, where the server initialises itself. */
   allowInit: boolean;
+  check: StoreCheck;
 }): AdminRoute[] {
   const keyStatus = () => {
     const status = deps.barrier.keyStatus();
@@ -81,6 +83,27 @@ export function operatorRoutes(deps: {
         await deps.barrier.rotate();
         const { term, rotatedAt } = keyStatus();
         return { body: { term, rotatedAt } };
+      },
+    },
+    {
+      method: 'POST',
+      url: '/coffer/operator/check',
+      action: ManagementActions.operate,
+      handler: async () => ({ status: 202, body: deps.check.start() }),
+    },
+    {
+      method: 'GET',
+      url: '/coffer/operator/check',
+      action: ManagementActions.operate,
+      handler: async () => {
+        const report = deps.check.latest();
+        if (!report) {
+          throw new NotFound(
+            'CheckNotFound',
+            'No check has run since the server started. Start one with coffer operator check.',
+          );
+        }
+        return { body: report };
       },
     },
     {

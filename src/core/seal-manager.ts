@@ -4,8 +4,20 @@ import { constantTimeEqual } from '../crypto/constant-time.js';
 import { BadParameter, Conflict } from '../errors/index.js';
 import type { Clock } from '../lib/clock.js';
 import { combineShares, parseShare, splitUnsealKey, validateShamirParameters } from '../seal/shamir.js';
-import { SEAL_CONFIG_PATH, type SealConfig, type SealType, WRAPPED_ROOT_KEY_PATH } from '../seal/types.js';
+import {
+  INIT_PENDING_PATH,
+  SEAL_CONFIG_PATH,
+  type SealConfig,
+  type SealType,
+  WRAPPED_ROOT_KEY_PATH,
+} from '../seal/types.js';
 import type { Storage } from '../storage/types.js';
+import {
+  clearUnfinishedInitialisation,
+  readStoreState,
+  type StoreState,
+  StoreWithoutSealConfig,
+} from './store-state.js';
 
 export interface SealStatus {
   initialized: boolean;
@@ -51,44 +63,68 @@ export class SealManager {
     };
   }
 
+  /** Where the store stands before anything is decrypted (see store-state.ts). */
+  storeState(): Promise<StoreState> {
+    return readStoreState(this.storage);
+  }
+
   /**
    * Creates the root key and keyring, runs `bootstrap` inside the open barrier (first tenant and
    * administrator), then leaves the store sealed (Shamir) or open (dev key). Returns the shares.
+   * Refused unless the store is empty or holds only an unfinished initialisation, which is cleared
+   * first. `unsealKey` (dev mode) is asked for once the store is marked as being initialised, so a
+   * key file written for it always belongs to this initialisation. If anything fails, what was
+   * written is removed again (or, after a crash, by the next attempt).
    */
   async initialize<T>(
     options: {
       type: SealType;
       shares: number;
       threshold: number;
-      unsealKey?: Buffer;
+      unsealKey?: () => Buffer;
       /** An auto-unseal seal (pkcs11) stores the unseal key wrapped its own way, before init commits. */
       protectUnsealKey?: (unsealKey: Buffer) => Promise<void>;
     },
     bootstrap: () => Promise<T>,
   ): Promise<{ shares: string[]; bootstrapped: T }> {
-    if (await this.loadConfig()) throw new Conflict('Coffer is already initialised.', 'AlreadyInitialized');
+    const state = await this.storeState();
+    if (state === 'initialized') throw new Conflict('Coffer is already initialised.', 'AlreadyInitialized');
+    if (state === 'orphaned') throw new StoreWithoutSealConfig();
     validateShamirParameters(options.shares, options.threshold);
-    const unsealKey = options.unsealKey ?? randomKey();
+    if (state === 'interrupted') await clearUnfinishedInitialisation(this.storage);
+    await this.storage.put(INIT_PENDING_PATH, Buffer.from(new Date(this.clock.nowMs()).toISOString()));
     const rootKey = randomKey();
-    await this.barrier.initialize(rootKey);
-    await this.storage.put(WRAPPED_ROOT_KEY_PATH, sealAesGcm(unsealKey, rootKey, ROOT_KEY_AAD));
-    const bootstrapped = await bootstrap();
-    await options.protectUnsealKey?.(unsealKey);
-    const config: SealConfig = {
-      type: options.type,
-      shares: options.shares,
-      threshold: options.threshold,
-      initializedAt: new Date(this.clock.nowMs()).toISOString(),
-    };
-    // Written last: a crash before this line leaves an uninitialised store that init can redo.
-    await this.storage.put(SEAL_CONFIG_PATH, Buffer.from(JSON.stringify(config)));
-    this.config = config;
-    this.barrier.seal();
-    rootKey.fill(0);
-    // A pkcs11 seal's shares are recovery shares: they unseal without the token.
-    const shares =
-      options.type !== 'dev-key' ? await splitUnsealKey(unsealKey, options.shares, options.threshold) : [];
-    return { shares, bootstrapped };
+    try {
+      const unsealKey = options.unsealKey?.() ?? randomKey();
+      await this.barrier.initialize(rootKey);
+      await this.storage.put(WRAPPED_ROOT_KEY_PATH, sealAesGcm(unsealKey, rootKey, ROOT_KEY_AAD));
+      const bootstrapped = await bootstrap();
+      await options.protectUnsealKey?.(unsealKey);
+      const config: SealConfig = {
+        type: options.type,
+        shares: options.shares,
+        threshold: options.threshold,
+        initializedAt: new Date(this.clock.nowMs()).toISOString(),
+      };
+      // One commit turns the unfinished initialisation into an initialised store.
+      await this.storage.transaction(async (tx) => {
+        await tx.put(SEAL_CONFIG_PATH, Buffer.from(JSON.stringify(config)));
+        await tx.delete(INIT_PENDING_PATH);
+      });
+      this.config = config;
+      this.barrier.seal();
+      // A pkcs11 seal's shares are recovery shares: they unseal without the token.
+      const shares =
+        options.type !== 'dev-key' ? await splitUnsealKey(unsealKey, options.shares, options.threshold) : [];
+      return { shares, bootstrapped };
+    } catch (error) {
+      this.seal();
+      // Best effort: if this fails too (a full disk), the marker lets the next attempt finish it.
+      await clearUnfinishedInitialisation(this.storage).catch(() => undefined);
+      throw error;
+    } finally {
+      rootKey.fill(0);
+    }
   }
 
   /** Adds one share; opens the barrier when the threshold is reached. */

@@ -41,6 +41,20 @@ export class NotFound extends CofferError {
   }
 }
 
+/**
+ * `promise`'s value, or undefined when it fails with NotFound (an object deleted meanwhile). Any
+ * other failure, such as a record that fails its integrity check, still fails: absence is the
+ * only thing a reader may quietly skip.
+ */
+export async function unlessNotFound<T>(promise: Promise<T>): Promise<T | undefined> {
+  try {
+    return await promise;
+  } catch (error) {
+    if (error instanceof NotFound) return undefined;
+    throw error;
+  }
+}
+
 export class Conflict extends CofferError {
   constructor(message: string, code = 'Conflict') {
     super(409, code, message);
@@ -83,6 +97,19 @@ export class ServiceUnavailable extends CofferError {
 export class InsufficientStorage extends CofferError {
   constructor(message: string) {
     super(507, 'InsufficientStorage', message);
+  }
+}
+
+/**
+ * A write refused because the store's disk is full. Nothing of it was stored (the transaction
+ * rolled back as a whole); the client may retry once an operator has freed space.
+ */
+export class StorageFull extends ServiceUnavailable {
+  constructor() {
+    super(
+      'The server cannot store data right now: its storage is full. Nothing was written. Retry after the time given in Retry-After.',
+      10,
+    );
   }
 }
 

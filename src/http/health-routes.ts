@@ -1,15 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 
+/** What `/readyz` says: ready, or why not (sealed or uninitialised; disk full). */
+export type Readiness = 'ready' | 'unavailable' | 'storage-full';
+
 /**
- * `/healthz`: the process is up. `/readyz`: unsealed and the store answers. No authentication,
- * and nothing but `{status}`: health checks are often exposed more widely than the API.
+ * `/healthz`: the process is up. `/readyz`: unsealed, the store answers and takes writes. No
+ * authentication, and nothing but `{status}`: health checks are often exposed more widely than
+ * the API.
  */
-export function registerHealthRoutes(app: FastifyInstance, ready: () => Promise<boolean>): void {
+export function registerHealthRoutes(app: FastifyInstance, readiness: () => Promise<Readiness>): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const isReady = await ready().catch(() => false);
-    reply.code(isReady ? 200 : 503);
-    if (!isReady) reply.header('retry-after', '5');
-    return { status: isReady ? 'ready' : 'unavailable' };
+    const status = await readiness().catch((): Readiness => 'unavailable');
+    reply.code(status === 'ready' ? 200 : 503);
+    if (status !== 'ready') reply.header('retry-after', '5');
+    return { status };
   });
 }

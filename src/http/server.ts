@@ -1,9 +1,11 @@
 import type { ServerOptions } from 'node:https';
 import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import type { ConnectionLimits } from '../config/types.js';
 import { BadParameter } from '../errors/index.js';
 import { type Authority, httpsOrigin, parseHostHeader } from '../lib/host.js';
 import { tlsServerOptions } from '../tls/server-options.js';
 import { registerRequestIds, stampRequestId } from './azure-headers.js';
+import { clientErrorHandler, gracefulClose, serverTimeouts } from './connections.js';
 import { azureError, registerErrorHandler } from './error-handler.js';
 import { acceptEmptyJsonBodies } from './json-body.js';
 import './types.js';
@@ -14,11 +16,20 @@ const DEFAULT_BODY_LIMIT = 256 * 1024;
 /**
  * The Fastify instance: HTTPS only (TLS 1.2+), strict JSON schemas (no type coercion: a
  * string is not a boolean), request logging that records method, path and status, never
- * headers, bodies or query strings.
+ * headers, bodies or query strings; connection deadlines and limits, and `closeGracefully`,
+ * which stops it within the shutdown deadline.
  */
-export function createHttpServer(options: { cert: string; key: string; logLevel: string }): FastifyInstance {
+export function createHttpServer(options: {
+  cert: string;
+  key: string;
+  logLevel: string;
+  limits: ConnectionLimits;
+}): { http: FastifyInstance; closeGracefully: () => Promise<void> } {
+  const timeouts = serverTimeouts(options.limits);
   const app = Fastify({
-    https: tlsServerOptions(options.cert, options.key) as ServerOptions,
+    https: { ...tlsServerOptions(options.cert, options.key), ...timeouts.https } as ServerOptions,
+    ...timeouts.fastify,
+    clientErrorHandler: clientErrorHandler(options.limits),
     bodyLimit: DEFAULT_BODY_LIMIT,
     // Object names may be 127 characters; the router's default limit of 100 would cut them off.
     // `/keys/k//sign` (an empty version, as the SDK sends for the latest) means `/keys/k/sign`.
@@ -31,13 +42,17 @@ export function createHttpServer(options: { cert: string; key: string; logLevel:
         .send(azureError('BadParameter', `The request URL is not valid (${error.code}).`));
     },
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // gracefulClose answers requests that arrive while closing, in Azure's error JSON.
+    return503OnClosing: false,
     logger: {
       level: options.logLevel,
       serializers: { req: () => ({}), res: () => ({}) },
     },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   }) as unknown as FastifyInstance;
+
+  app.server.maxConnections = options.limits.maxConnections;
+  const closeGracefully = gracefulClose(app, options.limits.shutdownTimeoutMs);
 
   app.decorateRequest('baseUrl', '');
   // Set on every request below; null until then (an object here would be shared by all requests).
@@ -71,5 +86,5 @@ export function createHttpServer(options: { cert: string; key: string; logLevel:
   registerRequestIds(app);
   acceptEmptyJsonBodies(app);
   registerErrorHandler(app);
-  return app;
+  return { http: app, closeGracefully };
 }

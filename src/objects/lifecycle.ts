@@ -1,5 +1,5 @@
 import type { SecureStore } from '../barrier/secure-store.js';
-import { Conflict, Forbidden, NotFound } from '../errors/index.js';
+import { Conflict, Forbidden, NotFound, unlessNotFound } from '../errors/index.js';
 import { type Clock, DAY_MS, unixSeconds } from '../lib/clock.js';
 import { newVersionId } from '../lib/ids.js';
 import type { VaultRecord } from '../vaults/types.js';
@@ -11,6 +11,7 @@ import {
   exportContents,
   importContents,
 } from './backup.js';
+import { purgeExpiredSweep } from './purge-expired.js';
 import { type ObjectReader, type ObjectWriter, objectStore, objectWriter } from './store.js';
 import type {
   DeletedHead,
@@ -190,7 +191,8 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
     async list(vault: VaultRecord, after: string | undefined, limit: number): Promise<Page<ObjectView<R>>> {
       const store = storeFor(vault);
       const keys = await store.listHeads(after, limit + 1);
-      return loadPage(keys, limit, (key) => resolve(store, key, undefined).catch(() => undefined));
+      // An object deleted since the listing is skipped; a record that fails its check fails the page.
+      return loadPage(keys, limit, (key) => unlessNotFound(resolve(store, key, undefined)));
     },
 
     async listVersions(vault: VaultRecord, name: string, after: string | undefined, limit: number) {
@@ -319,23 +321,13 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
     },
 
     /** Purges every deleted object in the vault whose retention has ended; returns how many. */
-    async purgeExpired(vault: VaultRecord): Promise<number> {
-      const store = storeFor(vault);
-      let purged = 0;
-      let after: string | undefined;
-      for (;;) {
-        const keys = await store.listDeletedHeads(after, 100);
-        if (keys.length === 0) return purged;
-        for (const key of keys) {
-          const head = await store.deletedHead(key);
-          if (head && head.scheduledPurgeDate <= now()) {
-            await purge(vault, head.name, { scheduled: true }).catch(() => undefined);
-            purged++;
-          }
-        }
-        after = keys[keys.length - 1];
-      }
-    },
+    purgeExpired: purgeExpiredSweep({
+      listDeletedHeads: (vault, after) => storeFor(vault).listDeletedHeads(after, 100),
+      readDeleted: (vault, key) => readDeleted(storeFor(vault), key),
+      purge: (vault, name) => purge(vault, name, { scheduled: true }),
+      now,
+      collection: kind.collection,
+    }),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { BadParameter, NotFound } from '../errors/index.js';
+import { BadParameter, NotFound, unlessNotFound } from '../errors/index.js';
 import type { DataRoute } from '../http/data-plane.js';
 import { ManagementActions } from './actions.js';
 import { scopeCovers } from './authorize.js';
@@ -50,7 +50,7 @@ function assignmentRoutes(
 ): DataRoute[] {
   /** The named assignment, if it lies in this vault at or below the URL's scope; else 404. */
   const withinScope = async (request: FastifyRequest) => {
-    const assignment = await roles.getAssignment(assignmentName(request)).catch(() => undefined);
+    const assignment = await unlessNotFound(roles.getAssignment(assignmentName(request)));
     if (!assignment || !scopeCovers(scope(request), assignment.scope))
       throw new NotFound(
         'RoleAssignmentNotFound',
@@ -124,7 +124,7 @@ function assignmentRoutes(
       action: ManagementActions.deleteRoleAssignments,
       scope,
       roleDefinitionId: async (request) =>
-        (await roles.getAssignment(assignmentName(request)).catch(() => undefined))?.roleDefinitionId,
+        (await unlessNotFound(roles.getAssignment(assignmentName(request))))?.roleDefinitionId,
       handler: async (request) => {
         const assignment = await withinScope(request);
         await roles.deleteAssignment(assignment.id);

@@ -15,3 +15,9 @@ export interface SealConfig {
 
 export const SEAL_CONFIG_PATH = 'core/seal-config';
 export const WRAPPED_ROOT_KEY_PATH = 'core/root-key';
+/**
+ * Written in the clear before initialisation writes anything else and removed in the same commit
+ * that writes the seal configuration: while it exists, what the store holds is an unfinished
+ * initialisation that may be cleared and redone, never data.
+ */
+export const INIT_PENDING_PATH = 'core/init-pending';

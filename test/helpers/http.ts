@@ -92,3 +92,17 @@ export async function fetchToken(
   if (response.status !== 200) throw new Error(`token request failed: ${response.status} ${response.text}`);
   return (response.json() as { access_token: string }).access_token;
 }
+
+/** A token for the dev administrator whose coordinates a dev server printed. */
+export function adminToken(
+  facts: Pick<DevFactsLike, 'authorityHost' | 'tenantId' | 'clientId' | 'clientSecret'>,
+): Promise<string> {
+  return fetchToken(facts.authorityHost, facts.tenantId, facts.clientId, facts.clientSecret);
+}
+
+interface DevFactsLike {
+  authorityHost: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+}
