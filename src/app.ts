@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { createArm } from './arm/arm.js';
 import { createBackupCodec } from './backup/backup-codec.js';
 import { CofferError } from './errors/index.js';
 import { Barrier } from './barrier/barrier.js';
@@ -11,6 +12,7 @@ import { operatorRoutes } from './core/routes.js';
 import { Runtime } from './core/runtime.js';
 import { SealManager } from './core/seal-manager.js';
 import { adminPlane } from './http/admin-plane.js';
+import { armPlane } from './http/arm-plane.js';
 import { dataPlane } from './http/data-plane.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { createHttpServer } from './http/server.js';
@@ -74,6 +76,7 @@ export async function buildApp(
     audiences: () => [
       ...new Set([vaultResource(), `https://${config.baseDomain}`, 'https://vault.azure.net']),
     ],
+    managementAudiences: () => arm.audiences(),
   });
   const { principals, tokens } = identity;
   const vaults = createVaultService({
@@ -82,6 +85,21 @@ export async function buildApp(
     eraseData: (vault) => eraseVaultData(vaultData(vault)),
     // Until the audit broker lands, audited management actions are structured log lines.
     audit: (event) => http.log.info(event, 'audit'),
+  });
+  const arm = createArm({
+    store: barrier.view('sys/arm/'),
+    clock,
+    vaults,
+    tenantId: runtime.tenantId,
+    settings: {
+      subscriptionId: config.subscriptionId,
+      defaultResourceGroup: config.defaultResourceGroup,
+      location: config.region,
+      baseDomain: config.baseDomain,
+      publicHost: config.publicHost,
+      authorityHost,
+      vaultUrl,
+    },
   });
   const roles = createRoleService({
     store: createRoleStore(systemStore),
@@ -149,6 +167,7 @@ export async function buildApp(
         identity.clearCaches();
         vaults.clearCache();
         roles.clearCache();
+        arm.clearCaches();
       },
     },
     clock,
@@ -209,6 +228,7 @@ export async function buildApp(
     ...identity.adminRoutes(),
     ...roleAdminRoutes(roles),
   ]);
+  armPlane(http, pipeline, arm.routes(), { subscriptionId: arm.subscriptionId });
   dataPlane(
     http,
     pipeline,
@@ -234,6 +254,7 @@ export async function buildApp(
     storage,
     vaultUrl,
     authorityHost,
+    subscriptionId: arm.subscriptionId,
     setPublicPort: (port: number) => {
       publicPort = port;
     },

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { validateResourceGroupName } from '../arm/resource-ids.js';
+import { isUuid } from '../lib/ids.js';
 import type { CofferConfig } from './types.js';
 
 export interface ServerOptions {
@@ -29,6 +31,8 @@ const ENVIRONMENT: Record<string, string> = {
   trustedProxies: 'COFFER_TRUSTED_PROXIES',
   logLevel: 'COFFER_LOG_LEVEL',
   region: 'COFFER_REGION',
+  subscriptionId: 'COFFER_SUBSCRIPTION_ID',
+  defaultResourceGroup: 'COFFER_DEFAULT_RESOURCE_GROUP',
 };
 
 /** Lower-case letters, digits and hyphens, as Azure's region names (`westeurope`). */
@@ -62,6 +66,16 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
       `region must be 1 to 64 lower-case letters, digits or hyphens; got '${region.slice(0, 70)}'.`,
     );
   }
+  const subscriptionId = setting('subscriptionId')?.toLowerCase();
+  if (subscriptionId !== undefined && !isUuid(subscriptionId)) {
+    throw new Error(`subscriptionId must be a UUID, as Azure's are; got '${subscriptionId.slice(0, 40)}'.`);
+  }
+  const defaultResourceGroup = setting('defaultResourceGroup') ?? 'coffer';
+  try {
+    validateResourceGroupName(defaultResourceGroup);
+  } catch (error) {
+    throw new Error(`defaultResourceGroup: ${(error as Error).message}`, { cause: error });
+  }
   return {
     dev: options.dev,
     dataDir,
@@ -94,6 +108,8 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
       .filter(Boolean),
     logLevel: logLevel as CofferConfig['logLevel'],
     region,
+    subscriptionId,
+    defaultResourceGroup,
   };
 }
 

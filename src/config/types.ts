@@ -20,6 +20,10 @@ export interface CofferConfig {
   /** Proxies whose X-Forwarded-For header is believed (network rules); none by default. */
   trustedProxies: string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
-  /** Reported in `x-ms-keyvault-region`, where Key Vault names its Azure region. */
+  /** Reported in `x-ms-keyvault-region`, where Key Vault names its Azure region; Resource Manager's one location. */
   region: string;
+  /** Resource Manager's subscription id (a UUID); undefined: derived from the tenant id. */
+  subscriptionId: string | undefined;
+  /** The resource group of vaults made outside Resource Manager. */
+  defaultResourceGroup: string;
 }
