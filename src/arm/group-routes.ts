@@ -78,7 +78,12 @@ export function groupRoutes(deps: ArmGroupDeps): ArmRoute[] {
       operation: 'ResourceGroupGet',
       action: ManagementActions.readResourceGroups,
       target: () => INSTALLATION,
-      handler: async (request) => ({ body: groupView(await deps.groups.get(groupParam(request)), request) }),
+      handler: async (request) => {
+        const group = await deps.groups.get(groupParam(request));
+        // HEAD (the route Fastify derives from this GET) is ARM's existence check: 204, or the 404 above.
+        if (request.method === 'HEAD') return { status: 204 };
+        return { body: groupView(group, request) };
+      },
     },
     {
       method: 'DELETE',
