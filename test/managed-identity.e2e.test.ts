@@ -75,22 +75,20 @@ describe('coffer agent: managed identity for workloads', () => {
     });
   }
 
-  async function startAgent(args: string[] = []): Promise<Agent> {
-    const child = spawnCoffer(
-      [
-        'agent',
-        '--dev-data-dir',
-        server.dataDir,
-        '--client-id',
-        workload.clientId,
-        '--certificate',
-        certificateFile,
-        '--output',
-        'json',
-        ...args,
-      ],
-      { IDENTITY_HEADER: '' },
-    );
+  /** `coffer agent` for the workload's principal, as an operator would start it beside the workload. */
+  const agentArgs = (...extra: string[]) => [
+    'agent',
+    '--client-id',
+    workload.clientId,
+    '--certificate',
+    certificateFile,
+    ...extra,
+  ];
+
+  async function startAgent(): Promise<Agent> {
+    const child = spawnCoffer([...agentArgs('--output', 'json'), '--dev-data-dir', server.dataDir], {
+      IDENTITY_HEADER: '',
+    });
     const [json] = await child.waitForOutput(/\{[^}]*"identityEndpoint"[^}]*\}/);
     const announced = JSON.parse(json) as {
       identityEndpoint: string;
@@ -217,30 +215,12 @@ describe('coffer agent: managed identity for workloads', () => {
   });
 
   it('listens on loopback only, and writes its environment file privately when asked', async () => {
-    const refused = await cofferCli(server.dataDir, [
-      'agent',
-      '--client-id',
-      workload.clientId,
-      '--certificate',
-      certificateFile,
-      '--host',
-      '0.0.0.0',
-    ]);
+    const refused = await cofferCli(server.dataDir, agentArgs('--host', '0.0.0.0'));
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /^coffer: .*loopback only/);
     const envFile = path.join(scratchDir('agent-env'), 'identity.env');
     const second = await (async () => {
-      const child = spawnCoffer([
-        'agent',
-        '--dev-data-dir',
-        server.dataDir,
-        '--client-id',
-        workload.clientId,
-        '--certificate',
-        certificateFile,
-        '--env-out',
-        envFile,
-      ]);
+      const child = spawnCoffer([...agentArgs('--env-out', envFile), '--dev-data-dir', server.dataDir]);
       await child.waitForOutput(/IDENTITY_HEADER in/);
       return child;
     })();
