@@ -149,8 +149,9 @@ function samePolicies(left: readonly AccessPolicy[], right: readonly AccessPolic
 function checkSku(properties: WireVaultProperties, current: VaultRecord): void {
   const wanted = properties.sku?.name;
   if (wanted !== undefined && wanted !== (current.sku ?? 'standard')) {
+    // Not naming the current SKU: this runs before the caller is authorized to read the vault.
     throw new BadParameter(
-      `Vault '${current.name}' is ${current.sku ?? 'standard'}; Coffer cannot change a vault's SKU. Create a new ${wanted} vault and move its objects with backup and restore.`,
+      `Coffer cannot change a vault's SKU: create a new ${wanted} vault and move the objects with backup and restore.`,
     );
   }
 }
