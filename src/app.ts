@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { createArm } from './arm/arm.js';
 import { createBackupCodec } from './backup/backup-codec.js';
 import { CofferError } from './errors/index.js';
 import { Barrier, KEYRING_PATH } from './barrier/barrier.js';
@@ -14,6 +15,7 @@ import { SealManager } from './core/seal-manager.js';
 import { createStoreCheck } from './core/store-check.js';
 import { INIT_PENDING_PATH, SEAL_CONFIG_PATH, WRAPPED_ROOT_KEY_PATH } from './seal/types.js';
 import { adminPlane } from './http/admin-plane.js';
+import { armPlane } from './http/arm-plane.js';
 import { dataPlane } from './http/data-plane.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { createHttpServer } from './http/server.js';
@@ -98,6 +100,7 @@ export async function buildApp(
     audiences: () => [
       ...new Set([vaultResource(), `https://${config.baseDomain}`, 'https://vault.azure.net']),
     ],
+    managementAudiences: () => arm.audiences(),
   });
   const { principals, tokens } = identity;
   // -HSM keys of premium vaults live in the PKCS#11 token; every other key in software.
@@ -118,6 +121,21 @@ export async function buildApp(
     // Until the audit broker lands, audited management actions are structured log lines.
     audit: (event) => http.log.info(event, 'audit'),
     hsmAvailable: () => keyProvider.hasHsm,
+  });
+  const arm = createArm({
+    store: barrier.view('sys/arm/'),
+    clock,
+    vaults,
+    tenantId: runtime.tenantId,
+    settings: {
+      subscriptionId: config.subscriptionId,
+      defaultResourceGroup: config.defaultResourceGroup,
+      location: config.region,
+      baseDomain: config.baseDomain,
+      publicHost: config.publicHost,
+      authorityHost,
+      vaultUrl,
+    },
   });
   const roles = createRoleService({
     store: createRoleStore(systemStore),
@@ -206,6 +224,7 @@ export async function buildApp(
         identity.clearCaches();
         vaults.clearCache();
         roles.clearCache();
+        arm.clearCaches();
       },
     },
     clock,
@@ -294,6 +313,7 @@ export async function buildApp(
     ...identity.adminRoutes(),
     ...roleAdminRoutes(roles),
   ]);
+  armPlane(http, pipeline, arm.routes(), { subscriptionId: arm.subscriptionId });
   dataPlane(
     http,
     pipeline,
@@ -323,6 +343,7 @@ export async function buildApp(
     faults,
     vaultUrl,
     authorityHost,
+    subscriptionId: arm.subscriptionId,
     setPublicPort: (port: number) => {
       publicPort = port;
     },

@@ -37,6 +37,7 @@ export async function startServer(options: ServerOptions): Promise<void> {
       vaultUrl: app.vaultUrl(vaultName),
       baseDomain: config.baseDomain,
       tenantId: admin.tenantId,
+      subscriptionId: app.subscriptionId(),
       authorityHost: url,
       clientId: admin.clientId,
       clientSecret: admin.clientSecret,

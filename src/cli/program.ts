@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAgentCommand } from './commands/agent.js';
 import { registerCertificateCommands } from './commands/certificate.js';
 import { registerCompletionCommand } from './commands/completion.js';
 import { registerGroupCommands } from './commands/group.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerCertificateCommands(program);
   registerLoginCommands(program);
   registerCompletionCommand(program);
+  registerAgentCommand(program);
   useOneLineErrors(program);
   return program;
 }

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { validateResourceGroupName } from '../arm/resource-ids.js';
+import { isUuid } from '../lib/ids.js';
 import { readPkcs11, readSeal } from './pkcs11.js';
 import type { CofferConfig, ConnectionLimits } from './types.js';
 
@@ -38,6 +40,8 @@ const ENVIRONMENT: Record<string, string> = {
   keepAliveTimeoutSeconds: 'COFFER_KEEP_ALIVE_TIMEOUT_SECONDS',
   maxConnections: 'COFFER_MAX_CONNECTIONS',
   shutdownTimeoutSeconds: 'COFFER_SHUTDOWN_TIMEOUT_SECONDS',
+  subscriptionId: 'COFFER_SUBSCRIPTION_ID',
+  defaultResourceGroup: 'COFFER_DEFAULT_RESOURCE_GROUP',
 };
 
 /** Lower-case letters, digits and hyphens, as Azure's region names (`westeurope`). */
@@ -78,6 +82,16 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
       `region must be 1 to 64 lower-case letters, digits or hyphens; got '${region.slice(0, 70)}'.`,
     );
   }
+  const subscriptionId = setting('subscriptionId')?.toLowerCase();
+  if (subscriptionId !== undefined && !isUuid(subscriptionId)) {
+    throw new Error(`subscriptionId must be a UUID, as Azure's are; got '${subscriptionId.slice(0, 40)}'.`);
+  }
+  const defaultResourceGroup = setting('defaultResourceGroup') ?? 'coffer';
+  try {
+    validateResourceGroupName(defaultResourceGroup);
+  } catch (error) {
+    throw new Error(`defaultResourceGroup: ${(error as Error).message}`, { cause: error });
+  }
   return {
     dev: options.dev,
     dataDir,
@@ -114,6 +128,8 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
     pkcs11,
     seal,
     region,
+    subscriptionId,
+    defaultResourceGroup,
   };
 }
 

@@ -33,8 +33,12 @@ export interface CofferConfig {
   pkcs11: Pkcs11Settings | undefined;
   /** How the root key is sealed in production: Shamir shares, or a token key with recovery shares. */
   seal: SealSettings;
-  /** Reported in `x-ms-keyvault-region`, where Key Vault names its Azure region. */
+  /** Reported in `x-ms-keyvault-region`, where Key Vault names its Azure region; Resource Manager's one location. */
   region: string;
+  /** Resource Manager's subscription id (a UUID); undefined: derived from the tenant id. */
+  subscriptionId: string | undefined;
+  /** The resource group of vaults made outside Resource Manager. */
+  defaultResourceGroup: string;
 }
 
 export interface ConnectionLimits {

@@ -13,6 +13,8 @@ export interface DevFacts {
   vaultUrl: string;
   baseDomain: string;
   tenantId: string;
+  /** Resource Manager's subscription (CONTRACT section 12). */
+  subscriptionId: string;
   authorityHost: string;
   clientId: string;
   clientSecret: string;

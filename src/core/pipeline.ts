@@ -1,7 +1,7 @@
 import type { Barrier } from '../barrier/barrier.js';
 import type { AbuseGuard } from './abuse-guard.js';
-import { Forbidden, NotFound, Sealed, Unauthorized } from '../errors/index.js';
-import type { TokenService } from '../identity/token-service.js';
+import { CofferError, Forbidden, NotFound, Sealed, Unauthorized } from '../errors/index.js';
+import type { TokenPlane, TokenService } from '../identity/token-service.js';
 import type { AuthenticatedPrincipal } from '../identity/types.js';
 import type { Action } from '../policy/actions.js';
 import { type AuthorizationContext, authorize } from '../policy/authorize.js';
@@ -50,15 +50,38 @@ export function createPipeline(deps: {
     };
   }
 
+  /** Resource Manager's refusal: its codes, and a challenge naming where to get a token. */
+  function managementRefusal(code: string, message: string, description: string): CofferError {
+    return new CofferError(401, code, message, {
+      'www-authenticate': `Bearer authorization_uri="${settings.authorityHost()}/${deps.tenantId()}", error="invalid_token", error_description="${description}"`,
+    });
+  }
+
   return {
     requireUnsealed(): void {
       if (deps.barrier.isSealed) throw new Sealed();
     },
 
-    async authenticate(authorization: string | undefined): Promise<AuthenticatedPrincipal> {
+    /** `plane`: a vault (data plane, admin API) or Resource Manager; each takes only its own tokens. */
+    async authenticate(
+      authorization: string | undefined,
+      plane: TokenPlane = 'vault',
+    ): Promise<AuthenticatedPrincipal> {
       const match = authorization === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+      if (!match && plane === 'management')
+        throw managementRefusal(
+          'AuthenticationFailed',
+          "Authentication failed. The 'Authorization' header is missing or is not a Bearer token.",
+          "The authentication failed because of missing 'Authorization' header.",
+        );
       if (!match) throw new Unauthorized('AKV10000: Request is missing a Bearer or PoP token.', challenge());
-      const principal = await deps.tokens.authenticate(match[1]!);
+      const principal = await deps.tokens.authenticate(match[1]!, plane);
+      if (!principal && plane === 'management')
+        throw managementRefusal(
+          'InvalidAuthenticationToken',
+          `The access token is not valid: it is expired, malformed, not for Resource Manager (request it for ${settings.authorityHost()}/.default), or its principal was removed or disabled.`,
+          'The access token is invalid.',
+        );
       if (!principal) {
         throw new Unauthorized(
           'AKV10032: The access token is not valid: it is expired, malformed, for another audience, or its principal was removed or disabled. Request a new token.',

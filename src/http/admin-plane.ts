@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { Pipeline } from '../core/pipeline.js';
+import type { TokenPlane } from '../identity/token-service.js';
 import type { ManagementAction } from '../policy/actions.js';
 
 /** What an admin call acts on, for authorization: a scope, and for role assignments the role. */
@@ -22,14 +23,23 @@ export interface AdminRoute {
    */
   target?: (request: FastifyRequest) => Promise<AdminTarget | AdminTarget[]> | AdminTarget | AdminTarget[];
   schema?: RouteOptions['schema'];
-  handler: (request: FastifyRequest) => Promise<{ status?: number; body?: unknown }>;
+  /** `headers`: for the few answers that carry more than a body (Resource Manager's `Azure-AsyncOperation`). */
+  handler: (
+    request: FastifyRequest,
+  ) => Promise<{ status?: number; body?: unknown; headers?: Record<string, string> }>;
 }
 
 /**
  * The administration API (docs/admin-api.md): same pipeline as the data plane (sealed gate,
- * bearer authentication, one authorize()), without vault routing or api-version.
+ * bearer authentication, one authorize()), without vault routing or api-version. Resource
+ * Manager's routes (src/arm) come through here too, with the management plane's tokens.
  */
-export function adminPlane(app: FastifyInstance, pipeline: Pipeline, routes: AdminRoute[]): void {
+export function adminPlane(
+  app: FastifyInstance,
+  pipeline: Pipeline,
+  routes: AdminRoute[],
+  plane: TokenPlane = 'vault',
+): void {
   for (const route of routes) {
     const action = route.action;
     app.route({
@@ -39,7 +49,7 @@ export function adminPlane(app: FastifyInstance, pipeline: Pipeline, routes: Adm
       onRequest: action
         ? async (request) => {
             pipeline.requireUnsealed();
-            request.principal = await pipeline.authenticate(request.headers.authorization);
+            request.principal = await pipeline.authenticate(request.headers.authorization, plane);
           }
         : undefined,
       preHandler: action
@@ -64,8 +74,9 @@ export function adminPlane(app: FastifyInstance, pipeline: Pipeline, routes: Adm
           }
         : undefined,
       handler: async (request, reply) => {
-        const { status = 200, body } = await route.handler(request);
+        const { status = 200, body, headers } = await route.handler(request);
         reply.code(status);
+        if (headers) reply.headers(headers);
         return body === undefined ? reply.send() : body;
       },
     });

@@ -32,6 +32,8 @@ export function createIdentity(deps: {
   issuerBase: () => string;
   /** The token audiences accepted now (the public port may be known only after listening). */
   audiences: () => readonly string[];
+  /** The audiences of Resource Manager tokens (src/arm). */
+  managementAudiences?: () => readonly string[];
 }) {
   const { clock } = deps;
   const changed = (objectId: string) => directory.invalidate(objectId);
@@ -90,6 +92,7 @@ export function createIdentity(deps: {
     tenantId: deps.tenantId,
     issuerBase: deps.issuerBase,
     audiences: deps.audiences,
+    managementAudiences: deps.managementAudiences,
   });
 
   return {

@@ -5,6 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import { newUuid } from '../lib/ids.js';
 import {
   type AccessPolicyInput,
+  accessPolicyList,
   applyPolicyUpdate,
   editIpRule,
   type NetworkAclsInput,
@@ -13,7 +14,7 @@ import {
   type PolicyUpdateKind,
 } from './access-control.js';
 import type { AccessPolicy } from '../policy/access-policies.js';
-import type { VaultRecord, VaultSku } from './types.js';
+import type { VaultRecord, VaultResource, VaultSku } from './types.js';
 
 /** Azure's vault name rule: 3-24 letters, digits and hyphens, starting with a letter, ending with a letter or digit, no '--'. */
 const VAULT_NAME_PATTERN = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
@@ -23,6 +24,10 @@ export interface VaultSettings {
   enablePurgeProtection?: boolean;
   enableRbacAuthorization?: boolean;
   networkAcls?: NetworkAclsInput;
+  /** The whole access policy list, replacing the vault's (Resource Manager's PUT and PATCH). */
+  accessPolicies?: AccessPolicyInput[];
+  /** Resource Manager's attributes of the vault, replaced whole when given. */
+  resource?: VaultResource;
   /** Set at creation only. */
   sku?: VaultSku;
 }
@@ -110,15 +115,38 @@ export function createVaultService(deps: {
     return updated;
   }
 
+  /**
+   * A policy is data access: each change is on record with each principal's before and after.
+   * An explicit accessPolicies call is recorded even when it changed nothing; a whole list that
+   * came along with other settings (create, set) only when it changed something.
+   */
+  function auditPolicies(
+    vault: VaultRecord,
+    operation: PolicyUpdateKind | 'create' | 'set',
+    before: AccessPolicy[],
+    by?: Actor,
+  ): void {
+    const changes = policyChanges(before, vault.accessPolicies ?? []);
+    if (changes.length === 0 && (operation === 'create' || operation === 'set')) return;
+    deps.audit?.({
+      event: 'VaultAccessPoliciesChanged',
+      vault: vault.name,
+      operation,
+      by: actorOf(by),
+      changes,
+    });
+  }
+
   return {
     find,
     get,
 
-    async create(name: string, settings: VaultSettings = {}): Promise<VaultRecord> {
+    /** `by`: the principal asking, for the audit trail when the vault starts with access policies. */
+    async create(name: string, settings: VaultSettings = {}, by?: Actor): Promise<VaultRecord> {
       const key = validateVaultName(name);
       validateSettings(settings);
       const sku = validateSku(settings.sku, deps.hsmAvailable?.() ?? false);
-      return deps.system.transaction(async (tx) => {
+      const created = await deps.system.transaction(async (tx) => {
         if (await readJson(tx, path(key)))
           throw new Conflict(`A vault named '${key}' already exists.`, 'VaultAlreadyExists');
         const record: VaultRecord = {
@@ -129,11 +157,16 @@ export function createVaultService(deps: {
           enableRbacAuthorization: settings.enableRbacAuthorization ?? true,
           createdAt: new Date(deps.clock.nowMs()).toISOString(),
           sku,
+          ...(settings.resource && { resource: settings.resource }),
+          ...(settings.networkAcls && { networkAcls: patchNetworkAcls(undefined, settings.networkAcls) }),
+          ...(settings.accessPolicies && { accessPolicies: accessPolicyList(settings.accessPolicies) }),
         };
         await writeJson(tx, path(key), record);
         cache.set(key, record);
         return record;
       });
+      if (created.accessPolicies?.length) auditPolicies(created, 'create', [], by);
+      return created;
     },
 
     async list(): Promise<VaultRecord[]> {
@@ -146,11 +179,13 @@ export function createVaultService(deps: {
     async update(name: string, settings: VaultSettings, by?: Actor): Promise<VaultRecord> {
       validateSettings(settings);
       let previousModel: boolean | undefined;
+      let previousPolicies: AccessPolicy[] = [];
       const updated = await modify(name, (current) => {
         if (current.enablePurgeProtection && settings.enablePurgeProtection === false) {
           throw new BadParameter('Purge protection cannot be turned off once it is enabled on a vault.');
         }
         previousModel = current.enableRbacAuthorization;
+        previousPolicies = current.accessPolicies ?? [];
         return {
           ...current,
           softDeleteRetentionInDays: settings.softDeleteRetentionInDays ?? current.softDeleteRetentionInDays,
@@ -159,8 +194,11 @@ export function createVaultService(deps: {
           ...(settings.networkAcls && {
             networkAcls: patchNetworkAcls(current.networkAcls, settings.networkAcls),
           }),
+          ...(settings.accessPolicies && { accessPolicies: accessPolicyList(settings.accessPolicies) }),
+          ...(settings.resource && { resource: settings.resource }),
         };
       });
+      if (settings.accessPolicies) auditPolicies(updated, 'set', previousPolicies, by);
       if (previousModel !== updated.enableRbacAuthorization) {
         // Switching the model changes who may read every object in the vault: always on record.
         deps.audit?.({
@@ -189,13 +227,7 @@ export function createVaultService(deps: {
         before = current.accessPolicies ?? [];
         return { ...current, accessPolicies: applyPolicyUpdate(before, kind, policies) };
       });
-      deps.audit?.({
-        event: 'VaultAccessPoliciesChanged',
-        vault: updated.name,
-        operation: kind,
-        by: actorOf(by),
-        changes: policyChanges(before, updated.accessPolicies ?? []),
-      });
+      auditPolicies(updated, kind, before, by);
       return updated;
     },
 

@@ -3,6 +3,19 @@ import type { NetworkAcls } from '../policy/network-rules.js';
 
 export type VaultSku = 'standard' | 'premium';
 
+/**
+ * What Azure Resource Manager knows of a vault besides Key Vault's own settings (src/arm).
+ * Vault names are global, as in Azure, so the resource group is an attribute, not a namespace.
+ */
+export interface VaultResource {
+  /** As the group was named when it was made (resource group names keep their case in ids). */
+  resourceGroup: string;
+  location: string;
+  tags: Record<string, string>;
+  /** `networkAcls.bypass` as a client set it; Coffer has no Azure services for it to let through. */
+  networkBypass?: 'AzureServices' | 'None';
+}
+
 export interface VaultRecord {
   /** Internal id: the prefix of the vault's data, so a re-created name never sees old data. */
   id: string;
@@ -14,6 +27,8 @@ export interface VaultRecord {
   createdAt: string;
   /** Azure's SKU: premium vaults hold -HSM keys in the configured PKCS#11 token. Absent: standard. */
   sku?: VaultSku;
+  /** Absent for vaults made outside Resource Manager: they belong to the default resource group. */
+  resource?: VaultResource;
   /** The vault's firewall; absent means open to every address. */
   networkAcls?: NetworkAcls;
   /** Who may do what when `enableRbacAuthorization` is false (Azure's access policies); ignored otherwise. */
