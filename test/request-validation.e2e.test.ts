@@ -197,4 +197,38 @@ describe('request validation: control characters and unknown fields', () => {
     });
     assert.equal(response.status, 200, response.text);
   });
+
+  // Found by the fuzz suite (test/fuzz): a parameter given twice arrives as a list where every route reads a
+  // string; `$filter` twice on the role API was a 500.
+  it('refuses a query parameter given twice, on every plane, naming it', async () => {
+    const { facts } = server;
+    const twice = [
+      `${facts.vaultUrl}/providers/Microsoft.Authorization/roleAssignments?api-version=7.6&$filter=atScope()&$filter=atScope()`,
+      `${facts.vaultUrl}/providers/Microsoft.Authorization/roleDefinitions?api-version=7.6&$filter=x&$filter=y`,
+      `${facts.vaultUrl}/secrets/existing?api-version=7.6&outContentType=a&outContentType=b`,
+      `${facts.url}/coffer/roles/assignments?scope=/&scope=/vaults/dev`,
+      `${facts.url}/subscriptions/${facts.subscriptionId}/resources?api-version=2021-04-01&$filter=a&$filter=b`,
+    ];
+    for (const url of twice) {
+      const armToken = url.includes('/subscriptions/')
+        ? await fetchToken(
+            facts.authorityHost,
+            facts.tenantId,
+            facts.clientId,
+            facts.clientSecret,
+            `${facts.url}/.default`,
+          )
+        : token;
+      const response = await rawRequest(url, { headers: { authorization: `Bearer ${armToken}` } });
+      assert.equal(response.status, 400, `${url}: ${response.text}`);
+      const { error } = response.json() as { error: { code: string; message: string } };
+      assert.match(error.message, /given more than once/, url);
+      assert.ok(
+        error.message.includes("'$filter'") ||
+          error.message.includes("'outContentType'") ||
+          error.message.includes("'scope'"),
+        error.message,
+      );
+    }
+  });
 });
