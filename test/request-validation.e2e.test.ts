@@ -198,6 +198,29 @@ describe('request validation: control characters and unknown fields', () => {
     assert.equal(response.status, 200, response.text);
   });
 
+  // Found by the fuzz suite (test/fuzz): an extra field nested 20,000 deep in a contact was kept,
+  // and storing it overflowed the stack (500); a plain unknown field was stored silently.
+  it('refuses unknown fields in certificate contacts, however deep, and keeps the contacts', async () => {
+    const contacts = [{ email: 'ops@coffer.test', name: 'Ops' }];
+    assert.equal((await raw('PUT', '/certificates/contacts', { contacts })).status, 200);
+    await refusesField(
+      'PUT',
+      '/certificates/contacts',
+      { contacts: [{ email: 'a@coffer.test', mail: 'x' }] },
+      'mail',
+    );
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const response = await rawRequest(`${server.facts.vaultUrl}/certificates/contacts?api-version=7.6`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: `{"contacts":[{"email":"a@coffer.test","notes":${deep}}]}`,
+    });
+    assert.equal(response.status, 400, response.text.slice(0, 300));
+    assert.equal((response.json() as { error: { code: string } }).error.code, 'BadParameter');
+    const kept = await raw('GET', '/certificates/contacts', undefined);
+    assert.deepEqual((kept.json() as { contacts: unknown }).contacts, contacts);
+  });
+
   // Found by the fuzz suite (test/fuzz): a parameter given twice arrives as a list where every route reads a
   // string; `$filter` twice on the role API was a 500.
   it('refuses a query parameter given twice, on every plane, naming it', async () => {
