@@ -267,6 +267,32 @@ describe('Resource Manager: KeyVaultManagementClient against Coffer', () => {
     assert.equal(armErrorOf(occupied).code, 'ResourceGroupNotEmpty');
   });
 
+  // Found by the fuzz suite (test/fuzz): groups were looked up in a plain object, so a group
+  // named `__proto__` or `constructor` found Object.prototype's members and listing it was a 500.
+  it('treats groups named like members of Object.prototype as any other name', async () => {
+    const version = '?api-version=2022-09-01';
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const vaults = `/resourceGroups/${name}/providers/Microsoft.KeyVault/vaults?api-version=2024-11-01`;
+      const absent = await arm.call('GET', `/resourcegroups/${name}${version}`);
+      assert.equal(absent.status, 404, `${name}: ${absent.text}`);
+      assert.equal(armErrorOf(absent).code, 'ResourceGroupNotFound');
+      assert.equal((await arm.call('GET', vaults)).status, 404, name);
+      const made = await arm.call('PUT', `/resourcegroups/${name}${version}`, { location: 'local' });
+      assert.equal(made.status, 201, `${name}: ${made.text}`);
+      const listed = await arm.call('GET', vaults);
+      assert.deepEqual(listed.json(), { value: [] }, name);
+      const groups = (await arm.call('GET', `/resourcegroups${version}`)).json() as {
+        value: { name: string }[];
+      };
+      assert.ok(
+        groups.value.some((group) => group.name === name),
+        `${name} is listed`,
+      );
+      assert.equal((await arm.call('DELETE', `/resourcegroups/${name}${version}`)).status, 200, name);
+      assert.equal((await arm.call('GET', `/resourcegroups/${name}${version}`)).status, 404, name);
+    }
+  });
+
   it('serves what az and Terraform read first: metadata, subscriptions and tenants', async () => {
     const { url, tenantId, subscriptionId } = server.facts;
     // az cloud register --endpoint-resource-manager URL reads 2015-01-01: login endpoint and audiences.
