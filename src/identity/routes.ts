@@ -1,10 +1,11 @@
 import type { AbuseGuard } from '../core/abuse-guard.js';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pipeline } from '../core/pipeline.js';
 import { OAuthError } from './oauth-error.js';
 import type { SigningKey } from './signing-key.js';
 import type { TokenService } from './token-service.js';
 
+const FORM = 'application/x-www-form-urlencoded';
 const FORM_BODY_LIMIT = 64 * 1024;
 
 /**
@@ -23,14 +24,6 @@ export function registerIdentityRoutes(
     authorityHost: () => string;
   },
 ): void {
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
-    (_request, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
-    },
-  );
-
   const requireTenant = (request: FastifyRequest) => {
     deps.pipeline.requireUnsealed();
     const { tenantId } = request.params as { tenantId: string };
@@ -70,12 +63,35 @@ export function registerIdentityRoutes(
     return { keys: [deps.signingKey().publicJwk] };
   });
 
-  app.post('/:tenantId/oauth2/v2.0/token', async (request, reply) => {
+  // The token endpoint reads forms only (OAuth 2.0, CONTRACT section 4): its own parsers, so no
+  // other body (JSON, whose fields may be lists or objects) ever reaches it as one.
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      FORM,
+      { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
+      (_request, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      },
+    );
+    scope.addContentTypeParser(
+      '*',
+      { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
+      (_request, _body, done) => done(null, undefined),
+    );
+    scope.post('/:tenantId/oauth2/v2.0/token', tokenRoute);
+  });
+
+  async function tokenRoute(request: FastifyRequest, reply: FastifyReply) {
     deps.pipeline.requireUnsealed();
-    const form = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<
-      string,
-      string
-    >;
+    const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (mediaType !== FORM)
+      throw new OAuthError(
+        400,
+        'invalid_request',
+        `AADSTS900144: The token request must be form-encoded: send it with Content-Type: ${FORM}.`,
+      );
+    const form = (request.body ?? {}) as Record<string, string>;
     const address = deps.pipeline.clientAddress(
       request.socket.remoteAddress,
       request.headers['x-forwarded-for'],
@@ -96,5 +112,5 @@ export function registerIdentityRoutes(
     );
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     return response;
-  });
+  }
 }
