@@ -221,6 +221,36 @@ describe('request validation: control characters and unknown fields', () => {
     assert.deepEqual((kept.json() as { contacts: unknown }).contacts, contacts);
   });
 
+  // Found by the fuzz suite (test/fuzz): an action that is not a string was turned into text for
+  // the error message; an object with its own `toString` made that throw (500), and so did a list
+  // nested 20,000 deep (it exhausted the stack).
+  it('refuses custom role actions that are not names, whatever their shape', async () => {
+    const bodies: Array<[string, string, string]> = [
+      [
+        'POST',
+        `${server.facts.url}/coffer/roles/definitions`,
+        '{"name":"r1","dataActions":[{"toString":1}]}',
+      ],
+      ['POST', `${server.facts.url}/coffer/roles/definitions`, '{"name":"r2","actions":[["a"]]}'],
+      [
+        'PUT',
+        `${server.facts.vaultUrl}/providers/Microsoft.Authorization/roleDefinitions/${crypto.randomUUID()}?api-version=7.6`,
+        '{"properties":{"roleName":"r3","permissions":[{"dataActions":[{"valueOf":{},"toString":[]}]}]}}',
+      ],
+    ];
+    for (const [method, url, body] of bodies) {
+      const response = await rawRequest(url, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body,
+      });
+      assert.equal(response.status, 400, `${method} ${url}: ${response.text.slice(0, 300)}`);
+      const { error } = response.json() as { error: { code: string; message: string } };
+      assert.equal(error.code, 'BadParameter');
+      assert.match(error.message, /holds (an object|a list), which is not an action name/);
+    }
+  });
+
   // Found by the fuzz suite (test/fuzz): a parameter given twice arrives as a list where every route reads a
   // string; `$filter` twice on the role API was a 500.
   it('refuses a query parameter given twice, on every plane, naming it', async () => {
