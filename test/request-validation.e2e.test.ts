@@ -251,6 +251,31 @@ describe('request validation: control characters and unknown fields', () => {
     }
   });
 
+  // Found by the fuzz suite (test/fuzz): bodies nested thousands deep reached code that walks
+  // them recursively (two such 500s above); free-form members such as a JWK's were accepted.
+  it('refuses a body nested more than 64 levels deep, on every plane, changing nothing', async () => {
+    const deep = `${'['.repeat(5_000)}${']'.repeat(5_000)}`;
+    const jwk = '"kty":"oct","k":"WfV7QTmYSF2hwG_BJX2yhBjS9RPEnKfPvjtDOB6dnmg"';
+    const bodies: Array<[string, string, string]> = [
+      ['PUT', `${server.facts.vaultUrl}/keys/deep?api-version=7.6`, `{"key":{${jwk},"x5c":${deep}}}`],
+      ['POST', `${server.facts.url}/coffer/roles/definitions`, `{"name":"deep","actions":${deep}}`],
+      ['PUT', `${server.facts.vaultUrl}/secrets/deep?api-version=7.6`, `{"value":"v","tags":${deep}}`],
+    ];
+    for (const [method, url, body] of bodies) {
+      const response = await rawRequest(url, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body,
+      });
+      assert.equal(response.status, 400, `${method} ${url}: ${response.text.slice(0, 300)}`);
+      assert.match(
+        (response.json() as { error: { message: string } }).error.message,
+        /nested more than 64 levels/,
+      );
+    }
+    await assert.rejects(keys.getKey('deep'), { statusCode: 404 }, 'no key was imported');
+  });
+
   // Found by the fuzz suite (test/fuzz): a parameter given twice arrives as a list where every route reads a
   // string; `$filter` twice on the role API was a 500.
   it('refuses a query parameter given twice, on every plane, naming it', async () => {
