@@ -6,7 +6,9 @@ import { Barrier } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
 import { createPipeline } from './core/pipeline.js';
+import { devRoutes } from './core/dev-routes.js';
 import { createPeriodicJobs } from './core/periodic-jobs.js';
+import { createTimeShift } from './core/time-shift.js';
 import { operatorRoutes } from './core/routes.js';
 import { Runtime } from './core/runtime.js';
 import { SealManager } from './core/seal-manager.js';
@@ -76,11 +78,18 @@ export async function buildApp(
     ],
   });
   const { principals, tokens } = identity;
+  // Vault domains see their vault's time (shifted in dev mode only); identity keeps the real one.
+  const timeShift = createTimeShift(clock);
+  const vaultClock = timeShift.clock;
+  const inVaultTime = <T>(vault: VaultRecord, work: () => Promise<T>) => timeShift.run(vault, work);
   const vaults = createVaultService({
     system: systemStore,
-    clock,
+    clock: vaultClock,
     eraseData: (vault) => eraseVaultData(vaultData(vault)),
-    // Until the audit broker lands, audited management actions are structured log lines.
+    removeRoleAssignments: (name) => roles.deleteAssignmentsUnder(`/vaults/${name}`),
+    inVaultTime,
+    // Until the audit broker lands, audited management actions (and what sweeps do on their
+    // own, such as purging a vault whose retention ended) are structured log lines.
     audit: (event) => http.log.info(event, 'audit'),
   });
   const roles = createRoleService({
@@ -90,13 +99,18 @@ export async function buildApp(
     vaultExists: async (name) => (await vaults.find(name)) !== undefined,
   });
   const backupCodec = createBackupCodec(runtime.backupKey);
-  const secrets = createSecretService({ vaultStore: vaultData, backupCodec, clock });
+  const secrets = createSecretService({ vaultStore: vaultData, backupCodec, clock: vaultClock });
   const keyProvider = new SoftwareKeyProvider({ rsaWorkers: config.cryptoWorkers });
-  const keys = createKeyService({ vaultStore: vaultData, backupCodec, clock, provider: keyProvider });
+  const keys = createKeyService({
+    vaultStore: vaultData,
+    backupCodec,
+    clock: vaultClock,
+    provider: keyProvider,
+  });
   const certificates = createCertificateService({
     vaultStore: vaultData,
     backupCodec,
-    clock,
+    clock: vaultClock,
     provider: keyProvider,
   });
 
@@ -109,13 +123,13 @@ export async function buildApp(
       (vault) => certificates.purgeExpired(vault),
       keyRotationSweep({
         keys,
-        clock,
+        clock: vaultClock,
         // Until the event mechanism lands, a near-expiry notice is a structured log line.
         notify: (notice) => http.log.warn({ event: 'KeyNearExpiry', ...notice }, 'key near expiry'),
       }),
       certificateRenewalSweep({
         certificates,
-        clock,
+        clock: vaultClock,
         notify: (notice) =>
           http.log.warn({ event: 'CertificateNearExpiry', ...notice }, 'certificate near expiry'),
         onError: (error, certificate) =>
@@ -132,6 +146,8 @@ export async function buildApp(
           ),
       }),
     ],
+    installationSweeps: [() => vaults.purgeExpired()],
+    inVaultTime,
     intervalMs: config.purgeIntervalSeconds * 1000,
     onError: (error) => http.log.error({ err: { type: (error as Error).name } }, 'background job failed'),
   });
@@ -206,6 +222,13 @@ export async function buildApp(
       },
     }),
     ...vaultAdminRoutes(vaults, vaultUrl),
+    ...devRoutes({
+      dev: config.dev,
+      timeShift,
+      vaults,
+      runVaultSweeps: (vault) => periodicJobs.runForVault(vault),
+      runInstallationSweeps: () => vaults.purgeExpired(),
+    }),
     ...identity.adminRoutes(),
     ...roleAdminRoutes(roles),
   ]);
@@ -219,6 +242,7 @@ export async function buildApp(
       ...roleApiRoutes(roles),
     ],
     { serviceVersion: cofferVersion(), region: config.region },
+    inVaultTime,
   );
 
   return {

@@ -32,6 +32,9 @@ export function dataPlane(
   pipeline: Pipeline,
   routes: DataRoute[],
   headers: Omit<DataPlaneHeaderSettings, 'clientAddress'>,
+  /** Runs a handler in its vault's time (the dev-mode time shift). */
+  inVaultTime: <T>(vault: FastifyRequest['vault'], work: () => Promise<T>) => Promise<T> = (_vault, work) =>
+    work(),
 ): void {
   const addressOf = (request: FastifyRequest) =>
     pipeline.clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for']);
@@ -65,7 +68,7 @@ export function dataPlane(
           );
         },
         handler: async (request, reply) => {
-          const { status = 200, body } = await route.handler(request);
+          const { status = 200, body } = await inVaultTime(request.vault, () => route.handler(request));
           reply.code(status);
           return body === undefined ? reply.send() : body;
         },

@@ -57,6 +57,8 @@ export const ManagementActions = {
   readVaults: 'Microsoft.KeyVault/vaults/read',
   writeVaults: 'Microsoft.KeyVault/vaults/write',
   deleteVaults: 'Microsoft.KeyVault/vaults/delete',
+  readDeletedVaults: 'Microsoft.KeyVault/locations/deletedVaults/read',
+  purgeDeletedVaults: 'Microsoft.KeyVault/locations/deletedVaults/purge/action',
   readRoleAssignments: 'Microsoft.Authorization/roleAssignments/read',
   writeRoleAssignments: 'Microsoft.Authorization/roleAssignments/write',
   deleteRoleAssignments: 'Microsoft.Authorization/roleAssignments/delete',
