@@ -8,7 +8,9 @@ import { createAbuseGuard } from './core/abuse-guard.js';
 import { createPipeline } from './core/pipeline.js';
 import { devRoutes } from './core/dev-routes.js';
 import { createPeriodicJobs } from './core/periodic-jobs.js';
+import { isHsmType, requestCost } from './core/request-cost.js';
 import { createTimeShift } from './core/time-shift.js';
+import { createVaultThrottle } from './core/vault-throttle.js';
 import { operatorRoutes } from './core/routes.js';
 import { Runtime } from './core/runtime.js';
 import { SealManager } from './core/seal-manager.js';
@@ -182,6 +184,7 @@ export async function buildApp(
   };
 
   const guard = createAbuseGuard(clock);
+  const vaultThrottle = createVaultThrottle(clock);
   const pipeline = createPipeline({
     barrier,
     tokens,
@@ -242,7 +245,30 @@ export async function buildApp(
       ...roleApiRoutes(roles),
     ],
     { serviceVersion: cofferVersion(), region: config.region },
-    inVaultTime,
+    {
+      inVaultTime,
+      admit: async (request) => {
+        if (!vaultThrottle.enabled(request.vault)) return;
+        const cost = await requestCost(
+          {
+            method: request.method,
+            route: request.routeOptions.url ?? '',
+            params: request.params as Record<string, string>,
+            body: request.body,
+          },
+          async (name, version) => {
+            const key = await keys.get(request.vault, name, version).catch(() => undefined);
+            return (
+              key && {
+                hsm: isHsmType(key.record.kty),
+                rsaBits: key.record.kty.startsWith('RSA') ? key.record.keySize : undefined,
+              }
+            );
+          },
+        );
+        vaultThrottle.admit(request.vault, cost);
+      },
+    },
   );
 
   return {
@@ -255,6 +281,7 @@ export async function buildApp(
     keys,
     certificates,
     periodicJobs,
+    vaultThrottle,
     storage,
     vaultUrl,
     authorityHost,

@@ -32,10 +32,9 @@ export function dataPlane(
   pipeline: Pipeline,
   routes: DataRoute[],
   headers: Omit<DataPlaneHeaderSettings, 'clientAddress'>,
-  /** Runs a handler in its vault's time (the dev-mode time shift). */
-  inVaultTime: <T>(vault: FastifyRequest['vault'], work: () => Promise<T>) => Promise<T> = (_vault, work) =>
-    work(),
+  hooks: DataPlaneHooks = {},
 ): void {
+  const inVaultTime = hooks.inVaultTime ?? ((_vault, work) => work());
   const addressOf = (request: FastifyRequest) =>
     pipeline.clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for']);
   app.register(async (scope) => {
@@ -55,6 +54,8 @@ export function dataPlane(
         schema: route.schema,
         bodyLimit: route.bodyLimit,
         preHandler: async (request) => {
+          // Before authorization: Azure counts every transaction a vault receives, refused ones too.
+          await hooks.admit?.(request);
           await pipeline.authorize(
             request.principal,
             route.action,
@@ -75,6 +76,13 @@ export function dataPlane(
       });
     }
   });
+}
+
+export interface DataPlaneHooks {
+  /** Runs a handler in its vault's time (the dev-mode time shift). */
+  inVaultTime?: <T>(vault: FastifyRequest['vault'], work: () => Promise<T>) => Promise<T>;
+  /** The vault's throttle (Azure's service limits on request): throws 429 when over. */
+  admit?: (request: FastifyRequest) => Promise<void>;
 }
 
 export function vaultScope(request: FastifyRequest, kind?: string, name?: string): string {
