@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { createBackupCodec } from './backup/backup-codec.js';
+import { installationBackupRoutes } from './backup/routes.js';
 import { CofferError } from './errors/index.js';
 import { Barrier } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
@@ -224,6 +225,7 @@ export async function buildApp(
         return { shares: result.shares, admin: result.bootstrapped };
       },
     }),
+    ...installationBackupRoutes({ storage, barrier, clock, cofferVersion: cofferVersion() }),
     ...vaultAdminRoutes(vaults, vaultUrl),
     ...devRoutes({
       dev: config.dev,

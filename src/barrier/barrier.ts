@@ -1,6 +1,7 @@
 import { IntegrityError, Sealed } from '../errors/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { ListOptions, Storage, StorageReader, StorageWriter } from '../storage/types.js';
+import { deriveInstallationBackupKey } from './backup-key.js';
 import { Keyring } from './keyring.js';
 import { decryptRecord, encryptRecord, recordTerm } from './record-format.js';
 import { prefixedView, type SecureStore, type SecureTransaction } from './secure-store.js';
@@ -69,6 +70,11 @@ export class Barrier implements SecureStore {
     // record written with it unreadable), and never revive a barrier sealed in the meantime.
     if (this.rootKey === rootKey) this.keyring = next;
     return { term: next.activeTerm };
+  }
+
+  /** The key of one whole-installation backup (backup-key.ts); the root key never leaves the barrier. */
+  installationBackupKey(backupId: Buffer): Buffer {
+    return deriveInstallationBackupKey(this.requireRootKey(), backupId);
   }
 
   keyStatus(): { term: number; rotatedAtMs: number; terms: number[] } {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Connection } from './connection.js';
 import { CliError, scrub } from './errors.js';
-import { type HttpRequest, type HttpResponse, sendJson, TransportError } from './http-client.js';
+import type { IncomingMessage } from 'node:http';
+import { type HttpRequest, type HttpResponse, openStream, sendJson, TransportError } from './http-client.js';
 import { readSecretLine } from './prompt.js';
 import { apiFailure, tokenFailure, transportFailure } from './server-errors.js';
 
@@ -11,6 +12,8 @@ export interface ApiClient {
   call(method: HttpRequest['method'], path: string, body?: unknown): Promise<unknown>;
   /** Calls without a token: for the operator endpoints that work before anyone can log in. */
   callAnonymous(method: HttpRequest['method'], path: string, body?: unknown): Promise<unknown>;
+  /** Calls with a token for an answer that is a byte stream (a whole backup); the caller reads it. */
+  stream(method: HttpRequest['method'], path: string): Promise<IncomingMessage>;
 }
 
 export function createApiClient(connection: Connection): ApiClient {
@@ -58,6 +61,25 @@ export function createApiClient(connection: Connection): ApiClient {
         return callWith(method, path, body, token);
       }),
     callAnonymous: (method, path, body) => guarded(() => callWith(method, path, body)),
+    stream: (method, path) =>
+      guarded(async () => {
+        token ??= await fetchToken(connection, send);
+        const request: HttpRequest = {
+          method,
+          url: connection.url + path,
+          headers: { authorization: `Bearer ${token}` },
+        };
+        if (caPem !== undefined) request.caPem = caPem;
+        let opened: Awaited<ReturnType<typeof openStream>>;
+        try {
+          opened = await openStream(request);
+        } catch (error) {
+          if (error instanceof TransportError) throw transportFailure(error);
+          throw error;
+        }
+        if (opened.ok) return opened.incoming;
+        throw apiFailure(opened.response, connection.url);
+      }),
   };
 }
 

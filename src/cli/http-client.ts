@@ -1,4 +1,5 @@
 import { lookup as dnsLookup } from 'node:dns';
+import type { IncomingMessage } from 'node:http';
 import { request } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
@@ -72,6 +73,50 @@ export function sendJson(req: HttpRequest): Promise<HttpResponse> {
         });
         incoming.on('error', fail);
         incoming.on('end', () => resolve(toResponse(incoming.statusCode ?? 0, Buffer.concat(chunks))));
+      },
+    );
+    outgoing.on('timeout', () =>
+      outgoing.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
+    );
+    outgoing.on('error', fail);
+    outgoing.end(req.body);
+  });
+}
+
+/**
+ * A request whose answer is a stream (a whole backup): resolves with the response as soon as its
+ * headers arrive. A 2xx answer is the caller's to read; any other is read here into an
+ * HttpResponse, as small as sendJson's. The timeout applies to inactivity, not to the total.
+ */
+export function openStream(
+  req: HttpRequest,
+): Promise<{ ok: true; incoming: IncomingMessage } | { ok: false; response: HttpResponse }> {
+  const target = new URL(req.url);
+  const headers: Record<string, string> = { ...req.headers };
+  if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
+  return new Promise((resolve, reject) => {
+    const fail = (error: NodeJS.ErrnoException): void =>
+      reject(new TransportError(error.code ?? 'UNKNOWN', target.origin, error.message));
+    const outgoing = request(
+      target,
+      {
+        method: req.method,
+        headers,
+        ...(req.caPem === undefined ? {} : { ca: [...rootCertificates, req.caPem] }),
+        lookup: loopbackForLocalhost,
+        agent: false,
+        timeout: req.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      },
+      (incoming) => {
+        const status = incoming.statusCode ?? 0;
+        if (status >= 200 && status < 300) {
+          resolve({ ok: true, incoming });
+          return;
+        }
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.length < 1024 && chunks.push(chunk));
+        incoming.on('error', fail);
+        incoming.on('end', () => resolve({ ok: false, response: toResponse(status, Buffer.concat(chunks)) }));
       },
     );
     outgoing.on('timeout', () =>

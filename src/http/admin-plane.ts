@@ -22,7 +22,9 @@ export interface AdminRoute {
    */
   target?: (request: FastifyRequest) => Promise<AdminTarget | AdminTarget[]> | AdminTarget | AdminTarget[];
   schema?: RouteOptions['schema'];
-  handler: (request: FastifyRequest) => Promise<{ status?: number; body?: unknown }>;
+  handler: (
+    request: FastifyRequest,
+  ) => Promise<{ status?: number; body?: unknown; headers?: Record<string, string> }>;
 }
 
 /**
@@ -64,8 +66,9 @@ export function adminPlane(app: FastifyInstance, pipeline: Pipeline, routes: Adm
           }
         : undefined,
       handler: async (request, reply) => {
-        const { status = 200, body } = await route.handler(request);
+        const { status = 200, body, headers } = await route.handler(request);
         reply.code(status);
+        if (headers) reply.headers(headers);
         return body === undefined ? reply.send() : body;
       },
     });

@@ -1,9 +1,10 @@
 import Database from 'better-sqlite3';
-import type { ListOptions, Storage, StorageTransaction } from '../types.js';
+import type { ListOptions, Storage, StorageSnapshot, StorageTransaction } from '../types.js';
 import { GroupCommitter } from './group-commit.js';
 import { lockDataFile } from './data-file-lock.js';
 import { migrate } from './migrations.js';
 import { RowCache } from './row-cache.js';
+import { openSqliteSnapshot } from './snapshot.js';
 
 export interface SqliteOptions {
   /** Bound of the committed-row cache (ciphertext); 0 turns it off. */
@@ -107,6 +108,10 @@ export class SqliteStorage implements Storage {
 
   transaction<T>(work: (tx: StorageTransaction) => Promise<T>): Promise<T> {
     return this.committer.submit(work);
+  }
+
+  snapshot(): Promise<StorageSnapshot> {
+    return openSqliteSnapshot(this.file);
   }
 
   async close(): Promise<void> {
