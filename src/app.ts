@@ -1,7 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { createBackupCodec } from './backup/backup-codec.js';
+import { createBackupJobs } from './backup/backup-jobs.js';
+import { hsmBackupRoutes } from './backup/hsm-routes.js';
 import { installationBackupRoutes } from './backup/routes.js';
+import { writeVaultBackup } from './backup/vault-backup.js';
+import { createVaultRestore } from './backup/vault-restore.js';
 import { CofferError } from './errors/index.js';
 import { Barrier } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
@@ -39,6 +43,7 @@ import { secretRoutes } from './secrets/routes.js';
 import { createSecretService } from './secrets/service.js';
 import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import { vaultAdminRoutes } from './vaults/routes.js';
+import { settingsRoutes } from './vaults/settings-routes.js';
 import { createVaultService } from './vaults/service.js';
 import type { VaultRecord } from './vaults/types.js';
 
@@ -117,6 +122,9 @@ export async function buildApp(
     provider: keyProvider,
   });
 
+  const vaultRestore = createVaultRestore({ root: barrier, forgetVaults: () => vaults.clearCache() });
+  const backupJobs = createBackupJobs(clock);
+
   const http = createHttpServer({ ...tls, logLevel: config.logLevel });
   const periodicJobs = createPeriodicJobs({
     vaults,
@@ -149,7 +157,7 @@ export async function buildApp(
           ),
       }),
     ],
-    installationSweeps: [() => vaults.purgeExpired()],
+    installationSweeps: [() => vaults.purgeExpired(), () => vaultRestore.eraseAbandoned()],
     inVaultTime,
     intervalMs: config.purgeIntervalSeconds * 1000,
     onError: (error) => http.log.error({ err: { type: (error as Error).name } }, 'background job failed'),
@@ -245,6 +253,15 @@ export async function buildApp(
       ...keyRoutes(keys),
       ...certificateRoutes(certificates),
       ...roleApiRoutes(roles),
+      ...settingsRoutes(),
+      ...hsmBackupRoutes({
+        jobs: backupJobs,
+        backupDir: config.backupDir,
+        backupKey: runtime.backupKey,
+        write: (vault, file) =>
+          writeVaultBackup({ storage, barrier, backupKey: runtime.backupKey, clock }, vault, file),
+        restore: vaultRestore,
+      }),
     ],
     { serviceVersion: cofferVersion(), region: config.region },
     {

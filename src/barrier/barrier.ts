@@ -72,6 +72,11 @@ export class Barrier implements SecureStore {
     return { term: next.activeTerm };
   }
 
+  /** A record read from a storage snapshot (a vault backup), authenticated and decrypted like any read. */
+  openStored(path: string, stored: Buffer): Promise<Buffer | undefined> {
+    return this.decrypt(path, stored);
+  }
+
   /** The key of one whole-installation backup (backup-key.ts); the root key never leaves the barrier. */
   installationBackupKey(backupId: Buffer): Buffer {
     return deriveInstallationBackupKey(this.requireRootKey(), backupId);

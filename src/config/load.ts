@@ -29,6 +29,7 @@ const ENVIRONMENT: Record<string, string> = {
   trustedProxies: 'COFFER_TRUSTED_PROXIES',
   logLevel: 'COFFER_LOG_LEVEL',
   region: 'COFFER_REGION',
+  backupDir: 'COFFER_BACKUP_DIR',
 };
 
 /** Lower-case letters, digits and hyphens, as Azure's region names (`westeurope`). */
@@ -94,7 +95,14 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
       .filter(Boolean),
     logLevel: logLevel as CofferConfig['logLevel'],
     region,
+    backupDir: backupDirOf(setting('backupDir'), dataDir, options.dev),
   };
+}
+
+/** An absolute directory; in dev mode one inside the data dir unless given. */
+function backupDirOf(given: string | undefined, dataDir: string, dev: boolean): string | undefined {
+  if (given !== undefined && given !== '') return path.resolve(given);
+  return dev ? path.join(dataDir, 'backups') : undefined;
 }
 
 function readConfigFile(file: string): Record<string, unknown> {

@@ -22,4 +22,9 @@ export interface CofferConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** Reported in `x-ms-keyvault-region`, where Key Vault names its Azure region. */
   region: string;
+  /**
+   * Where vault backups in Managed HSM's shape are written and read (`file:` URLs must point
+   * inside it); undefined turns those endpoints off. Dev mode: `{dataDir}/backups`.
+   */
+  backupDir: string | undefined;
 }

@@ -19,7 +19,9 @@ export interface DataRoute {
   roleDefinitionId?: (request: FastifyRequest) => Promise<string | undefined>;
   schema?: RouteOptions['schema'];
   bodyLimit?: number;
-  handler: (request: FastifyRequest) => Promise<{ status?: number; body?: unknown }>;
+  handler: (
+    request: FastifyRequest,
+  ) => Promise<{ status?: number; body?: unknown; headers?: Record<string, string> }>;
 }
 
 /**
@@ -69,8 +71,13 @@ export function dataPlane(
           );
         },
         handler: async (request, reply) => {
-          const { status = 200, body } = await inVaultTime(request.vault, () => route.handler(request));
+          const {
+            status = 200,
+            body,
+            headers,
+          } = await inVaultTime(request.vault, () => route.handler(request));
           reply.code(status);
+          if (headers) reply.headers(headers);
           return body === undefined ? reply.send() : body;
         },
       });

@@ -207,6 +207,14 @@ export function exerciseStorage(backendName: string, open: () => Promise<Storage
           Array.from({ length: 25 }, (_, i) => `snap/${String(i).padStart(2, '0')}`),
         );
         assertBytes(seen[1]![1], bytes('v1'));
+        await storage.put('snapshot/other', bytes('outside the prefix'));
+        const under: string[] = [];
+        for await (const batch of snapshot.entries(4, 'snap/1')) under.push(...batch.map(([key]) => key));
+        assert.deepEqual(
+          under,
+          Array.from({ length: 10 }, (_, i) => `snap/1${i}`),
+        );
+        assert.equal(await snapshot.count('snap/1'), 10);
       } finally {
         await snapshot.close();
       }

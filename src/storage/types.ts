@@ -40,10 +40,10 @@ export interface Storage extends StorageReader, StorageWriter {
 }
 
 export interface StorageSnapshot {
-  /** How many entries it holds. */
-  count(): Promise<number>;
+  /** How many entries it holds (under `prefix`, when given). */
+  count(prefix?: string): Promise<number>;
   get(key: string): Promise<Buffer | undefined>;
-  /** Every entry in key order, in batches of at most `batchSize`. */
-  entries(batchSize: number): AsyncIterable<Array<[string, Buffer]>>;
+  /** Every entry (under `prefix`, when given) in key order, in batches of at most `batchSize`. */
+  entries(batchSize: number, prefix?: string): AsyncIterable<Array<[string, Buffer]>>;
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { StorageSnapshot } from '../types.js';
+import { prefixUpperBound } from './sqlite-storage.js';
 
 /**
  * A read transaction on a connection of its own: in WAL mode its first read fixes the snapshot,
@@ -13,20 +14,26 @@ export async function openSqliteSnapshot(file: string): Promise<StorageSnapshot>
   try {
     db.pragma('busy_timeout = 5000');
     db.exec('BEGIN');
+    // The first read fixes the snapshot: every later read sees the store as it was here.
     const total = (db.prepare('SELECT count(*) AS total FROM entries').get() as { total: number }).total;
+    const countUnder = db.prepare<[string, string], { total: number }>(
+      'SELECT count(*) AS total FROM entries WHERE key >= ? AND key < ?',
+    );
     const getRow = db.prepare<[string], { value: Buffer }>('SELECT value FROM entries WHERE key = ?');
-    const page = db.prepare<[string, number], { key: string; value: Buffer }>(
-      'SELECT key, value FROM entries WHERE key > ? ORDER BY key LIMIT ?',
+    const page = db.prepare<[string, string, string, number], { key: string; value: Buffer }>(
+      'SELECT key, value FROM entries WHERE key >= ? AND key > ? AND key < ? ORDER BY key LIMIT ?',
     );
     let closed = false;
     return {
-      count: async () => total,
+      count: async (prefix) => (prefix ? countUnder.get(prefix, prefixUpperBound(prefix))!.total : total),
       get: async (key) => getRow.get(key)?.value,
-      async *entries(batchSize) {
+      async *entries(batchSize, prefix = '') {
+        // An index range scan: keys from the prefix up to its upper bound, after the last one seen.
         let after = '';
+        const upper = prefixUpperBound(prefix);
         for (;;) {
           if (closed) throw new Error('the storage snapshot is closed');
-          const rows = page.all(after, batchSize);
+          const rows = page.all(prefix, after, upper, batchSize);
           if (rows.length === 0) return;
           after = rows[rows.length - 1]!.key;
           yield rows.map((row): [string, Buffer] => [row.key, row.value]);
