@@ -297,6 +297,7 @@ export async function buildApp(
     principals,
     roles,
     vaults,
+    secrets,
     keys,
     certificates,
     periodicJobs,

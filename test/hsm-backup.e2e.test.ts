@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,15 +9,14 @@ import { SecretClient } from '@azure/keyvault-secrets';
 import { vaultUrlOf } from './helpers/certificates.js';
 import { cofferJson } from './helpers/coffer-cli.js';
 import { fetchToken, rawRequest } from './helpers/http.js';
-import { type DevServer, repoRoot, startDevServer } from './helpers/server-process.js';
+import { pythonScenario } from './helpers/python.js';
+import { type DevServer, startDevServer } from './helpers/server-process.js';
 
 // Issue 14: Azure Managed HSM's full backup, full restore and selective key restore, and the
 // Settings API, at a vault's URL, through Debian's Azure SDK for Python (KeyVaultBackupClient and
 // KeyVaultSettingsClient of azure-keyvault-administration 4.3.0b2). The npm registry this project
 // installs from has no @azure/keyvault-admin, so the JavaScript client could not be used.
 
-const PYTHON = process.env.COFFER_TEST_PYTHON ?? '/usr/bin/python3';
-const SCENARIO = path.join(repoRoot, 'test', 'python', 'scenario.py');
 const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 
 describe('vault backup and settings in Managed HSM shape', () => {
@@ -27,27 +25,7 @@ describe('vault backup and settings in Managed HSM shape', () => {
   let folderUrl: string;
   const backupDir = () => path.join(server.dataDir, 'backups');
 
-  function python<T>(scenario: string, ...args: string[]): Promise<T> {
-    return new Promise((resolve, reject) => {
-      execFile(
-        PYTHON,
-        [SCENARIO, scenario, ...args],
-        {
-          cwd: path.dirname(SCENARIO),
-          timeout: 60_000,
-          env: {
-            PATH: process.env.PATH,
-            COFFER_DEV_DATA_DIR: server.dataDir,
-            REQUESTS_CA_BUNDLE: server.facts.caFile,
-          },
-        },
-        (error, stdout, stderr) => {
-          if (error) reject(new Error(`python scenario ${scenario} failed:\n${stderr}`, { cause: error }));
-          else resolve(JSON.parse(stdout) as T);
-        },
-      );
-    });
-  }
+  const python = <T>(scenario: string, ...args: string[]) => pythonScenario<T>(server, scenario, ...args);
   const call = (vault: string, method: string, apiPath: string, body?: unknown) =>
     rawRequest(`${vaultUrlOf(server, vault)}${apiPath}?api-version=7.6`, {
       method,

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import {
   X509Certificate,
   constants,
@@ -8,49 +7,24 @@ import {
   publicEncrypt,
   verify,
 } from 'node:crypto';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cofferJson } from './helpers/coffer-cli.js';
-import { type DevServer, repoRoot, startDevServer } from './helpers/server-process.js';
+import { PYTHON, pythonScenario } from './helpers/python.js';
+import { type DevServer, startDevServer } from './helpers/server-process.js';
 
 // The Azure SDK for Python as Debian 12 ships it (python3-azure: azure-keyvault-secrets 4.7.0b1,
 // -keys 4.8.0b3, -certificates 4.7.0b1, -administration 4.3.0b2, azure-identity 1.13.0b2), with
 // DEFAULT client options, against a real dev server. Each scenario is a python3 script
 // (test/python/scenario.py) that prints what it found; results are checked here, cryptography with
-// node:crypto. Not covered yet: KeyVaultSettingsClient and KeyVaultBackupClient (full backup),
-// which wait for the vault lifecycle issue.
-
-/** Debian's interpreter, where apt installs python3-azure (a pyenv or venv python would lack it). */
-const PYTHON = process.env.COFFER_TEST_PYTHON ?? '/usr/bin/python3';
-const SCENARIO = path.join(repoRoot, 'test', 'python', 'scenario.py');
+// node:crypto. KeyVaultSettingsClient and KeyVaultBackupClient (full backup) are driven from
+// test/hsm-backup.e2e.test.ts with the same scenario script.
 
 const b64url = (base64: string) => Buffer.from(base64, 'base64').toString('base64url');
 
 describe("Debian's Azure SDK for Python (python3-azure) with default options", () => {
   let server: DevServer;
 
-  /** Runs one scenario; its JSON answer, or a failure with Python's traceback. */
-  function python<T>(scenario: string, ...args: string[]): Promise<T> {
-    return new Promise((resolve, reject) => {
-      execFile(
-        PYTHON,
-        [SCENARIO, scenario, ...args],
-        {
-          cwd: path.dirname(SCENARIO),
-          timeout: 60_000,
-          env: {
-            PATH: process.env.PATH,
-            COFFER_DEV_DATA_DIR: server.dataDir,
-            REQUESTS_CA_BUNDLE: server.facts.caFile,
-          },
-        },
-        (error, stdout, stderr) => {
-          if (error) reject(new Error(`python scenario ${scenario} failed:\n${stderr}`, { cause: error }));
-          else resolve(JSON.parse(stdout) as T);
-        },
-      );
-    });
-  }
+  const python = <T>(scenario: string, ...args: string[]) => pythonScenario<T>(server, scenario, ...args);
 
   before(async () => {
     server = await startDevServer();

@@ -17,11 +17,24 @@ export class BackupStreamTap {
   private finalPending = false;
 
   push(chunk: Buffer): void {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    while (this.pending.length >= this.length && !this.complete) {
-      const part = this.pending.subarray(0, this.length);
-      this.pending = this.pending.subarray(this.length);
-      this.consume(part);
+    let rest = chunk;
+    while (rest.length > 0 && !this.complete) {
+      if (this.need === 'frame') {
+        // A frame's body is only skipped: never buffered, however large.
+        const skipped = Math.min(this.length, rest.length);
+        rest = rest.subarray(skipped);
+        this.length -= skipped;
+        if (this.length === 0) this.consume(Buffer.alloc(0));
+        continue;
+      }
+      const wanted = this.length - this.pending.length;
+      this.pending = Buffer.concat([this.pending, rest.subarray(0, wanted)]);
+      rest = rest.subarray(wanted);
+      if (this.pending.length === this.length) {
+        const part = this.pending;
+        this.pending = Buffer.alloc(0);
+        this.consume(part);
+      }
     }
   }
 

@@ -30,7 +30,7 @@ const settingsSchema = {
   enablePurgeProtection: { type: 'boolean' },
   enableRbacAuthorization: { type: 'boolean' },
   // 'off', 'azure' or transactions per 10 seconds; checked by the service, which names the choices.
-  throttle: { type: ['string', 'integer'] },
+  throttle: { anyOf: [{ type: 'string', maxLength: 10 }, { type: 'integer' }] },
 } as const;
 
 /** Vault administration (docs/admin-api.md). */

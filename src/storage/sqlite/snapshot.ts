@@ -20,8 +20,13 @@ export async function openSqliteSnapshot(file: string): Promise<StorageSnapshot>
       'SELECT count(*) AS total FROM entries WHERE key >= ? AND key < ?',
     );
     const getRow = db.prepare<[string], { value: Buffer }>('SELECT value FROM entries WHERE key = ?');
-    const page = db.prepare<[string, string, string, number], { key: string; value: Buffer }>(
-      'SELECT key, value FROM entries WHERE key >= ? AND key > ? AND key < ? ORDER BY key LIMIT ?',
+    // One lower bound each, so every page is an index seek: with both `>= prefix` and `> after`
+    // SQLite seeks on one and scans from there, and a long backup goes quadratic.
+    const firstPage = db.prepare<[string, string, number], { key: string; value: Buffer }>(
+      'SELECT key, value FROM entries WHERE key >= ? AND key < ? ORDER BY key LIMIT ?',
+    );
+    const nextPage = db.prepare<[string, string, number], { key: string; value: Buffer }>(
+      'SELECT key, value FROM entries WHERE key > ? AND key < ? ORDER BY key LIMIT ?',
     );
     let closed = false;
     return {
@@ -29,11 +34,14 @@ export async function openSqliteSnapshot(file: string): Promise<StorageSnapshot>
       get: async (key) => getRow.get(key)?.value,
       async *entries(batchSize, prefix = '') {
         // An index range scan: keys from the prefix up to its upper bound, after the last one seen.
-        let after = '';
+        let after: string | undefined;
         const upper = prefixUpperBound(prefix);
         for (;;) {
           if (closed) throw new Error('the storage snapshot is closed');
-          const rows = page.all(prefix, after, upper, batchSize);
+          const rows =
+            after === undefined
+              ? firstPage.all(prefix, upper, batchSize)
+              : nextPage.all(after, upper, batchSize);
           if (rows.length === 0) return;
           after = rows[rows.length - 1]!.key;
           yield rows.map((row): [string, Buffer] => [row.key, row.value]);
