@@ -2,12 +2,21 @@ import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { createArm } from './arm/arm.js';
 import { createBackupCodec } from './backup/backup-codec.js';
+import { createBackupJobs } from './backup/backup-jobs.js';
+import { hsmBackupRoutes } from './backup/hsm-routes.js';
+import { installationBackupRoutes } from './backup/routes.js';
+import { writeVaultBackup } from './backup/vault-backup.js';
+import { createVaultRestore } from './backup/vault-restore.js';
 import { CofferError } from './errors/index.js';
 import { Barrier, KEYRING_PATH } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
 import { createPipeline } from './core/pipeline.js';
+import { devRoutes } from './core/dev-routes.js';
 import { createPeriodicJobs } from './core/periodic-jobs.js';
+import { isHsmType, requestCost } from './core/request-cost.js';
+import { createTimeShift } from './core/time-shift.js';
+import { createVaultThrottle } from './core/vault-throttle.js';
 import { operatorRoutes } from './core/routes.js';
 import { Runtime } from './core/runtime.js';
 import { CommitRecordFile } from './core/commit-record.js';
@@ -45,6 +54,7 @@ import { PurgeFailed } from './objects/purge-expired.js';
 import { FaultCounters } from './storage/fault-counters.js';
 import { SPACE_PROBE_KEY, SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import { vaultAdminRoutes } from './vaults/routes.js';
+import { settingsRoutes } from './vaults/settings-routes.js';
 import { createVaultService } from './vaults/service.js';
 import type { VaultRecord } from './vaults/types.js';
 
@@ -109,16 +119,24 @@ export async function buildApp(
     new SoftwareKeyProvider({ rsaWorkers: config.cryptoWorkers }),
     hsmKeys,
   );
+  // Vault domains see their vault's time (shifted in dev mode only); identity keeps the real one.
+  const timeShift = createTimeShift(clock);
+  const vaultClock = timeShift.clock;
+  const inVaultTime = <T>(vault: VaultRecord, work: () => Promise<T>) => timeShift.run(vault, work);
   const vaults = createVaultService({
     system: systemStore,
-    clock,
+    clock: vaultClock,
+    // Runs when a deleted vault is purged: its token objects go with its records.
     eraseData: async (vault) => {
       const released = await keys.releaseHsmKeys(vault);
       if (released.failed > 0)
         http.log.warn({ event: 'hsm-keys-left', vault: vault.name, ...released }, 'hsm');
       await eraseVaultData(vaultData(vault));
     },
-    // Until the audit broker lands, audited management actions are structured log lines.
+    removeRoleAssignments: (name) => roles.deleteAssignmentsUnder(`/vaults/${name}`),
+    inVaultTime,
+    // Until the audit broker lands, audited management actions (and what sweeps do on their
+    // own, such as purging a vault whose retention ended) are structured log lines.
     audit: (event) => http.log.info(event, 'audit'),
     hsmAvailable: () => keyProvider.hasHsm,
   });
@@ -144,14 +162,22 @@ export async function buildApp(
     vaultExists: async (name) => (await vaults.find(name)) !== undefined,
   });
   const backupCodec = createBackupCodec(runtime.backupKey);
-  const secrets = createSecretService({ vaultStore: vaultData, backupCodec, clock });
-  const keys = createKeyService({ vaultStore: vaultData, backupCodec, clock, provider: keyProvider });
+  const secrets = createSecretService({ vaultStore: vaultData, backupCodec, clock: vaultClock });
+  const keys = createKeyService({
+    vaultStore: vaultData,
+    backupCodec,
+    clock: vaultClock,
+    provider: keyProvider,
+  });
   const certificates = createCertificateService({
     vaultStore: vaultData,
     backupCodec,
-    clock,
+    clock: vaultClock,
     provider: keyProvider,
   });
+
+  const vaultRestore = createVaultRestore({ root: barrier, forgetVaults: () => vaults.clearCache() });
+  const backupJobs = createBackupJobs(clock);
 
   const { http, closeGracefully } = createHttpServer({
     ...tls,
@@ -168,13 +194,13 @@ export async function buildApp(
       (vault) => keys.reapHsmKeys(vault),
       keyRotationSweep({
         keys,
-        clock,
+        clock: vaultClock,
         // Until the event mechanism lands, a near-expiry notice is a structured log line.
         notify: (notice) => http.log.warn({ event: 'KeyNearExpiry', ...notice }, 'key near expiry'),
       }),
       certificateRenewalSweep({
         certificates,
-        clock,
+        clock: vaultClock,
         notify: (notice) =>
           http.log.warn({ event: 'CertificateNearExpiry', ...notice }, 'certificate near expiry'),
         onError: (error, certificate) =>
@@ -191,6 +217,8 @@ export async function buildApp(
           ),
       }),
     ],
+    installationSweeps: [() => vaults.purgeExpired(), () => vaultRestore.eraseAbandoned()],
+    inVaultTime,
     intervalMs: config.purgeIntervalSeconds * 1000,
     onError: (error) => {
       if (error instanceof PurgeFailed) {
@@ -251,6 +279,7 @@ export async function buildApp(
   };
 
   const guard = createAbuseGuard(clock);
+  const vaultThrottle = createVaultThrottle(clock);
   const pipeline = createPipeline({
     barrier,
     tokens,
@@ -309,7 +338,15 @@ export async function buildApp(
         return { shares: result.shares, admin: result.bootstrapped };
       },
     }),
+    ...installationBackupRoutes({ storage, barrier, clock, cofferVersion: cofferVersion() }),
     ...vaultAdminRoutes(vaults, vaultUrl),
+    ...devRoutes({
+      dev: config.dev,
+      timeShift,
+      vaults,
+      runVaultSweeps: (vault) => periodicJobs.runForVault(vault),
+      runInstallationSweeps: () => vaults.purgeExpired(),
+    }),
     ...identity.adminRoutes(),
     ...roleAdminRoutes(roles),
   ]);
@@ -322,8 +359,41 @@ export async function buildApp(
       ...keyRoutes(keys),
       ...certificateRoutes(certificates),
       ...roleApiRoutes(roles),
+      ...settingsRoutes(),
+      ...hsmBackupRoutes({
+        jobs: backupJobs,
+        backupDir: config.backupDir,
+        backupKey: runtime.backupKey,
+        write: (vault, file) =>
+          writeVaultBackup({ storage, barrier, backupKey: runtime.backupKey, clock }, vault, file),
+        restore: vaultRestore,
+      }),
     ],
     { serviceVersion: cofferVersion(), region: config.region },
+    {
+      inVaultTime,
+      admit: async (request) => {
+        if (!vaultThrottle.enabled(request.vault)) return;
+        const cost = await requestCost(
+          {
+            method: request.method,
+            route: request.routeOptions.url ?? '',
+            params: request.params as Record<string, string>,
+            body: request.body,
+          },
+          async (name, version) => {
+            const key = await keys.get(request.vault, name, version).catch(() => undefined);
+            return (
+              key && {
+                hsm: isHsmType(key.record.kty),
+                rsaBits: key.record.kty.startsWith('RSA') ? key.record.keySize : undefined,
+              }
+            );
+          },
+        );
+        vaultThrottle.admit(request.vault, cost);
+      },
+    },
   );
 
   return {
@@ -333,10 +403,12 @@ export async function buildApp(
     principals,
     roles,
     vaults,
+    secrets,
     keys,
     certificates,
     periodicJobs,
     autoUnseal,
+    vaultThrottle,
     storage,
     commitRecord,
     /** Faults counted since start (integrity failures, full disk, failed purges) for metrics. */

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Connection } from './connection.js';
 import { CliError, scrub } from './errors.js';
-import { type HttpRequest, type HttpResponse, sendJson, TransportError } from './http-client.js';
+import type { IncomingMessage } from 'node:http';
+import { type HttpRequest, type HttpResponse, openStream, sendJson, TransportError } from './http-client.js';
 import { readSecretLine } from './prompt.js';
 import { apiFailure, type ErrorHints, tokenFailure, transportFailure } from './server-errors.js';
 
@@ -18,6 +19,8 @@ export interface ApiClient {
   callUrl(method: HttpRequest['method'], url: string, body?: unknown, hints?: ErrorHints): Promise<unknown>;
   /** Gets a new token from the credentials (never the cached one): what `coffer login` checks. */
   signIn(): Promise<IssuedToken>;
+  /** Calls with a token for an answer that is a byte stream (a whole backup); the caller reads it. */
+  stream(method: HttpRequest['method'], path: string): Promise<IncomingMessage>;
 }
 
 export interface IssuedToken {
@@ -80,6 +83,25 @@ export function createApiClient(connection: Connection): ApiClient {
     callAnonymous: (method, path, body) => guarded(() => callWith(method, connection.url + path, body)),
     callUrl: withToken,
     signIn: () => guarded(() => fetchToken(connection, send)),
+    stream: (method, path) =>
+      guarded(async () => {
+        token ??= await accessToken(connection, send);
+        const request: HttpRequest = {
+          method,
+          url: connection.url + path,
+          headers: { authorization: `Bearer ${token}` },
+        };
+        if (caPem !== undefined) request.caPem = caPem;
+        let opened: Awaited<ReturnType<typeof openStream>>;
+        try {
+          opened = await openStream(request);
+        } catch (error) {
+          if (error instanceof TransportError) throw transportFailure(error);
+          throw error;
+        }
+        if (opened.ok) return opened.incoming;
+        throw apiFailure(opened.response, connection.url);
+      }),
   };
 }
 

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerCertificateCommands } from './commands/certificate.js';
 import { registerCompletionCommand } from './commands/completion.js';
+import { registerDevCommands } from './commands/dev.js';
 import { registerGroupCommands } from './commands/group.js';
 import { registerHsmCommands } from './commands/hsm.js';
 import { registerKeyCommands } from './commands/key.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerLoginCommands(program);
   registerCompletionCommand(program);
   registerAgentCommand(program);
+  registerDevCommands(program);
   useOneLineErrors(program);
   return program;
 }

@@ -42,6 +42,7 @@ const ENVIRONMENT: Record<string, string> = {
   shutdownTimeoutSeconds: 'COFFER_SHUTDOWN_TIMEOUT_SECONDS',
   subscriptionId: 'COFFER_SUBSCRIPTION_ID',
   defaultResourceGroup: 'COFFER_DEFAULT_RESOURCE_GROUP',
+  backupDir: 'COFFER_BACKUP_DIR',
 };
 
 /** Lower-case letters, digits and hyphens, as Azure's region names (`westeurope`). */
@@ -130,9 +131,15 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
     region,
     subscriptionId,
     defaultResourceGroup,
+    backupDir: backupDirOf(setting('backupDir'), dataDir, options.dev),
   };
 }
 
+/** An absolute directory; in dev mode one inside the data dir unless given. */
+function backupDirOf(given: string | undefined, dataDir: string, dev: boolean): string | undefined {
+  if (given !== undefined && given !== '') return path.resolve(given);
+  return dev ? path.join(dataDir, 'backups') : undefined;
+}
 /** The defaults are CONTRACT section 2's (HashiCorp Vault's): 10 s for headers, 30 s per request, 5 minutes idle. */
 function connectionLimits(setting: (key: string) => string | undefined): ConnectionLimits {
   const seconds = (key: string, fallback: number, max: number) =>

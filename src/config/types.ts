@@ -39,6 +39,11 @@ export interface CofferConfig {
   subscriptionId: string | undefined;
   /** The resource group of vaults made outside Resource Manager. */
   defaultResourceGroup: string;
+  /**
+   * Where vault backups in Managed HSM's shape are written and read (`file:` URLs must point
+   * inside it); undefined turns those endpoints off. Dev mode: `{dataDir}/backups`.
+   */
+  backupDir: string | undefined;
 }
 
 export interface ConnectionLimits {
