@@ -1,7 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { AuditKeys } from './audit/audit-keys.js';
+import { auditRoutes } from './audit/routes.js';
+import { type ServiceEvent, serviceEventRecord } from './audit/service-event.js';
+import { type AuditLogHandle, openAuditLog } from './audit/setup.js';
+import type { AuditLog } from './audit/types.js';
 import { createBackupCodec } from './backup/backup-codec.js';
-import { CofferError } from './errors/index.js';
+import { BadParameter, CofferError } from './errors/index.js';
 import { Barrier } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
@@ -11,6 +17,7 @@ import { operatorRoutes } from './core/routes.js';
 import { Runtime } from './core/runtime.js';
 import { SealManager } from './core/seal-manager.js';
 import { adminPlane } from './http/admin-plane.js';
+import { registerAuditHooks } from './http/audit-hooks.js';
 import { dataPlane } from './http/data-plane.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { createHttpServer } from './http/server.js';
@@ -61,6 +68,22 @@ export async function buildApp(
   const authorityHost = () => `https://${config.publicHost}${portSuffix()}`;
   const vaultUrl = (name: string) => `https://${name}.${config.baseDomain}${portSuffix()}`;
 
+  // The server's logger exists once Fastify does; the audit log starts first and logs through it.
+  const auditLog: AuditLog = {
+    info: (details, message) => http.log.info(details, message),
+    warn: (details, message) => http.log.warn(details, message),
+    error: (details, message) => http.log.error(details, message),
+  };
+  const audit: AuditLogHandle | undefined = config.audit.enabled
+    ? await openAuditLog(config.audit, auditLog)
+    : undefined;
+  const auditKeys = new AuditKeys(systemStore);
+  const recordServiceEvent = (event: ServiceEvent) => {
+    audit?.broker.record(serviceEventRecord(event, clock.nowMs())).catch(() => {
+      // The broker logs spool failures; the request's own record decides its answer.
+    });
+  };
+
   const identity = createIdentity({
     store: barrier.view('sys/identity/'),
     clock,
@@ -74,8 +97,8 @@ export async function buildApp(
     system: systemStore,
     clock,
     eraseData: (vault) => eraseVaultData(vaultData(vault)),
-    // Until the audit broker lands, audited management actions are structured log lines.
-    audit: (event) => http.log.info(event, 'audit'),
+    // Service events (a permission model switch) become audit records beside their request's.
+    audit: recordServiceEvent,
   });
   const roles = createRoleService({
     store: createRoleStore(systemStore),
@@ -94,7 +117,14 @@ export async function buildApp(
     provider: keyProvider,
   });
 
-  const http = createHttpServer({ ...tls, logLevel: config.logLevel });
+  const http = createHttpServer({
+    ...tls,
+    logLevel: config.logLevel,
+    onFrameworkError: async (request, reply, status, body) => {
+      if (auditHooks) await auditHooks.frameworkError(request, reply, status, body);
+      else await reply.code(status).send(body);
+    },
+  });
   const periodicJobs = createPeriodicJobs({
     vaults,
     sweeps: [
@@ -135,9 +165,14 @@ export async function buildApp(
     {
       afterUnseal: async () => {
         await runtime.load();
+        const signer = await auditKeys.load(new Date(clock.nowMs()));
+        await audit?.unsealed(signer);
         periodicJobs.start();
       },
       beforeSeal: () => {
+        // The last checkpoint before the key is put away (a no-op once the audit log is closed).
+        void audit?.broker.setSigner(undefined, 'seal').catch(() => undefined);
+        auditKeys.unload();
         periodicJobs.stop();
         runtime.unload();
         identity.clearCaches();
@@ -160,6 +195,7 @@ export async function buildApp(
   };
 
   const guard = createAbuseGuard(clock);
+  const bareHosts = new Set([config.publicHost, 'localhost', '127.0.0.1', '[::1]', '::1']);
   const pipeline = createPipeline({
     barrier,
     tokens,
@@ -169,12 +205,27 @@ export async function buildApp(
     tenantId: runtime.tenantId,
     settings: {
       baseDomain: config.baseDomain,
-      bareHosts: new Set([config.publicHost, 'localhost', '127.0.0.1', '[::1]', '::1']),
+      bareHosts,
       defaultVault: config.defaultVault,
       authorityHost,
       trustedProxies: config.trustedProxies,
     },
   });
+
+  // Before any route, so the hooks see every request (and run before the routes' own).
+  const auditHooks = audit
+    ? registerAuditHooks(http, {
+        broker: audit.broker,
+        context: {
+          objectName: (name) => (config.audit.hmacObjectNames ? (auditKeys.hmac(name) ?? '(sealed)') : name),
+          vaultUrl,
+          newCorrelationId: randomUUID,
+        },
+        vaultOfHost: (hostname) => vaultOfHost(hostname, config.baseDomain, bareHosts, config.defaultVault),
+        clientAddress: (peer, forwardedFor) => pipeline.clientAddress(peer, forwardedFor),
+        tenantId: () => (barrier.isSealed ? undefined : runtime.tenantId()),
+      })
+    : undefined;
 
   registerHealthRoutes(
     http,
@@ -201,6 +252,19 @@ export async function buildApp(
     ...vaultAdminRoutes(vaults, vaultUrl),
     ...identity.adminRoutes(),
     ...roleAdminRoutes(roles),
+    ...auditRoutes({
+      query: (query) => (audit ? audit.index.query(query) : Promise.reject(new BadParameter(AUDIT_OFF))),
+      hmac: (name) => auditKeys.hmac(name),
+      hmacNames: config.audit.hmacObjectNames,
+      publicKey: () => {
+        const signer = audit ? auditKeys.signer : undefined;
+        return signer && { keyId: signer.keyId, algorithm: 'Ed25519', publicKeyPem: signer.publicKeyPem };
+      },
+      stats: () => {
+        if (!audit) throw new BadParameter(AUDIT_OFF);
+        return audit.broker.stats();
+      },
+    }),
   ]);
   dataPlane(http, pipeline, [
     ...secretRoutes(secrets),
@@ -225,8 +289,11 @@ export async function buildApp(
     setPublicPort: (port: number) => {
       publicPort = port;
     },
+    audit,
     async close(): Promise<void> {
       await http.close();
+      // After the last request, before the seal: the shutdown checkpoint needs the key.
+      await audit?.close();
       seal.seal();
       await storage.close();
       // After the server: a request still in flight may need an RSA worker thread.
@@ -236,6 +303,24 @@ export async function buildApp(
 }
 
 export type CofferApp = Awaited<ReturnType<typeof buildApp>> & { http: FastifyInstance };
+
+const AUDIT_OFF = 'The audit log is turned off on this server (audit.enabled is false).';
+
+/** The vault a host name addresses, by name only (pipeline.resolveVault looks it up). */
+function vaultOfHost(
+  hostname: string,
+  baseDomain: string,
+  bareHosts: ReadonlySet<string>,
+  defaultVault: string | undefined,
+): string | undefined {
+  const host = hostname.toLowerCase().replace(/:\d+$/, '');
+  const suffix = `.${baseDomain}`;
+  if (host.endsWith(suffix)) {
+    const name = host.slice(0, -suffix.length);
+    return /^[a-z0-9-]{3,24}$/.test(name) ? name : undefined;
+  }
+  return bareHosts.has(host) ? defaultVault : undefined;
+}
 
 /** Removes a deleted vault's objects in bounded transactions, so a large vault does not hold the write lock for long. */
 async function eraseVaultData(store: ReturnType<Barrier['view']>): Promise<void> {

@@ -83,6 +83,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
 
   return [
     route(
+      'CertificateCreate',
       'POST',
       '/certificates/:name/create',
       A.create,
@@ -98,6 +99,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       },
     ),
     route(
+      'CertificateImport',
       'POST',
       '/certificates/:name/import',
       A.import,
@@ -114,9 +116,10 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
         return { body: await withPolicy(request, view) };
       },
     ),
-    route('GET', '/certificates/:name', A.read, bundle, getCertificate),
-    route('GET', '/certificates/:name/:version', A.read, bundle, getCertificate),
+    route('CertificateGet', 'GET', '/certificates/:name', A.read, bundle, getCertificate),
+    route('CertificateGet', 'GET', '/certificates/:name/:version', A.read, bundle, getCertificate),
     route(
+      'CertificateUpdate',
       'PATCH',
       '/certificates/:name',
       A.update,
@@ -124,6 +127,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       updateCertificate,
     ),
     route(
+      'CertificateUpdate',
       'PATCH',
       '/certificates/:name/:version',
       A.update,
@@ -131,6 +135,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       updateCertificate,
     ),
     route(
+      'CertificatePendingGet',
       'GET',
       '/certificates/:name/pending',
       A.read,
@@ -140,6 +145,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       }),
     ),
     route(
+      'CertificatePendingUpdate',
       'PATCH',
       '/certificates/:name/pending',
       A.update,
@@ -153,6 +159,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       },
     ),
     route(
+      'CertificatePendingDelete',
       'DELETE',
       '/certificates/:name/pending',
       A.update,
@@ -162,6 +169,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       }),
     ),
     route(
+      'CertificatePendingMerge',
       'POST',
       '/certificates/:name/pending/merge',
       A.create,
@@ -176,6 +184,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       },
     ),
     route(
+      'CertificatePolicyGet',
       'GET',
       '/certificates/:name/policy',
       A.read,
@@ -189,6 +198,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       }),
     ),
     route(
+      'CertificatePolicyUpdate',
       'PATCH',
       '/certificates/:name/policy',
       A.update,
@@ -206,6 +216,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
     ...issuerRoutes(certificates.issuers),
     ...lifecycleRoutes({
       collection: 'certificates',
+      operationPrefix: 'Certificate',
       lifecycle: certificates,
       actions: A,
       bundle: withPolicy,

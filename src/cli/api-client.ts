@@ -7,8 +7,13 @@ import { apiFailure, tokenFailure, transportFailure } from './server-errors.js';
 
 /** A client of the administration API (docs/admin-api.md) for one resolved connection. */
 export interface ApiClient {
-  /** Calls with a bearer token of the configured principal. */
-  call(method: HttpRequest['method'], path: string, body?: unknown): Promise<unknown>;
+  /** Calls with a bearer token of the configured principal (and any extra headers). */
+  call(
+    method: HttpRequest['method'],
+    path: string,
+    body?: unknown,
+    extraHeaders?: Record<string, string>,
+  ): Promise<unknown>;
   /** Calls without a token: for the operator endpoints that work before anyone can log in. */
   callAnonymous(method: HttpRequest['method'], path: string, body?: unknown): Promise<unknown>;
 }
@@ -26,9 +31,15 @@ export function createApiClient(connection: Connection): ApiClient {
     }
   };
 
-  const callWith = async (method: HttpRequest['method'], path: string, body: unknown, bearer?: string) => {
+  const callWith = async (
+    method: HttpRequest['method'],
+    path: string,
+    body: unknown,
+    bearer?: string,
+    extraHeaders: Record<string, string> = {},
+  ) => {
     const url = connection.url + path;
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...extraHeaders };
     if (bearer !== undefined) headers['authorization'] = `Bearer ${bearer}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const request: HttpRequest = { method, url, headers };
@@ -52,10 +63,10 @@ export function createApiClient(connection: Connection): ApiClient {
   };
 
   return {
-    call: (method, path, body) =>
+    call: (method, path, body, extraHeaders) =>
       guarded(async () => {
         token ??= await fetchToken(connection, send);
-        return callWith(method, path, body, token);
+        return callWith(method, path, body, token, extraHeaders);
       }),
     callAnonymous: (method, path, body) => guarded(() => callWith(method, path, body)),
   };

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAuditCommands } from './commands/audit.js';
 import { registerGroupCommands } from './commands/group.js';
 import { registerOperatorCommands } from './commands/operator.js';
 import { registerRoleCommands } from './commands/role.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerUserCommands(program);
   registerGroupCommands(program);
   registerRoleCommands(program);
+  registerAuditCommands(program);
   useOneLineErrors(program);
   return program;
 }

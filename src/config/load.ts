@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { loadAuditConfig } from './audit.js';
 import type { CofferConfig } from './types.js';
 
 export interface ServerOptions {
@@ -83,6 +84,7 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
       .map((address) => address.trim())
       .filter(Boolean),
     logLevel: logLevel as CofferConfig['logLevel'],
+    audit: loadAuditConfig(file['audit'], env, dataDir),
   };
 }
 
@@ -100,11 +102,11 @@ function readConfigFile(file: string): Record<string, unknown> {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
       throw new Error('not an object');
-    const unknown = Object.keys(parsed).filter((key) => !(key in ENVIRONMENT));
+    // Nested sections (`audit`) are read by their own loaders.
+    const known = [...Object.keys(ENVIRONMENT), 'audit'];
+    const unknown = Object.keys(parsed).filter((key) => !known.includes(key));
     if (unknown.length > 0) {
-      throw new Error(
-        `unknown setting(s) ${unknown.join(', ')}; known: ${Object.keys(ENVIRONMENT).join(', ')}`,
-      );
+      throw new Error(`unknown setting(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
     }
     return parsed as Record<string, unknown>;
   } catch (error) {

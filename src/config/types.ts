@@ -1,3 +1,5 @@
+import type { AuditConfig } from './audit.js';
+
 /** The server's whole configuration, after defaults, file and environment are merged. */
 export interface CofferConfig {
   dev: boolean;
@@ -20,4 +22,5 @@ export interface CofferConfig {
   /** Proxies whose X-Forwarded-For header is believed (network rules); none by default. */
   trustedProxies: string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  audit: AuditConfig;
 }

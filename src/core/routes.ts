@@ -24,12 +24,14 @@ export function operatorRoutes(deps: {
     {
       method: 'GET',
       url: '/coffer/operator/status',
+      operation: 'OperatorStatus',
       action: undefined,
       handler: async () => ({ body: await deps.seal.status() }),
     },
     {
       method: 'POST',
       url: '/coffer/operator/init',
+      operation: 'OperatorInit',
       action: undefined,
       schema: {
         body: {
@@ -49,6 +51,7 @@ export function operatorRoutes(deps: {
     {
       method: 'POST',
       url: '/coffer/operator/unseal',
+      operation: 'OperatorUnseal',
       action: undefined,
       schema: {
         body: { type: 'object', properties: { share: { type: 'string' }, reset: { type: 'boolean' } } },
@@ -67,6 +70,7 @@ export function operatorRoutes(deps: {
     {
       method: 'POST',
       url: '/coffer/operator/seal',
+      operation: 'OperatorSeal',
       action: ManagementActions.operate,
       handler: async () => {
         deps.seal.seal();
@@ -76,6 +80,7 @@ export function operatorRoutes(deps: {
     {
       method: 'POST',
       url: '/coffer/operator/rotate',
+      operation: 'OperatorRotate',
       action: ManagementActions.operate,
       handler: async () => {
         await deps.barrier.rotate();
@@ -86,6 +91,7 @@ export function operatorRoutes(deps: {
     {
       method: 'GET',
       url: '/coffer/operator/key-status',
+      operation: 'OperatorKeyStatus',
       action: ManagementActions.operate,
       handler: async () => ({ body: keyStatus() }),
     },

@@ -11,6 +11,8 @@ export interface AdminTarget {
 export interface AdminRoute {
   method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
   url: string;
+  /** The audit operationName for this route (`VaultPut`, `RoleAssignmentCreate`, ...): docs/audit.md. */
+  operation: string;
   /** Undefined only for the few operator calls that must work before anyone can sign in. */
   action: ManagementAction | undefined;
   /**
@@ -33,6 +35,7 @@ export function adminPlane(app: FastifyInstance, pipeline: Pipeline, routes: Adm
       method: route.method,
       url: route.url,
       schema: route.schema,
+      config: { operation: route.operation },
       onRequest: action
         ? async (request) => {
             pipeline.requireUnsealed();
@@ -46,12 +49,14 @@ export function adminPlane(app: FastifyInstance, pipeline: Pipeline, routes: Adm
               request.socket.remoteAddress,
               request.headers['x-forwarded-for'],
             );
+            request.auditScope = target.scope;
             await pipeline.authorize(
               request.principal,
               action,
               target.scope,
               { roleDefinitionId: target.roleDefinitionId },
               address,
+              (decision) => (request.authorization = decision),
             );
           }
         : undefined,

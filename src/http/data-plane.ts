@@ -6,6 +6,8 @@ import { checkApiVersion } from './api-version.js';
 export interface DataRoute {
   method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
   url: string;
+  /** Azure's audit operationName for this route (`SecretGet`, `KeySign`, ...): docs/audit.md. */
+  operation: string;
   action: Action;
   /** The object the action applies to, for authorization: `/vaults/{vault}/secrets/{name}`. */
   scope: (request: FastifyRequest) => string;
@@ -45,17 +47,20 @@ export function dataPlane(app: FastifyInstance, pipeline: Pipeline, routes: Data
         url: route.url,
         schema: route.schema,
         bodyLimit: route.bodyLimit,
+        config: { operation: route.operation, dataPlane: true },
         preHandler: async (request) => {
+          request.auditScope = route.scope(request);
           await pipeline.authorize(
             request.principal,
             route.action,
-            route.scope(request),
+            request.auditScope,
             {
               vault: request.vault,
               listing: route.listing,
               roleDefinitionId: route.roleDefinitionId ? await route.roleDefinitionId(request) : undefined,
             },
             request.clientAddress,
+            (decision) => (request.authorization = decision),
           );
         },
         handler: async (request, reply) => {

@@ -1,5 +1,10 @@
 import type { ServerOptions } from 'node:https';
-import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import { tlsServerOptions } from '../tls/server-options.js';
 import { azureError, registerErrorHandler } from './error-handler.js';
 import './types.js';
@@ -12,7 +17,21 @@ const DEFAULT_BODY_LIMIT = 256 * 1024;
  * string is not a boolean), request logging that records method, path and status, never
  * headers, bodies or query strings.
  */
-export function createHttpServer(options: { cert: string; key: string; logLevel: string }): FastifyInstance {
+export function createHttpServer(options: {
+  cert: string;
+  key: string;
+  logLevel: string;
+  /**
+   * Answers an error Fastify raises before routing (a malformed URL): Fastify runs no hook for
+   * these, so the audit log takes the reply here (audit-hooks.ts).
+   */
+  onFrameworkError?: (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    body: unknown,
+  ) => Promise<void>;
+}): FastifyInstance {
   const app = Fastify({
     https: tlsServerOptions(options.cert, options.key) as ServerOptions,
     bodyLimit: DEFAULT_BODY_LIMIT,
@@ -20,10 +39,10 @@ export function createHttpServer(options: { cert: string; key: string; logLevel:
     // `/keys/k//sign` (an empty version, as the SDK sends for the latest) means `/keys/k/sign`.
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 256 },
     // Errors raised before routing (a malformed URL, a parameter past the limit) also get Azure's error JSON.
-    frameworkErrors: (error, _request, reply) => {
-      void (reply as FastifyReply)
-        .code(400)
-        .send(azureError('BadParameter', `The request URL is not valid (${error.code}).`));
+    frameworkErrors: (error, request, reply) => {
+      const body = azureError('BadParameter', `The request URL is not valid (${error.code}).`);
+      if (options.onFrameworkError) void options.onFrameworkError(request, reply as FastifyReply, 400, body);
+      else void (reply as FastifyReply).code(400).send(body);
     },
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,

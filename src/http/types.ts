@@ -1,7 +1,17 @@
 import type { AuthenticatedPrincipal } from '../identity/types.js';
+import type { Decision } from '../policy/authorize.js';
 import type { VaultRecord } from '../vaults/types.js';
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The audit operationName of the route (docs/audit.md). */
+    operation?: string;
+    /** false: the route is not audited (health checks, public discovery documents). */
+    audit?: boolean;
+    /** A data-plane route: a request refused before its vault was looked up names the vault of its host. */
+    dataPlane?: boolean;
+  }
+
   interface FastifyRequest {
     /** The vault chosen by the Host header (data-plane routes only). */
     vault: VaultRecord;
@@ -11,5 +21,11 @@ declare module 'fastify' {
     clientAddress: string;
     /** `https://{host}` as the client addressed us: the base of every identifier we return. */
     baseUrl: string;
+    /** The authorization decision, allowed or not, once authorize() has run: for the audit record. */
+    authorization: Decision | undefined;
+    /** What the request acts on (the authorization scope), for the audit record's object id. */
+    auditScope: string | undefined;
+    /** For requests that authenticate a caller themselves (the token endpoint): who asked. */
+    auditIdentity: { objectId?: string; appId?: string; upn?: string } | undefined;
   }
 }

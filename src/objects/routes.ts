@@ -20,6 +20,8 @@ const query = (request: FastifyRequest) => request.query as Query;
 export interface LifecycleRouteSpec<R extends VersionRecord> {
   /** `secrets`, `keys`: the URL segment; deleted objects live under `deleted{collection}`. */
   collection: string;
+  /** `Secret`, `Key`, `Certificate`: Azure's audit operationNames are this plus the verb. */
+  operationPrefix: string;
   lifecycle: ObjectLifecycle<R>;
   actions: {
     read: DataAction;
@@ -43,6 +45,7 @@ export interface LifecycleRouteSpec<R extends VersionRecord> {
  */
 export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpec<R>): DataRoute[] {
   const { collection, lifecycle, actions, schemas } = spec;
+  const operation = (verb: string) => `${spec.operationPrefix}${verb}`;
   const deleted = `deleted${collection}`;
   const objectScope = (request: FastifyRequest) => vaultScope(request, collection, objectName(request));
   const vaultWide = (request: FastifyRequest) => vaultScope(request);
@@ -64,6 +67,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'DELETE',
       url: `/${collection}/:name`,
+      operation: operation('Delete'),
       action: actions.delete,
       scope: objectScope,
       schema: { response: { 200: schemas.deletedBundle } },
@@ -74,6 +78,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'GET',
       url: `/${collection}`,
+      operation: operation('List'),
       action: actions.read,
       listing: true,
       scope: vaultWide,
@@ -87,6 +92,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'GET',
       url: `/${collection}/:name/versions`,
+      operation: operation('ListVersions'),
       action: actions.read,
       listing: true,
       scope: objectScope,
@@ -102,6 +108,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'POST',
       url: `/${collection}/:name/backup`,
+      operation: operation('Backup'),
       action: actions.backup,
       scope: objectScope,
       schema: { response: { 200: schemas.backup } },
@@ -112,6 +119,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'POST',
       url: `/${collection}/restore`,
+      operation: operation('Restore'),
       action: actions.restore,
       scope: vaultWide,
       bodyLimit: RESTORE_BODY_LIMIT,
@@ -129,6 +137,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'GET',
       url: `/${deleted}`,
+      operation: operation('ListDeleted'),
       action: actions.read,
       listing: true,
       scope: vaultWide,
@@ -142,6 +151,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'GET',
       url: `/${deleted}/:name`,
+      operation: operation('GetDeleted'),
       action: actions.read,
       // Reading one deleted object needs `get` under access policies, as Azure documents.
       listing: false,
@@ -157,6 +167,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'POST',
       url: `/${deleted}/:name/recover`,
+      operation: operation('Recover'),
       action: actions.recover,
       scope: objectScope,
       schema: { response: { 200: schemas.bundle } },
@@ -167,6 +178,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'DELETE',
       url: `/${deleted}/:name`,
+      operation: operation('Purge'),
       action: actions.purge,
       scope: objectScope,
       handler: async (request) => {

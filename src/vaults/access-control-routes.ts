@@ -68,6 +68,7 @@ export function accessControlRoutes(
     {
       method: 'PUT',
       url: '/coffer/vaults/:name/accessPolicies/:kind',
+      operation: 'VaultAccessPolicyUpdate',
       action: ManagementActions.writeVaults,
       schema: {
         params: {
@@ -107,6 +108,7 @@ export function accessControlRoutes(
     {
       method: 'POST',
       url: '/coffer/vaults/:name/networkAcls/ipRules/:kind',
+      operation: 'VaultNetworkRuleUpdate',
       action: ManagementActions.writeVaults,
       schema: {
         params: {

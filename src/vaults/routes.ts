@@ -29,12 +29,14 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
     {
       method: 'GET',
       url: '/coffer/vaults',
+      operation: 'VaultList',
       action: ManagementActions.readVaults,
       handler: async () => ({ body: { value: (await vaults.list()).map(view) } }),
     },
     {
       method: 'POST',
       url: '/coffer/vaults',
+      operation: 'VaultPut',
       action: ManagementActions.writeVaults,
       schema: {
         body: {
@@ -52,12 +54,14 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
     {
       method: 'GET',
       url: '/coffer/vaults/:name',
+      operation: 'VaultGet',
       action: ManagementActions.readVaults,
       handler: async (request) => ({ body: view(await vaults.get(name(request))) }),
     },
     {
       method: 'PATCH',
       url: '/coffer/vaults/:name',
+      operation: 'VaultPatch',
       action: ManagementActions.writeVaults,
       schema: {
         body: {
@@ -75,6 +79,7 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
     {
       method: 'DELETE',
       url: '/coffer/vaults/:name',
+      operation: 'VaultDelete',
       action: ManagementActions.deleteVaults,
       handler: async (request) => {
         await vaults.remove(name(request));

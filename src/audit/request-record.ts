@@ -1,0 +1,151 @@
+import { STATUS_CODES } from 'node:http';
+import type { Decision } from '../policy/authorize.js';
+import { type AuditEventBody, type AuditProperties, CLAIMS } from './record.js';
+
+/** What the HTTP layer knows about a finished request: everything a record is made from. */
+export interface RequestFacts {
+  startedAtMs: number;
+  durationMs: number;
+  /** Azure's operationName, from the route (`UnknownOperation` when no route matched). */
+  operation: string;
+  /** `https://{host}` as the client addressed the server. */
+  baseUrl: string;
+  /** The path as sent, without the query string. */
+  path: string;
+  apiVersion: string | undefined;
+  status: number;
+  /** The error the client was answered with, from its body. */
+  error?: { code: string; message: string };
+  /** The vault addressed (by host, or by the scope of an admin call). */
+  vault?: string;
+  /** The authorization scope, when the request got that far (`/vaults/v/secrets/name`). */
+  scope?: string;
+  callerIp: string;
+  userAgent: string | undefined;
+  clientRequestId: string | undefined;
+  identity: { objectId?: string; appId?: string; upn?: string; tenantId?: string };
+  decision?: Decision;
+  /** False when the vault's firewall refused the caller; true once it let it through. */
+  addressAuthorized?: boolean;
+}
+
+export interface RecordContext {
+  /** An object's name as records show it: the name, or its HMAC when names are protected. */
+  objectName: (name: string) => string;
+  vaultUrl: (vault: string) => string;
+  newCorrelationId: () => string;
+}
+
+const OBJECT_KINDS = new Set(['secrets', 'keys', 'certificates']);
+const CORRELATION_ID = /^[A-Za-z0-9._:{}-]{1,128}$/;
+
+/** An Azure `AuditEvent` for one request. Holds no body, header value or query string but api-version. */
+export function requestRecord(facts: RequestFacts, context: RecordContext): AuditEventBody {
+  const object = objectOf(facts.scope);
+  const vault = facts.vault ?? vaultOf(facts.scope);
+  const shownName = object ? context.objectName(object.name) : undefined;
+  const failed = facts.status >= 400;
+  return {
+    time: new Date(facts.startedAtMs).toISOString(),
+    resourceId: vault ? `/vaults/${vault}` : '/',
+    operationName: facts.operation,
+    operationVersion: bounded(facts.apiVersion ?? '', 32),
+    category: 'AuditEvent',
+    resultType: failed ? 'Failure' : 'Success',
+    resultSignature: STATUS_CODES[facts.status] ?? String(facts.status),
+    resultDescription: facts.error
+      ? bounded(hideName(`${facts.error.code}: ${facts.error.message}`, object?.name, shownName), 500)
+      : '',
+    durationMs: Math.max(0, Math.round(facts.durationMs)),
+    callerIpAddress: facts.callerIp,
+    correlationId:
+      facts.clientRequestId && CORRELATION_ID.test(facts.clientRequestId)
+        ? facts.clientRequestId
+        : context.newCorrelationId(),
+    identity: { claim: claims(facts.identity) },
+    properties: {
+      id: object
+        ? `${context.vaultUrl(object.vault)}/${object.kind}/${shownName}`
+        : vault
+          ? `${context.vaultUrl(vault)}/`
+          : undefined,
+      requestUri:
+        facts.baseUrl +
+        shownPath(facts.path, object?.name, shownName) +
+        (facts.apiVersion ? `?api-version=${encodeURIComponent(bounded(facts.apiVersion, 32))}` : ''),
+      httpStatusCode: facts.status,
+      clientInfo: bounded(facts.userAgent ?? '', 256),
+      ...authorization(facts),
+    },
+  };
+}
+
+/** The vault, kind and name of an object scope (`/vaults/{vault}/{kind}/{name}`). */
+function objectOf(scope: string | undefined): { vault: string; kind: string; name: string } | undefined {
+  const parts = scope?.split('/');
+  if (!parts || parts.length !== 5 || parts[1] !== 'vaults' || !OBJECT_KINDS.has(parts[3]!)) return undefined;
+  return { vault: parts[2]!, kind: parts[3]!, name: parts[4]! };
+}
+
+function vaultOf(scope: string | undefined): string | undefined {
+  const parts = scope?.split('/');
+  return parts && parts[1] === 'vaults' && parts[2] ? parts[2] : undefined;
+}
+
+function claims(identity: RequestFacts['identity']): Record<string, string> {
+  const claim: Record<string, string> = {};
+  if (identity.objectId) claim[CLAIMS.objectId] = identity.objectId;
+  if (identity.upn) claim[CLAIMS.upn] = bounded(identity.upn, 256);
+  if (identity.appId) claim[CLAIMS.appId] = bounded(identity.appId, 128);
+  if (identity.tenantId) claim[CLAIMS.tenantId] = identity.tenantId;
+  return claim;
+}
+
+function authorization(facts: RequestFacts): Partial<AuditProperties> {
+  const out: Partial<AuditProperties> = {};
+  if (facts.addressAuthorized !== undefined) out.isAddressAuthorized = facts.addressAuthorized;
+  const decision = facts.decision;
+  if (!decision) return out;
+  if (decision.model === 'accessPolicy') out.isAccessPolicyMatch = decision.allowed;
+  else out.isRbacAuthorized = decision.allowed;
+  const basis = decision.grantedBy;
+  if (basis?.kind === 'role') {
+    out.appliedAssignmentId = basis.assignmentId;
+    out.appliedRoleDefinitionId = basis.roleDefinitionId;
+    out.appliedRoleName = basis.roleName;
+    out.appliedScope = basis.scope;
+  } else if (basis?.kind === 'accessPolicy') {
+    out.appliedAccessPolicyObjectId = basis.objectId;
+  } else if (basis?.kind === 'administrator') {
+    out.isInstallationAdministrator = true;
+  }
+  return out;
+}
+
+/** The path with the object's name (the segment after the collection) shown as records show names. */
+function shownPath(path: string, name: string | undefined, shown: string | undefined): string {
+  const segments = path.split('/');
+  if (name !== undefined && shown !== undefined && segments.length > 2 && decoded(segments[2]!) === name)
+    segments[2] = shown;
+  return bounded(segments.join('/'), 2048);
+}
+
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment).toLowerCase();
+  } catch {
+    return segment.toLowerCase();
+  }
+}
+
+/** Error messages may quote the object's name: they get the name as records show it. */
+function hideName(text: string, name: string | undefined, shown: string | undefined): string {
+  if (name === undefined || shown === undefined || shown === name) return text;
+  return text.replace(new RegExp(name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), shown);
+}
+
+/** Printable text of bounded length: records hold no control characters. */
+function bounded(text: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, max);
+}

@@ -1,0 +1,110 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createReadStream, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { type Command, Option } from 'commander';
+// The one piece of server code the CLI runs: the pure, offline verifier (no I/O, no server state).
+import { LogVerifier, type Problem, type VerifySummary } from '../../audit/verify.js';
+import { CliError } from '../errors.js';
+import { addOutputOption, outputFormat, parseInteger } from '../options.js';
+import { printJson, printText } from '../output.js';
+import { renderProperties } from '../table.js';
+
+/**
+ * `coffer audit verify FILE...`: offline, on files. Proves the log complete and unmodified
+ * against a trusted checkpoint key, or names the first record where it is not (exit 1).
+ */
+export function registerAuditVerifyCommand(audit: Command): void {
+  const command = audit
+    .command('verify')
+    .description('check audit log files offline: chain, checkpoints and signatures')
+    .argument('<files...>', 'log files in order (a shell glob such as DIR/audit-*.jsonl sorts them)')
+    .addOption(
+      new Option(
+        '--public-key <file>',
+        'trusted checkpoint public key, PEM (repeat for older keys)',
+      ).argParser((value: string, previous: string[] = []) => [...previous, value]),
+    )
+    .option(
+      '--from-sequence <n>',
+      'the files start here on purpose (older files were removed)',
+      parseInteger(1, Number.MAX_SAFE_INTEGER),
+    )
+    .option('--live', 'the server is still writing: accept records after the last checkpoint');
+  addOutputOption(command);
+  command.action(
+    async (files: string[], options: { publicKey?: string[]; fromSequence?: number; live?: boolean }) => {
+      if (!options.publicKey?.length) {
+        throw new CliError(
+          'pass --public-key FILE: the checkpoint key you trust. Get it once with `coffer audit public-key > audit-key.pem` and keep it where whoever can write the log cannot change it.',
+        );
+      }
+      const verifier = new LogVerifier({
+        publicKeys: options.publicKey.map(readPublicKey),
+        fromSequence: options.fromSequence,
+        live: options.live,
+      });
+      for (const file of files) await feedFile(verifier, file);
+      const { problem, summary } = verifier.finish();
+      if (outputFormat(command) === 'json') printJson({ intact: !problem, problem, summary });
+      else if (!problem) printText(renderSummary(summary, options.live === true));
+      if (problem) throw new CliError(problemLine(problem));
+    },
+  );
+}
+
+function readPublicKey(file: string): KeyObject {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliError(
+      `cannot read the public key ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}). Check --public-key.`,
+    );
+  }
+  try {
+    const key = createPublicKey(pem);
+    if (key.asymmetricKeyType !== 'ed25519') throw new Error('not Ed25519');
+    return key;
+  } catch {
+    throw new CliError(
+      `${file} is not an Ed25519 public key in PEM. Get the right one with \`coffer audit public-key\`.`,
+    );
+  }
+}
+
+async function feedFile(verifier: LogVerifier, file: string): Promise<void> {
+  const stream = createReadStream(file, { encoding: 'utf8' });
+  const opened = new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new CliError(`cannot read ${file} (${error.code ?? 'error'}). Check the file names.`)),
+    );
+  });
+  await opened;
+  let line = 0;
+  for await (const text of createInterface({ input: stream, crlfDelay: Infinity }))
+    verifier.feed(file, ++line, text);
+}
+
+function problemLine(problem: Problem): string {
+  const where = problem.file ? `${problem.file}:${problem.line}` : '';
+  return `NOT INTACT${where ? ` at ${where}` : ''}: ${problem.message}.`;
+}
+
+function renderSummary(summary: VerifySummary, live: boolean): string {
+  const checkpoint = summary.lastCheckpoint;
+  return (
+    `Intact: records ${summary.firstSequence} to ${summary.lastSequence} are complete and unmodified.\n` +
+    renderProperties([
+      ['Records', summary.records],
+      ['Checkpoints', summary.checkpoints],
+      [
+        'Last checkpoint',
+        checkpoint ? `record ${checkpoint.sequence} (${checkpoint.reason}, ${checkpoint.time})` : 'none',
+      ],
+      ...(live
+        ? [['Unsigned tail (--live)', `${summary.unsignedTail} record(s) after the last checkpoint`] as const]
+        : []),
+    ])
+  );
+}
