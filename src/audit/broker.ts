@@ -41,6 +41,7 @@ export class AuditBroker {
   private lostInOutage = 0;
   private readonly now: () => number;
   private closed = false;
+  private checkpointing = 0;
 
   constructor(private readonly options: BrokerOptions) {
     this.now = options.now ?? Date.now;
@@ -153,7 +154,10 @@ export class AuditBroker {
 
   private async checkpointWith(signer: CheckpointSigner, reason: CheckpointReason): Promise<void> {
     const spool = this.options.spool;
-    if (reason === 'interval' && spool.head.sequence === this.lastCheckpointed) return;
+    // An interval checkpoint only signs something new, and never races another checkpoint.
+    if (reason === 'interval' && (this.checkpointing || spool.head.sequence === this.lastCheckpointed))
+      return;
+    this.checkpointing++;
     const time = new Date(this.now()).toISOString();
     const make: RecordMaker = (head) => {
       const body = {
@@ -172,6 +176,8 @@ export class AuditBroker {
     } catch (error) {
       if (error instanceof SpoolWriteError) this.spoolFailed(error);
       throw error;
+    } finally {
+      this.checkpointing--;
     }
   }
 

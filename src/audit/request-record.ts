@@ -125,7 +125,13 @@ function authorization(facts: RequestFacts): Partial<AuditProperties> {
 /** The path with the object's name (the segment after the collection) shown as records show names. */
 function shownPath(path: string, name: string | undefined, shown: string | undefined): string {
   const segments = path.split('/');
-  if (name !== undefined && shown !== undefined && segments.length > 2 && decoded(segments[2]!) === name)
+  if (
+    name !== undefined &&
+    shown !== undefined &&
+    shown !== name &&
+    segments.length > 2 &&
+    decoded(segments[2]!) === name
+  )
     segments[2] = shown;
   return bounded(segments.join('/'), 2048);
 }

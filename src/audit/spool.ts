@@ -258,16 +258,19 @@ export class Spool {
     if (index < 0) return { entries: [] };
     let offset =
       position && position.file === segments[index]!.file && position.after === after ? position.offset : 0;
-    for (; index < segments.length; index++) {
+    const entries: SpooledEntry[] = [];
+    let reached: ReadPosition | undefined;
+    for (; index < segments.length && entries.length < limit; index++) {
       const file = segments[index]!.file;
-      const read = await readSegmentFrom(file, offset, after, limit).catch(() => undefined);
+      const read = await readSegmentFrom(file, offset, after, limit - entries.length).catch(() => undefined);
       if (read && read.entries.length > 0) {
-        const last = read.entries[read.entries.length - 1]!.record.sequence;
-        return { entries: read.entries, position: { file, offset: read.offset, after: last } };
+        entries.push(...read.entries);
+        after = read.entries[read.entries.length - 1]!.record.sequence;
+        reached = { file, offset: read.offset, after };
       }
       offset = 0;
     }
-    return { entries: [] };
+    return { entries, position: reached };
   }
 }
 
