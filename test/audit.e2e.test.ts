@@ -374,7 +374,10 @@ describe('audit log (dev server, every sink)', () => {
       ['syslog udp', Buffer.from(udp.messages.join('\n'))],
       ['http collector', Buffer.from(collector.bodies.join('\n'))],
       // The dev banner prints the administrator's secret on purpose (CONTRACT section 2); after it, nothing may.
-      ['server output (stdout sink, logs)', Buffer.from(server.process.output.split('NODE_EXTRA_CA_CERTS=')[1] ?? '')],
+      [
+        'server output (stdout sink, logs)',
+        Buffer.from(server.process.output.split('NODE_EXTRA_CA_CERTS=')[1] ?? ''),
+      ],
     ];
     const leaks = places.flatMap(([place, bytes]) =>
       secretsToHide.flatMap((value, index) =>

@@ -75,6 +75,19 @@ describe('request records', () => {
           code: 'SecretNotFound',
           message: 'A secret with (name/id) Payroll-Key was not found in this key vault.',
         },
+        // A role assigned on the object itself: its scope names the object too.
+        decision: {
+          allowed: true,
+          reason: '',
+          model: 'rbac',
+          grantedBy: {
+            kind: 'role',
+            assignmentId: 'a',
+            roleDefinitionId: 'r',
+            roleName: 'Key Vault Secrets User',
+            scope: '/vaults/dev/secrets/payroll-key',
+          },
+        },
       }),
       { ...context, objectName: () => 'hmac:abc' },
     );
@@ -90,6 +103,7 @@ describe('request records', () => {
       'SecretNotFound: A secret with (name/id) hmac:abc was not found in this key vault.',
     );
     assert.deepEqual([record.resultType, record.resultSignature], ['Failure', 'Not Found']);
+    assert.equal(record.properties.appliedScope, '/vaults/dev/secrets/hmac:abc');
   });
 
   it('record access-policy and administrator decisions, and refusals', () => {

@@ -75,7 +75,7 @@ export function requestRecord(facts: RequestFacts, context: RecordContext): Audi
         (facts.apiVersion ? `?api-version=${encodeURIComponent(bounded(facts.apiVersion, 32))}` : ''),
       httpStatusCode: facts.status,
       clientInfo: bounded(facts.userAgent ?? '', 256),
-      ...authorization(facts),
+      ...authorization(facts, context),
     },
   };
 }
@@ -85,6 +85,12 @@ function objectOf(scope: string | undefined): { vault: string; kind: string; nam
   const parts = scope?.split('/');
   if (!parts || parts.length !== 5 || parts[1] !== 'vaults' || !OBJECT_KINDS.has(parts[3]!)) return undefined;
   return { vault: parts[2]!, kind: parts[3]!, name: parts[4]! };
+}
+
+/** A role assignment's scope, with an object's name shown as records show names. */
+function shownScope(scope: string, context: RecordContext): string {
+  const object = objectOf(scope);
+  return object ? `/vaults/${object.vault}/${object.kind}/${context.objectName(object.name)}` : scope;
 }
 
 function vaultOf(scope: string | undefined): string | undefined {
@@ -101,7 +107,7 @@ function claims(identity: RequestFacts['identity']): Record<string, string> {
   return claim;
 }
 
-function authorization(facts: RequestFacts): Partial<AuditProperties> {
+function authorization(facts: RequestFacts, context: RecordContext): Partial<AuditProperties> {
   const out: Partial<AuditProperties> = {};
   if (facts.addressAuthorized !== undefined) out.isAddressAuthorized = facts.addressAuthorized;
   const decision = facts.decision;
@@ -113,7 +119,7 @@ function authorization(facts: RequestFacts): Partial<AuditProperties> {
     out.appliedAssignmentId = basis.assignmentId;
     out.appliedRoleDefinitionId = basis.roleDefinitionId;
     out.appliedRoleName = basis.roleName;
-    out.appliedScope = basis.scope;
+    out.appliedScope = shownScope(basis.scope, context);
   } else if (basis?.kind === 'accessPolicy') {
     out.appliedAccessPolicyObjectId = basis.objectId;
   } else if (basis?.kind === 'administrator') {
