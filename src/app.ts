@@ -68,7 +68,16 @@ export async function buildApp(
   const authorityHost = () => `https://${config.publicHost}${portSuffix()}`;
   const vaultUrl = (name: string) => `https://${name}.${config.baseDomain}${portSuffix()}`;
 
-  // The server's logger exists once Fastify does; the audit log starts first and logs through it.
+  const http = createHttpServer({
+    ...tls,
+    logLevel: config.logLevel,
+    onFrameworkError: async (request, reply, status, body) => {
+      if (auditHooks) await auditHooks.frameworkError(request, reply, status, body);
+      else await reply.code(status).send(body);
+    },
+  });
+
+  // The audit log writes its own operational lines through the server's logger.
   const auditLog: AuditLog = {
     info: (details, message) => http.log.info(details, message),
     warn: (details, message) => http.log.warn(details, message),
@@ -117,14 +126,6 @@ export async function buildApp(
     provider: keyProvider,
   });
 
-  const http = createHttpServer({
-    ...tls,
-    logLevel: config.logLevel,
-    onFrameworkError: async (request, reply, status, body) => {
-      if (auditHooks) await auditHooks.frameworkError(request, reply, status, body);
-      else await reply.code(status).send(body);
-    },
-  });
   const periodicJobs = createPeriodicJobs({
     vaults,
     sweeps: [

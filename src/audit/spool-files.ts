@@ -12,6 +12,8 @@ import type { SpooledEntry, SpooledRecord } from './record.js';
 const SEGMENT_PATTERN = /^spool-(\d{16})\.jsonl$/;
 /** The last record of a segment is found in its tail; records are far smaller than this. */
 const TAIL_BYTES = 1024 * 1024;
+/** Far above any record (they are a few KB); a longer run without a newline is not a record. */
+const MAX_LINE_BYTES = 1024 * 1024;
 
 export interface Segment {
   firstSequence: number;
@@ -128,11 +130,20 @@ export async function readSegmentFrom(
   let base = offset;
   let pending = Buffer.alloc(0);
   try {
+    // A device or a directory holds no records (and /dev/zero-like files never end).
+    if (!(await handle.stat()).isFile()) return { entries, offset, damaged: 1 };
     const chunk = Buffer.alloc(256 * 1024);
     for (;;) {
       const { bytesRead } = await handle.read(chunk, 0, chunk.length, base + pending.length);
       if (bytesRead === 0) return { entries, offset: base, damaged };
       pending = Buffer.concat([pending, chunk.subarray(0, bytesRead)]);
+      // No record is this long: a run without a newline is damage, skipped rather than buffered.
+      if (pending.length > MAX_LINE_BYTES && pending.indexOf(10) < 0) {
+        damaged++;
+        base += pending.length;
+        pending = Buffer.alloc(0);
+        continue;
+      }
       let start = 0;
       for (let newline = pending.indexOf(10); newline >= 0; newline = pending.indexOf(10, start)) {
         const entry = parseEntry(pending.toString('utf8', start, newline));

@@ -134,4 +134,19 @@ describe('audit spool', () => {
     truncateSync(path.join(dir, segmentName(1)), 0);
     assert.deepEqual((await open(dir)).head.sequence, 0, 'an emptied spool starts a new chain');
   });
+
+  it(
+    'opens, and reads past, a segment that is not a regular file (it holds no records)',
+    { timeout: 10_000 },
+    async () => {
+      const dir = freshDir();
+      const damage: string[] = [];
+      await (await open(dir)).close();
+      symlinkSync('/dev/zero', path.join(dir, segmentName(1)));
+      const spool = await open(dir, { onDamage: (message) => damage.push(message) });
+      assert.match(damage[0]!, /not a regular file/);
+      assert.deepEqual((await spool.read(0, 10)).entries, [], 'an endless device is not read');
+      await spool.close();
+    },
+  );
 });

@@ -77,13 +77,13 @@ export function registerIdentityRoutes(
     '/:tenantId/oauth2/v2.0/token',
     { config: { operation: 'Authentication' } },
     async (request, reply) => {
-      deps.pipeline.requireUnsealed();
       const form = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<
         string,
         string
       >;
       // Who asked, for the audit record: identifiers only, never the secret, assertion or password.
       request.auditIdentity = { appId: stringOr(form.client_id), upn: stringOr(form.username) };
+      deps.pipeline.requireUnsealed();
       const address = deps.pipeline.clientAddress(
         request.socket.remoteAddress,
         request.headers['x-forwarded-for'],
