@@ -14,10 +14,10 @@ const ENTRY = process.env.COFFER_DIST
 export const SCOPE = 'https://vault.localhost/.default';
 
 /**
- * Spawns `coffer server --dev` on DIR and waits until DIR/dev.json is written and /readyz
+ * Spawns `coffer server --dev` on DIR (with extra environment variables `env`) and waits until DIR/dev.json is written and /readyz
  * answers 200. Resolves to {pid, dev, client, readyMs, stop()}; readyMs is spawn-to-ready.
  */
-export async function startCoffer({ dataDir, port, nodeArgs = [], timeoutMs = 120_000 }) {
+export async function startCoffer({ dataDir, port, nodeArgs = [], timeoutMs = 120_000, env = {} }) {
   const devFile = path.join(dataDir, 'dev.json');
   rmSync(devFile, { force: true });
   const log = openSync(path.join(path.dirname(dataDir), `coffer-${port}.log`), 'a');
@@ -25,7 +25,7 @@ export async function startCoffer({ dataDir, port, nodeArgs = [], timeoutMs = 12
   const child = spawn(
     process.execPath,
     [...nodeArgs, ENTRY, 'server', '--dev', '--data-dir', dataDir, '--port', String(port)],
-    { cwd: ROOT, stdio: ['ignore', log, log] },
+    { cwd: ROOT, stdio: ['ignore', log, log], env: { ...process.env, ...env } },
   );
   let exited = null;
   child.on('exit', (code, signal) => (exited = { code, signal }));

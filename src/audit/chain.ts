@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical.js';
+import { canonicalJson, canonicalMembers } from './canonical.js';
 import type { RecordBody, SpooledEntry, SpooledRecord } from './record.js';
 
 /** The `previousHash` of the first record of an installation. */
@@ -27,9 +27,19 @@ export function without(value: object, ...keys: string[]): Record<string, unknow
   return copy;
 }
 
-/** The record that follows `head`: numbered, linked to it, hashed; with its line. */
+/**
+ * The record that follows `head`: numbered, linked to it, hashed; with its line. Each member is
+ * serialised once: the hash is taken over the members, and the line is the same members with
+ * the hash put in its place.
+ */
 export function linkRecord<B extends RecordBody>(body: B, head: ChainHead): SpooledEntry {
   const unhashed = { ...body, sequence: head.sequence + 1, previousHash: head.hash };
-  const record = { ...unhashed, hash: recordHash(unhashed as SpooledRecord) } as SpooledRecord;
-  return { record, line: canonicalJson(record) };
+  const members = canonicalMembers(unhashed as unknown as Record<string, unknown>);
+  const hash = createHash('sha256')
+    .update(`{${members.join(',')}}`, 'utf8')
+    .digest('hex');
+  const hashMember = `"hash":${JSON.stringify(hash)}`;
+  const at = members.findIndex((member) => member > hashMember);
+  members.splice(at < 0 ? members.length : at, 0, hashMember);
+  return { record: { ...unhashed, hash } as SpooledRecord, line: `{${members.join(',')}}` };
 }

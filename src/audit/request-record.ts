@@ -62,8 +62,8 @@ export function requestRecord(facts: RequestFacts, context: RecordContext): Audi
       facts.clientRequestId && CORRELATION_ID.test(facts.clientRequestId)
         ? facts.clientRequestId
         : context.newCorrelationId(),
-    identity: { claim: claims(facts.identity) },
-    properties: {
+    identity: { claim: inOrder(claims(facts.identity)) },
+    properties: inOrder({
       id: object
         ? `${context.vaultUrl(object.vault)}/${object.kind}/${shownName}`
         : vault
@@ -76,8 +76,18 @@ export function requestRecord(facts: RequestFacts, context: RecordContext): Audi
       httpStatusCode: facts.status,
       clientInfo: bounded(facts.userAgent ?? '', 256),
       ...authorization(facts, context),
-    },
+    }),
   };
+}
+
+/**
+ * The object with its members in canonical order and without undefined ones, so that its
+ * canonical form is what the native serializer writes (canonical.ts takes that fast path).
+ */
+function inOrder<T extends object>(value: T): T {
+  const entries = Object.entries(value).filter(([, item]) => item !== undefined);
+  entries.sort(([a], [b]) => (a < b ? -1 : 1));
+  return Object.fromEntries(entries) as T;
 }
 
 /** The vault, kind and name of an object scope (`/vaults/{vault}/{kind}/{name}`). */

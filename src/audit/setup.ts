@@ -33,7 +33,7 @@ export async function openAuditLog(config: AuditConfig, log: AuditLog): Promise<
   const spool = await Spool.open({
     dir: path.join(config.dir, 'spool'),
     segmentBytes: SPOOL_SEGMENT_BYTES,
-    sync: true,
+    sync: config.fsync,
     onDamage: (message) => log.error({ message }, 'audit spool damaged'),
   });
   const index = new IndexSink(path.join(config.dir, 'index.db'));

@@ -171,6 +171,8 @@ export class SinkRunner {
     if (this.persisted === this.delivered) return;
     const sequence = this.delivered;
     this.lastCursorWrite = Date.now();
+    // The spool drops what every cursor has passed: a sink's copy is durable before its cursor moves.
+    await this.sink.flush?.();
     await mkdir(this.cursorDir, { recursive: true, mode: 0o700 });
     const temporary = `${this.cursorFile}.tmp`;
     await writeFile(temporary, JSON.stringify({ sequence }), { mode: 0o600 });

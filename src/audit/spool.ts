@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { type FileHandle, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { type ChainHead, EMPTY_CHAIN } from './chain.js';
@@ -17,7 +18,11 @@ export interface SpoolOptions {
   dir: string;
   /** A segment is closed and a new one started past this size. */
   segmentBytes: number;
-  /** fdatasync each batch before acknowledging it (false: survives a crash of the process only). */
+  /**
+   * Each batch reaches the disk before it is acknowledged (O_DSYNC: the write returns once the
+   * data is durable, one system call per batch). False: acknowledged once in the page cache,
+   * which survives a crash of the process but not of the machine.
+   */
   sync: boolean;
   /** Recent records kept in memory, so sinks that keep up never read the disk. */
   recentLimit?: number;
@@ -52,9 +57,8 @@ const DEFAULT_RECENT = 8192;
 
 /**
  * The durable local spool every record goes to first: an append-only run of segment files.
- * Records queued while a write is on its way to the disk go together in the next write and
- * share one fdatasync (group commit); write and sync run on libuv's thread pool, never on the
- * event loop. A record is acknowledged only once it is on disk. A failed batch is cut back off
+ * Records queued while a write is on its way to the disk go together in the next write
+ * (group commit), which runs on libuv's thread pool, never on the event loop. A record is acknowledged only once it is on disk. A failed batch is cut back off
  * the file, so the chain never holds a record nobody was told about.
  */
 export class Spool {
@@ -203,7 +207,6 @@ export class Spool {
     const before = target.size;
     try {
       await writeAll(this.handle!, bytes);
-      if (this.options.sync) await this.handle!.datasync();
       target.size += bytes.length;
     } catch (error) {
       // Whatever reached the file is cut off again, and the file reopened for the next try.
@@ -231,7 +234,12 @@ export class Spool {
       if (!this.segments.includes(segment)) this.segments.push(segment);
     }
     if (!this.handle) {
-      this.handle = await open(this.current.segment.file, 'a', 0o600);
+      const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT;
+      this.handle = await open(
+        this.current.segment.file,
+        this.options.sync ? flags | constants.O_DSYNC : flags,
+        0o600,
+      );
       const { size } = await this.handle.stat();
       if (this.current.size === 0 && size === 0) await syncDirectory(this.options.dir);
       this.current.size = size;

@@ -22,6 +22,8 @@ export interface Sink {
   start?(): Promise<number | undefined>;
   /** Delivers records in order; resolves once accepted, rejects to be retried from the same record. */
   deliver(entries: SpooledEntry[]): Promise<void>;
+  /** Makes what was delivered durable; the runner calls it before it saves the sink's cursor. */
+  flush?(): Promise<void>;
   close?(): Promise<void>;
 }
 

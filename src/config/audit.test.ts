@@ -8,6 +8,7 @@ describe('audit configuration', () => {
     assert.deepEqual(config, {
       enabled: true,
       failClosed: true,
+      fsync: true,
       dir: '/data/audit',
       checkpointIntervalSeconds: 60,
       hmacObjectNames: false,

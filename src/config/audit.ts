@@ -25,6 +25,11 @@ export interface AuditConfig {
   enabled: boolean;
   /** Refuse requests (503) while the spool cannot be written; false serves them unaudited. */
   failClosed: boolean;
+  /**
+   * A record reaches the disk before its response is sent (survives power loss); false: the
+   * page cache (survives a crash of the process, kill -9, not of the machine).
+   */
+  fsync: boolean;
   /** The spool, the query index and the sinks' cursors; the default file sink writes here too. */
   dir: string;
   checkpointIntervalSeconds: number;
@@ -37,6 +42,7 @@ export interface AuditConfig {
 export const AUDIT_ENVIRONMENT = {
   enabled: 'COFFER_AUDIT_ENABLED',
   failClosed: 'COFFER_AUDIT_FAIL_CLOSED',
+  fsync: 'COFFER_AUDIT_FSYNC',
   dir: 'COFFER_AUDIT_DIR',
   checkpointIntervalSeconds: 'COFFER_AUDIT_CHECKPOINT_INTERVAL_SECONDS',
   hmacObjectNames: 'COFFER_AUDIT_HMAC_OBJECT_NAMES',
@@ -71,6 +77,7 @@ export function loadAuditConfig(fromFile: unknown, env: NodeJS.ProcessEnv, dataD
   return {
     enabled: flag('audit.enabled', setting('enabled'), true),
     failClosed: flag('audit.failClosed', setting('failClosed'), true),
+    fsync: flag('audit.fsync', setting('fsync'), true),
     dir,
     checkpointIntervalSeconds: integer(
       'audit.checkpointIntervalSeconds',

@@ -21,9 +21,10 @@ const fileName = (firstSequence: number) => `audit-${String(firstSequence).padSt
 /**
  * The audit log as JSON lines in files of their own (mode 0600), rotated by size and age. Each
  * file is named by the sequence of its first record, so `audit-*.jsonl` lists them in order and
- * `coffer audit verify DIR/audit-*.jsonl` checks the chain across them. A batch is synced
- * before it counts as delivered, and after a restart the sink resumes from the last record its
- * files hold, so a file never holds a record twice.
+ * `coffer audit verify DIR/audit-*.jsonl` checks the chain across them. Files are synced
+ * before the sink's cursor moves (so the spool keeps whatever a power loss could take from
+ * them), and after a restart the sink resumes from the last record its files hold, so a file
+ * never holds a record twice.
  */
 export class FileSink implements Sink {
   readonly name: string;
@@ -58,7 +59,6 @@ export class FileSink implements Sink {
     const handle = await this.fileFor(fresh[0]!.record.sequence, bytes.length);
     try {
       await writeAll(handle, bytes);
-      await handle.datasync();
     } catch (error) {
       await this.reset();
       throw error;
@@ -67,7 +67,13 @@ export class FileSink implements Sink {
     this.lastWritten = fresh[fresh.length - 1]!.record.sequence;
   }
 
+  /** Syncs the current file: the runner does it before moving the cursor, a few times a second. */
+  async flush(): Promise<void> {
+    await this.handle?.datasync();
+  }
+
   async close(): Promise<void> {
+    await this.handle?.datasync();
     await this.handle?.close();
     this.handle = undefined;
   }
@@ -77,6 +83,8 @@ export class FileSink implements Sink {
     const full = current && current.size > 0 && current.size + length > this.options.maxFileBytes;
     const old = current && current.size > 0 && this.now() - current.openedAt >= this.options.rotateMs;
     if (!current || full || old) {
+      // The finished file is synced before the next one starts: flush() only syncs the current one.
+      await this.handle?.datasync();
       await this.reset();
       const file = path.join(this.options.dir, fileName(firstSequence));
       this.current = { file, size: 0, openedAt: this.now() };
