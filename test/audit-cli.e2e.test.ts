@@ -233,6 +233,20 @@ describe('coffer audit: query, tail, verify (dev server, HMACed names, rotated f
     const intact = await verify(files);
     assert.equal(intact.code, 0, intact.stderr);
     assert.match(intact.stdout, /^Intact: records 1 to (\d+) are complete and unmodified/);
+    // As CONTRACT section 8 writes it, without a key: the key beside the log, with a warning.
+    const bare = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        [cofferBin, 'audit', 'verify', ...files],
+        { cwd: repoRoot },
+        (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
+      ),
+    );
+    assert.equal(bare.code, 0, bare.stderr);
+    assert.match(
+      bare.stderr,
+      /^coffer: warning: trusting .*checkpoint-public-key\.pem, which sits beside the log/,
+    );
     const json = await verify(files, '--output', 'json');
     const verdict = JSON.parse(json.stdout) as {
       intact: boolean;

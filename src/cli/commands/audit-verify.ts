@@ -1,5 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { type Command, Option } from 'commander';
 // The one piece of server code the CLI runs: the pure, offline verifier (no I/O, no server state).
@@ -8,6 +9,9 @@ import { CliError } from '../errors.js';
 import { addOutputOption, outputFormat, parseInteger } from '../options.js';
 import { printJson, printText } from '../output.js';
 import { renderProperties } from '../table.js';
+
+/** What the server writes beside the log (src/audit/setup.ts). */
+const KEY_FILE = 'checkpoint-public-key.pem';
 
 /**
  * `coffer audit verify FILE...`: offline, on files. Proves the log complete and unmodified
@@ -21,7 +25,7 @@ export function registerAuditVerifyCommand(audit: Command): void {
     .addOption(
       new Option(
         '--public-key <file>',
-        'trusted checkpoint public key, PEM (repeat for older keys)',
+        `trusted checkpoint public key, PEM (repeat for older keys); default: ${KEY_FILE} beside the log, with a warning`,
       ).argParser((value: string, previous: string[] = []) => [...previous, value]),
     )
     .option(
@@ -33,13 +37,9 @@ export function registerAuditVerifyCommand(audit: Command): void {
   addOutputOption(command);
   command.action(
     async (files: string[], options: { publicKey?: string[]; fromSequence?: number; live?: boolean }) => {
-      if (!options.publicKey?.length) {
-        throw new CliError(
-          'pass --public-key FILE: the checkpoint key you trust. Get it once with `coffer audit public-key > audit-key.pem` and keep it where whoever can write the log cannot change it.',
-        );
-      }
+      const keyFiles = options.publicKey?.length ? options.publicKey : [keyBesideLog(files[0]!)];
       const verifier = new LogVerifier({
-        publicKeys: options.publicKey.map(readPublicKey),
+        publicKeys: keyFiles.map(readPublicKey),
         fromSequence: options.fromSequence,
         live: options.live,
       });
@@ -50,6 +50,23 @@ export function registerAuditVerifyCommand(audit: Command): void {
       if (problem) throw new CliError(problemLine(problem));
     },
   );
+}
+
+/**
+ * Without --public-key: the key the server wrote beside the log. That proves the log consistent
+ * with the key kept next to it, not who wrote both: said on stderr, every time.
+ */
+function keyBesideLog(firstFile: string): string {
+  const file = path.join(path.dirname(firstFile), KEY_FILE);
+  if (!existsSync(file)) {
+    throw new CliError(
+      `pass --public-key FILE (there is no ${KEY_FILE} beside the log): the checkpoint key you trust. Get it with \`coffer audit public-key > audit-key.pem\` and keep it where whoever can write the log cannot change it.`,
+    );
+  }
+  process.stderr.write(
+    `coffer: warning: trusting ${file}, which sits beside the log: whoever can rewrite the log can replace it. Pass --public-key with a copy kept apart to prove who wrote the log.\n`,
+  );
+  return file;
 }
 
 function readPublicKey(file: string): KeyObject {
