@@ -86,6 +86,8 @@ export async function buildApp(
   const audit: AuditLogHandle | undefined = config.audit.enabled
     ? await openAuditLog(config.audit, auditLog)
     : undefined;
+  if (!audit)
+    http.log.warn({}, 'the audit log is turned off (audit.enabled is false): requests leave no record');
   const auditKeys = new AuditKeys(systemStore);
   const recordServiceEvent = (event: ServiceEvent) => {
     audit?.broker.record(serviceEventRecord(event, clock.nowMs())).catch(() => {

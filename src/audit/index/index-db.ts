@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE TABLE IF NOT EXISTS lines (sequence INTEGER PRIMARY KEY, line TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS cursor (id INTEGER PRIMARY KEY CHECK (id = 1), sequence INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS records_time ON records (time_ms);
+CREATE INDEX IF NOT EXISTS records_resource ON records (resource, time_ms);
 CREATE INDEX IF NOT EXISTS records_object ON records (object, time_ms) WHERE object IS NOT NULL;
 CREATE INDEX IF NOT EXISTS records_caller ON records (caller, time_ms) WHERE caller IS NOT NULL;
 CREATE INDEX IF NOT EXISTS records_app ON records (app, time_ms) WHERE app IS NOT NULL;
