@@ -17,7 +17,7 @@ import { operatorRoutes } from './core/routes.js';
 import { Runtime } from './core/runtime.js';
 import { SealManager } from './core/seal-manager.js';
 import { adminPlane } from './http/admin-plane.js';
-import { registerAuditHooks } from './http/audit-hooks.js';
+import { decorateAuditFields, registerAuditHooks } from './http/audit-hooks.js';
 import { dataPlane } from './http/data-plane.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { createHttpServer } from './http/server.js';
@@ -228,7 +228,7 @@ export async function buildApp(
         clientAddress: (peer, forwardedFor) => pipeline.clientAddress(peer, forwardedFor),
         tenantId: () => (barrier.isSealed ? undefined : runtime.tenantId()),
       })
-    : undefined;
+    : decorateAuditFields(http);
 
   registerHealthRoutes(
     http,

@@ -151,4 +151,26 @@ describe('request records', () => {
     assert.equal(record.correlationId, 'generated');
     assert.equal(record.properties.clientInfo, 'evil  Injected: yes');
   });
+
+  it('show a protected name as its HMAC also in a path no route matched', () => {
+    const record = requestRecord(
+      facts({
+        operation: 'UnknownOperation',
+        path: '/secrets/Payroll-Key/extra/segments',
+        scope: undefined,
+        status: 404,
+        error: {
+          code: 'NotFound',
+          message: 'There is no operation at GET /secrets/Payroll-Key/extra/segments.',
+        },
+        decision: undefined,
+      }),
+      { ...context, objectName: () => 'hmac:abc' },
+    );
+    assert.doesNotMatch(JSON.stringify(record), /payroll/i);
+    assert.equal(
+      record.properties.requestUri,
+      'https://dev.vault.localhost:8443/secrets/hmac:abc/extra/segments?api-version=7.6',
+    );
+  });
 });

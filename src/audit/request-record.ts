@@ -43,7 +43,9 @@ const CORRELATION_ID = /^[A-Za-z0-9._:{}-]{1,128}$/;
 export function requestRecord(facts: RequestFacts, context: RecordContext): AuditEventBody {
   const object = objectOf(facts.scope);
   const vault = facts.vault ?? vaultOf(facts.scope);
-  const shownName = object ? context.objectName(object.name) : undefined;
+  // A path no route matched may still name an object (`/secrets/{name}/...`): shown the same way.
+  const name = object?.name ?? nameInPath(facts.path);
+  const shownName = name === undefined ? undefined : context.objectName(name);
   const failed = facts.status >= 400;
   return {
     time: new Date(facts.startedAtMs).toISOString(),
@@ -54,7 +56,7 @@ export function requestRecord(facts: RequestFacts, context: RecordContext): Audi
     resultType: failed ? 'Failure' : 'Success',
     resultSignature: STATUS_CODES[facts.status] ?? String(facts.status),
     resultDescription: facts.error
-      ? bounded(hideName(`${facts.error.code}: ${facts.error.message}`, object?.name, shownName), 500)
+      ? bounded(hideName(`${facts.error.code}: ${facts.error.message}`, name, shownName), 500)
       : '',
     durationMs: Math.max(0, Math.round(facts.durationMs)),
     callerIpAddress: facts.callerIp,
@@ -71,7 +73,7 @@ export function requestRecord(facts: RequestFacts, context: RecordContext): Audi
           : undefined,
       requestUri:
         facts.baseUrl +
-        shownPath(facts.path, object?.name, shownName) +
+        shownPath(facts.path, name, shownName) +
         (facts.apiVersion ? `?api-version=${encodeURIComponent(bounded(facts.apiVersion, 32))}` : ''),
       httpStatusCode: facts.status,
       clientInfo: bounded(facts.userAgent ?? '', 256),
@@ -101,6 +103,25 @@ function objectOf(scope: string | undefined): { vault: string; kind: string; nam
 function shownScope(scope: string, context: RecordContext): string {
   const object = objectOf(scope);
   return object ? `/vaults/${object.vault}/${object.kind}/${context.objectName(object.name)}` : scope;
+}
+
+const COLLECTIONS = new Set([
+  'secrets',
+  'keys',
+  'certificates',
+  'deletedsecrets',
+  'deletedkeys',
+  'deletedcertificates',
+]);
+/** Segments after a collection that are operations on it, not object names. */
+const NOT_NAMES = new Set(['restore', 'contacts', 'issuers']);
+
+/** The object name a path gives after its collection segment, lower case, if any. */
+function nameInPath(path: string): string | undefined {
+  const [, collection, segment] = path.split('/');
+  if (!collection || !segment || !COLLECTIONS.has(collection.toLowerCase())) return undefined;
+  const name = decoded(segment);
+  return NOT_NAMES.has(name) ? undefined : name;
 }
 
 function vaultOf(scope: string | undefined): string | undefined {

@@ -8,6 +8,7 @@ const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 30_000;
 /** A cursor write is a small file rename; once per this interval is plenty (delivery is at-least-once). */
 const CURSOR_WRITE_MS = 250;
+const LINGER_MS = 10;
 
 /**
  * Feeds one sink from the spool: from its persisted cursor, in order, in batches, retrying with
@@ -23,6 +24,7 @@ export class SinkRunner {
   private retryMs = FIRST_RETRY_MS;
   private lastCursorWrite = 0;
   private cursorTimer: NodeJS.Timeout | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private lastError: string | undefined;
   private lastDeliveredAt: string | undefined;
@@ -44,9 +46,24 @@ export class SinkRunner {
     this.wake();
   }
 
-  /** New records are durable: deliver them unless already busy or backing off. */
+  /**
+   * New records are durable: deliver them, after a short linger that gathers the records of the
+   * next few milliseconds into the same delivery (a sink is not on any request's path, and one
+   * index transaction or file write per request would cost more than the request itself).
+   */
   wake(): void {
+    if (this.closed || this.running || this.retryTimer || this.lingerTimer) return;
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = undefined;
+      this.runNow();
+    }, LINGER_MS);
+    this.lingerTimer.unref();
+  }
+
+  private runNow(): void {
     if (this.closed || this.running || this.retryTimer) return;
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
     this.running = this.run().then((outcome) => {
       this.running = undefined;
       // Records made durable while this run was finishing found it busy: take them now.
@@ -74,7 +91,7 @@ export class SinkRunner {
     if (this.delivered >= this.spool.head.sequence) return true;
     const caught = new Promise<boolean>((resolve) => this.caughtUp.push(() => resolve(true)));
     const late = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), deadlineMs).unref());
-    this.wake();
+    this.runNow();
     return Promise.race([caught, late]);
   }
 
@@ -82,6 +99,7 @@ export class SinkRunner {
     this.closed = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.cursorTimer);
+    clearTimeout(this.lingerTimer);
     await this.running;
     await this.writeCursor().catch(() => undefined);
     await this.sink.close?.().catch(() => undefined);

@@ -250,7 +250,8 @@ export class Spool {
   private remember(entries: SpooledEntry[]): void {
     this.recent.push(...entries);
     const limit = this.options.recentLimit ?? DEFAULT_RECENT;
-    if (this.recent.length > limit) this.recent.splice(0, this.recent.length - limit);
+    // Trimmed by half the limit at a time: shifting the array once per record would cost O(limit) each.
+    if (this.recent.length > limit + Math.ceil(limit / 2)) this.recent.splice(0, this.recent.length - limit);
   }
 
   private async readFromDisk(

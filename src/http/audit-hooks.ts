@@ -38,10 +38,7 @@ declare module 'fastify' {
  * refused before they run. Routes opt out with `config: { audit: false }`.
  */
 export function registerAuditHooks(app: FastifyInstance, deps: AuditHookDeps) {
-  app.decorateRequest('auditRefused', false);
-  app.decorateRequest('authorization', undefined);
-  app.decorateRequest('auditScope', undefined);
-  app.decorateRequest('auditIdentity', undefined);
+  decorateAuditFields(app);
 
   app.addHook('onRequest', async (request) => {
     if (!audited(request) || deps.broker.accepting) return;
@@ -142,6 +139,14 @@ function objectScopeOf(request: FastifyRequest, vault: string | undefined): stri
   const kind = COLLECTIONS[(request.url.split('/')[1] ?? '').toLowerCase()];
   if (!vault || !kind || typeof name !== 'string' || !/^[0-9a-zA-Z-]{1,127}$/.test(name)) return undefined;
   return `/vaults/${vault}/${kind}/${name.toLowerCase()}`;
+}
+
+/** What routes note for the record; decorated even with the audit log off, so requests keep one shape. */
+export function decorateAuditFields(app: FastifyInstance): void {
+  app.decorateRequest('auditRefused', false);
+  app.decorateRequest('authorization', undefined);
+  app.decorateRequest('auditScope', undefined);
+  app.decorateRequest('auditIdentity', undefined);
 }
 
 function audited(request: FastifyRequest): boolean {
