@@ -54,17 +54,37 @@ export class FileSink implements Sink {
 
   async deliver(entries: SpooledEntry[]): Promise<void> {
     const fresh = entries.filter((entry) => entry.record.sequence > this.lastWritten);
-    if (fresh.length === 0) return;
-    const bytes = Buffer.from(fresh.map((entry) => `${entry.line}\n`).join(''), 'utf8');
-    const handle = await this.fileFor(fresh[0]!.record.sequence, bytes.length);
-    try {
-      await writeAll(handle, bytes);
-    } catch (error) {
-      await this.reset();
-      throw error;
+    for (const run of this.runsPerFile(fresh)) {
+      const bytes = Buffer.from(run.map((entry) => `${entry.line}\n`).join(''), 'utf8');
+      const handle = await this.fileFor(run[0]!.record.sequence, bytes.length);
+      try {
+        await writeAll(handle, bytes);
+      } catch (error) {
+        await this.reset();
+        throw error;
+      }
+      this.current!.size += bytes.length;
+      this.lastWritten = run[run.length - 1]!.record.sequence;
     }
-    this.current!.size += bytes.length;
-    this.lastWritten = fresh[fresh.length - 1]!.record.sequence;
+  }
+
+  /** The entries cut where a file would outgrow its size limit (a file holds at least one record). */
+  private runsPerFile(entries: SpooledEntry[]): SpooledEntry[][] {
+    const runs: SpooledEntry[][] = [];
+    let run: SpooledEntry[] = [];
+    let size = this.current?.size ?? 0;
+    for (const entry of entries) {
+      const length = Buffer.byteLength(entry.line, 'utf8') + 1;
+      if (run.length > 0 && size + length > this.options.maxFileBytes) {
+        runs.push(run);
+        run = [];
+        size = 0;
+      }
+      run.push(entry);
+      size += length;
+    }
+    if (run.length > 0) runs.push(run);
+    return runs;
   }
 
   /** Syncs the current file: the runner does it before moving the cursor, a few times a second. */
