@@ -20,7 +20,7 @@ import {
   syslogTcpReceiver,
   syslogUdpReceiver,
 } from './helpers/audit.js';
-import { fetchToken, type RawResponse, rawRequest } from './helpers/http.js';
+import { clientCredentialsRequest, fetchToken, type RawResponse, rawRequest } from './helpers/http.js';
 import { filesUnder, leakedForms } from './helpers/scan.js';
 import { type DevServer, startDevServer } from './helpers/server-process.js';
 
@@ -251,16 +251,10 @@ describe('audit log (dev server, every sink)', () => {
   it('records the token endpoint: success with the principal, failure with the client id asked for, throttling', async () => {
     const { authorityHost, tenantId } = server.facts;
     const token = (clientId: string, clientSecret: string) =>
-      rawWithRecord(`${authorityHost}/${tenantId}/oauth2/v2.0/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'client_credentials',
-          client_id: clientId,
-          client_secret: clientSecret,
-          scope: 'https://vault.localhost/.default',
-        }).toString(),
-      });
+      rawWithRecord(
+        `${authorityHost}/${tenantId}/oauth2/v2.0/token`,
+        clientCredentialsRequest(clientId, clientSecret),
+      );
     const ok = await token(reader.clientId, reader.clientSecret);
     secretsToHide.push((ok.response.json() as { access_token: string }).access_token);
     assert.deepEqual(

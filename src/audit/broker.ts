@@ -1,6 +1,6 @@
 import { linkRecord } from './chain.js';
-import type { CheckpointSigner } from './checkpoint-key.js';
-import type { AuditEventBody, CheckpointBody, CheckpointReason, SpooledRecord } from './record.js';
+import { type CheckpointSigner, checkpointEntry } from './checkpoint-key.js';
+import type { AuditEventBody, CheckpointReason, SpooledRecord } from './record.js';
 import { SinkRunner, describe } from './sink-runner.js';
 import type { RecordMaker, Spool } from './spool.js';
 import { SpoolWriteError } from './spool.js';
@@ -159,17 +159,7 @@ export class AuditBroker {
       return;
     this.checkpointing++;
     const time = new Date(this.now()).toISOString();
-    const make: RecordMaker = (head) => {
-      const body = {
-        time,
-        category: 'AuditCheckpoint' as const,
-        reason,
-        keyId: signer.keyId,
-        algorithm: 'Ed25519' as const,
-      };
-      const signature = signer.sign({ ...body, sequence: head.sequence + 1, previousHash: head.hash });
-      return linkRecord<CheckpointBody>({ ...body, signature }, head);
-    };
+    const make: RecordMaker = (head) => checkpointEntry(signer, head, reason, time);
     try {
       const entry = await spool.append(make);
       this.lastCheckpointed = entry.record.sequence;

@@ -8,8 +8,8 @@ import {
   verify,
 } from 'node:crypto';
 import { canonicalJson } from './canonical.js';
-import { without } from './chain.js';
-import type { CheckpointRecord } from './record.js';
+import { type ChainHead, linkRecord, without } from './chain.js';
+import type { CheckpointBody, CheckpointReason, CheckpointRecord, SpooledEntry } from './record.js';
 
 /**
  * The installation's checkpoint key: Ed25519 through node:crypto. The private half lives in the
@@ -60,4 +60,25 @@ export function checkpointSignatureValid(record: CheckpointRecord, publicKey: Ke
   } catch {
     return false;
   }
+}
+
+/**
+ * The checkpoint that follows `head`: its signature covers the record as it will stand in the
+ * chain (sequence and previousHash included) without `signature` and `hash`.
+ */
+export function checkpointEntry(
+  signer: CheckpointSigner,
+  head: ChainHead,
+  reason: CheckpointReason,
+  time: string,
+): SpooledEntry {
+  const body = {
+    time,
+    category: 'AuditCheckpoint' as const,
+    reason,
+    keyId: signer.keyId,
+    algorithm: 'Ed25519' as const,
+  };
+  const signature = signer.sign({ ...body, sequence: head.sequence + 1, previousHash: head.hash });
+  return linkRecord<CheckpointBody>({ ...body, signature }, head);
 }

@@ -3,6 +3,20 @@ import { describe, it } from 'node:test';
 import { CLAIMS } from './record.js';
 import { type RequestFacts, requestRecord } from './request-record.js';
 
+/** Allowed by a Key Vault Secrets User assignment at `scope`. */
+const roleDecision = (scope: string): RequestFacts['decision'] => ({
+  allowed: true,
+  reason: '',
+  model: 'rbac',
+  grantedBy: {
+    kind: 'role',
+    assignmentId: 'as-1',
+    roleDefinitionId: 'rd-1',
+    roleName: 'Key Vault Secrets User',
+    scope,
+  },
+});
+
 const facts = (extra: Partial<RequestFacts> = {}): RequestFacts => ({
   startedAtMs: Date.parse('2026-11-20T08:00:00.000Z'),
   durationMs: 4.4,
@@ -17,18 +31,7 @@ const facts = (extra: Partial<RequestFacts> = {}): RequestFacts => ({
   userAgent: 'azsdk-js-keyvault-secrets/4.11.2',
   clientRequestId: '3c9f4c4e-1111-2222-3333-444455556666',
   identity: { objectId: 'oid-1', appId: 'app-1', tenantId: 'tenant-1' },
-  decision: {
-    allowed: true,
-    reason: '',
-    model: 'rbac',
-    grantedBy: {
-      kind: 'role',
-      assignmentId: 'as-1',
-      roleDefinitionId: 'rd-1',
-      roleName: 'Key Vault Secrets User',
-      scope: '/vaults/dev',
-    },
-  },
+  decision: roleDecision('/vaults/dev'),
   addressAuthorized: true,
   ...extra,
 });
@@ -76,18 +79,7 @@ describe('request records', () => {
           message: 'A secret with (name/id) Payroll-Key was not found in this key vault.',
         },
         // A role assigned on the object itself: its scope names the object too.
-        decision: {
-          allowed: true,
-          reason: '',
-          model: 'rbac',
-          grantedBy: {
-            kind: 'role',
-            assignmentId: 'a',
-            roleDefinitionId: 'r',
-            roleName: 'Key Vault Secrets User',
-            scope: '/vaults/dev/secrets/payroll-key',
-          },
-        },
+        decision: roleDecision('/vaults/dev/secrets/payroll-key'),
       }),
       { ...context, objectName: () => 'hmac:abc' },
     );

@@ -1,7 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { EMPTY_CHAIN, type ChainHead, linkRecord } from './chain.js';
-import { type CheckpointSigner, checkpointSigner } from './checkpoint-key.js';
-import type { AuditEventBody, CheckpointBody, CheckpointReason, SpooledEntry } from './record.js';
+import {
+  type CheckpointSigner,
+  checkpointEntry as signedCheckpoint,
+  checkpointSigner,
+} from './checkpoint-key.js';
+import type { AuditEventBody, CheckpointReason, SpooledEntry } from './record.js';
 
 /** Builders for tests of the chain, the verifier, the spool and the sinks: real records, real keys. */
 
@@ -39,15 +43,7 @@ export function checkpointEntry(
   head: ChainHead,
   reason: CheckpointReason,
 ): SpooledEntry {
-  const body = {
-    time: '2026-11-20T08:01:00.000Z',
-    category: 'AuditCheckpoint' as const,
-    reason,
-    keyId: signer.keyId,
-    algorithm: 'Ed25519' as const,
-  };
-  const signature = signer.sign({ ...body, sequence: head.sequence + 1, previousHash: head.hash });
-  return linkRecord<CheckpointBody>({ ...body, signature }, head);
+  return signedCheckpoint(signer, head, reason, '2026-11-20T08:01:00.000Z');
 }
 
 /**

@@ -89,33 +89,26 @@ export class LogVerifier {
     if (!last) return { problem: { file: '', line: 0, message: 'the files hold no audit record' }, summary };
     if (this.options.live) return { summary };
     const signed = this.lastSigned?.record.sequence ?? 0;
-    if (signed < last.record.sequence) {
-      return {
-        problem: {
-          file: last.file,
-          line: last.line,
-          sequence: last.record.sequence,
-          message:
-            `the log ends at record ${last.record.sequence}, and no checkpoint signs the records after ${signed}: ` +
-            `records were cut off the end (truncated), or the server is still writing (pass --live to accept that)`,
-        },
-        summary,
-      };
-    }
-    const reason = (this.lastSigned?.record as CheckpointRecord).reason;
-    if (reason !== 'shutdown' && reason !== 'seal') {
-      return {
-        problem: {
-          file: last.file,
-          line: last.line,
-          sequence: last.record.sequence,
-          message:
-            `the log ends at an '${reason}' checkpoint (record ${last.record.sequence}), not at a shutdown: ` +
-            `records after it were cut off (truncated), or the server is still writing (pass --live to accept that)`,
-        },
-        summary,
-      };
-    }
+    const reason = (this.lastSigned?.record as CheckpointRecord | undefined)?.reason;
+    const cutOff =
+      'records were cut off the end (truncated), or the server is still writing (pass --live to accept that)';
+    const atEnd = (message: string) => ({
+      problem: {
+        file: last.file,
+        line: last.line,
+        sequence: last.record.sequence,
+        message: `${message}: ${cutOff}`,
+      },
+      summary,
+    });
+    if (signed < last.record.sequence)
+      return atEnd(
+        `the log ends at record ${last.record.sequence}, and no checkpoint signs the records after ${signed}`,
+      );
+    if (reason !== 'shutdown' && reason !== 'seal')
+      return atEnd(
+        `the log ends at an '${reason}' checkpoint (record ${last.record.sequence}), not at a shutdown`,
+      );
     return { summary };
   }
 
