@@ -39,9 +39,9 @@ CREATE TABLE IF NOT EXISTS records (
   upn TEXT,
   status INTEGER NOT NULL,
   result TEXT NOT NULL,
-  object TEXT
+  object TEXT,
+  line TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS lines (sequence INTEGER PRIMARY KEY, line TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS cursor (id INTEGER PRIMARY KEY CHECK (id = 1), sequence INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS records_time ON records (time_ms);
 CREATE INDEX IF NOT EXISTS records_resource ON records (resource, time_ms);
@@ -69,6 +69,7 @@ interface Row {
   status: number;
   result: string;
   object: string | null;
+  line: string;
 }
 
 /** The indexed columns of a request record; undefined for what is not indexed (checkpoints). */
@@ -92,13 +93,13 @@ export function rowOf(line: string): Row | undefined {
     status: Number(properties['httpStatusCode'] ?? 0),
     result: String(record['resultType'] ?? ''),
     object: objectKey(properties['id']) ?? null,
+    line,
   };
 }
 
 export class IndexDb {
   private readonly db: Database.Database;
   private readonly insertRecord: Database.Statement;
-  private readonly insertLine: Database.Statement;
   private readonly setCursor: Database.Statement;
 
   constructor(file: string) {
@@ -110,9 +111,8 @@ export class IndexDb {
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
     this.insertRecord = this.db.prepare(
-      `INSERT OR REPLACE INTO records VALUES (@sequence, @time_ms, @resource, @operation, @caller, @app, @upn, @status, @result, @object)`,
+      `INSERT OR REPLACE INTO records VALUES (@sequence, @time_ms, @resource, @operation, @caller, @app, @upn, @status, @result, @object, @line)`,
     );
-    this.insertLine = this.db.prepare('INSERT OR REPLACE INTO lines VALUES (?, ?)');
     this.setCursor = this.db.prepare('INSERT OR REPLACE INTO cursor VALUES (1, ?)');
   }
 
@@ -130,7 +130,6 @@ export class IndexDb {
         const row = rowOf(line);
         if (!row) continue;
         this.insertRecord.run(row);
-        this.insertLine.run(row.sequence, line);
       }
       this.setCursor.run(through);
     })();
@@ -165,7 +164,7 @@ export class IndexDb {
     if (query.cursor !== undefined)
       add(query.order === 'asc' ? 'r.sequence > ?' : 'r.sequence < ?', query.cursor);
     const sql =
-      `SELECT l.line FROM records r JOIN lines l ON l.sequence = r.sequence` +
+      `SELECT r.line FROM records r` +
       (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
       ` ORDER BY r.sequence ${query.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
     const rows = this.db.prepare(sql).all(...values, query.limit) as Array<{ line: string }>;
