@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { canonicalJson } from './canonical.js';
 import { CLAIMS } from './record.js';
 import { type RequestFacts, requestRecord } from './request-record.js';
 
@@ -164,5 +165,22 @@ describe('request records', () => {
       record.properties.requestUri,
       'https://dev.vault.localhost:8443/secrets/hmac:abc/extra/segments?api-version=7.6',
     );
+  });
+
+  it('are built with their members in canonical order, so the native serializer writes them canonically', () => {
+    const accessPolicy: RequestFacts['decision'] = {
+      allowed: true,
+      reason: '',
+      model: 'accessPolicy',
+      grantedBy: { kind: 'accessPolicy', objectId: 'g' },
+    };
+    for (const extra of [
+      {},
+      { decision: accessPolicy, identity: { upn: 'a@b', objectId: 'o', appId: 'x', tenantId: 't' } },
+    ]) {
+      const record = requestRecord(facts(extra), context);
+      assert.equal(JSON.stringify(record.properties), canonicalJson(record.properties));
+      assert.equal(JSON.stringify(record.identity), canonicalJson(record.identity));
+    }
   });
 });

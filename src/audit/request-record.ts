@@ -64,8 +64,8 @@ export function requestRecord(facts: RequestFacts, context: RecordContext): Audi
       facts.clientRequestId && CORRELATION_ID.test(facts.clientRequestId)
         ? facts.clientRequestId
         : context.newCorrelationId(),
-    identity: { claim: inOrder(claims(facts.identity)) },
-    properties: inOrder({
+    identity: { claim: claims(facts.identity) },
+    properties: properties(facts, context, {
       id: object
         ? `${context.vaultUrl(object.vault)}/${object.kind}/${shownName}`
         : vault
@@ -75,21 +75,8 @@ export function requestRecord(facts: RequestFacts, context: RecordContext): Audi
         facts.baseUrl +
         shownPath(facts.path, name, shownName) +
         (facts.apiVersion ? `?api-version=${encodeURIComponent(bounded(facts.apiVersion, 32))}` : ''),
-      httpStatusCode: facts.status,
-      clientInfo: bounded(facts.userAgent ?? '', 256),
-      ...authorization(facts, context),
     }),
   };
-}
-
-/**
- * The object with its members in canonical order and without undefined ones, so that its
- * canonical form is what the native serializer writes (canonical.ts takes that fast path).
- */
-function inOrder<T extends object>(value: T): T {
-  const entries = Object.entries(value).filter(([, item]) => item !== undefined);
-  entries.sort(([a], [b]) => (a < b ? -1 : 1));
-  return Object.fromEntries(entries) as T;
 }
 
 /** The vault, kind and name of an object scope (`/vaults/{vault}/{kind}/{name}`). */
@@ -129,33 +116,43 @@ function vaultOf(scope: string | undefined): string | undefined {
   return parts && parts[1] === 'vaults' && parts[2] ? parts[2] : undefined;
 }
 
+/**
+ * The claims, members added in canonical order (appid, then the two schemas.microsoft.com
+ * claims, then schemas.xmlsoap.org's upn): records built in order serialise natively (canonical.ts).
+ */
 function claims(identity: RequestFacts['identity']): Record<string, string> {
   const claim: Record<string, string> = {};
-  if (identity.objectId) claim[CLAIMS.objectId] = identity.objectId;
-  if (identity.upn) claim[CLAIMS.upn] = bounded(identity.upn, 256);
   if (identity.appId) claim[CLAIMS.appId] = bounded(identity.appId, 128);
+  if (identity.objectId) claim[CLAIMS.objectId] = identity.objectId;
   if (identity.tenantId) claim[CLAIMS.tenantId] = identity.tenantId;
+  if (identity.upn) claim[CLAIMS.upn] = bounded(identity.upn, 256);
   return claim;
 }
 
-function authorization(facts: RequestFacts, context: RecordContext): Partial<AuditProperties> {
-  const out: Partial<AuditProperties> = {};
-  if (facts.addressAuthorized !== undefined) out.isAddressAuthorized = facts.addressAuthorized;
+/** The properties, members added in canonical (alphabetical) order and only when defined. */
+function properties(
+  facts: RequestFacts,
+  context: RecordContext,
+  where: { id: string | undefined; requestUri: string },
+): AuditProperties {
+  const out = {} as AuditProperties;
   const decision = facts.decision;
-  if (!decision) return out;
-  if (decision.model === 'accessPolicy') out.isAccessPolicyMatch = decision.allowed;
-  else out.isRbacAuthorized = decision.allowed;
-  const basis = decision.grantedBy;
+  const basis = decision?.grantedBy;
+  if (basis?.kind === 'accessPolicy') out.appliedAccessPolicyObjectId = basis.objectId;
   if (basis?.kind === 'role') {
     out.appliedAssignmentId = basis.assignmentId;
     out.appliedRoleDefinitionId = basis.roleDefinitionId;
     out.appliedRoleName = basis.roleName;
     out.appliedScope = shownScope(basis.scope, context);
-  } else if (basis?.kind === 'accessPolicy') {
-    out.appliedAccessPolicyObjectId = basis.objectId;
-  } else if (basis?.kind === 'administrator') {
-    out.isInstallationAdministrator = true;
   }
+  out.clientInfo = bounded(facts.userAgent ?? '', 256);
+  out.httpStatusCode = facts.status;
+  if (where.id !== undefined) out.id = where.id;
+  if (decision?.model === 'accessPolicy') out.isAccessPolicyMatch = decision.allowed;
+  if (facts.addressAuthorized !== undefined) out.isAddressAuthorized = facts.addressAuthorized;
+  if (basis?.kind === 'administrator') out.isInstallationAdministrator = true;
+  if (decision && decision.model !== 'accessPolicy') out.isRbacAuthorized = decision.allowed;
+  out.requestUri = where.requestUri;
   return out;
 }
 
