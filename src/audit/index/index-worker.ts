@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { IndexDb, type IndexQuery } from './index-db.js';
 
@@ -11,6 +12,14 @@ export type IndexRequest =
 
 export type IndexResponse =
   { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+
+// Indexing is background work: at the lowest priority (on Linux, setpriority(0) sets the calling
+// thread's), it takes only the CPU that serving requests leaves, and catches up when they slow.
+try {
+  setPriority(0, 19);
+} catch {
+  // Not permitted here: indexing runs at normal priority.
+}
 
 const db = new IndexDb((workerData as { file: string }).file);
 
