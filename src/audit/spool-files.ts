@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, write } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { recordHash } from './chain.js';
@@ -92,13 +92,20 @@ export async function dropPartialLine(file: string, tail: SegmentTail): Promise<
   return size;
 }
 
-/** Writes all of `bytes` (a write may take fewer than asked). */
+/**
+ * Writes all of `bytes` (a write may take fewer than asked), through the callback API on the
+ * handle's descriptor: one thread-pool request per write, without the promise API's extra work.
+ */
 export async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
   let offset = 0;
   while (offset < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset, null);
-    if (bytesWritten <= 0) throw Object.assign(new Error('the write made no progress'), { code: 'EIO' });
-    offset += bytesWritten;
+    const written = await new Promise<number>((resolve, reject) =>
+      write(handle.fd, bytes, offset, bytes.length - offset, null, (error, count) =>
+        error ? reject(error) : resolve(count),
+      ),
+    );
+    if (written <= 0) throw Object.assign(new Error('the write made no progress'), { code: 'EIO' });
+    offset += written;
   }
 }
 
