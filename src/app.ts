@@ -1,13 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { createArm } from './arm/arm.js';
+import { AuditKeys } from './audit/audit-keys.js';
+import { auditRoutes } from './audit/routes.js';
+import { type ServiceEvent, serviceEventRecord } from './audit/service-event.js';
+import { type AuditLogHandle, openAuditLog } from './audit/setup.js';
+import type { AuditLog } from './audit/types.js';
 import { createBackupCodec } from './backup/backup-codec.js';
 import { createBackupJobs } from './backup/backup-jobs.js';
 import { hsmBackupRoutes } from './backup/hsm-routes.js';
 import { installationBackupRoutes } from './backup/routes.js';
 import { writeVaultBackup } from './backup/vault-backup.js';
 import { createVaultRestore } from './backup/vault-restore.js';
-import { CofferError } from './errors/index.js';
+import { BadParameter, CofferError } from './errors/index.js';
 import { Barrier, KEYRING_PATH } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
@@ -25,6 +31,7 @@ import { createStoreCheck } from './core/store-check.js';
 import { INIT_PENDING_PATH, SEAL_CONFIG_PATH, WRAPPED_ROOT_KEY_PATH } from './seal/types.js';
 import { adminPlane } from './http/admin-plane.js';
 import { armPlane } from './http/arm-plane.js';
+import { decorateAuditFields, registerAuditHooks } from './http/audit-hooks.js';
 import { dataPlane } from './http/data-plane.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { createHttpServer } from './http/server.js';
@@ -100,6 +107,34 @@ export async function buildApp(
   /** What the 401 challenge names as the resource, and so the audience clients ask tokens for. */
   const vaultResource = () => `https://${config.baseDomain}${portSuffix()}`;
 
+  const { http, closeGracefully } = createHttpServer({
+    ...tls,
+    logLevel: config.logLevel,
+    limits: config.connections,
+    onFrameworkError: async (request, reply, status, body) => {
+      if (auditHooks) await auditHooks.frameworkError(request, reply, status, body);
+      else await reply.code(status).send(body);
+    },
+  });
+
+  // The audit log writes its own operational lines through the server's logger.
+  const auditLog: AuditLog = {
+    info: (details, message) => http.log.info(details, message),
+    warn: (details, message) => http.log.warn(details, message),
+    error: (details, message) => http.log.error(details, message),
+  };
+  const audit: AuditLogHandle | undefined = config.audit.enabled
+    ? await openAuditLog(config.audit, auditLog)
+    : undefined;
+  if (!audit)
+    http.log.warn({}, 'the audit log is turned off (audit.enabled is false): requests leave no record');
+  const auditKeys = new AuditKeys(systemStore);
+  const recordServiceEvent = (event: ServiceEvent) => {
+    audit?.broker.record(serviceEventRecord(event, clock.nowMs())).catch(() => {
+      // The broker logs spool failures; the request's own record decides its answer.
+    });
+  };
+
   const identity = createIdentity({
     store: barrier.view('sys/identity/'),
     clock,
@@ -135,9 +170,9 @@ export async function buildApp(
     },
     removeRoleAssignments: (name) => roles.deleteAssignmentsUnder(`/vaults/${name}`),
     inVaultTime,
-    // Until the audit broker lands, audited management actions (and what sweeps do on their
-    // own, such as purging a vault whose retention ended) are structured log lines.
-    audit: (event) => http.log.info(event, 'audit'),
+    // Service events (a permission model switch, a purge by the retention sweep) become audit
+    // records beside their request's.
+    audit: recordServiceEvent,
     hsmAvailable: () => keyProvider.hasHsm,
   });
   const arm = createArm({
@@ -178,13 +213,8 @@ export async function buildApp(
 
   const vaultRestore = createVaultRestore({ root: barrier, forgetVaults: () => vaults.clearCache() });
   const backupJobs = createBackupJobs(clock);
-
-  const { http, closeGracefully } = createHttpServer({
-    ...tls,
-    logLevel: config.logLevel,
-    limits: config.connections,
-  });
   if (hsmKeys) hsmKeys.token.onEvent = (event) => http.log.warn(event, 'hsm');
+
   const periodicJobs = createPeriodicJobs({
     vaults,
     sweeps: [
@@ -243,10 +273,15 @@ export async function buildApp(
         // First of all: a store rolled back to an older copy is refused before anything is served.
         commitRecord.verify(await barrier.commitRecord());
         await runtime.load();
+        const signer = await auditKeys.load(new Date(clock.nowMs()));
+        await audit?.unsealed(signer);
         periodicJobs.start();
       },
       beforeSeal: () => {
         commitRecord.stop();
+        // The last checkpoint before the key is put away (a no-op once the audit log is closed).
+        void audit?.broker.setSigner(undefined, 'seal').catch(() => undefined);
+        auditKeys.unload();
         periodicJobs.stop();
         runtime.unload();
         identity.clearCaches();
@@ -280,6 +315,7 @@ export async function buildApp(
 
   const guard = createAbuseGuard(clock);
   const vaultThrottle = createVaultThrottle(clock);
+  const bareHosts = new Set([config.publicHost, 'localhost', '127.0.0.1', '[::1]', '::1']);
   const pipeline = createPipeline({
     barrier,
     tokens,
@@ -289,13 +325,28 @@ export async function buildApp(
     tenantId: runtime.tenantId,
     settings: {
       baseDomain: config.baseDomain,
-      bareHosts: new Set([config.publicHost, 'localhost', '127.0.0.1', '[::1]', '::1']),
+      bareHosts,
       defaultVault: config.defaultVault,
       authorityHost,
       challengeResource: vaultResource,
       trustedProxies: config.trustedProxies,
     },
   });
+
+  // Before any route, so the hooks see every request (and run before the routes' own).
+  const auditHooks = audit
+    ? registerAuditHooks(http, {
+        broker: audit.broker,
+        context: {
+          objectName: (name) => (config.audit.hmacObjectNames ? (auditKeys.hmac(name) ?? '(sealed)') : name),
+          vaultUrl,
+          newCorrelationId: randomUUID,
+        },
+        vaultOfHost: (hostname) => vaultOfHost(hostname, config.baseDomain, bareHosts, config.defaultVault),
+        clientAddress: (peer, forwardedFor) => pipeline.clientAddress(peer, forwardedFor),
+        tenantId: () => (barrier.isSealed ? undefined : runtime.tenantId()),
+      })
+    : decorateAuditFields(http);
 
   registerHealthRoutes(http, async () => {
     if (barrier.isSealed || (await storage.get(SEAL_CONFIG_PATH)) === undefined) return 'unavailable';
@@ -349,6 +400,19 @@ export async function buildApp(
     }),
     ...identity.adminRoutes(),
     ...roleAdminRoutes(roles),
+    ...auditRoutes({
+      query: (query) => (audit ? audit.index.query(query) : Promise.reject(new BadParameter(AUDIT_OFF))),
+      hmac: (name) => auditKeys.hmac(name),
+      hmacNames: config.audit.hmacObjectNames,
+      publicKey: () => {
+        const signer = audit ? auditKeys.signer : undefined;
+        return signer && { keyId: signer.keyId, algorithm: 'Ed25519', publicKeyPem: signer.publicKeyPem };
+      },
+      stats: () => {
+        if (!audit) throw new BadParameter(AUDIT_OFF);
+        return audit.broker.stats();
+      },
+    }),
   ]);
   armPlane(http, pipeline, arm.routes(), { subscriptionId: arm.subscriptionId });
   dataPlane(
@@ -419,10 +483,13 @@ export async function buildApp(
     setPublicPort: (port: number) => {
       publicPort = port;
     },
+    audit,
     /** Finishes requests in flight (within the shutdown deadline), then closes the store. */
     async close(): Promise<void> {
       autoUnseal?.stop();
       await closeGracefully();
+      // After the last request, before the seal: the shutdown checkpoint needs the key.
+      await audit?.close();
       seal.seal();
       await storage.close();
       // After the server: a request still in flight may need an RSA worker thread or the token.
@@ -433,6 +500,24 @@ export async function buildApp(
 }
 
 export type CofferApp = Awaited<ReturnType<typeof buildApp>> & { http: FastifyInstance };
+
+const AUDIT_OFF = 'The audit log is turned off on this server (audit.enabled is false).';
+
+/** The vault a host name addresses, by name only (pipeline.resolveVault looks it up). */
+function vaultOfHost(
+  hostname: string,
+  baseDomain: string,
+  bareHosts: ReadonlySet<string>,
+  defaultVault: string | undefined,
+): string | undefined {
+  const host = hostname.toLowerCase().replace(/:\d+$/, '');
+  const suffix = `.${baseDomain}`;
+  if (host.endsWith(suffix)) {
+    const name = host.slice(0, -suffix.length);
+    return /^[a-z0-9-]{3,24}$/.test(name) ? name : undefined;
+  }
+  return bareHosts.has(host) ? defaultVault : undefined;
+}
 
 /** Removes a deleted vault's objects in bounded transactions, so a large vault does not hold the write lock for long. */
 async function eraseVaultData(store: ReturnType<Barrier['view']>): Promise<void> {

@@ -67,6 +67,7 @@ export function hsmBackupRoutes(deps: {
   const status = (kind: 'backup' | 'restore', action: DataRoute['action']): DataRoute => ({
     method: 'GET',
     url: `/${kind}/:jobId/pending`,
+    operation: 'BackupRestoreStatusGet',
     action,
     scope: (request) => vaultScope(request),
     handler: async (request) => ({ body: deps.jobs.get((request.params as { jobId: string }).jobId) }),
@@ -76,6 +77,7 @@ export function hsmBackupRoutes(deps: {
     {
       method: 'POST',
       url: '/backup',
+      operation: 'BackupStart',
       action: VaultBackupActions.backupStart,
       scope: (request) => vaultScope(request),
       schema: { body: sasTokenSchema },
@@ -101,6 +103,7 @@ export function hsmBackupRoutes(deps: {
     {
       method: 'PUT',
       url: '/restore',
+      operation: 'RestoreStart',
       action: VaultBackupActions.restoreStart,
       scope: (request) => vaultScope(request),
       schema: {
@@ -124,6 +127,7 @@ export function hsmBackupRoutes(deps: {
     {
       method: 'PUT',
       url: '/keys/:name/restore',
+      operation: 'SelectiveKeyRestoreStart',
       action: VaultBackupActions.restoreStart,
       scope: (request) => vaultScope(request, 'keys', (request.params as { name: string }).name),
       schema: {

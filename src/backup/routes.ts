@@ -20,6 +20,7 @@ export function installationBackupRoutes(deps: {
     {
       method: 'POST',
       url: '/coffer/operator/backup',
+      operation: 'OperatorBackup',
       action: ManagementActions.operate,
       handler: async () => {
         const backup = await openInstallationBackup(deps);

@@ -8,8 +8,13 @@ import { apiFailure, type ErrorHints, tokenFailure, transportFailure } from './s
 
 /** A client of the administration API (docs/admin-api.md) for one resolved connection. */
 export interface ApiClient {
-  /** Calls with a bearer token of the configured principal. */
-  call(method: HttpRequest['method'], path: string, body?: unknown): Promise<unknown>;
+  /** Calls with a bearer token of the configured principal (and any extra headers). */
+  call(
+    method: HttpRequest['method'],
+    path: string,
+    body?: unknown,
+    extraHeaders?: Record<string, string>,
+  ): Promise<unknown>;
   /** Calls without a token: for the operator endpoints that work before anyone can log in. */
   callAnonymous(method: HttpRequest['method'], path: string, body?: unknown): Promise<unknown>;
   /**
@@ -48,8 +53,9 @@ export function createApiClient(connection: Connection): ApiClient {
     body: unknown,
     bearer?: string,
     hints?: ErrorHints,
+    extraHeaders: Record<string, string> = {},
   ) => {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...extraHeaders };
     if (bearer !== undefined) headers['authorization'] = `Bearer ${bearer}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const request: HttpRequest = { method, url, headers };
@@ -72,16 +78,23 @@ export function createApiClient(connection: Connection): ApiClient {
     }
   };
 
-  const withToken = (method: HttpRequest['method'], url: string, body: unknown, hints?: ErrorHints) =>
+  const withToken = (
+    method: HttpRequest['method'],
+    url: string,
+    body: unknown,
+    hints?: ErrorHints,
+    extraHeaders?: Record<string, string>,
+  ) =>
     guarded(async () => {
       token ??= await accessToken(connection, send);
-      return callWith(method, url, body, token, hints);
+      return callWith(method, url, body, token, hints, extraHeaders);
     });
 
   return {
-    call: (method, path, body) => withToken(method, connection.url + path, body),
+    call: (method, path, body, extraHeaders) =>
+      withToken(method, connection.url + path, body, undefined, extraHeaders),
     callAnonymous: (method, path, body) => guarded(() => callWith(method, connection.url + path, body)),
-    callUrl: withToken,
+    callUrl: (method, url, body, hints) => withToken(method, url, body, hints),
     signIn: () => guarded(() => fetchToken(connection, send)),
     stream: (method, path) =>
       guarded(async () => {

@@ -3,6 +3,7 @@ import { registerAgentCommand } from './commands/agent.js';
 import { registerCertificateCommands } from './commands/certificate.js';
 import { registerCompletionCommand } from './commands/completion.js';
 import { registerDevCommands } from './commands/dev.js';
+import { registerAuditCommands } from './commands/audit.js';
 import { registerGroupCommands } from './commands/group.js';
 import { registerHsmCommands } from './commands/hsm.js';
 import { registerKeyCommands } from './commands/key.js';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerCompletionCommand(program);
   registerAgentCommand(program);
   registerDevCommands(program);
+  registerAuditCommands(program);
   useOneLineErrors(program);
   return program;
 }

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { validateResourceGroupName } from '../arm/resource-ids.js';
 import { isUuid } from '../lib/ids.js';
+import { loadAuditConfig } from './audit.js';
 import { readPkcs11, readSeal } from './pkcs11.js';
 import type { CofferConfig, ConnectionLimits } from './types.js';
 
@@ -16,7 +17,8 @@ export interface ServerOptions {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const;
 /** Settings that are objects in the config file, each with its own environment variables (config/pkcs11.ts). */
-const SECTIONS = ['pkcs11', 'seal'];
+// Nested sections, read by their own loaders.
+const SECTIONS = ['pkcs11', 'seal', 'audit'];
 
 /** Keys a config file may hold, with the environment variable that overrides each. */
 const ENVIRONMENT: Record<string, string> = {
@@ -132,6 +134,7 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
     subscriptionId,
     defaultResourceGroup,
     backupDir: backupDirOf(setting('backupDir'), dataDir, options.dev),
+    audit: loadAuditConfig(file['audit'], env, dataDir),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { AuditConfig } from './audit.js';
 import type { Pkcs11Settings, SealSettings } from './pkcs11.js';
 
 /** The server's whole configuration, after defaults, file and environment are merged. */
@@ -44,6 +45,7 @@ export interface CofferConfig {
    * inside it); undefined turns those endpoints off. Dev mode: `{dataDir}/backups`.
    */
   backupDir: string | undefined;
+  audit: AuditConfig;
 }
 
 export interface ConnectionLimits {

@@ -21,6 +21,7 @@ export function devRoutes(deps: {
     {
       method: 'POST',
       url: '/coffer/dev/time-shift',
+      operation: 'DevTimeShift',
       action: ManagementActions.operate,
       schema: {
         body: {

@@ -7,6 +7,8 @@ import { addDataPlaneHeaders, type DataPlaneHeaderSettings } from './azure-heade
 export interface DataRoute {
   method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
   url: string;
+  /** Azure's audit operationName for this route (`SecretGet`, `KeySign`, ...): docs/audit.md. */
+  operation: string;
   action: Action;
   /** The object the action applies to, for authorization: `/vaults/{vault}/secrets/{name}`. */
   scope: (request: FastifyRequest) => string;
@@ -55,19 +57,22 @@ export function dataPlane(
         url: route.url,
         schema: route.schema,
         bodyLimit: route.bodyLimit,
+        config: { operation: route.operation, dataPlane: true },
         preHandler: async (request) => {
+          request.auditScope = route.scope(request);
           // Before authorization: Azure counts every transaction a vault receives, refused ones too.
           await hooks.admit?.(request);
           await pipeline.authorize(
             request.principal,
             route.action,
-            route.scope(request),
+            request.auditScope,
             {
               vault: request.vault,
               listing: route.listing,
               roleDefinitionId: route.roleDefinitionId ? await route.roleDefinitionId(request) : undefined,
             },
             request.clientAddress,
+            (decision) => (request.authorization = decision),
           );
         },
         handler: async (request, reply) => {

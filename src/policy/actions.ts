@@ -92,6 +92,8 @@ export const ManagementActions = {
   manageGroups: 'Coffer/groups/write',
   readGroups: 'Coffer/groups/read',
   operate: 'Coffer/operator/action',
+  // Reading the audit log: at a vault's scope, that vault's records; at `/`, everything.
+  readAuditLogs: 'Coffer/auditLogs/read',
 } as const;
 
 export type DataAction =

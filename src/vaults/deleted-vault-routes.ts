@@ -25,12 +25,14 @@ export function deletedVaultRoutes(
     {
       method: 'GET',
       url: '/coffer/deletedvaults',
+      operation: 'VaultListDeleted',
       action: ManagementActions.readDeletedVaults,
       handler: async () => ({ body: { value: (await vaults.listDeleted()).map(deletedView) } }),
     },
     {
       method: 'GET',
       url: '/coffer/deletedvaults/:name',
+      operation: 'VaultGetDeleted',
       action: ManagementActions.readDeletedVaults,
       target: vaultTarget,
       handler: async (request) => ({ body: deletedView(await vaults.getDeleted(name(request))) }),
@@ -38,6 +40,7 @@ export function deletedVaultRoutes(
     {
       method: 'POST',
       url: '/coffer/deletedvaults/:name/recover',
+      operation: 'VaultRecover',
       // Azure recovers a vault by writing it again (createMode recover): vaults/write.
       action: ManagementActions.writeVaults,
       target: vaultTarget,
@@ -46,6 +49,7 @@ export function deletedVaultRoutes(
     {
       method: 'POST',
       url: '/coffer/deletedvaults/:name/purge',
+      operation: 'VaultPurge',
       action: ManagementActions.purgeDeletedVaults,
       target: vaultTarget,
       handler: async (request) => {

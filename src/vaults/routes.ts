@@ -53,12 +53,14 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
     {
       method: 'GET',
       url: '/coffer/vaults',
+      operation: 'VaultList',
       action: ManagementActions.readVaults,
       handler: async () => ({ body: { value: (await vaults.list()).map(view) } }),
     },
     {
       method: 'POST',
       url: '/coffer/vaults',
+      operation: 'VaultPut',
       action: ManagementActions.writeVaults,
       schema: {
         body: {
@@ -80,6 +82,7 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
     {
       method: 'GET',
       url: '/coffer/vaults/:name',
+      operation: 'VaultGet',
       action: ManagementActions.readVaults,
       target: vaultTarget,
       handler: async (request) => ({ body: view(await vaults.get(name(request))) }),
@@ -87,6 +90,7 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
     {
       method: 'PATCH',
       url: '/coffer/vaults/:name',
+      operation: 'VaultPatch',
       action: ManagementActions.writeVaults,
       target: updateTargets,
       schema: {
@@ -103,6 +107,7 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
     {
       method: 'DELETE',
       url: '/coffer/vaults/:name',
+      operation: 'VaultDelete',
       action: ManagementActions.deleteVaults,
       target: vaultTarget,
       handler: async (request) => {

@@ -42,6 +42,7 @@ export function settingsRoutes(): DataRoute[] {
     {
       method: 'GET',
       url: '/settings',
+      operation: 'SettingsList',
       action: VaultBackupActions.readSettings,
       scope: (request) => vaultScope(request),
       handler: async () => ({ body: { settings: SETTINGS.map(wire) } }),
@@ -49,6 +50,7 @@ export function settingsRoutes(): DataRoute[] {
     {
       method: 'GET',
       url: '/settings/:name',
+      operation: 'SettingGet',
       action: VaultBackupActions.readSettings,
       scope: (request) => vaultScope(request),
       handler: async (request) => ({ body: wire(find(settingName(request))) }),
@@ -56,6 +58,7 @@ export function settingsRoutes(): DataRoute[] {
     {
       method: 'PATCH',
       url: '/settings/:name',
+      operation: 'SettingUpdate',
       action: VaultBackupActions.writeSettings,
       scope: (request) => vaultScope(request),
       schema: {
