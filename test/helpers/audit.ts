@@ -181,3 +181,30 @@ export async function eventually(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/**
+ * The newest record a service wrote on its own (`operationName` is the event: a permission model
+ * change, a purge by the sweep) about a vault, once it is in the spool. Such records are written
+ * beside the request's own record, not before its answer, so this waits a little for them.
+ */
+export async function serviceEventRecord(
+  dataDir: string,
+  event: string,
+  vault: string,
+  timeoutMs = 10_000,
+): Promise<Record> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = spoolRecords(dataDir)
+      .filter((record) => record.operationName === event && record.resourceId === `/vaults/${vault}`)
+      .at(-1);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no ${event} record for vault ${vault} in the spool`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** What a service event record says changed (its `properties.change`). */
+export function changeOf(record: Record): { [field: string]: string } {
+  return (record.properties?.['change'] ?? {}) as { [field: string]: string };
+}

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { SpooledEntry } from '../record.js';
 import type { Sink } from '../types.js';
 import type { IndexQuery } from './index-db.js';
-import type { IndexRequest, IndexResponse } from './index-worker.js';
+import { type IndexRequest, type IndexResponse, OPEN_FAILED_ID } from './index-protocol.js';
 
 const WORKER_URL = new URL('./index-worker.js', import.meta.url);
 
@@ -26,13 +26,20 @@ export class IndexSink implements Sink {
     this.worker = new Worker(WORKER_URL, { workerData: { file } });
     this.worker.unref();
     this.worker.on('message', (response: IndexResponse) => {
+      if (response.id === OPEN_FAILED_ID && !response.ok) {
+        this.fail(new Error(`the audit index could not open: ${response.error}`));
+        return;
+      }
       const waiter = this.pending.get(response.id);
       if (!waiter) return;
       this.pending.delete(response.id);
       if (response.ok) waiter.resolve(response.result);
       else waiter.reject(new Error(`audit index: ${response.error}`));
     });
-    this.worker.on('error', (error) => this.fail(new Error(`audit index thread failed: ${error.message}`)));
+    // After an open failure (above) this adds nothing: the first failure is the one reported.
+    this.worker.on('error', (error) =>
+      this.fail(new Error(`audit index thread failed: ${error?.message ?? String(error)}`)),
+    );
     this.worker.on('exit', () => this.fail(new Error('audit index thread stopped')));
   }
 
