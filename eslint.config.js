@@ -10,6 +10,7 @@ export default tseslint.config(
       'dist-*/**',
       'node_modules/**',
       '.coffer-dev/**',
+      '.bench-backup-*/**',
       '.test-tmp/**',
       'bench/results/**',
       '.sdk-newest/**',

@@ -1,13 +1,28 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { createArm } from './arm/arm.js';
+import { AuditKeys } from './audit/audit-keys.js';
+import { auditRoutes } from './audit/routes.js';
+import { type ServiceEvent, serviceEventRecord } from './audit/service-event.js';
+import { type AuditLogHandle, openAuditLog } from './audit/setup.js';
+import type { AuditLog } from './audit/types.js';
 import { createBackupCodec } from './backup/backup-codec.js';
-import { CofferError } from './errors/index.js';
+import { createBackupJobs } from './backup/backup-jobs.js';
+import { hsmBackupRoutes } from './backup/hsm-routes.js';
+import { installationBackupRoutes } from './backup/routes.js';
+import { writeVaultBackup } from './backup/vault-backup.js';
+import { createVaultRestore } from './backup/vault-restore.js';
+import { BadParameter, CofferError } from './errors/index.js';
 import { Barrier, KEYRING_PATH } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
 import { createPipeline } from './core/pipeline.js';
+import { devRoutes } from './core/dev-routes.js';
 import { createPeriodicJobs } from './core/periodic-jobs.js';
+import { isHsmType, requestCost } from './core/request-cost.js';
+import { createTimeShift } from './core/time-shift.js';
+import { createVaultThrottle } from './core/vault-throttle.js';
 import { operatorRoutes } from './core/routes.js';
 import { Runtime } from './core/runtime.js';
 import { CommitRecordFile } from './core/commit-record.js';
@@ -16,6 +31,7 @@ import { createStoreCheck } from './core/store-check.js';
 import { INIT_PENDING_PATH, SEAL_CONFIG_PATH, WRAPPED_ROOT_KEY_PATH } from './seal/types.js';
 import { adminPlane } from './http/admin-plane.js';
 import { armPlane } from './http/arm-plane.js';
+import { decorateAuditFields, registerAuditHooks } from './http/audit-hooks.js';
 import { dataPlane } from './http/data-plane.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { createHttpServer } from './http/server.js';
@@ -45,6 +61,7 @@ import { PurgeFailed } from './objects/purge-expired.js';
 import { FaultCounters } from './storage/fault-counters.js';
 import { SPACE_PROBE_KEY, SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import { vaultAdminRoutes } from './vaults/routes.js';
+import { settingsRoutes } from './vaults/settings-routes.js';
 import { createVaultService } from './vaults/service.js';
 import type { VaultRecord } from './vaults/types.js';
 
@@ -90,6 +107,34 @@ export async function buildApp(
   /** What the 401 challenge names as the resource, and so the audience clients ask tokens for. */
   const vaultResource = () => `https://${config.baseDomain}${portSuffix()}`;
 
+  const { http, closeGracefully } = createHttpServer({
+    ...tls,
+    logLevel: config.logLevel,
+    limits: config.connections,
+    onFrameworkError: async (request, reply, status, body) => {
+      if (auditHooks) await auditHooks.frameworkError(request, reply, status, body);
+      else await reply.code(status).send(body);
+    },
+  });
+
+  // The audit log writes its own operational lines through the server's logger.
+  const auditLog: AuditLog = {
+    info: (details, message) => http.log.info(details, message),
+    warn: (details, message) => http.log.warn(details, message),
+    error: (details, message) => http.log.error(details, message),
+  };
+  const audit: AuditLogHandle | undefined = config.audit.enabled
+    ? await openAuditLog(config.audit, auditLog)
+    : undefined;
+  if (!audit)
+    http.log.warn({}, 'the audit log is turned off (audit.enabled is false): requests leave no record');
+  const auditKeys = new AuditKeys(systemStore);
+  const recordServiceEvent = (event: ServiceEvent) => {
+    audit?.broker.record(serviceEventRecord(event, clock.nowMs())).catch(() => {
+      // The broker logs spool failures; the request's own record decides its answer.
+    });
+  };
+
   const identity = createIdentity({
     store: barrier.view('sys/identity/'),
     clock,
@@ -109,17 +154,25 @@ export async function buildApp(
     new SoftwareKeyProvider({ rsaWorkers: config.cryptoWorkers }),
     hsmKeys,
   );
+  // Vault domains see their vault's time (shifted in dev mode only); identity keeps the real one.
+  const timeShift = createTimeShift(clock);
+  const vaultClock = timeShift.clock;
+  const inVaultTime = <T>(vault: VaultRecord, work: () => Promise<T>) => timeShift.run(vault, work);
   const vaults = createVaultService({
     system: systemStore,
-    clock,
+    clock: vaultClock,
+    // Runs when a deleted vault is purged: its token objects go with its records.
     eraseData: async (vault) => {
       const released = await keys.releaseHsmKeys(vault);
       if (released.failed > 0)
         http.log.warn({ event: 'hsm-keys-left', vault: vault.name, ...released }, 'hsm');
       await eraseVaultData(vaultData(vault));
     },
-    // Until the audit broker lands, audited management actions are structured log lines.
-    audit: (event) => http.log.info(event, 'audit'),
+    removeRoleAssignments: (name) => roles.deleteAssignmentsUnder(`/vaults/${name}`),
+    inVaultTime,
+    // Service events (a permission model switch, a purge by the retention sweep) become audit
+    // records beside their request's.
+    audit: recordServiceEvent,
     hsmAvailable: () => keyProvider.hasHsm,
   });
   const arm = createArm({
@@ -144,21 +197,24 @@ export async function buildApp(
     vaultExists: async (name) => (await vaults.find(name)) !== undefined,
   });
   const backupCodec = createBackupCodec(runtime.backupKey);
-  const secrets = createSecretService({ vaultStore: vaultData, backupCodec, clock });
-  const keys = createKeyService({ vaultStore: vaultData, backupCodec, clock, provider: keyProvider });
+  const secrets = createSecretService({ vaultStore: vaultData, backupCodec, clock: vaultClock });
+  const keys = createKeyService({
+    vaultStore: vaultData,
+    backupCodec,
+    clock: vaultClock,
+    provider: keyProvider,
+  });
   const certificates = createCertificateService({
     vaultStore: vaultData,
     backupCodec,
-    clock,
+    clock: vaultClock,
     provider: keyProvider,
   });
 
-  const { http, closeGracefully } = createHttpServer({
-    ...tls,
-    logLevel: config.logLevel,
-    limits: config.connections,
-  });
+  const vaultRestore = createVaultRestore({ root: barrier, forgetVaults: () => vaults.clearCache() });
+  const backupJobs = createBackupJobs(clock);
   if (hsmKeys) hsmKeys.token.onEvent = (event) => http.log.warn(event, 'hsm');
+
   const periodicJobs = createPeriodicJobs({
     vaults,
     sweeps: [
@@ -168,13 +224,13 @@ export async function buildApp(
       (vault) => keys.reapHsmKeys(vault),
       keyRotationSweep({
         keys,
-        clock,
+        clock: vaultClock,
         // Until the event mechanism lands, a near-expiry notice is a structured log line.
         notify: (notice) => http.log.warn({ event: 'KeyNearExpiry', ...notice }, 'key near expiry'),
       }),
       certificateRenewalSweep({
         certificates,
-        clock,
+        clock: vaultClock,
         notify: (notice) =>
           http.log.warn({ event: 'CertificateNearExpiry', ...notice }, 'certificate near expiry'),
         onError: (error, certificate) =>
@@ -191,6 +247,8 @@ export async function buildApp(
           ),
       }),
     ],
+    installationSweeps: [() => vaults.purgeExpired(), () => vaultRestore.eraseAbandoned()],
+    inVaultTime,
     intervalMs: config.purgeIntervalSeconds * 1000,
     onError: (error) => {
       if (error instanceof PurgeFailed) {
@@ -215,10 +273,15 @@ export async function buildApp(
         // First of all: a store rolled back to an older copy is refused before anything is served.
         commitRecord.verify(await barrier.commitRecord());
         await runtime.load();
+        const signer = await auditKeys.load(new Date(clock.nowMs()));
+        await audit?.unsealed(signer);
         periodicJobs.start();
       },
       beforeSeal: () => {
         commitRecord.stop();
+        // The last checkpoint before the key is put away (a no-op once the audit log is closed).
+        void audit?.broker.setSigner(undefined, 'seal').catch(() => undefined);
+        auditKeys.unload();
         periodicJobs.stop();
         runtime.unload();
         identity.clearCaches();
@@ -251,6 +314,8 @@ export async function buildApp(
   };
 
   const guard = createAbuseGuard(clock);
+  const vaultThrottle = createVaultThrottle(clock);
+  const bareHosts = new Set([config.publicHost, 'localhost', '127.0.0.1', '[::1]', '::1']);
   const pipeline = createPipeline({
     barrier,
     tokens,
@@ -260,13 +325,28 @@ export async function buildApp(
     tenantId: runtime.tenantId,
     settings: {
       baseDomain: config.baseDomain,
-      bareHosts: new Set([config.publicHost, 'localhost', '127.0.0.1', '[::1]', '::1']),
+      bareHosts,
       defaultVault: config.defaultVault,
       authorityHost,
       challengeResource: vaultResource,
       trustedProxies: config.trustedProxies,
     },
   });
+
+  // Before any route, so the hooks see every request (and run before the routes' own).
+  const auditHooks = audit
+    ? registerAuditHooks(http, {
+        broker: audit.broker,
+        context: {
+          objectName: (name) => (config.audit.hmacObjectNames ? (auditKeys.hmac(name) ?? '(sealed)') : name),
+          vaultUrl,
+          newCorrelationId: randomUUID,
+        },
+        vaultOfHost: (hostname) => vaultOfHost(hostname, config.baseDomain, bareHosts, config.defaultVault),
+        clientAddress: (peer, forwardedFor) => pipeline.clientAddress(peer, forwardedFor),
+        tenantId: () => (barrier.isSealed ? undefined : runtime.tenantId()),
+      })
+    : decorateAuditFields(http);
 
   registerHealthRoutes(http, async () => {
     if (barrier.isSealed || (await storage.get(SEAL_CONFIG_PATH)) === undefined) return 'unavailable';
@@ -309,9 +389,30 @@ export async function buildApp(
         return { shares: result.shares, admin: result.bootstrapped };
       },
     }),
+    ...installationBackupRoutes({ storage, barrier, clock, cofferVersion: cofferVersion() }),
     ...vaultAdminRoutes(vaults, vaultUrl),
+    ...devRoutes({
+      dev: config.dev,
+      timeShift,
+      vaults,
+      runVaultSweeps: (vault) => periodicJobs.runForVault(vault),
+      runInstallationSweeps: () => vaults.purgeExpired(),
+    }),
     ...identity.adminRoutes(),
     ...roleAdminRoutes(roles),
+    ...auditRoutes({
+      query: (query) => (audit ? audit.index.query(query) : Promise.reject(new BadParameter(AUDIT_OFF))),
+      hmac: (name) => auditKeys.hmac(name),
+      hmacNames: config.audit.hmacObjectNames,
+      publicKey: () => {
+        const signer = audit ? auditKeys.signer : undefined;
+        return signer && { keyId: signer.keyId, algorithm: 'Ed25519', publicKeyPem: signer.publicKeyPem };
+      },
+      stats: () => {
+        if (!audit) throw new BadParameter(AUDIT_OFF);
+        return audit.broker.stats();
+      },
+    }),
   ]);
   armPlane(http, pipeline, arm.routes(), { subscriptionId: arm.subscriptionId });
   dataPlane(
@@ -322,8 +423,41 @@ export async function buildApp(
       ...keyRoutes(keys),
       ...certificateRoutes(certificates),
       ...roleApiRoutes(roles),
+      ...settingsRoutes(),
+      ...hsmBackupRoutes({
+        jobs: backupJobs,
+        backupDir: config.backupDir,
+        backupKey: runtime.backupKey,
+        write: (vault, file) =>
+          writeVaultBackup({ storage, barrier, backupKey: runtime.backupKey, clock }, vault, file),
+        restore: vaultRestore,
+      }),
     ],
     { serviceVersion: cofferVersion(), region: config.region },
+    {
+      inVaultTime,
+      admit: async (request) => {
+        if (!vaultThrottle.enabled(request.vault)) return;
+        const cost = await requestCost(
+          {
+            method: request.method,
+            route: request.routeOptions.url ?? '',
+            params: request.params as Record<string, string>,
+            body: request.body,
+          },
+          async (name, version) => {
+            const key = await keys.get(request.vault, name, version).catch(() => undefined);
+            return (
+              key && {
+                hsm: isHsmType(key.record.kty),
+                rsaBits: key.record.kty.startsWith('RSA') ? key.record.keySize : undefined,
+              }
+            );
+          },
+        );
+        vaultThrottle.admit(request.vault, cost);
+      },
+    },
   );
 
   return {
@@ -333,10 +467,12 @@ export async function buildApp(
     principals,
     roles,
     vaults,
+    secrets,
     keys,
     certificates,
     periodicJobs,
     autoUnseal,
+    vaultThrottle,
     storage,
     commitRecord,
     /** Faults counted since start (integrity failures, full disk, failed purges) for metrics. */
@@ -347,10 +483,13 @@ export async function buildApp(
     setPublicPort: (port: number) => {
       publicPort = port;
     },
+    audit,
     /** Finishes requests in flight (within the shutdown deadline), then closes the store. */
     async close(): Promise<void> {
       autoUnseal?.stop();
       await closeGracefully();
+      // After the last request, before the seal: the shutdown checkpoint needs the key.
+      await audit?.close();
       seal.seal();
       await storage.close();
       // After the server: a request still in flight may need an RSA worker thread or the token.
@@ -361,6 +500,24 @@ export async function buildApp(
 }
 
 export type CofferApp = Awaited<ReturnType<typeof buildApp>> & { http: FastifyInstance };
+
+const AUDIT_OFF = 'The audit log is turned off on this server (audit.enabled is false).';
+
+/** The vault a host name addresses, by name only (pipeline.resolveVault looks it up). */
+function vaultOfHost(
+  hostname: string,
+  baseDomain: string,
+  bareHosts: ReadonlySet<string>,
+  defaultVault: string | undefined,
+): string | undefined {
+  const host = hostname.toLowerCase().replace(/:\d+$/, '');
+  const suffix = `.${baseDomain}`;
+  if (host.endsWith(suffix)) {
+    const name = host.slice(0, -suffix.length);
+    return /^[a-z0-9-]{3,24}$/.test(name) ? name : undefined;
+  }
+  return bareHosts.has(host) ? defaultVault : undefined;
+}
 
 /** Removes a deleted vault's objects in bounded transactions, so a large vault does not hold the write lock for long. */
 async function eraseVaultData(store: ReturnType<Barrier['view']>): Promise<void> {

@@ -278,7 +278,7 @@ describe('HSM keys in a premium vault (SoftHSM2, no backup key: never extractabl
     );
   });
 
-  it('a cancelled certificate request and a deleted vault leave no key behind in the token', async () => {
+  it('a cancelled certificate request and a purged vault leave no key behind in the token', async () => {
     const certificates = new CertificateClient(hsm.vaultUrl, hsm.server.credential);
     const policy = {
       issuerName: 'Unknown',
@@ -303,6 +303,9 @@ describe('HSM keys in a premium vault (SoftHSM2, no backup key: never extractabl
       objectBlocks(listObjects(hsm.token)).filter((block) => block.includes('coffer/doomed/'));
     assert.equal(inDoomed().length, 2);
     assert.equal((await cofferCli(hsm.server.dataDir, ['vault', 'delete', 'doomed'])).code, 0);
+    // A deleted vault stays recoverable, keys included, until it is purged.
+    assert.equal(inDoomed().length, 2, 'a soft-deleted vault keeps its HSM keys');
+    assert.equal((await cofferCli(hsm.server.dataDir, ['vault', 'purge', 'doomed'])).code, 0);
     assert.deepEqual(inDoomed(), [], "the vault's HSM keys were destroyed with it");
   });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SecretClient } from '@azure/keyvault-secrets';
+import { changeOf, OBJECT_ID_CLAIM, serviceEventRecord } from './helpers/audit.js';
 import { bearerRequest, fetchToken, type RawResponse } from './helpers/http.js';
 import { credentialFor, type DevServer, startDevServer } from './helpers/server-process.js';
 
@@ -129,16 +130,20 @@ describe('who may change who reads a vault', () => {
     assert.equal((await secretsOf(reader, 'guarded').getSecret('payroll')).value, 'hunter2');
 
     // The audit records say who, on which vault, and what changed from what.
-    await server.process.waitForOutput(
-      new RegExp(
-        `"event":"VaultPermissionModelChanged","vault":"guarded","from":"RBAC","to":"AccessPolicies","by":\\{"objectId":"${granter.objectId}"`,
-      ),
-    );
-    await server.process.waitForOutput(
-      new RegExp(
-        `"event":"VaultAccessPoliciesChanged","vault":"guarded","operation":"add","by":\\{"objectId":"${granter.objectId}"[^\\n]*"objectId":"${reader.objectId}","before":null,"after":\\{"keys":\\[\\],"secrets":\\["get","list"\\]`,
-      ),
-    );
+    const model = await serviceEventRecord(server.dataDir, 'VaultPermissionModelChanged', 'guarded');
+    assert.deepEqual(changeOf(model), { from: 'RBAC', to: 'AccessPolicies' });
+    assert.equal(model.identity?.claim[OBJECT_ID_CLAIM], granter.objectId);
+    const policies = await serviceEventRecord(server.dataDir, 'VaultAccessPoliciesChanged', 'guarded');
+    assert.equal(changeOf(policies)['operation'], 'add');
+    assert.equal(policies.identity?.claim[OBJECT_ID_CLAIM], granter.objectId);
+    const [change] = JSON.parse(changeOf(policies)['changes'] ?? '[]') as Array<{
+      objectId: string;
+      before: unknown;
+      after: { keys: string[]; secrets: string[] };
+    }>;
+    assert.equal(change?.objectId, reader.objectId);
+    assert.equal(change?.before, null);
+    assert.deepEqual([change?.after.keys, change?.after.secrets], [[], ['get', 'list']]);
     // Granting access is all this role may do: the vault's other settings stay with Contributor.
     refusedFor(
       await call(granter.token, 'PATCH', '/vaults/guarded', { softDeleteRetentionInDays: 60 }),

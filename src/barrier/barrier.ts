@@ -3,6 +3,7 @@ import type { Clock } from '../lib/clock.js';
 import { newUuid } from '../lib/ids.js';
 import type { FaultCounters } from '../storage/fault-counters.js';
 import type { ListOptions, Storage, StorageReader, StorageWriter } from '../storage/types.js';
+import { deriveInstallationBackupKey } from './backup-key.js';
 import { Keyring } from './keyring.js';
 import { decryptRecord, encryptRecord, recordTerm } from './record-format.js';
 import { prefixedView, type SecureStore, type SecureTransaction } from './secure-store.js';
@@ -92,6 +93,16 @@ export class Barrier implements SecureStore {
     if (this.rootKey === rootKey) this.keyring = next;
     this.listeners.committed?.(counted);
     return { term: next.activeTerm };
+  }
+
+  /** A record read from a storage snapshot (a vault backup), authenticated and decrypted like any read. */
+  openStored(path: string, stored: Buffer): Promise<Buffer | undefined> {
+    return this.decrypt(path, stored);
+  }
+
+  /** The key of one whole-installation backup (backup-key.ts); the root key never leaves the barrier. */
+  installationBackupKey(backupId: Buffer): Buffer {
+    return deriveInstallationBackupKey(this.requireRootKey(), backupId);
   }
 
   keyStatus(): { term: number; rotatedAtMs: number; terms: number[] } {

@@ -108,6 +108,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
 
   return [
     route(
+      'CertificateCreate',
       'POST',
       '/certificates/:name/create',
       A.create,
@@ -123,6 +124,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       },
     ),
     route(
+      'CertificateImport',
       'POST',
       '/certificates/:name/import',
       A.import,
@@ -139,9 +141,10 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
         return { body: await withPolicy(request, view) };
       },
     ),
-    route('GET', '/certificates/:name', A.read, bundle, getCertificate),
-    route('GET', '/certificates/:name/:version', A.read, bundle, getCertificate),
+    route('CertificateGet', 'GET', '/certificates/:name', A.read, bundle, getCertificate),
+    route('CertificateGet', 'GET', '/certificates/:name/:version', A.read, bundle, getCertificate),
     route(
+      'CertificateUpdate',
       'PATCH',
       '/certificates/:name',
       A.update,
@@ -149,6 +152,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       updateCertificate,
     ),
     route(
+      'CertificateUpdate',
       'PATCH',
       '/certificates/:name/:version',
       A.update,
@@ -156,6 +160,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       updateCertificate,
     ),
     route(
+      'CertificatePendingGet',
       'GET',
       '/certificates/:name/pending',
       A.read,
@@ -165,6 +170,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       }),
     ),
     route(
+      'CertificatePendingUpdate',
       'PATCH',
       '/certificates/:name/pending',
       A.update,
@@ -178,6 +184,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       },
     ),
     route(
+      'CertificatePendingDelete',
       'DELETE',
       '/certificates/:name/pending',
       A.update,
@@ -187,6 +194,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       }),
     ),
     route(
+      'CertificatePendingMerge',
       'POST',
       '/certificates/:name/pending/merge',
       A.create,
@@ -201,6 +209,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       },
     ),
     route(
+      'CertificatePolicyGet',
       'GET',
       '/certificates/:name/policy',
       A.read,
@@ -214,6 +223,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       }),
     ),
     route(
+      'CertificatePolicyUpdate',
       'PATCH',
       '/certificates/:name/policy',
       A.update,
@@ -231,6 +241,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
     ...issuerRoutes(certificates.issuers),
     ...lifecycleRoutes({
       collection: 'certificates',
+      operationPrefix: 'Certificate',
       lifecycle: certificates,
       actions: A,
       bundle: withPolicy,

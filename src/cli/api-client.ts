@@ -1,14 +1,20 @@
 import { readFileSync } from 'node:fs';
 import type { Connection } from './connection.js';
 import { CliError, scrub } from './errors.js';
-import { type HttpRequest, type HttpResponse, sendJson, TransportError } from './http-client.js';
+import type { IncomingMessage } from 'node:http';
+import { type HttpRequest, type HttpResponse, openStream, sendJson, TransportError } from './http-client.js';
 import { readSecretLine } from './prompt.js';
 import { apiFailure, type ErrorHints, tokenFailure, transportFailure } from './server-errors.js';
 
 /** A client of the administration API (docs/admin-api.md) for one resolved connection. */
 export interface ApiClient {
-  /** Calls with a bearer token of the configured principal. */
-  call(method: HttpRequest['method'], path: string, body?: unknown): Promise<unknown>;
+  /** Calls with a bearer token of the configured principal (and any extra headers). */
+  call(
+    method: HttpRequest['method'],
+    path: string,
+    body?: unknown,
+    extraHeaders?: Record<string, string>,
+  ): Promise<unknown>;
   /** Calls without a token: for the operator endpoints that work before anyone can log in. */
   callAnonymous(method: HttpRequest['method'], path: string, body?: unknown): Promise<unknown>;
   /**
@@ -18,6 +24,8 @@ export interface ApiClient {
   callUrl(method: HttpRequest['method'], url: string, body?: unknown, hints?: ErrorHints): Promise<unknown>;
   /** Gets a new token from the credentials (never the cached one): what `coffer login` checks. */
   signIn(): Promise<IssuedToken>;
+  /** Calls with a token for an answer that is a byte stream (a whole backup); the caller reads it. */
+  stream(method: HttpRequest['method'], path: string): Promise<IncomingMessage>;
 }
 
 export interface IssuedToken {
@@ -45,8 +53,9 @@ export function createApiClient(connection: Connection): ApiClient {
     body: unknown,
     bearer?: string,
     hints?: ErrorHints,
+    extraHeaders: Record<string, string> = {},
   ) => {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...extraHeaders };
     if (bearer !== undefined) headers['authorization'] = `Bearer ${bearer}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const request: HttpRequest = { method, url, headers };
@@ -69,17 +78,43 @@ export function createApiClient(connection: Connection): ApiClient {
     }
   };
 
-  const withToken = (method: HttpRequest['method'], url: string, body: unknown, hints?: ErrorHints) =>
+  const withToken = (
+    method: HttpRequest['method'],
+    url: string,
+    body: unknown,
+    hints?: ErrorHints,
+    extraHeaders?: Record<string, string>,
+  ) =>
     guarded(async () => {
       token ??= await accessToken(connection, send);
-      return callWith(method, url, body, token, hints);
+      return callWith(method, url, body, token, hints, extraHeaders);
     });
 
   return {
-    call: (method, path, body) => withToken(method, connection.url + path, body),
+    call: (method, path, body, extraHeaders) =>
+      withToken(method, connection.url + path, body, undefined, extraHeaders),
     callAnonymous: (method, path, body) => guarded(() => callWith(method, connection.url + path, body)),
-    callUrl: withToken,
+    callUrl: (method, url, body, hints) => withToken(method, url, body, hints),
     signIn: () => guarded(() => fetchToken(connection, send)),
+    stream: (method, path) =>
+      guarded(async () => {
+        token ??= await accessToken(connection, send);
+        const request: HttpRequest = {
+          method,
+          url: connection.url + path,
+          headers: { authorization: `Bearer ${token}` },
+        };
+        if (caPem !== undefined) request.caPem = caPem;
+        let opened: Awaited<ReturnType<typeof openStream>>;
+        try {
+          opened = await openStream(request);
+        } catch (error) {
+          if (error instanceof TransportError) throw transportFailure(error);
+          throw error;
+        }
+        if (opened.ok) return opened.incoming;
+        throw apiFailure(opened.response, connection.url);
+      }),
   };
 }
 

@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerCertificateCommands } from './commands/certificate.js';
 import { registerCompletionCommand } from './commands/completion.js';
+import { registerDevCommands } from './commands/dev.js';
+import { registerAuditCommands } from './commands/audit.js';
 import { registerGroupCommands } from './commands/group.js';
 import { registerHsmCommands } from './commands/hsm.js';
 import { registerKeyCommands } from './commands/key.js';
@@ -34,6 +36,8 @@ export function buildProgram(): Command {
   registerLoginCommands(program);
   registerCompletionCommand(program);
   registerAgentCommand(program);
+  registerDevCommands(program);
+  registerAuditCommands(program);
   useOneLineErrors(program);
   return program;
 }

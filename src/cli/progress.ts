@@ -28,42 +28,83 @@ export interface ProgressOptions {
 
 const BAR_WIDTH = 24;
 
-export function startProgress(title: string, total: number, options: ProgressOptions = {}): Progress {
+/**
+ * The one display every long command uses: `update(done, total, label)` redraws a bar in place on
+ * a terminal (throttled, but the last step always draws) and, elsewhere, prints a plain line per
+ * item (`plain: 'item'`) or per tenth of the work (`plain: 'tenth'`, for counts in the millions);
+ * `phase(text)` shows a step that has no count yet; `finish(summary)` clears the bar and prints
+ * the summary line.
+ */
+export interface ProgressDisplay {
+  update(done: number, total: number, label?: string): void;
+  phase(text: string): void;
+  finish(summary?: string): void;
+}
+
+export interface DisplayOptions extends ProgressOptions {
+  plain?: 'item' | 'tenth';
+  /** What is counted, in plain per-tenth lines ("records"). */
+  unit?: string;
+}
+
+export function createProgressDisplay(title: string, options: DisplayOptions = {}): ProgressDisplay {
   const sink = options.sink ?? process.stderr;
   const quiet = options.quiet === true;
   const terminal = sink.isTTY === true;
   const redrawMs = options.redrawMs ?? 80;
-  let done = 0;
+  const unit = options.unit ? ` ${options.unit}` : '';
   let lastDraw = 0;
+  let lastPlain = '';
   let drawn = false;
 
-  const draw = (label: string): void => {
-    const filled = total === 0 ? BAR_WIDTH : Math.round((done / total) * BAR_WIDTH);
-    const bar = `${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}`;
-    const line = `${title} [${bar}] ${done}/${total} ${label}`;
+  const drawLine = (line: string): void => {
     const width = Math.max(20, (sink.columns ?? 80) - 1);
     sink.write(`\r\x1b[2K${line.length > width ? line.slice(0, width) : line}`);
     drawn = true;
   };
+  const plainLine = (line: string): void => {
+    if (line === lastPlain) return;
+    lastPlain = line;
+    sink.write(`${line}\n`);
+  };
 
   return {
-    advance(label) {
-      done += 1;
+    update(done, total, label = '') {
       if (quiet) return;
       if (!terminal) {
-        sink.write(`${title}: ${done}/${total} ${label}\n`);
+        if (options.plain === 'tenth') {
+          const tenth = total > 0 ? Math.floor(Math.min(1, done / total) * 10) : 10;
+          plainLine(`${title}: ${tenth * 10}% (${done} of ${total}${unit})`);
+        } else plainLine(`${title}: ${done}/${total} ${label}`.trimEnd());
         return;
       }
       const now = Date.now();
-      if (done === total || now - lastDraw >= redrawMs) {
-        lastDraw = now;
-        draw(label);
-      }
+      if (done < total && now - lastDraw < redrawMs) return;
+      lastDraw = now;
+      const filled = total === 0 ? BAR_WIDTH : Math.round(Math.min(1, done / total) * BAR_WIDTH);
+      drawLine(
+        `${title} [${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${done}/${total} ${label}`.trimEnd(),
+      );
+    },
+    phase(text) {
+      if (quiet) return;
+      if (terminal) drawLine(text);
+      else plainLine(text);
     },
     finish(summary) {
       if (terminal && drawn) sink.write('\r\x1b[2K');
-      if (!quiet) sink.write(`${summary}\n`);
+      if (!quiet && summary !== undefined) sink.write(`${summary}\n`);
     },
+  };
+}
+
+/** Progress over a known list of items, advanced one item at a time: a line per item off a terminal. */
+export function startProgress(title: string, total: number, options: ProgressOptions = {}): Progress {
+  const display = createProgressDisplay(title, { ...options, plain: 'item' });
+  let done = 0;
+  return {
+    advance: (label) => display.update(++done, total, label),
+    finish: (summary) => display.finish(summary),
   };
 }
 
@@ -93,4 +134,13 @@ export async function forEachWithProgress<T>(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   return failures;
+}
+
+/** Progress of a count of records (a backup's), with a plain line per tenth off a terminal. */
+export function createProgress(title: string) {
+  const display = createProgressDisplay(title, { plain: 'tenth', unit: 'records', redrawMs: 100 });
+  return {
+    update: (done: number, total: number) => display.update(done, total, 'records'),
+    finish: () => display.finish(),
+  };
 }

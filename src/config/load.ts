@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { validateResourceGroupName } from '../arm/resource-ids.js';
 import { isUuid } from '../lib/ids.js';
+import { loadAuditConfig } from './audit.js';
 import { readPkcs11, readSeal } from './pkcs11.js';
 import type { CofferConfig, ConnectionLimits } from './types.js';
 
@@ -16,7 +17,8 @@ export interface ServerOptions {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const;
 /** Settings that are objects in the config file, each with its own environment variables (config/pkcs11.ts). */
-const SECTIONS = ['pkcs11', 'seal'];
+// Nested sections, read by their own loaders.
+const SECTIONS = ['pkcs11', 'seal', 'audit'];
 
 /** Keys a config file may hold, with the environment variable that overrides each. */
 const ENVIRONMENT: Record<string, string> = {
@@ -42,6 +44,7 @@ const ENVIRONMENT: Record<string, string> = {
   shutdownTimeoutSeconds: 'COFFER_SHUTDOWN_TIMEOUT_SECONDS',
   subscriptionId: 'COFFER_SUBSCRIPTION_ID',
   defaultResourceGroup: 'COFFER_DEFAULT_RESOURCE_GROUP',
+  backupDir: 'COFFER_BACKUP_DIR',
 };
 
 /** Lower-case letters, digits and hyphens, as Azure's region names (`westeurope`). */
@@ -130,9 +133,16 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
     region,
     subscriptionId,
     defaultResourceGroup,
+    backupDir: backupDirOf(setting('backupDir'), dataDir, options.dev),
+    audit: loadAuditConfig(file['audit'], env, dataDir),
   };
 }
 
+/** An absolute directory; in dev mode one inside the data dir unless given. */
+function backupDirOf(given: string | undefined, dataDir: string, dev: boolean): string | undefined {
+  if (given !== undefined && given !== '') return path.resolve(given);
+  return dev ? path.join(dataDir, 'backups') : undefined;
+}
 /** The defaults are CONTRACT section 2's (HashiCorp Vault's): 10 s for headers, 30 s per request, 5 minutes idle. */
 function connectionLimits(setting: (key: string) => string | undefined): ConnectionLimits {
   const seconds = (key: string, fallback: number, max: number) =>

@@ -1,3 +1,4 @@
+import type { AuditConfig } from './audit.js';
 import type { Pkcs11Settings, SealSettings } from './pkcs11.js';
 
 /** The server's whole configuration, after defaults, file and environment are merged. */
@@ -39,6 +40,12 @@ export interface CofferConfig {
   subscriptionId: string | undefined;
   /** The resource group of vaults made outside Resource Manager. */
   defaultResourceGroup: string;
+  /**
+   * Where vault backups in Managed HSM's shape are written and read (`file:` URLs must point
+   * inside it); undefined turns those endpoints off. Dev mode: `{dataDir}/backups`.
+   */
+  backupDir: string | undefined;
+  audit: AuditConfig;
 }
 
 export interface ConnectionLimits {

@@ -4,7 +4,7 @@ import { CofferError, Forbidden, NotFound, Sealed, Unauthorized } from '../error
 import type { TokenPlane, TokenService } from '../identity/token-service.js';
 import type { AuthenticatedPrincipal } from '../identity/types.js';
 import type { Action } from '../policy/actions.js';
-import { type AuthorizationContext, authorize } from '../policy/authorize.js';
+import { type AuthorizationContext, authorize, type Decision } from '../policy/authorize.js';
 import { clientAddress, networkAllows } from '../policy/network-rules.js';
 import type { RoleService } from '../policy/role-service.js';
 import type { VaultService } from '../vaults/service.js';
@@ -133,10 +133,13 @@ export function createPipeline(deps: {
       scope: string,
       extra: Omit<AuthorizationContext, 'grants'> = {},
       address = '',
+      /** Hears the decision, allowed or not, for the audit record. */
+      onDecision?: (decision: Decision) => void,
     ): Promise<void> {
       await deps.guard.authorization(principal.objectId, address, async () => {
         const grants = await deps.roles.grantsFor(principal);
         const decision = authorize(principal, action, scope, { ...extra, grants });
+        onDecision?.(decision);
         if (!decision.allowed)
           throw new Forbidden(
             `Caller is not authorized to perform action '${action}' on '${scope}'. ${decision.reason}`,

@@ -26,12 +26,14 @@ export function operatorRoutes(deps: {
     {
       method: 'GET',
       url: '/coffer/operator/status',
+      operation: 'OperatorStatus',
       action: undefined,
       handler: async () => ({ body: await deps.seal.status() }),
     },
     {
       method: 'POST',
       url: '/coffer/operator/init',
+      operation: 'OperatorInit',
       action: undefined,
       schema: {
         body: {
@@ -51,6 +53,7 @@ export function operatorRoutes(deps: {
     {
       method: 'POST',
       url: '/coffer/operator/unseal',
+      operation: 'OperatorUnseal',
       action: undefined,
       schema: {
         body: { type: 'object', properties: { share: { type: 'string' }, reset: { type: 'boolean' } } },
@@ -69,6 +72,7 @@ export function operatorRoutes(deps: {
     {
       method: 'POST',
       url: '/coffer/operator/seal',
+      operation: 'OperatorSeal',
       action: ManagementActions.operate,
       handler: async () => {
         deps.seal.seal();
@@ -78,6 +82,7 @@ export function operatorRoutes(deps: {
     {
       method: 'POST',
       url: '/coffer/operator/rotate',
+      operation: 'OperatorRotate',
       action: ManagementActions.operate,
       handler: async () => {
         await deps.barrier.rotate();
@@ -88,12 +93,14 @@ export function operatorRoutes(deps: {
     {
       method: 'POST',
       url: '/coffer/operator/check',
+      operation: 'OperatorCheckStart',
       action: ManagementActions.operate,
       handler: async () => ({ status: 202, body: deps.check.start() }),
     },
     {
       method: 'GET',
       url: '/coffer/operator/check',
+      operation: 'OperatorCheckGet',
       action: ManagementActions.operate,
       handler: async () => {
         const report = deps.check.latest();
@@ -109,6 +116,7 @@ export function operatorRoutes(deps: {
     {
       method: 'GET',
       url: '/coffer/operator/key-status',
+      operation: 'OperatorKeyStatus',
       action: ManagementActions.operate,
       handler: async () => ({ body: keyStatus() }),
     },

@@ -1,5 +1,6 @@
 import type { Barrier } from '../barrier/barrier.js';
-import { openAesGcm, randomKey, sealAesGcm } from '../crypto/aes-gcm.js';
+import { randomKey } from '../crypto/aes-gcm.js';
+import { unwrapRootKey, wrapRootKey } from '../seal/root-key.js';
 import { constantTimeEqual } from '../crypto/constant-time.js';
 import { BadParameter, Conflict } from '../errors/index.js';
 import type { Clock } from '../lib/clock.js';
@@ -33,8 +34,6 @@ export interface UnsealHooks {
   afterUnseal(): Promise<void>;
   beforeSeal(): void;
 }
-
-const ROOT_KEY_AAD = Buffer.from(WRAPPED_ROOT_KEY_PATH);
 
 /**
  * The seal lifecycle: initialise, gather unseal shares, open and close the barrier. A node
@@ -97,7 +96,7 @@ export class SealManager {
     try {
       const unsealKey = options.unsealKey?.() ?? randomKey();
       await this.barrier.initialize(rootKey);
-      await this.storage.put(WRAPPED_ROOT_KEY_PATH, sealAesGcm(unsealKey, rootKey, ROOT_KEY_AAD));
+      await this.storage.put(WRAPPED_ROOT_KEY_PATH, wrapRootKey(unsealKey, rootKey));
       const bootstrapped = await bootstrap();
       await options.protectUnsealKey?.(unsealKey);
       const config: SealConfig = {
@@ -168,7 +167,7 @@ export class SealManager {
 
   private async unsealWith(unsealKey: Buffer, failure: string): Promise<void> {
     const wrapped = await this.storage.get(WRAPPED_ROOT_KEY_PATH);
-    const rootKey = wrapped && openAesGcm(unsealKey, wrapped, ROOT_KEY_AAD);
+    const rootKey = wrapped && unwrapRootKey(unsealKey, wrapped);
     if (!rootKey) throw new BadParameter(failure, 'InvalidUnsealKey');
     try {
       await this.barrier.unseal(rootKey);

@@ -14,6 +14,8 @@ export interface AdminTarget {
 export interface AdminRoute {
   method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
   url: string;
+  /** The audit operationName for this route (`VaultPut`, `RoleAssignmentCreate`, ...): docs/audit.md. */
+  operation: string;
   /** Undefined only for the few operator calls that must work before anyone can sign in. */
   action: ManagementAction | undefined;
   /**
@@ -46,6 +48,7 @@ export function adminPlane(
       method: route.method,
       url: route.url,
       schema: route.schema,
+      config: { operation: route.operation },
       onRequest: action
         ? async (request) => {
             pipeline.requireUnsealed();
@@ -63,12 +66,15 @@ export function adminPlane(
               request.headers['x-forwarded-for'],
             );
             for (const target of targets) {
+              // The first target is what the request acts on; the record keeps the last decision (a refusal ends the loop).
+              request.auditScope ??= target.scope;
               await pipeline.authorize(
                 request.principal,
                 target.action ?? action,
                 target.scope,
                 { roleDefinitionId: target.roleDefinitionId },
                 address,
+                (decision) => (request.authorization = decision),
               );
             }
           }

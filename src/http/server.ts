@@ -1,5 +1,10 @@
 import type { ServerOptions } from 'node:https';
-import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { ConnectionLimits } from '../config/types.js';
 import { BadParameter } from '../errors/index.js';
 import { type Authority, httpsOrigin, parseHostHeader } from '../lib/host.js';
@@ -24,6 +29,16 @@ export function createHttpServer(options: {
   key: string;
   logLevel: string;
   limits: ConnectionLimits;
+  /**
+   * Answers an error Fastify raises before routing (a malformed URL): Fastify runs no hook for
+   * these, so the audit log takes the reply here (audit-hooks.ts).
+   */
+  onFrameworkError?: (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    body: unknown,
+  ) => Promise<void>;
 }): { http: FastifyInstance; closeGracefully: () => Promise<void> } {
   const timeouts = serverTimeouts(options.limits);
   const app = Fastify({
@@ -37,9 +52,9 @@ export function createHttpServer(options: {
     // Errors raised before routing (a malformed URL, a parameter past the limit) also get Azure's error JSON.
     frameworkErrors: (error, request, reply) => {
       stampRequestId(request, reply as FastifyReply);
-      void (reply as FastifyReply)
-        .code(400)
-        .send(azureError('BadParameter', `The request URL is not valid (${error.code}).`));
+      const body = azureError('BadParameter', `The request URL is not valid (${error.code}).`);
+      if (options.onFrameworkError) void options.onFrameworkError(request, reply as FastifyReply, 400, body);
+      else void (reply as FastifyReply).code(400).send(body);
     },
     logController: new LogController({ disableRequestLogging: true }),
     // gracefulClose answers requests that arrive while closing, in Azure's error JSON.

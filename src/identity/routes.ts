@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import type { AbuseGuard } from '../core/abuse-guard.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pipeline } from '../core/pipeline.js';
@@ -55,10 +56,12 @@ export function registerIdentityRoutes(
       cloud_instance_name: 'coffer',
     };
   };
-  app.get('/:tenantId/v2.0/.well-known/openid-configuration', openIdConfiguration);
-  app.get('/:tenantId/.well-known/openid-configuration', openIdConfiguration);
+  // Public discovery documents: no caller, nothing to audit (as Entra ID logs sign-ins, not these).
+  const unaudited = { config: { audit: false } };
+  app.get('/:tenantId/v2.0/.well-known/openid-configuration', unaudited, openIdConfiguration);
+  app.get('/:tenantId/.well-known/openid-configuration', unaudited, openIdConfiguration);
 
-  app.get('/:tenantId/discovery/v2.0/keys', async (request) => {
+  app.get('/:tenantId/discovery/v2.0/keys', unaudited, async (request) => {
     requireTenant(request);
     return { keys: [deps.signingKey().publicJwk] };
   });
@@ -79,10 +82,13 @@ export function registerIdentityRoutes(
       { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
       (_request, _body, done) => done(null, undefined),
     );
-    scope.post('/:tenantId/oauth2/v2.0/token', tokenRoute);
+    scope.post('/:tenantId/oauth2/v2.0/token', { config: { operation: 'Authentication' } }, tokenRoute);
   });
 
   async function tokenRoute(request: FastifyRequest, reply: FastifyReply) {
+    const form = (request.body ?? {}) as Record<string, string>;
+    // Who asked, for the audit record: identifiers only, never the secret, assertion or password.
+    request.auditIdentity = { appId: stringOr(form.client_id), upn: stringOr(form.username) };
     deps.pipeline.requireUnsealed();
     const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (mediaType !== FORM)
@@ -91,7 +97,6 @@ export function registerIdentityRoutes(
         'invalid_request',
         `AADSTS900144: The token request must be form-encoded: send it with Content-Type: ${FORM}.`,
       );
-    const form = (request.body ?? {}) as Record<string, string>;
     const address = deps.pipeline.clientAddress(
       request.socket.remoteAddress,
       request.headers['x-forwarded-for'],
@@ -110,7 +115,11 @@ export function registerIdentityRoutes(
         scope: form.scope,
       }),
     );
+    request.auditIdentity.objectId = stringOr(decodeJwt(response.access_token).oid);
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     return response;
   }
 }
+
+const stringOr = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' ? value.slice(0, 256) : undefined;

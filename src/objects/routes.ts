@@ -20,6 +20,8 @@ const query = (request: FastifyRequest) => request.query as Query;
 export interface LifecycleRouteSpec<R extends VersionRecord> {
   /** `secrets`, `keys`: the URL segment; deleted objects live under `deleted{collection}`. */
   collection: string;
+  /** `Secret`, `Key`, `Certificate`: Azure's audit operationNames are this plus the verb. */
+  operationPrefix: string;
   lifecycle: ObjectLifecycle<R>;
   actions: {
     read: DataAction;
@@ -45,6 +47,7 @@ export interface LifecycleRouteSpec<R extends VersionRecord> {
  */
 export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpec<R>): DataRoute[] {
   const { collection, lifecycle, actions, schemas } = spec;
+  const operation = (verb: string) => `${spec.operationPrefix}${verb}`;
   const deleted = `deleted${collection}`;
   const objectScope = (request: FastifyRequest) => vaultScope(request, collection, objectName(request));
   const vaultWide = (request: FastifyRequest) => vaultScope(request);
@@ -66,6 +69,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'DELETE',
       url: `/${collection}/:name`,
+      operation: operation('Delete'),
       action: actions.delete,
       scope: objectScope,
       schema: { response: { 200: schemas.deletedBundle } },
@@ -76,6 +80,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'GET',
       url: `/${collection}`,
+      operation: operation('List'),
       action: actions.read,
       listing: true,
       scope: vaultWide,
@@ -97,6 +102,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'GET',
       url: `/${collection}/:name/versions`,
+      operation: operation('ListVersions'),
       action: actions.read,
       listing: true,
       scope: objectScope,
@@ -112,6 +118,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'POST',
       url: `/${collection}/:name/backup`,
+      operation: operation('Backup'),
       action: actions.backup,
       scope: objectScope,
       schema: { response: { 200: schemas.backup } },
@@ -122,6 +129,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'POST',
       url: `/${collection}/restore`,
+      operation: operation('Restore'),
       action: actions.restore,
       scope: vaultWide,
       bodyLimit: RESTORE_BODY_LIMIT,
@@ -139,6 +147,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'GET',
       url: `/${deleted}`,
+      operation: operation('ListDeleted'),
       action: actions.read,
       listing: true,
       scope: vaultWide,
@@ -152,6 +161,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'GET',
       url: `/${deleted}/:name`,
+      operation: operation('GetDeleted'),
       action: actions.read,
       // Reading one deleted object needs `get` under access policies, as Azure documents.
       listing: false,
@@ -167,6 +177,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'POST',
       url: `/${deleted}/:name/recover`,
+      operation: operation('Recover'),
       action: actions.recover,
       scope: objectScope,
       schema: { response: { 200: schemas.bundle } },
@@ -177,6 +188,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'DELETE',
       url: `/${deleted}/:name`,
+      operation: operation('Purge'),
       action: actions.purge,
       scope: objectScope,
       handler: async (request) => {

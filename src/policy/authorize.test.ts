@@ -147,4 +147,38 @@ describe('authorize', () => {
     assert.ok(decide(SecretActions.get));
     assert.ok(!decide(SecretActions.set), 'roles do not apply in an access-policy vault');
   });
+
+  it('says what granted, for the audit record: the assignment, the policy, or the administrator flag', () => {
+    const grants = [grant('Key Vault Secrets User', '/vaults/v')];
+    const byRole = authorize(alice, SecretActions.get, '/vaults/v/secrets/s', { grants, vault: rbacVault });
+    assert.deepEqual(byRole.grantedBy, {
+      kind: 'role',
+      assignmentId: 'x',
+      roleDefinitionId: role('Key Vault Secrets User').id,
+      roleName: 'Key Vault Secrets User',
+      scope: '/vaults/v',
+    });
+    assert.equal(byRole.model, 'rbac');
+    const vault = {
+      name: 'p',
+      enableRbacAuthorization: false,
+      accessPolicies: [
+        { objectId: 'group-9', permissions: { secrets: ['get'], keys: [], certificates: [] } },
+      ],
+    };
+    const byPolicy = authorize({ ...alice, groups: ['group-9'] }, SecretActions.get, '/vaults/p/secrets/s', {
+      grants: [],
+      vault,
+    });
+    assert.deepEqual(
+      [byPolicy.model, byPolicy.grantedBy],
+      ['accessPolicy', { kind: 'accessPolicy', objectId: 'group-9' }],
+    );
+    const refused = authorize(alice, SecretActions.set, '/vaults/p/secrets/s', { grants: [], vault });
+    assert.deepEqual([refused.allowed, refused.model, refused.grantedBy], [false, 'accessPolicy', undefined]);
+    const admin = authorize({ ...alice, administrator: true }, ManagementActions.readVaults, '/', {
+      grants: [],
+    });
+    assert.deepEqual(admin.grantedBy, { kind: 'administrator' });
+  });
 });

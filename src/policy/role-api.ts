@@ -62,6 +62,7 @@ function assignmentRoutes(
     {
       method: 'GET',
       url: base,
+      operation: 'RoleAssignmentList',
       action: ManagementActions.readRoleAssignments,
       scope,
       handler: async (request) => {
@@ -83,6 +84,7 @@ function assignmentRoutes(
     {
       method: 'GET',
       url: `${base}/:name`,
+      operation: 'RoleAssignmentGet',
       action: ManagementActions.readRoleAssignments,
       scope,
       handler: async (request) => ({ body: hsmAssignment(request.vault.name, await withinScope(request)) }),
@@ -90,6 +92,7 @@ function assignmentRoutes(
     {
       method: 'PUT',
       url: `${base}/:name`,
+      operation: 'RoleAssignmentCreate',
       action: ManagementActions.writeRoleAssignments,
       scope,
       roleDefinitionId: async (request) =>
@@ -121,6 +124,7 @@ function assignmentRoutes(
     {
       method: 'DELETE',
       url: `${base}/:name`,
+      operation: 'RoleAssignmentDelete',
       action: ManagementActions.deleteRoleAssignments,
       scope,
       roleDefinitionId: async (request) =>
@@ -145,6 +149,7 @@ function definitionRoutes(
     {
       method: 'GET',
       url: base,
+      operation: 'RoleDefinitionList',
       action: ManagementActions.readRoleDefinitions,
       scope,
       handler: async (request) => {
@@ -159,6 +164,7 @@ function definitionRoutes(
     {
       method: 'GET',
       url: `${base}/:name`,
+      operation: 'RoleDefinitionGet',
       action: ManagementActions.readRoleDefinitions,
       scope,
       handler: async (request) => ({ body: hsmDefinition(await roles.findDefinition(name(request))) }),
@@ -166,6 +172,7 @@ function definitionRoutes(
     {
       method: 'PUT',
       url: `${base}/:name`,
+      operation: 'RoleDefinitionSet',
       action: ManagementActions.writeRoleDefinitions,
       scope: () => '/',
       schema: {
@@ -182,6 +189,7 @@ function definitionRoutes(
     {
       method: 'DELETE',
       url: `${base}/:name`,
+      operation: 'RoleDefinitionDelete',
       action: ManagementActions.deleteRoleDefinitions,
       scope: () => '/',
       handler: async (request) => ({ body: hsmDefinition(await roles.deleteCustomRole(name(request))) }),

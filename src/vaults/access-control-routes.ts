@@ -77,6 +77,7 @@ export function accessControlRoutes(
     {
       method: 'PUT',
       url: '/coffer/vaults/:name/accessPolicies/:kind',
+      operation: 'VaultAccessPolicyUpdate',
       // An access policy grants data access: it takes the right to grant it, not vaults/write.
       action: ManagementActions.writeRoleAssignments,
       target: (request) => dataAccessChange(vaultTarget(request).scope),
@@ -119,6 +120,7 @@ export function accessControlRoutes(
     {
       method: 'POST',
       url: '/coffer/vaults/:name/networkAcls/ipRules/:kind',
+      operation: 'VaultNetworkRuleUpdate',
       action: ManagementActions.writeVaults,
       target: vaultTarget,
       schema: {

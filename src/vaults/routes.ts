@@ -8,6 +8,7 @@ import {
   networkAclsSchema,
   vaultTarget,
 } from './access-control-routes.js';
+import { deletedVaultRoutes } from './deleted-vault-routes.js';
 import type { VaultService, VaultSettings } from './service.js';
 import type { VaultRecord } from './types.js';
 
@@ -28,6 +29,8 @@ const settingsSchema = {
   softDeleteRetentionInDays: { type: 'integer' },
   enablePurgeProtection: { type: 'boolean' },
   enableRbacAuthorization: { type: 'boolean' },
+  // 'off', 'azure' or transactions per 10 seconds; checked by the service, which names the choices.
+  throttle: { anyOf: [{ type: 'string', maxLength: 10 }, { type: 'integer' }] },
 } as const;
 
 /** Vault administration (docs/admin-api.md). */
@@ -41,6 +44,7 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
     enableRbacAuthorization: record.enableRbacAuthorization,
     createdAt: record.createdAt,
     sku: record.sku ?? 'standard',
+    throttle: record.throttle ?? 'off',
     ...accessControlView(record),
   });
   const name = (request: FastifyRequest) => (request.params as { name: string }).name;
@@ -49,12 +53,14 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
     {
       method: 'GET',
       url: '/coffer/vaults',
+      operation: 'VaultList',
       action: ManagementActions.readVaults,
       handler: async () => ({ body: { value: (await vaults.list()).map(view) } }),
     },
     {
       method: 'POST',
       url: '/coffer/vaults',
+      operation: 'VaultPut',
       action: ManagementActions.writeVaults,
       schema: {
         body: {
@@ -76,6 +82,7 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
     {
       method: 'GET',
       url: '/coffer/vaults/:name',
+      operation: 'VaultGet',
       action: ManagementActions.readVaults,
       target: vaultTarget,
       handler: async (request) => ({ body: view(await vaults.get(name(request))) }),
@@ -83,6 +90,7 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
     {
       method: 'PATCH',
       url: '/coffer/vaults/:name',
+      operation: 'VaultPatch',
       action: ManagementActions.writeVaults,
       target: updateTargets,
       schema: {
@@ -99,6 +107,7 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
     {
       method: 'DELETE',
       url: '/coffer/vaults/:name',
+      operation: 'VaultDelete',
       action: ManagementActions.deleteVaults,
       target: vaultTarget,
       handler: async (request) => {
@@ -107,5 +116,6 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
       },
     },
     ...accessControlRoutes(vaults, view),
+    ...deletedVaultRoutes(vaults, view),
   ];
 }

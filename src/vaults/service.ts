@@ -1,4 +1,4 @@
-import { readJson, type SecureStore, writeJson } from '../barrier/secure-store.js';
+import { readJson, type SecureReader, type SecureStore, writeJson } from '../barrier/secure-store.js';
 import { BadParameter, Conflict, NotFound } from '../errors/index.js';
 import type { AuthenticatedPrincipal } from '../identity/types.js';
 import type { Clock } from '../lib/clock.js';
@@ -14,7 +14,9 @@ import {
   type PolicyUpdateKind,
 } from './access-control.js';
 import type { AccessPolicy } from '../policy/access-policies.js';
-import type { VaultRecord, VaultResource, VaultSku } from './types.js';
+import { type AuditEvent, createDeletedVaults, deletedPath, livePath } from './deleted-vaults.js';
+import type { ThrottleSetting, VaultRecord, VaultResource, VaultSku } from './types.js';
+import { validateThrottle } from './throttle-setting.js';
 
 /** Azure's vault name rule: 3-24 letters, digits and hyphens, starting with a letter, ending with a letter or digit, no '--'. */
 const VAULT_NAME_PATTERN = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
@@ -30,10 +32,10 @@ export interface VaultSettings {
   resource?: VaultResource;
   /** Set at creation only. */
   sku?: VaultSku;
+  throttle?: ThrottleSetting;
 }
 
-/** A structured line for the audit trail (a plain log line until the audit broker exists). */
-export type AuditEvent = { event: string } & Record<string, unknown>;
+export type { AuditEvent };
 
 /** Who asked for a change, as an audit record names them. */
 export type Actor = Pick<AuthenticatedPrincipal, 'objectId' | 'kind' | 'clientId'>;
@@ -68,23 +70,54 @@ function validateSettings(settings: VaultSettings): void {
   if (days !== undefined && (!Number.isInteger(days) || days < 7 || days > 90)) {
     throw new BadParameter('softDeleteRetentionInDays must be a whole number of days from 7 to 90.');
   }
+  if (settings.throttle !== undefined) validateThrottle(settings.throttle);
+}
+
+/** Purge protection promises the retention period: it can be turned on, never off, nor shortened. */
+function checkProtection(current: VaultRecord, settings: VaultSettings): void {
+  if (!current.enablePurgeProtection) return;
+  if (settings.enablePurgeProtection === false) {
+    throw new BadParameter('Purge protection cannot be turned off once it is enabled on a vault.');
+  }
+  const days = settings.softDeleteRetentionInDays;
+  if (days !== undefined && days < current.softDeleteRetentionInDays) {
+    throw new BadParameter(
+      `The retention period of vault '${current.name}' cannot be shortened (${current.softDeleteRetentionInDays} days) while purge protection is enabled.`,
+    );
+  }
 }
 
 /**
- * Vaults: records under `vaults/{name}` in the system view, data under `vaults/{id}/` in the
- * data view. Lookups are cached because every data-plane request makes one.
+ * Vaults: records under `vaults/{name}` in the system view (soft-deleted ones under
+ * `deletedvaults/{name}`, deleted-vaults.ts), data under `data/{id}/`. Lookups are cached because
+ * every data-plane request makes one.
  */
 export function createVaultService(deps: {
   system: SecureStore;
   clock: Clock;
-  /** Removes a deleted vault's objects. */
+  /** Removes a purged vault's objects. */
   eraseData: (vault: VaultRecord) => Promise<void>;
+  /** Removes every role assignment at or below `/vaults/{name}`; returns how many. */
+  removeRoleAssignments?: (vaultName: string) => Promise<number>;
+  /** Runs `work` in the vault's own time (the dev-mode time shift). */
+  inVaultTime?: <T>(vault: VaultRecord, work: () => Promise<T>) => Promise<T>;
   audit?: (event: AuditEvent) => void;
   /** Whether a PKCS#11 token is configured: premium vaults need one. */
   hsmAvailable?: () => boolean;
 }) {
   const cache = new Map<string, VaultRecord>();
-  const path = (name: string) => `vaults/${name}`;
+  const path = livePath;
+  const removeRoleAssignments = deps.removeRoleAssignments ?? (async () => 0);
+  const deleted = createDeletedVaults({
+    system: deps.system,
+    clock: deps.clock,
+    inVaultTime: deps.inVaultTime ?? ((_vault, work) => work()),
+    eraseData: deps.eraseData,
+    removeRoleAssignments,
+    forget: (name) => cache.delete(name),
+    remember: (record) => cache.set(record.name, record),
+    audit: deps.audit,
+  });
 
   async function find(name: string): Promise<VaultRecord | undefined> {
     const key = name.toLowerCase();
@@ -146,9 +179,21 @@ export function createVaultService(deps: {
       const key = validateVaultName(name);
       validateSettings(settings);
       const sku = validateSku(settings.sku, deps.hsmAvailable?.() ?? false);
-      const created = await deps.system.transaction(async (tx) => {
-        if (await readJson(tx, path(key)))
+      const taken = async (reader: SecureReader) => {
+        if (await readJson(reader, path(key)))
           throw new Conflict(`A vault named '${key}' already exists.`, 'VaultAlreadyExists');
+        if (await readJson(reader, deletedPath(key)))
+          throw new Conflict(
+            `A vault named '${key}' exists in the deleted state, and its name cannot be reused until it is purged. Recover it with \`coffer vault recover ${key}\`, or purge it with \`coffer vault purge ${key}\`.`,
+            'ConflictError',
+          );
+      };
+      await taken(deps.system);
+      // A new vault starts with no role assignments: any left at its scope (by a deletion before
+      // soft-deleted vaults existed) belong to another vault that had the name.
+      await removeRoleAssignments(key);
+      const created = await deps.system.transaction(async (tx) => {
+        await taken(tx);
         const record: VaultRecord = {
           id: newUuid(),
           name: key,
@@ -160,6 +205,8 @@ export function createVaultService(deps: {
           ...(settings.resource && { resource: settings.resource }),
           ...(settings.networkAcls && { networkAcls: patchNetworkAcls(undefined, settings.networkAcls) }),
           ...(settings.accessPolicies && { accessPolicies: accessPolicyList(settings.accessPolicies) }),
+          ...(settings.throttle !== undefined &&
+            settings.throttle !== 'off' && { throttle: settings.throttle }),
         };
         await writeJson(tx, path(key), record);
         cache.set(key, record);
@@ -181,9 +228,7 @@ export function createVaultService(deps: {
       let previousModel: boolean | undefined;
       let previousPolicies: AccessPolicy[] = [];
       const updated = await modify(name, (current) => {
-        if (current.enablePurgeProtection && settings.enablePurgeProtection === false) {
-          throw new BadParameter('Purge protection cannot be turned off once it is enabled on a vault.');
-        }
+        checkProtection(current, settings);
         previousModel = current.enableRbacAuthorization;
         previousPolicies = current.accessPolicies ?? [];
         return {
@@ -196,6 +241,7 @@ export function createVaultService(deps: {
           }),
           ...(settings.accessPolicies && { accessPolicies: accessPolicyList(settings.accessPolicies) }),
           ...(settings.resource && { resource: settings.resource }),
+          ...(settings.throttle !== undefined && { throttle: settings.throttle }),
         };
       });
       if (settings.accessPolicies) auditPolicies(updated, 'set', previousPolicies, by);
@@ -238,12 +284,16 @@ export function createVaultService(deps: {
       }));
     },
 
+    /** Soft delete, as Azure's: the vault and everything in it stay recoverable for its retention period. */
     async remove(name: string): Promise<void> {
-      const record = await get(name);
-      await deps.system.delete(path(record.name));
-      cache.delete(record.name);
-      await deps.eraseData(record);
+      await deleted.softDelete(name);
     },
+
+    getDeleted: deleted.getDeleted,
+    listDeleted: deleted.listDeleted,
+    recover: deleted.recover,
+    purge: deleted.purge,
+    purgeExpired: deleted.purgeExpired,
 
     clearCache: () => cache.clear(),
   };

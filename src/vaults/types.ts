@@ -33,6 +33,25 @@ export interface VaultRecord {
   networkAcls?: NetworkAcls;
   /** Who may do what when `enableRbacAuthorization` is false (Azure's access policies); ignored otherwise. */
   accessPolicies?: AccessPolicy[];
+  /** Azure's service limits on request (`throttle.ts`); absent means off. */
+  throttle?: ThrottleSetting;
+}
+
+/** `off`, `azure` (Azure's documented limits per 10 seconds), or N transactions per 10 seconds. */
+export type ThrottleSetting = 'off' | 'azure' | number;
+
+/**
+ * A soft-deleted vault: kept whole (objects, role assignments, access policies) until its
+ * retention ends, and its name reserved until it is purged.
+ */
+export interface DeletedVaultRecord extends VaultRecord {
+  deletionDate: string;
+  scheduledPurgeDate: string;
+  /**
+   * Set when a purge started: a purge interrupted by a crash is finished by the next sweep, so
+   * the name is never freed while role assignments or data of the old vault remain.
+   */
+  purging?: boolean;
 }
 
 /** Azure's recovery level for objects in a vault, from its soft-delete settings. */

@@ -74,7 +74,7 @@ describe('a damaged store', () => {
     assert.deepEqual(intact.report.records.failed, []);
     assert.match(
       intact.stderr,
-      /Checked 100% of \d+ records/,
+      /Checking records: 100% \(\d+ of \d+ records\)/,
       'progress as plain lines when not on a terminal',
     );
     assert.equal(await server.stop('SIGTERM'), 0);

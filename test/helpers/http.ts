@@ -78,19 +78,30 @@ export async function fetchToken(
   clientSecret: string,
   scope = 'https://vault.localhost/.default',
 ): Promise<string> {
-  const body = new URLSearchParams({
-    grant_type: 'client_credentials',
-    client_id: clientId,
-    client_secret: clientSecret,
-    scope,
-  }).toString();
-  const response = await rawRequest(`${authorityHost}/${tenantId}/oauth2/v2.0/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body,
-  });
+  const response = await rawRequest(
+    `${authorityHost}/${tenantId}/oauth2/v2.0/token`,
+    clientCredentialsRequest(clientId, clientSecret, scope),
+  );
   if (response.status !== 200) throw new Error(`token request failed: ${response.status} ${response.text}`);
   return (response.json() as { access_token: string }).access_token;
+}
+
+/** The options of a client-credentials token request (POST, form-encoded). */
+export function clientCredentialsRequest(
+  clientId: string,
+  clientSecret: string,
+  scope = 'https://vault.localhost/.default',
+) {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' } as Record<string, string>,
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: clientSecret,
+      scope,
+    }).toString(),
+  };
 }
 
 /** A token for the dev administrator whose coordinates a dev server printed. */

@@ -32,3 +32,8 @@ export function runPython<T>(server: DevServer, script: string, ...args: string[
     );
   });
 }
+
+/** Runs one scenario of test/python/scenario.py against the server. */
+export function pythonScenario<T>(server: DevServer, scenario: string, ...args: string[]): Promise<T> {
+  return runPython<T>(server, 'scenario.py', scenario, ...args);
+}

@@ -64,8 +64,14 @@ export class SmallDisk {
     await this.sh(`rm -f "${this.dir}/ballast"`);
   }
 
-  /** `coffer server --dev` on the small disk, with the shared test CA; its log goes outside. */
-  async startDevServer(): Promise<SmallDiskServer> {
+  /**
+   * `coffer server --dev` on the small disk, with the shared test CA; its log goes outside.
+   * `env`: more environment for the server (e.g. an audit dir on another disk).
+   */
+  async startDevServer(env: Record<string, string> = {}): Promise<SmallDiskServer> {
+    const extra = Object.entries(env)
+      .map(([name, value]) => `${name}="${value}" `)
+      .join('');
     const caDir = process.env.COFFER_TEST_CA_DIR!;
     const log = path.join(scratchDir('small-disk-log'), 'server.log');
     mkdirSync(path.dirname(log), { recursive: true });
@@ -74,7 +80,7 @@ export class SmallDisk {
     );
     const pid = Number(
       await this.sh(
-        `cd "${repoRoot}" && COFFER_LOG_LEVEL=info "${process.execPath}" "${cofferBin}" server --dev --data-dir "${this.dir}" --port 0 >"${log}" 2>&1 & echo $!`,
+        `cd "${repoRoot}" && ${extra}COFFER_LOG_LEVEL=info "${process.execPath}" "${cofferBin}" server --dev --data-dir "${this.dir}" --port 0 >"${log}" 2>&1 & echo $!`,
       ),
     );
     this.servers.push(pid);

@@ -9,7 +9,9 @@ import sys
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
+from azure.core.exceptions import HttpResponseError
 from azure.keyvault.administration import KeyVaultAccessControlClient, KeyVaultRoleScope
+from azure.keyvault.administration import KeyVaultBackupClient, KeyVaultSettingsClient
 from azure.keyvault.administration import _version as administration_version
 from azure.keyvault.certificates import CertificateClient, CertificatePolicy
 from azure.keyvault.certificates import _version as certificates_version
@@ -178,6 +180,34 @@ def read_secret(dev, _cred, client_id, client_secret, name):
     return {"value": client.get_secret(name).value}
 
 
+def settings(dev, cred, vault_url):
+    client = KeyVaultSettingsClient(vault_url, cred)
+    listed = [{"name": s.name, "value": s.value, "type": s.type} for s in client.list_settings()]
+    one = client.get_setting("AllowKeyManagementOperationsThroughARM")
+    try:
+        client.update_setting("AllowKeyManagementOperationsThroughARM", "true")
+        refused = None
+    except HttpResponseError as error:
+        refused = {"status": error.status_code, "message": error.message}
+    return {"listed": listed, "one": {"name": one.name, "value": one.value}, "refused": refused}
+
+
+def full_backup(dev, cred, vault_url, storage_uri):
+    # The SAS token is required by this SDK's signature; Coffer's storage is a file: URL, no token.
+    result = KeyVaultBackupClient(vault_url, cred).begin_backup(storage_uri, "no-sas-token").result()
+    return {"folderUrl": result.folder_url}
+
+
+def full_restore(dev, cred, vault_url, folder_url, key_name=None):
+    client = KeyVaultBackupClient(vault_url, cred)
+    kwargs = {"key_name": key_name} if key_name else {}
+    try:
+        client.begin_restore(folder_url, "no-sas-token", **kwargs).result()
+        return {"restored": True}
+    except HttpResponseError as error:
+        return {"restored": False, "status": error.status_code, "message": error.message}
+
+
 SCENARIOS = {
     "versions": versions,
     "secrets": secrets,
@@ -187,6 +217,9 @@ SCENARIOS = {
     "rbac": rbac,
     "rbac-delete": rbac_delete,
     "read-secret": read_secret,
+    "settings": settings,
+    "full-backup": full_backup,
+    "full-restore": full_restore,
 }
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { StoreCheckReport } from '../../core/store-check.js';
+import { createProgressDisplay } from '../progress.js';
 import { CliError } from '../errors.js';
 import { apiClientFor, outputFormat } from '../options.js';
 import { printResult } from '../output.js';
@@ -70,36 +71,14 @@ async function offlineReport(dataDir: string): Promise<StoreCheckReport> {
   };
 }
 
-/**
- * A bar redrawn in place on a terminal; plain lines, one per phase and per tenth of the records,
- * when stderr is a file or a pipe (CI logs).
- */
+/** The check's phases and records, drawn by the CLI's one progress display. */
 function progressPrinter(): (report: StoreCheckReport) => void {
-  const tty = process.stderr.isTTY === true;
-  let lastLine = '';
+  const display = createProgressDisplay('Checking records', { plain: 'tenth', unit: 'records' });
   return (report) => {
-    const { total, checked } = report.records;
-    if (tty) {
-      const line =
-        report.phase === 'file' ? 'Checking the SQLite file (integrity_check)...' : bar(checked, total);
-      process.stderr.write(`\r${line.padEnd(lastLine.length)}${report.state === 'running' ? '' : '\n'}`);
-      lastLine = line;
-      return;
-    }
-    const line =
-      report.phase === 'file'
-        ? 'Checking the SQLite file (integrity_check)...'
-        : `Checked ${total === 0 ? 0 : Math.floor((10 * checked) / total) * 10}% of ${total} records`;
-    if (line !== lastLine) process.stderr.write(`${line}\n`);
-    lastLine = line;
+    if (report.phase === 'file') display.phase('Checking the SQLite file (integrity_check)...');
+    else display.update(report.records.checked, report.records.total);
+    if (report.state !== 'running') display.finish();
   };
-}
-
-function bar(checked: number, total: number): string {
-  const width = 30;
-  const done = total === 0 ? width : Math.round((width * checked) / total);
-  const percent = total === 0 ? 100 : Math.floor((100 * checked) / total);
-  return `Checking records [${'#'.repeat(done)}${'-'.repeat(width - done)}] ${percent}% ${checked}/${total}`;
 }
 
 function renderReport(report: StoreCheckReport): string {

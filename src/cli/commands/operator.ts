@@ -5,6 +5,7 @@ import { asRecord, printResult } from '../output.js';
 import { readSecretLine } from '../prompt.js';
 import { renderProperties } from '../table.js';
 import { type Action, leaf } from './leaf.js';
+import { registerBackupCommands } from './operator-backup.js';
 import { registerCheckCommand } from './operator-check.js';
 
 /** `coffer operator ...`: the seal lifecycle (docs/admin-api.md, Operator). */
@@ -49,6 +50,7 @@ export function registerOperatorCommands(program: Command): void {
   });
 
   registerCheckCommand(operator);
+  registerBackupCommands(operator);
 
   leaf(operator, 'key-status', 'show the current barrier key term', async ({ command }) => {
     const answer = asRecord(await apiClientFor(command).call('GET', `${BASE}/key-status`));

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { ListOptions, Storage, StorageTransaction } from '../types.js';
+import type { ListOptions, Storage, StorageSnapshot, StorageTransaction } from '../types.js';
 import { GroupCommitter } from './group-commit.js';
 import { lockDataFile } from './data-file-lock.js';
 import { checkDataFile, type FileCheck, isDamageError, StoreDamaged } from './file-check.js';
 import { migrate } from './migrations.js';
 import type { FaultCounters } from '../fault-counters.js';
 import { RowCache } from './row-cache.js';
+import { openSqliteSnapshot } from './snapshot.js';
 import { SpaceMonitor } from './space-monitor.js';
 
 export interface SqliteOptions {
@@ -159,6 +160,10 @@ export class SqliteStorage implements Storage {
   /** False while writes fail for lack of disk space (a probe write tells when space is back). */
   writable(): Promise<boolean> {
     return this.space.writable();
+  }
+
+  snapshot(): Promise<StorageSnapshot> {
+    return openSqliteSnapshot(this.file);
   }
 
   async close(): Promise<void> {
