@@ -78,3 +78,30 @@ export function send(port: number, request: FuzzRequest): Promise<FuzzResponse> 
     outgoing.end();
   });
 }
+
+/**
+ * Waits until a long-running operation a request started (202 with Azure-AsyncOperation: a
+ * vault backup or restore) has finished, polling as its client would: its writes must land
+ * before the next refusal is checked for changing nothing. Rejects when it never finishes.
+ */
+export async function settled(port: number, response: FuzzResponse, token: string): Promise<void> {
+  const location = response.headers['azure-asyncoperation'];
+  if (response.status !== 202 || typeof location !== 'string') return;
+  const url = new URL(location);
+  const deadline = Date.now() + ANSWER_DEADLINE_MS;
+  while (Date.now() < deadline) {
+    const poll = await send(port, {
+      route: 'job status',
+      family: 'data',
+      method: 'GET',
+      target: `${url.pathname}${url.search}`,
+      headers: { host: url.host, authorization: `Bearer ${token}` },
+      auth: 'privileged',
+      body: undefined,
+      localAddress: '127.0.0.1',
+    });
+    if (poll.status !== 200 || (JSON.parse(poll.text) as { status?: string }).status !== 'InProgress') return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`the operation at ${location} did not finish within ${ANSWER_DEADLINE_MS} ms`);
+}

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { rawRequest } from '../helpers/http.js';
 import { authorizationProblems, changedKeys, problemsWith, StoreDigest } from './checks.js';
-import { closeAgents, send } from './client.js';
+import { closeAgents, send, settled } from './client.js';
 import { poolsOf } from './params.js';
 import { describeRequest, type FuzzRequest, requestArbitrary, strayRequestArbitrary } from './requests.js';
 import { type Route, routeKey, serverRoutes } from './route-table.js';
@@ -168,6 +168,7 @@ async function checkOne(
     );
   }
   stats.record(request, response);
+  await settled(world.port, response, world.adminToken);
   const problems = [
     ...problemsWith(request, response, world.secrets),
     ...authorizationProblems(request, response),

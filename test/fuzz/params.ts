@@ -20,6 +20,7 @@ const BY_NAME: Record<string, string> = {
   location: 'location',
   operationId: 'operationId',
   issuer: 'issuer',
+  jobId: 'jobId',
 };
 
 const BY_SEGMENT: Record<string, string> = {
@@ -39,6 +40,8 @@ const BY_SEGMENT: Record<string, string> = {
   groups: 'groupId',
   definitions: 'roleDefinitionId',
   assignments: 'assignmentId',
+  deletedvaults: 'deletedVault',
+  settings: 'setting',
 };
 
 /** The pool of each parameter of a route, in order; undefined where no rule applies. */

@@ -315,10 +315,13 @@ const extraHeaderArbitrary: fc.Arbitrary<Record<string, string>> = fc
  * or deleting, firewalling or re-permissioning the vault every data-plane request goes to.
  * Such a request is sent with a token that has no rights instead (and so still fuzzes the refusal).
  */
-function spareTheWorld(method: string, target: string, auth: string): string {
+function spareTheWorld(method: string, target: string, auth: string, body: string | undefined): string {
   if (auth !== 'privileged' && auth !== 'lowercase-scheme') return auth;
   const path = decodeURIComponentSafe(target.split('?')[0]!).toLowerCase();
   if (method === 'POST' && /^\/coffer\/operator\/seal\/?$/.test(path)) return 'no-rights-0';
+  // Time moves for one victim vault only: every vault's clock days ahead would expire the fixtures.
+  if (method === 'POST' && /^\/coffer\/dev\/time-shift\/?$/.test(path))
+    return new RegExp(`"vault":"${VICTIM_VAULTS[1]}"`).test(body ?? '') ? auth : 'no-rights-0';
   if (method !== 'GET' && new RegExp(`/vaults/${MAIN_VAULT}(/|$)`).test(path)) return 'no-rights-0';
   return auth;
 }
@@ -352,8 +355,8 @@ export function requestArbitrary(route: Route, world: World): fc.Arbitrary<FuzzR
     .map((parts) => {
       const query = [...parts.apiVersion, ...parts.options];
       const target = query.length > 0 ? `${parts.path}?${query.join('&')}` : parts.path;
-      const auth = spareTheWorld(route.method, target, parts.auth);
       const { body, contentType } = encodeBody(parts.body, family, parts.contentType);
+      const auth = spareTheWorld(route.method, target, parts.auth, body);
       const authorization = authorizationHeader(auth, family, world);
       const headers: Record<string, string> = {
         ...parts.extra,

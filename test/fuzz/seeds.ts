@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Route } from './route-table.js';
 import type { Json } from './values.js';
-import { CANARIES, type World } from './world.js';
+import { CANARIES, VICTIM_VAULTS, type World } from './world.js';
 
 /**
  * Valid request bodies per route: the fuzzer sends them as they are (so handlers run and state
@@ -390,6 +390,53 @@ const RULES: SeedRule[] = [
       },
     ],
   },
+  // Managed HSM's backup, restore and settings APIs at the vault's URL.
+  {
+    method: 'POST',
+    url: /^\/backup$/,
+    seeds: (world) => [
+      { storageResourceUri: world.material.vaultBackup.storageResourceUri },
+      {
+        storageResourceUri: world.material.vaultBackup.storageResourceUri,
+        token: 'fz',
+        useManagedIdentity: false,
+      },
+    ],
+  },
+  {
+    method: 'PUT',
+    url: /^\/restore$/,
+    seeds: (world) => [
+      {
+        sasTokenParameters: { storageResourceUri: world.material.vaultBackup.storageResourceUri },
+        folderToRestore: world.material.vaultBackup.folder,
+      },
+    ],
+  },
+  {
+    method: 'PUT',
+    url: /^\/keys\/:name\/restore$/,
+    seeds: (world) => [
+      {
+        sasTokenParameters: {
+          storageResourceUri: world.material.vaultBackup.storageResourceUri,
+          token: 'fz',
+        },
+        folder: world.material.vaultBackup.folder,
+      },
+    ],
+  },
+  { method: 'PATCH', url: /^\/settings\/:name$/, seeds: () => [{ value: 'false' }, { value: 'true' }] },
+  // Dev mode and audit.
+  {
+    method: 'POST',
+    url: /^\/coffer\/dev\/time-shift$/,
+    seeds: () => [
+      { days: 1, vault: VICTIM_VAULTS[1]! },
+      { days: 400, vault: VICTIM_VAULTS[1]! },
+    ],
+  },
+  { method: 'POST', url: /^\/coffer\/audit\/hmac$/, seeds: () => [{ name: 'fz-secret' }] },
   // Resource Manager.
   {
     method: 'PUT',
@@ -449,7 +496,7 @@ const RULES: SeedRule[] = [
 const BODILESS: Array<{ method: string; url: RegExp }> = [
   { method: 'POST', url: /^\/coffer\/operator\/(seal|rotate|check)$/ },
   { method: 'POST', url: /^\/coffer\/principals\/:id\/reset-secret$/ },
-  { method: 'POST', url: /\/(backup|recover|rotate)$/ },
+  { method: 'POST', url: /\/(backup|recover|rotate|purge)$/ },
   { method: 'DELETE', url: /./ },
 ];
 

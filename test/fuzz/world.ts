@@ -1,4 +1,6 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { adminApi, armScope, type TestPrincipal } from '../helpers/arm.js';
 import { pemBlock } from '../helpers/certificates.js';
 import { decryptedRecords } from '../helpers/data-dir.js';
@@ -22,6 +24,8 @@ export const CANARIES = {
 export const MAIN_VAULT = 'dev';
 /** Vaults the fuzzer may delete, firewall or reconfigure through the admin API and ARM. */
 export const VICTIM_VAULTS = ['fz-victim', 'fz-victim-two'];
+/** A vault deleted while the world is built: something to read, recover or purge among deleted vaults. */
+export const DELETED_VAULT = 'fz-gone';
 export const NO_RIGHTS_COUNT = 8;
 export const CONTRIBUTOR_COUNT = 3;
 
@@ -63,6 +67,8 @@ export interface World {
     unwrapBodies: unknown[];
     verifyBodies: unknown[];
     armVaultBody: unknown;
+    /** A finished backup of the main vault (Managed HSM's full backup API): where it is and its job. */
+    vaultBackup: { storageResourceUri: string; folder: string; jobId: string };
   };
   /** Every value that must never appear in a refusal or a log. */
   secrets: string[];
@@ -109,6 +115,9 @@ export async function buildWorld(server: DevServer, signingKey: KeyObject): Prom
     `/resourceGroups/coffer/providers/Microsoft.KeyVault/vaults/${VICTIM_VAULTS[0]}`,
   );
   const forged = await forgeTokens(server, signingKey, identities.noRightsObjectId);
+  const vaultBackup = await takeVaultBackup(server, data);
+  await api.admin('POST', '/vaults', { name: DELETED_VAULT });
+  await api.admin('DELETE', `/vaults/${DELETED_VAULT}`);
   const { stable, spare } = fixtures;
   return {
     server,
@@ -137,6 +146,9 @@ export async function buildWorld(server: DevServer, signingKey: KeyObject): Prom
       location: ['local'],
       operationId: [crypto.randomUUID()],
       tenantId: [facts.tenantId],
+      jobId: [vaultBackup.jobId, crypto.randomUUID()],
+      deletedVault: [DELETED_VAULT, 'fz-nonexistent'],
+      setting: ['AllowKeyManagementOperationsThroughARM', 'fz-no-such-setting'],
     },
     disposable: {
       secretName: ['fz-new'],
@@ -151,7 +163,7 @@ export async function buildWorld(server: DevServer, signingKey: KeyObject): Prom
       roleAssignmentName: [objects.dataAssignments[1]!],
       roleDefinitionName: [spare.role.id],
     },
-    material: { ...objects.material, armVaultBody },
+    material: { ...objects.material, armVaultBody, vaultBackup },
     secrets: [
       ...Object.values(CANARIES),
       facts.clientSecret,
@@ -357,6 +369,28 @@ async function restorableBackups(data: DataCall) {
     await data('DELETE', `/deleted${kind}/fz-restored`);
   }
   return { secretBackup, keyBackup };
+}
+
+/**
+ * A full backup of the main vault into the dev server's backup directory, waited for: the
+ * restore routes get a folder that exists, and the status routes a job that does.
+ */
+async function takeVaultBackup(server: DevServer, data: DataCall) {
+  const storageResourceUri = pathToFileURL(path.join(server.dataDir, 'backups')).href;
+  const started = (await data('POST', '/backup', { storageResourceUri })) as { jobId: string };
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const job = (await data('GET', `/backup/${started.jobId}/pending`)) as {
+      status: string;
+      azureStorageBlobContainerUri?: string;
+    };
+    if (job.status === 'Succeeded') {
+      const folder = job.azureStorageBlobContainerUri!.split('/').pop()!;
+      return { storageResourceUri, folder, jobId: started.jobId };
+    }
+    if (job.status !== 'InProgress') throw new Error(`the world's vault backup: ${JSON.stringify(job)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("the world's vault backup did not finish in 10 s");
 }
 
 /** A data-plane caller on the main vault that insists on success: building the world must not fail quietly. */
