@@ -130,6 +130,10 @@ describe('fuzz', () => {
     );
     t.diagnostic(`${stats.sent} requests in ${Math.round((Date.now() - started) / 1000)} s`);
     for (const line of stats.report(routes.length).split('\n')) t.diagnostic(line);
+    if (chosen.length < routes.length) {
+      const never = chosen.map(routeKey).filter((key) => !stats.succeeded.has(key));
+      t.diagnostic(`of the routes chosen, never answered 2xx: ${never.join(', ') || 'none'}`);
+    }
     // Most requests must reach the handlers: a fuzzer throttled into 429s tests only the throttle.
     assert.ok(stats.share(429) < 0.05, `too many 429s:\n${stats.report(routes.length)}`);
     assert.ok(stats.sent >= Math.min(RUNS, 500), `only ${stats.sent} requests were sent`);

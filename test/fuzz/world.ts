@@ -147,7 +147,8 @@ export async function buildWorld(server: DevServer, signingKey: KeyObject): Prom
       operationId: [crypto.randomUUID()],
       tenantId: [facts.tenantId],
       jobId: [vaultBackup.jobId, crypto.randomUUID()],
-      deletedVault: [DELETED_VAULT, 'fz-nonexistent'],
+      // A victim vault deleted by the fuzzer is listed here too: recovering it brings it back.
+      deletedVault: [DELETED_VAULT, ...VICTIM_VAULTS, 'fz-nonexistent'],
       setting: ['AllowKeyManagementOperationsThroughARM', 'fz-no-such-setting'],
     },
     disposable: {
