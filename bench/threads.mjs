@@ -12,7 +12,9 @@ import { threadCpu, threadCpuPer1000 } from './lib/threads.mjs';
 import { hasWrk } from './lib/wrk.mjs';
 
 const [name = 'secret-get', seconds = '8', concurrency = '32', ...envArgs] = process.argv.slice(2);
-const env = Object.fromEntries(envArgs.map((arg) => [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]));
+const env = Object.fromEntries(
+  envArgs.map((arg) => [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]),
+);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'coffer-threads-'));
 const server = await startCoffer({
   dataDir: path.join(dir, 'data'),
