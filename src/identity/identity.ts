@@ -36,6 +36,8 @@ export function createIdentity(deps: {
   managementAudiences?: () => readonly string[];
   /** Hears each principal, user or group change (core/cache-invalidation.ts tells other processes). */
   onChange?: (objectId: string) => void;
+  /** Most verified tokens kept (token-service.ts). */
+  verifiedTokenLimit?: number;
 }) {
   const { clock } = deps;
   const changed = (objectId: string) => {
@@ -98,6 +100,7 @@ export function createIdentity(deps: {
     issuerBase: deps.issuerBase,
     audiences: deps.audiences,
     managementAudiences: deps.managementAudiences,
+    verifiedCacheLimit: deps.verifiedTokenLimit,
   });
 
   return {
