@@ -57,6 +57,7 @@ import { createCertificateService } from './certificates/service.js';
 import { keyRoutes } from './keys/routes.js';
 import { keyRotationSweep } from './keys/rotation-job.js';
 import { createKeyService } from './keys/service.js';
+import { isObjectHeadPath } from './objects/store.js';
 import { secretRoutes } from './secrets/routes.js';
 import { createSecretService } from './secrets/service.js';
 import { PurgeFailed } from './objects/purge-expired.js';
@@ -97,6 +98,9 @@ export async function buildApp(
   const barrier = new Barrier(storage, clock, {
     faults,
     committed: (record) => commitRecord.committed(record),
+    // Object heads (`data/{vault id}/secrets/{name}`: a name and a version id) are read on every
+    // get; their decryption is kept while their stored bytes stay the same.
+    notSecret: (path) => path.startsWith('data/') && isObjectHeadPath(path.slice(path.indexOf('/', 5) + 1)),
   });
   const systemStore = barrier.view('sys/');
   const runtime = new Runtime(barrier.view('sys/identity/'));
