@@ -41,13 +41,12 @@ const runs = {};
 const log = (line) => process.stderr.write(`[compare] ${line}\n`);
 
 async function measureBuild(name, dist, round) {
-  if (dist) process.env.COFFER_DIST = dist;
-  else delete process.env.COFFER_DIST;
   const dir = path.join(work, `${name}-${round}`);
   const server = await startCoffer({
     dataDir: path.join(dir, 'data'),
     port: 30000 + Math.floor(Math.random() * 20000),
     env: { ...createBenchToken(dir), ...env },
+    dist: dist ?? '',
   });
   try {
     const token = await fetchToken(server);

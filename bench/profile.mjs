@@ -17,7 +17,9 @@ const [name = 'secret-get', seconds = '10', ...envArgs] = process.argv.slice(2);
 /** Trailing KEY=VALUE arguments go to the server's environment (e.g. COFFER_AUDIT_ENABLED=false). */
 function envFromArgs() {
   const pairs = envArgs.filter((arg) => !arg.startsWith('c='));
-  return Object.fromEntries(pairs.map((arg) => [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    pairs.map((arg) => [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]),
+  );
 }
 /** `c=N` among the trailing arguments: the concurrency (32 when absent). */
 const connections = Number(envArgs.find((arg) => arg.startsWith('c='))?.slice(2) ?? 32);
@@ -43,7 +45,9 @@ const m = await measure(target, {
   serverPid: server.pid,
 });
 await server.stop();
-console.log(`${name} c=${connections} under --cpu-prof: ${m.rps} req/s, p99 ${m.p99Ms} ms (profiling slows it down)`);
+console.log(
+  `${name} c=${connections} under --cpu-prof: ${m.rps} req/s, p99 ${m.p99Ms} ms (profiling slows it down)`,
+);
 const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
 console.log(`profile: ${path.join(profDir, file)}`);
 const print = (row) =>
