@@ -53,6 +53,28 @@ describe('SqliteStorage specifics', () => {
     }
   });
 
+  it('a failed sync acknowledges nobody, and stops the storage rather than serve what may not be on disk', async () => {
+    let failing = false;
+    const storage = new SqliteStorage(file, {
+      beforeSync: () =>
+        failing ? Promise.reject(Object.assign(new Error('EIO'), { code: 'EIO' })) : undefined,
+    });
+    try {
+      await storage.put('a/k', Buffer.from('v1'));
+      failing = true;
+      await assert.rejects(
+        storage.put('a/k', Buffer.from('v2')),
+        /could not be synced to disk \(EIO\); restart/,
+      );
+      // SQLite holds v2 (committed), but nobody may see it: it may not have reached the disk.
+      await assert.rejects(storage.get('a/k'), /restart the server/);
+      await assert.rejects(storage.get('b/other'), /restart the server/);
+      await assert.rejects(storage.put('b/other', Buffer.from('x')), /restart the server/);
+    } finally {
+      await storage.close();
+    }
+  });
+
   it('shows nobody a committed write before it is durable: reads of it wait for the sync', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
