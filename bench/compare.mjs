@@ -77,7 +77,12 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-const median = (list) => [...list].sort((a, b) => a - b)[Math.floor((list.length - 1) / 2)];
+const median = (list) => {
+  const sorted = [...list].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  const value = sorted.length % 2 ? sorted[Math.floor(middle)] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return Math.round(value * 10000) / 10000;
+};
 const pct = (a, b) => `${Math.round((a / b) * 100)}%`;
 console.log(
   `\n${values.label || 'this build against base'} (${values.env || 'default config'}), medians of ${values.rounds} rounds, ${values.duration} s each:\n`,
