@@ -116,9 +116,6 @@ export async function buildApp(
   const { http, closeGracefully } = createHttpServer({
     ...tls,
     logLevel: config.logLevel,
-    // The audit log records every request (with more than the log line would): the log line
-    // then goes to debug, off the hot path (issue 15).
-    requestLogLevel: config.audit.enabled ? 'debug' : 'info',
     limits: config.connections,
     onFrameworkError: async (request, reply, status, body) => {
       if (auditHooks) await auditHooks.frameworkError(request, reply, status, body);

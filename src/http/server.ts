@@ -1,6 +1,5 @@
 import type { ServerOptions } from 'node:https';
 import Fastify, {
-  type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
@@ -22,17 +21,13 @@ const DEFAULT_BODY_LIMIT = 256 * 1024;
 /**
  * The Fastify instance: HTTPS only (TLS 1.2+), strict JSON schemas (no type coercion: a
  * string is not a boolean), request logging that records method, path and status, never
- * headers, bodies or query strings (at `requestLogLevel`: with the audit log on, which records
- * every request anyway, at debug, so the hot path does not pay a second line per request; 5xx
- * answers always at warn); connection deadlines and limits, and `closeGracefully`,
+ * headers, bodies or query strings; connection deadlines and limits, and `closeGracefully`,
  * which stops it within the shutdown deadline.
  */
 export function createHttpServer(options: {
   cert: string;
   key: string;
   logLevel: string;
-  /** The level of the one line per answered request; 5xx answers are logged at warn whatever it is. */
-  requestLogLevel?: 'info' | 'debug';
   limits: ConnectionLimits;
   /**
    * Answers an error Fastify raises before routing (a malformed URL): Fastify runs no hook for
@@ -91,11 +86,8 @@ export function createHttpServer(options: {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('cache-control', 'no-store');
   });
-  const requestLogLevel = options.requestLogLevel ?? 'info';
   app.addHook('onResponse', async (request, reply) => {
-    const level = reply.statusCode >= 500 ? 'warn' : requestLogLevel;
-    if (!levelEnabled(request.log, level)) return; // the line's object is not even built
-    request.log[level](
+    request.log.info(
       {
         requestId: request.requestId,
         method: request.method,
@@ -110,11 +102,4 @@ export function createHttpServer(options: {
   acceptEmptyJsonBodies(app);
   registerErrorHandler(app);
   return { http: app, closeGracefully };
-}
-
-/** Whether `level` is logged (pino's levels: debug 20, info 30, warn 40). */
-function levelEnabled(log: FastifyBaseLogger, level: 'debug' | 'info' | 'warn'): boolean {
-  const values: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
-  const current = log.level === 'silent' ? Infinity : (values[log.level] ?? 30);
-  return (values[level] ?? 30) >= current;
 }
