@@ -168,7 +168,7 @@ describe('Resource Manager: deleted vaults', () => {
       assert.ok(operations.has(operation), `the audit trail names ${operation}`);
   });
 
-  it('recovers with createMode alone, as az keyvault recover sends it, only into the group it left', async () => {
+  it('recovers with createMode alone, as Azure takes it, only into the group it left', async () => {
     await deletedVault('az-recovered');
     const other = await owner.call('PUT', `/resourcegroups/other-rg?api-version=2022-09-01`, {
       location: 'local',

@@ -98,8 +98,7 @@ const vaultProperties = {
 
 /**
  * `VaultCreateOrUpdateParameters`: location and properties (with tenantId and sku) required,
- * except to recover a deleted vault, which Azure takes with `createMode` alone (`az keyvault
- * recover` sends nothing else).
+ * except to recover a deleted vault, which Azure takes with `createMode` alone.
  */
 export const vaultPutSchema = {
   type: 'object',

@@ -28,8 +28,8 @@ export interface VaultWritePlan {
   create: boolean;
   /**
    * `createMode: recover` with no live vault of that name: the deleted vault comes back as it
-   * was deleted, and the rest of the body is not applied (as in Azure, where `az keyvault
-   * recover` sends nothing else); a later PUT or PATCH changes it.
+   * was deleted, and the rest of the body is not applied (as in Azure, which takes
+   * `createMode` alone); a later PUT or PATCH changes it.
    */
   recover?: boolean;
   settings: VaultSettings;
