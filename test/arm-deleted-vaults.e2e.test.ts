@@ -113,6 +113,7 @@ describe('Resource Manager: deleted vaults', () => {
       (error: RestError) => {
         assert.equal(error.statusCode, 409);
         assert.equal(errorCode(error), 'ConflictError');
+        assert.match(error.message, /deleted state.*createMode 'recover'/);
         return true;
       },
     );
