@@ -164,9 +164,15 @@ describe('Resource Manager: deleted vaults', () => {
     await client.vaults.createOrUpdate(GROUP, 'sdk-deleted', vaultParameters(), { updateIntervalInMs: 10 });
     await assert.rejects(secretsIn('sdk-deleted').getSecret('kept'), { statusCode: 404 });
 
-    const operations = new Set(spoolRecords(server.dataDir).map((record) => record.operationName));
+    const records = spoolRecords(server.dataDir);
     for (const operation of ['VaultListDeleted', 'VaultGetDeleted', 'VaultPurge'])
-      assert.ok(operations.has(operation), `the audit trail names ${operation}`);
+      assert.ok(
+        records.some((record) => record.operationName === operation),
+        `the audit trail names ${operation}`,
+      );
+    const purged = records.filter((record) => record.operationName === 'VaultPurge').at(-1);
+    assert.equal(purged?.resourceId, '/vaults/sdk-deleted', 'the purge record names the vault');
+    assert.equal(purged?.properties?.httpStatusCode, 202);
   });
 
   it('recovers with createMode alone, as Azure takes it, only into the group it left', async () => {
