@@ -243,7 +243,7 @@ describe('Resource Manager: KeyVaultManagementClient against Coffer', () => {
       [{ enableSoftDelete: false }, 'enableSoftDelete'],
       [{ networkAcls: { virtualNetworkRules: [{ id: '/subscriptions/x/vnet' }] } }, 'virtual networks'],
       [{ tenantId: '00000000-0000-0000-0000-000000000000' }, 'serves tenant'],
-      [{ createMode: 'recover' }, 'soft-deleted vaults'],
+      [{ createMode: 'recover' }, 'nothing to recover'],
       [{ unknownSetting: 1 }, "unknown field 'unknownSetting'"],
     ];
     for (const [properties, says] of cases) {
