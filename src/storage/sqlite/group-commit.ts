@@ -11,6 +11,8 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** Enough to amortise one fsync over many writers, small enough to keep each commit short. */
 const MAX_BATCH = 256;
+/** How long a commit waits for another process's write transaction (members of one installation). */
+const WRITE_LOCK_WAIT_MS = 5000;
 
 /**
  * Group commit: transactions queued while the previous commit was reaching the disk run
@@ -29,6 +31,8 @@ export class GroupCommitter {
     private readonly db: Database.Database,
     private readonly tx: StorageTransaction,
     private readonly onCommitted: (writtenKeys: Set<string>) => void = () => {},
+    /** Inside the batch, after its last unit and before COMMIT (the change table's row). */
+    private readonly beforeCommit: (writtenKeys: Set<string>) => void = () => {},
   ) {}
 
   submit<T>(work: (tx: StorageTransaction) => Promise<T>): Promise<T> {
@@ -54,10 +58,10 @@ export class GroupCommitter {
   private async runBatch(batch: Pending[]): Promise<void> {
     const outcomes: Outcome[] = [];
     const written = new Set<string>();
-    const tx = this.recording(written);
     try {
-      this.db.exec('BEGIN IMMEDIATE');
-      for (const pending of batch) outcomes.push(await this.runOne(pending, tx));
+      await this.begin();
+      for (const pending of batch) outcomes.push(await this.runOne(pending, written));
+      this.beforeCommit(written);
       this.db.exec('COMMIT');
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -74,7 +78,24 @@ export class GroupCommitter {
     });
   }
 
-  /** The transaction handle, noting every key written (rolled-back units too: harmless). */
+  /**
+   * BEGIN IMMEDIATE, waiting for another process's write transaction without blocking the event
+   * loop: SQLite's own busy handler sleeps the whole thread, so reads would stop meanwhile.
+   */
+  private async begin(): Promise<void> {
+    const deadline = Date.now() + WRITE_LOCK_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.db.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1 + attempt, 20) * Math.random()));
+      }
+    }
+  }
+
+  /** The transaction handle, noting every key written. */
   private recording(written: Set<string>): StorageTransaction {
     return {
       get: (key) => this.tx.get(key),
@@ -90,11 +111,14 @@ export class GroupCommitter {
     };
   }
 
-  private async runOne(pending: Pending, tx: StorageTransaction): Promise<Outcome> {
+  /** Adds the keys the unit wrote to `written` only if it succeeded: a rolled-back unit wrote nothing. */
+  private async runOne(pending: Pending, written: Set<string>): Promise<Outcome> {
+    const unitWritten = new Set<string>();
     this.db.exec('SAVEPOINT unit');
     try {
-      const value = await pending.work(tx);
+      const value = await pending.work(this.recording(unitWritten));
       this.db.exec('RELEASE unit');
+      for (const key of unitWritten) written.add(key);
       return { ok: true, value };
     } catch (error) {
       this.db.exec('ROLLBACK TO unit');

@@ -1,13 +1,21 @@
 import Database from 'better-sqlite3';
-import type { ListOptions, Storage, StorageTransaction } from '../types.js';
+import type { ClusteredStorage } from '../cluster.js';
+import type { ListOptions, StorageTransaction } from '../types.js';
 import { GroupCommitter } from './group-commit.js';
-import { lockDataFile } from './data-file-lock.js';
+import { type DataFileMode, lockDataFile } from './data-file-lock.js';
 import { migrate } from './migrations.js';
 import { RowCache } from './row-cache.js';
+import { SqliteCluster } from './sqlite-cluster.js';
 
 export interface SqliteOptions {
   /** Bound of the committed-row cache (ciphertext); 0 turns it off. */
   cacheBytes?: number;
+  /** `member`: one of several processes of one installation on this file (data-file-lock.ts). */
+  mode?: DataFileMode;
+  /** Members: how often to poll the change table (ms). */
+  pollMs?: number;
+  /** Failures of background work (heartbeats, pruning), which has nobody else to tell. */
+  onError?: (error: unknown) => void;
 }
 
 const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
@@ -18,10 +26,11 @@ const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
  * never visible to anybody else; plain reads on the other, which sees only committed data and
  * never waits for a writer. synchronous=FULL makes every commit reach the disk before it is
  * acknowledged, so an acknowledged write survives kill -9 and power loss; group commit lets
- * many writers share one fsync. One process per file (a lock beside it), which is what lets the
- * row cache in front of the read connection stay exact.
+ * many writers share one fsync. One lone process per file (a lock beside it), or several members
+ * of one installation that tell each other what they wrote (sqlite-cluster.ts), which is what
+ * lets the row cache in front of the read connection stay exact.
  */
-export class SqliteStorage implements Storage {
+export class SqliteStorage implements ClusteredStorage {
   private readonly writer: Database.Database;
   private readonly reader: Database.Database;
   private readonly committer: GroupCommitter;
@@ -29,12 +38,13 @@ export class SqliteStorage implements Storage {
   private readonly readStatements: ReturnType<typeof prepare>;
   private readonly lock: Database.Database;
   private readonly cache: RowCache;
+  readonly cluster: SqliteCluster;
 
   constructor(
     readonly file: string,
     options: SqliteOptions = {},
   ) {
-    this.lock = lockDataFile(file);
+    this.lock = lockDataFile(file, options.mode);
     this.cache = new RowCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
     this.writer = new Database(file);
     try {
@@ -42,6 +52,8 @@ export class SqliteStorage implements Storage {
       this.writer.pragma('synchronous = FULL');
       this.writer.pragma('busy_timeout = 5000');
       migrate(this.writer);
+      // From now on the committer waits for other members' writes itself, off the event loop.
+      this.writer.pragma('busy_timeout = 0');
     } catch (error) {
       // A refused data file (e.g. a newer schema) must not stay open, and locked, in this process.
       this.writer.close();
@@ -54,6 +66,16 @@ export class SqliteStorage implements Storage {
     this.readStatements = prepare(this.reader);
     const statements = this.statements;
     const cache = this.cache;
+    this.cluster = new SqliteCluster({
+      file,
+      mode: options.mode ?? 'exclusive',
+      reader: this.reader,
+      writer: this.writer,
+      write: (step) => this.committer.submit(async () => step()),
+      forget: (keys) => (keys === 'all' ? cache.clear() : keys.forEach((key) => cache.forget(key))),
+      pollMs: options.pollMs,
+      onError: options.onError,
+    });
     this.committer = new GroupCommitter(
       this.writer,
       {
@@ -68,6 +90,7 @@ export class SqliteStorage implements Storage {
         },
       },
       (written) => written.forEach((key) => cache.forget(key)),
+      (written) => this.cluster.recordCommit(written),
     );
   }
 
@@ -85,6 +108,7 @@ export class SqliteStorage implements Storage {
   }
 
   async get(key: string): Promise<Buffer | undefined> {
+    this.cluster.beforeRead();
     const cached = this.cache.get(key);
     // A copy: a caller that wipes or reuses the buffer it got must not change the cached row.
     if (cached !== undefined) return cached === null ? undefined : Buffer.from(cached);
@@ -110,6 +134,7 @@ export class SqliteStorage implements Storage {
   }
 
   async close(): Promise<void> {
+    await this.cluster.close();
     await this.committer.idle();
     this.reader.close();
     this.writer.close();
