@@ -72,6 +72,31 @@ export class Sealed extends CofferError {
   }
 }
 
+/**
+ * The primary database is unreachable and this node serves reads from the replica: reads,
+ * lists, backups and cryptographic operations go on, every write is refused until the primary
+ * (or a promoted replica) is back, as Azure Key Vault does during a failover.
+ */
+export class ReadOnlyMode extends CofferError {
+  constructor(retryAfterSeconds = 5) {
+    super(
+      503,
+      'ServiceUnavailable',
+      'Coffer is in read-only mode: its primary database is unreachable, so writes are refused until it returns; reads and cryptographic operations continue. Retry the write after the time given in Retry-After.',
+      { 'retry-after': String(retryAfterSeconds) },
+    );
+  }
+}
+
+/** The store cannot be reached (or did not answer in time); `reason` is ours, never a driver's text. */
+export class StorageUnavailable extends CofferError {
+  constructor(reason: string, retryAfterSeconds = 5) {
+    super(503, 'ServiceUnavailable', `${reason} Retry after the time given in Retry-After.`, {
+      'retry-after': String(retryAfterSeconds),
+    });
+  }
+}
+
 /** Something inside Coffer is wrong (corrupt data, a broken invariant); never the client's fault. */
 export class InternalError extends Error {
   constructor(message: string) {
