@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { createBackupCodec } from './backup/backup-codec.js';
-import { CofferError } from './errors/index.js';
+import { BadParameter, CofferError } from './errors/index.js';
 import { Barrier } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
+import { keepCachesCoherent, shareThrottles } from './core/cluster-wiring.js';
+import { clusterRoutes } from './core/cluster-routes.js';
 import { createPipeline } from './core/pipeline.js';
 import { createPeriodicJobs } from './core/periodic-jobs.js';
 import { operatorRoutes } from './core/routes.js';
@@ -12,7 +14,7 @@ import { Runtime } from './core/runtime.js';
 import { SealManager } from './core/seal-manager.js';
 import { adminPlane } from './http/admin-plane.js';
 import { dataPlane } from './http/data-plane.js';
-import { registerHealthRoutes } from './http/health-routes.js';
+import { type Readiness, registerHealthRoutes } from './http/health-routes.js';
 import { createHttpServer } from './http/server.js';
 import { createIdentity } from './identity/identity.js';
 import { registerIdentityRoutes } from './identity/routes.js';
@@ -31,6 +33,9 @@ import { keyRotationSweep } from './keys/rotation-job.js';
 import { createKeyService } from './keys/service.js';
 import { secretRoutes } from './secrets/routes.js';
 import { createSecretService } from './secrets/service.js';
+import { keyVaultWrapper } from './seal/keyvault.js';
+import type { ClusteredStorage } from './storage/cluster.js';
+import { PostgresStorage } from './storage/postgres/pg-storage.js';
 import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import { vaultAdminRoutes } from './vaults/routes.js';
 import { createVaultService } from './vaults/service.js';
@@ -48,9 +53,9 @@ export async function buildApp(
   clock: Clock = systemClock,
 ) {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const storage = new SqliteStorage(config.storage.file, {
-    cacheBytes: config.storage.cacheMiB * 1024 * 1024,
-  });
+  const http = createHttpServer({ ...tls, logLevel: config.logLevel });
+  const storage = await openStorage(config, http);
+  const cluster = storage.cluster;
   const barrier = new Barrier(storage, clock);
   const systemStore = barrier.view('sys/');
   const runtime = new Runtime(barrier.view('sys/identity/'));
@@ -68,6 +73,7 @@ export async function buildApp(
     tenantId: runtime.tenantId,
     issuerBase: authorityHost,
     audiences: [`https://${config.baseDomain}`, 'https://vault.azure.net'],
+    claim: (id, untilMs, nowMs) => cluster.claim(id, untilMs, nowMs),
   });
   const { principals, tokens } = identity;
   const vaults = createVaultService({
@@ -94,7 +100,6 @@ export async function buildApp(
     provider: keyProvider,
   });
 
-  const http = createHttpServer({ ...tls, logLevel: config.logLevel });
   const periodicJobs = createPeriodicJobs({
     vaults,
     sweeps: [
@@ -128,7 +133,10 @@ export async function buildApp(
     ],
     intervalMs: config.purgeIntervalSeconds * 1000,
     onError: (error) => http.log.error({ err: { type: (error as Error).name } }, 'background job failed'),
+    // With several nodes (or worker processes) only the leader sweeps.
+    leadership: cluster.leadership,
   });
+  const wrapper = config.seal.type === 'keyvault' ? keyVaultWrapper(config.seal) : undefined;
   const seal = new SealManager(
     storage,
     barrier,
@@ -146,7 +154,14 @@ export async function buildApp(
       },
     },
     clock,
+    wrapper,
   );
+  keepCachesCoherent(cluster, {
+    vaults,
+    roles,
+    identity: { clearCache: () => identity.clearDirectoryCaches() },
+    core: { clearCache: () => seal.forgetConfig() },
+  });
 
   /** Inside the freshly initialised barrier: the tenant, installation keys and first administrator. */
   const bootstrap = async (): Promise<IssuedCredentials> => {
@@ -159,7 +174,7 @@ export async function buildApp(
     return admin;
   };
 
-  const guard = createAbuseGuard(clock);
+  const guard = createAbuseGuard(clock, shareThrottles(cluster));
   const pipeline = createPipeline({
     barrier,
     tokens,
@@ -176,10 +191,11 @@ export async function buildApp(
     },
   });
 
-  registerHealthRoutes(
-    http,
-    async () => !barrier.isSealed && (await storage.get('core/seal-config')) !== undefined,
-  );
+  registerHealthRoutes(http, async (): Promise<Readiness> => {
+    if (barrier.isSealed || (await storage.get('core/seal-config')) === undefined) return 'unavailable';
+    const mode = cluster.status().mode;
+    return mode === 'read-write' ? 'ready' : mode;
+  });
   registerIdentityRoutes(http, {
     pipeline,
     tokens,
@@ -194,10 +210,19 @@ export async function buildApp(
       barrier,
       allowInit: !config.dev,
       initialize: async (shares, threshold) => {
+        if (wrapper) {
+          // Auto-unseal: no shares to hand out, and the node opens itself at once.
+          const result = await seal.initialize({ type: wrapper.type, shares: 0, threshold: 0 }, bootstrap);
+          await seal.autoUnseal();
+          return { shares: result.shares, admin: result.bootstrapped };
+        }
+        if (shares === undefined || threshold === undefined)
+          throw new BadParameter('Send {"shares": N, "threshold": T}: the Shamir seal needs both.');
         const result = await seal.initialize({ type: 'shamir', shares, threshold }, bootstrap);
         return { shares: result.shares, admin: result.bootstrapped };
       },
     }),
+    ...clusterRoutes({ cluster, sealed: () => barrier.isSealed, lastSweep: periodicJobs.lastSweep }),
     ...vaultAdminRoutes(vaults, vaultUrl),
     ...identity.adminRoutes(),
     ...roleAdminRoutes(roles),
@@ -220,6 +245,7 @@ export async function buildApp(
     certificates,
     periodicJobs,
     storage,
+    cluster,
     vaultUrl,
     authorityHost,
     setPublicPort: (port: number) => {
@@ -236,6 +262,27 @@ export async function buildApp(
 }
 
 export type CofferApp = Awaited<ReturnType<typeof buildApp>> & { http: FastifyInstance };
+
+/**
+ * SQLite in the data dir (one process), or PostgreSQL for many nodes. A PostgreSQL that is down
+ * is not fatal: the node starts, answers 503 and /readyz 503, and connects when it can.
+ */
+async function openStorage(config: CofferConfig, http: FastifyInstance): Promise<ClusteredStorage> {
+  const cacheBytes = config.storage.cacheMiB * 1024 * 1024;
+  if (config.storage.type === 'sqlite') return new SqliteStorage(config.storage.file, { cacheBytes });
+  const storage = new PostgresStorage({
+    ...config.storage,
+    cacheBytes,
+    log: (level, message) => http.log[level]({ storage: 'postgres' }, message),
+  });
+  try {
+    await storage.start();
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+  return storage;
+}
 
 /** Removes a deleted vault's objects in bounded transactions, so a large vault does not hold the write lock for long. */
 async function eraseVaultData(store: ReturnType<Barrier['view']>): Promise<void> {

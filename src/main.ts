@@ -1,9 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { buildApp } from './app.js';
+import { buildApp, type CofferApp } from './app.js';
 import { loadConfig, type ServerOptions } from './config/load.js';
 import type { CofferConfig } from './config/types.js';
 import { type DevFacts, prepareDevServer, writeDevFacts } from './core/dev-setup.js';
+import { keepAutoUnsealing } from './core/auto-unseal.js';
 import { ensureDevTls } from './tls/dev-tls.js';
 import { loadTlsFiles } from './tls/server-options.js';
 
@@ -17,6 +18,7 @@ export async function startServer(options: ServerOptions): Promise<void> {
   await app.http.listen({ host: config.host, port: config.port });
   const port = (app.http.server.address() as AddressInfo).port;
   app.setPublicPort(port);
+  app.cluster.announce(app.authorityHost());
 
   if (admin && tls.caFile) {
     const url = app.authorityHost();
@@ -35,22 +37,34 @@ export async function startServer(options: ServerOptions): Promise<void> {
     writeDevFacts(config.dataDir, facts);
     printDevBanner(facts, config.dataDir);
   } else {
-    const status = await app.seal.status();
-    process.stdout.write(
-      `Coffer listening on https://${config.host}:${port} (${status.initialized ? 'sealed: run coffer operator unseal' : 'not initialised: run coffer operator init'})\n`,
-    );
+    process.stdout.write(`Coffer listening on https://${config.host}:${port} (${await startState(app)})\n`);
   }
+  const autoUnseal = config.dev ? undefined : keepAutoUnsealing(app.seal, app.http.log);
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     app.http.log.info({ signal }, 'stopping: finishing requests in flight');
+    autoUnseal?.stop();
     await app.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** What an operator must do next; a database still out of reach is not a reason to exit. */
+async function startState(app: CofferApp): Promise<string> {
+  try {
+    const status = await app.seal.status();
+    if (!status.initialized) return 'not initialised: run coffer operator init';
+    if (status.sealType === 'keyvault' || status.sealType === 'pkcs11')
+      return `sealed: unsealing itself with its ${status.sealType} key`;
+    return 'sealed: run coffer operator unseal';
+  } catch {
+    return 'storage unavailable: retrying, see the log';
+  }
 }
 
 async function loadTls(

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { postgresSettings, sealSettings } from './nested.js';
 import type { CofferConfig } from './types.js';
 
 export interface ServerOptions {
@@ -30,6 +31,9 @@ const ENVIRONMENT: Record<string, string> = {
   logLevel: 'COFFER_LOG_LEVEL',
 };
 
+/** Sections of the config file that are objects (config/nested.ts), with their own variables. */
+const NESTED = ['storage', 'seal'];
+
 /**
  * Precedence, lowest first: built-in defaults, the config file (`--config` or COFFER_CONFIG),
  * environment variables, command-line flags. Errors name the setting and what it accepts.
@@ -49,6 +53,7 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
   );
   const port = options.port ?? parseInteger('port', setting('port') ?? '8443', 0, 65535);
   const logLevel = setting('logLevel') ?? 'info';
+  const cacheMiB = parseInteger('storageCacheMiB', setting('storageCacheMiB') ?? '32', 0, 4096);
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new Error(`logLevel must be one of ${LOG_LEVELS.join(', ')}; got '${logLevel}'.`);
   }
@@ -61,11 +66,12 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
     publicHost: (setting('publicHost') ?? 'localhost').toLowerCase(),
     defaultVault: setting('defaultVault') ?? (options.dev ? 'dev' : undefined),
     tls: { certFile: setting('tlsCertFile'), keyFile: setting('tlsKeyFile') },
-    storage: {
+    storage: postgresSettings(file['storage'], env, cacheMiB) ?? {
       type: 'sqlite',
       file: path.join(dataDir, 'coffer.db'),
-      cacheMiB: parseInteger('storageCacheMiB', setting('storageCacheMiB') ?? '32', 0, 4096),
+      cacheMiB,
     },
+    seal: sealSettings(file['seal'], env),
     purgeIntervalSeconds: parseInteger(
       'purgeIntervalSeconds',
       setting('purgeIntervalSeconds') ?? '3600',
@@ -100,11 +106,10 @@ function readConfigFile(file: string): Record<string, unknown> {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
       throw new Error('not an object');
-    const unknown = Object.keys(parsed).filter((key) => !(key in ENVIRONMENT));
+    const known = [...Object.keys(ENVIRONMENT), ...NESTED];
+    const unknown = Object.keys(parsed).filter((key) => !known.includes(key));
     if (unknown.length > 0) {
-      throw new Error(
-        `unknown setting(s) ${unknown.join(', ')}; known: ${Object.keys(ENVIRONMENT).join(', ')}`,
-      );
+      throw new Error(`unknown setting(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
     }
     return parsed as Record<string, unknown>;
   } catch (error) {

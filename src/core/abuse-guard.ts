@@ -1,7 +1,7 @@
 import { CofferError, Throttled } from '../errors/index.js';
 import { OAuthError } from '../identity/oauth-error.js';
 import type { Clock } from '../lib/clock.js';
-import { createFailureThrottle } from './throttle.js';
+import { createFailureThrottle, type FailureThrottle } from './throttle.js';
 
 /**
  * Limits for failed token requests and refused authorizations, per client or principal and per
@@ -23,13 +23,17 @@ const COUNTED_OAUTH_ERRORS = new Set(['invalid_client', 'invalid_grant', 'unauth
  * its credentials are even checked. Requests already answered 429 are not counted, so a caller
  * that waits out Retry-After gets back in.
  */
-export function createAbuseGuard(clock: Clock) {
-  const throttle = (maxFailures: number) =>
-    createFailureThrottle({ maxFailures, windowMs: ABUSE_LIMITS.windowMs, clock });
-  const tokenClients = throttle(ABUSE_LIMITS.tokenFailuresPerClient);
-  const tokenAddresses = throttle(ABUSE_LIMITS.tokenFailuresPerAddress);
-  const deniedPrincipals = throttle(ABUSE_LIMITS.deniedPerPrincipal);
-  const deniedAddresses = throttle(ABUSE_LIMITS.deniedPerAddress);
+export function createAbuseGuard(
+  clock: Clock,
+  /** Makes a counter count the failures other nodes see too (core/shared-throttles.ts). */
+  share: (name: string, throttle: FailureThrottle) => FailureThrottle = (_name, throttle) => throttle,
+) {
+  const throttle = (name: string, maxFailures: number) =>
+    share(name, createFailureThrottle({ maxFailures, windowMs: ABUSE_LIMITS.windowMs, clock }));
+  const tokenClients = throttle('token-client', ABUSE_LIMITS.tokenFailuresPerClient);
+  const tokenAddresses = throttle('token-address', ABUSE_LIMITS.tokenFailuresPerAddress);
+  const deniedPrincipals = throttle('denied-principal', ABUSE_LIMITS.deniedPerPrincipal);
+  const deniedAddresses = throttle('denied-address', ABUSE_LIMITS.deniedPerAddress);
 
   async function guard<T>(
     counters: Array<[ReturnType<typeof throttle>, string]>,

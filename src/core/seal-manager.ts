@@ -4,7 +4,16 @@ import { constantTimeEqual } from '../crypto/constant-time.js';
 import { BadParameter, Conflict } from '../errors/index.js';
 import type { Clock } from '../lib/clock.js';
 import { combineShares, parseShare, splitUnsealKey, validateShamirParameters } from '../seal/shamir.js';
-import { SEAL_CONFIG_PATH, type SealConfig, type SealType, WRAPPED_ROOT_KEY_PATH } from '../seal/types.js';
+import {
+  AUTO_UNSEAL_TYPES,
+  type KeyWrapper,
+  SEAL_CONFIG_PATH,
+  type SealConfig,
+  type SealType,
+  WRAPPED_ROOT_KEY_PATH,
+  WRAPPED_UNSEAL_KEY_PATH,
+  type WrappedUnsealKey,
+} from '../seal/types.js';
 import type { Storage } from '../storage/types.js';
 
 export interface SealStatus {
@@ -37,6 +46,8 @@ export class SealManager {
     private readonly barrier: Barrier,
     private readonly hooks: UnsealHooks,
     private readonly clock: Clock,
+    /** This node's auto-unseal key (the `seal` setting), if it has one. */
+    private readonly wrapper?: KeyWrapper,
   ) {}
 
   async status(): Promise<SealStatus> {
@@ -60,17 +71,24 @@ export class SealManager {
     bootstrap: () => Promise<T>,
   ): Promise<{ shares: string[]; bootstrapped: T }> {
     if (await this.loadConfig()) throw new Conflict('Coffer is already initialised.', 'AlreadyInitialized');
-    validateShamirParameters(options.shares, options.threshold);
+    const auto = AUTO_UNSEAL_TYPES.includes(options.type);
+    if (!auto) validateShamirParameters(options.shares, options.threshold);
     const unsealKey = options.unsealKey ?? randomKey();
+    // Wrapped first: a key vault that refuses fails init before anything is written.
+    const wrappedUnsealKey = auto ? await this.requireWrapper(options.type).wrap(unsealKey) : undefined;
     const rootKey = randomKey();
     await this.barrier.initialize(rootKey);
     await this.storage.put(WRAPPED_ROOT_KEY_PATH, sealAesGcm(unsealKey, rootKey, ROOT_KEY_AAD));
+    if (wrappedUnsealKey) {
+      await this.storage.put(WRAPPED_UNSEAL_KEY_PATH, Buffer.from(JSON.stringify(wrappedUnsealKey)));
+    }
     const bootstrapped = await bootstrap();
     const config: SealConfig = {
       type: options.type,
       shares: options.shares,
       threshold: options.threshold,
       initializedAt: new Date(this.clock.nowMs()).toISOString(),
+      ...(auto && { wrappingKey: this.requireWrapper(options.type).description }),
     };
     // Written last: a crash before this line leaves an uninitialised store that init can redo.
     await this.storage.put(SEAL_CONFIG_PATH, Buffer.from(JSON.stringify(config)));
@@ -86,6 +104,11 @@ export class SealManager {
   async submitShare(text: string): Promise<SealStatus> {
     const config = await this.requireConfig();
     if (!this.barrier.isSealed) return this.status();
+    if (AUTO_UNSEAL_TYPES.includes(config.type)) {
+      throw new BadParameter(
+        `This installation uses the ${config.type} seal: each node unseals itself when it starts, with the key in its "seal" setting. Check that node's seal settings and log, then restart it.`,
+      );
+    }
     const share = parseShare(text, config.shares === 1 ? 32 : 33);
     if (this.pendingShares.some((given) => constantTimeEqual(given, share))) {
       throw new BadParameter(
@@ -105,6 +128,30 @@ export class SealManager {
 
   resetProgress(): void {
     this.pendingShares = [];
+  }
+
+  /**
+   * Auto-unseal: unwrap the unseal key with this node's wrapping key and open the barrier.
+   * False when the installation's seal is not the one this node is configured for.
+   */
+  async autoUnseal(): Promise<boolean> {
+    const config = await this.loadConfig();
+    if (!config || !this.wrapper || config.type !== this.wrapper.type) return false;
+    if (!this.barrier.isSealed) return true;
+    const stored = await this.storage.get(WRAPPED_UNSEAL_KEY_PATH);
+    if (!stored) throw new Error('the wrapped unseal key is missing from the store');
+    const unsealKey = await this.wrapper.unwrap(JSON.parse(stored.toString('utf8')) as WrappedUnsealKey);
+    try {
+      await this.unsealWith(unsealKey, 'The unwrapped unseal key does not open this installation.');
+    } finally {
+      unsealKey.fill(0);
+    }
+    return true;
+  }
+
+  /** Another member changed the seal (seal-migrate): read it again when next needed. */
+  forgetConfig(): void {
+    this.config = undefined;
   }
 
   /** Dev mode: open the barrier with the key from the data dir. */
@@ -131,6 +178,12 @@ export class SealManager {
     } finally {
       rootKey.fill(0);
     }
+  }
+
+  private requireWrapper(type: SealType): KeyWrapper {
+    if (this.wrapper?.type !== type)
+      throw new BadParameter(`This node has no ${type} seal configured: set "seal" in its config file.`);
+    return this.wrapper;
   }
 
   private async loadConfig(): Promise<SealConfig | undefined> {

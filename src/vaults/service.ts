@@ -1,5 +1,6 @@
 import { readJson, type SecureStore, writeJson } from '../barrier/secure-store.js';
 import { BadParameter, Conflict, NotFound } from '../errors/index.js';
+import { createCacheEpoch } from '../lib/cache-epoch.js';
 import type { Clock } from '../lib/clock.js';
 import { newUuid } from '../lib/ids.js';
 import {
@@ -53,14 +54,16 @@ export function createVaultService(deps: {
   audit?: (event: AuditEvent) => void;
 }) {
   const cache = new Map<string, VaultRecord>();
+  const epoch = createCacheEpoch();
   const path = (name: string) => `vaults/${name}`;
 
   async function find(name: string): Promise<VaultRecord | undefined> {
     const key = name.toLowerCase();
     const cached = cache.get(key);
     if (cached) return cached;
+    const keep = epoch.begin();
     const record = await readJson<VaultRecord>(deps.system, path(key));
-    if (record) cache.set(key, record);
+    if (record && keep()) cache.set(key, record);
     return record;
   }
 
@@ -91,7 +94,8 @@ export function createVaultService(deps: {
     async create(name: string, settings: VaultSettings = {}): Promise<VaultRecord> {
       const key = validateVaultName(name);
       validateSettings(settings);
-      return deps.system.transaction(async (tx) => {
+      // PostgreSQL may run the work again after a conflict: only a committed record is cached.
+      const created = await deps.system.transaction(async (tx) => {
         if (await readJson(tx, path(key)))
           throw new Conflict(`A vault named '${key}' already exists.`, 'VaultAlreadyExists');
         const record: VaultRecord = {
@@ -103,9 +107,10 @@ export function createVaultService(deps: {
           createdAt: new Date(deps.clock.nowMs()).toISOString(),
         };
         await writeJson(tx, path(key), record);
-        cache.set(key, record);
         return record;
       });
+      cache.set(key, created);
+      return created;
     },
 
     async list(): Promise<VaultRecord[]> {
@@ -172,7 +177,11 @@ export function createVaultService(deps: {
       await deps.eraseData(record);
     },
 
-    clearCache: () => cache.clear(),
+    /** Also on another node's change to a vault: loads in flight are not kept. */
+    clearCache: () => {
+      epoch.bump();
+      cache.clear();
+    },
   };
 }
 

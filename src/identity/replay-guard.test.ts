@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
+import { createReplayGuard } from './replay-guard.js';
+
+describe('client assertion replay guard', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'coffer-replay-'));
+  const file = path.join(dir, 'coffer.db');
+  // Two processes of one installation over one file, as `coffer server --workers 2` runs them.
+  const first = new SqliteStorage(file, { mode: 'member' });
+  const second = new SqliteStorage(file, { mode: 'member' });
+  const guardOn = (storage: SqliteStorage) =>
+    createReplayGuard({ claim: (id, untilMs, nowMs) => storage.cluster.claim(id, untilMs, nowMs) });
+
+  after(async () => {
+    await first.close();
+    await second.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a jti seen before until it expires, per client', async () => {
+    const guard = guardOn(first);
+    await guard.accept('client-a', 'jti-1', 10_000, 0);
+    await assert.rejects(guard.accept('client-a', 'jti-1', 10_000, 5_000), /already used/);
+    await guard.accept('client-b', 'jti-1', 10_000, 5_000);
+    // Remembered past exp by the clock skew the verifier allows, then forgotten.
+    await assert.rejects(guard.accept('client-a', 'jti-1', 10_000, 60_000), /already used/);
+    await guard.accept('client-a', 'jti-1', 200_000, 100_000);
+  });
+
+  it('refuses on every member an assertion one member accepted, also when both race', async () => {
+    const [here, there] = [guardOn(first), guardOn(second)];
+    await here.accept('Client-C', 'jti-2', 10_000, 0);
+    await assert.rejects(there.accept('client-c', 'jti-2', 10_000, 1_000), /already used/);
+
+    const raced = await Promise.allSettled([
+      here.accept('client-c', 'jti-3', 10_000, 0),
+      there.accept('client-c', 'jti-3', 10_000, 0),
+    ]);
+    assert.deepEqual(raced.map((outcome) => outcome.status).sort(), ['fulfilled', 'rejected']);
+  });
+});
