@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerGroupCommands } from './commands/group.js';
+import { registerStorageCommands } from './commands/offline.js';
 import { registerOperatorCommands } from './commands/operator.js';
 import { registerRoleCommands } from './commands/role.js';
 import { registerServerCommand } from './commands/server.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerUserCommands(program);
   registerGroupCommands(program);
   registerRoleCommands(program);
+  registerStorageCommands(program);
   useOneLineErrors(program);
   return program;
 }

@@ -31,7 +31,8 @@ export interface UnsealHooks {
   beforeSeal(): void;
 }
 
-const ROOT_KEY_AAD = Buffer.from(WRAPPED_ROOT_KEY_PATH);
+/** The root key is bound to its path: a wrapped key copied elsewhere does not open. */
+export const ROOT_KEY_AAD = Buffer.from(WRAPPED_ROOT_KEY_PATH);
 
 /**
  * The seal lifecycle: initialise, gather unseal shares, open and close the barrier. A node

@@ -24,6 +24,8 @@ export interface Cluster {
    * false when a live record (`untilMs > nowMs`) already exists. Durable: a restart remembers it.
    */
   claim(id: string, untilMs: number, nowMs: number): Promise<boolean>;
+  /** Claims still live at `nowMs`, to carry them over when an installation moves (storage migrate). */
+  liveClaims(nowMs: number): Promise<Array<{ id: string; untilMs: number }>>;
   readonly leadership: Leadership;
   /** Tells the others how to reach this member (shown in `coffer operator nodes`). */
   announce(url: string): void;

@@ -96,12 +96,14 @@ export async function unsealWithCli(node: ProductionServer, shares: string[]): P
   assert.equal(status?.sealed, false, `${node.url} is still sealed`);
 }
 
+/** `coffer ARGS` as an operator runs it on a host; `input` is piped to its stdin. */
 export function runCoffer(
   args: string[],
   env: NodeJS.ProcessEnv = {},
+  input?: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [cofferBin, ...args],
       { cwd: repoRoot, timeout: 60_000, env: { ...process.env, ...env } },
@@ -110,6 +112,7 @@ export function runCoffer(
         resolve({ code, stdout, stderr });
       },
     );
+    child.stdin?.end(input ?? '');
   });
 }
 

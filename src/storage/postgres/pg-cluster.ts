@@ -110,6 +110,16 @@ export class PgCluster implements Cluster {
     }
   }
 
+  async liveClaims(nowMs: number): Promise<Array<{ id: string; untilMs: number }>> {
+    const result = await this.deps.connections.read((pool) =>
+      pool.query<{ id: string; until_ms: string }>(
+        'SELECT id, until_ms FROM coffer_claims WHERE until_ms > $1 ORDER BY id',
+        [nowMs],
+      ),
+    );
+    return result.rows.map((row) => ({ id: row.id, untilMs: Number(row.until_ms) }));
+  }
+
   announce(url: string): void {
     this.url = url;
   }

@@ -85,6 +85,10 @@ export class SqliteCluster implements Cluster {
     return this.deps.write(() => this.statements.claim.get({ id, until: untilMs, now: nowMs }) !== undefined);
   }
 
+  async liveClaims(nowMs: number): Promise<Array<{ id: string; untilMs: number }>> {
+    return this.statements.liveClaims.all(nowMs).map((row) => ({ id: row.id, untilMs: row.until_ms }));
+  }
+
   announce(url: string): void {
     this.url = url;
   }
@@ -254,6 +258,9 @@ function prepare(reader: Database.Database, writer: Database.Database) {
     ),
     members: reader.prepare<[number], MemberRow>(
       'SELECT id, url, started_ms, seen_ms, leader FROM members WHERE seen_ms > ? ORDER BY started_ms, id',
+    ),
+    liveClaims: reader.prepare<[number], { id: string; until_ms: number }>(
+      'SELECT id, until_ms FROM claims WHERE until_ms > ? ORDER BY id',
     ),
     insertChange: writer.prepare<[string, number, string | null, string | null, string | null]>(
       'INSERT INTO changes (member, at_ms, keys, topic, body) VALUES (?, ?, ?, ?, ?)',
