@@ -160,7 +160,12 @@ export async function buildApp(
     vaults,
     roles,
     identity: { clearCache: () => identity.clearDirectoryCaches() },
-    core: { clearCache: () => seal.forgetConfig() },
+    core: {
+      clearCache: () => {
+        seal.forgetConfig();
+        barrier.refreshKeyring().catch(() => {});
+      },
+    },
   });
 
   /** Inside the freshly initialised barrier: the tenant, installation keys and first administrator. */

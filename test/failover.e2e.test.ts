@@ -5,7 +5,7 @@ import { SecretClient } from '@azure/keyvault-secrets';
 import { PgTestCluster } from '../src/storage/postgres/pg-test-cluster.js';
 import { rawRequest } from './helpers/http.js';
 import { type PgInstallation, startPgInstallation, within } from './helpers/pg-nodes.js';
-import type { ProductionServer } from './helpers/production-server.js';
+import { type ProductionServer, startProductionServer } from './helpers/production-server.js';
 import { scratchDir } from './helpers/server-process.js';
 
 interface WriteFailure {
@@ -148,5 +148,42 @@ describe('read-only failover to the replica when the primary is killed (official
     // Every write a client was told succeeded is on the promoted standby, read through either node.
     const check = secretsOn(b);
     for (const [name, value] of acknowledged) assert.equal((await check.getSecret(name)).value, value, name);
+  });
+});
+
+describe('a node whose database is down when it starts', () => {
+  let database: PgTestCluster;
+  let node: ProductionServer | undefined;
+
+  before(async () => {
+    database = await PgTestCluster.create(path.join(scratchDir('pg-late'), 'server'));
+    database.stop();
+  });
+
+  after(async () => {
+    await node?.stop();
+    database?.stop();
+  });
+
+  it('listens, answers 503 naming the database, and serves once the database is up, without a restart', async () => {
+    node = await startProductionServer({
+      env: { COFFER_STORAGE_URL: database.url().replace('coffer@', 'coffer:pw-not-shown@') },
+    });
+    assert.match(node.process.output, /storage unavailable: retrying/);
+    const down = await node.api('GET', '/coffer/operator/status');
+    assert.equal(down.status, 503, down.text);
+    assert.ok(Number(down.headers['retry-after']) > 0);
+    assert.match(down.text, new RegExp(`127\\.0\\.0\\.1:${database.port}/coffer\\): connection refused`));
+    assert.equal((await node.api('GET', '/readyz')).status, 503);
+
+    database.start();
+    await within(
+      15_000,
+      'the node reaches the database',
+      async () => (await node!.api('GET', '/coffer/operator/status')).status === 200,
+    );
+    const status = (await node.api('GET', '/coffer/operator/status')).json() as { initialized: boolean };
+    assert.equal(status.initialized, false);
+    assert.ok(!node.process.output.includes('pw-not-shown'), 'the database password never reaches the log');
   });
 });

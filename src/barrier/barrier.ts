@@ -71,6 +71,18 @@ export class Barrier implements SecureStore {
     return { term: next.activeTerm };
   }
 
+  /**
+   * Another node rotated (its commit changed the keyring): write with its new term from now on.
+   * Never revives a barrier sealed meanwhile.
+   */
+  async refreshKeyring(): Promise<void> {
+    const rootKey = this.rootKey;
+    if (!rootKey) return;
+    const keyring = await this.loadKeyring(rootKey);
+    if (this.rootKey === rootKey) this.keyring = keyring;
+    else keyring.wipe();
+  }
+
   keyStatus(): { term: number; rotatedAtMs: number; terms: number[] } {
     const keyring = this.requireKeyring();
     return { term: keyring.activeTerm, rotatedAtMs: keyring.rotatedAtMs, terms: keyring.terms };
