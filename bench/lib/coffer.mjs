@@ -14,18 +14,27 @@ const ENTRY = process.env.COFFER_DIST
 export const SCOPE = 'https://vault.localhost/.default';
 
 /**
- * Spawns `coffer server --dev` on DIR and waits until DIR/dev.json is written and /readyz
- * answers 200. Resolves to {pid, dev, client, readyMs, stop()}; readyMs is spawn-to-ready.
+ * Spawns `coffer server --dev` on DIR (with `env` added, e.g. COFFER_STORAGE_URL) and waits
+ * until DIR/dev.json is written and /readyz answers 200. Resolves to {pid, dev, client, readyMs, stop()}; readyMs is spawn-to-ready.
  */
-export async function startCoffer({ dataDir, port, nodeArgs = [], timeoutMs = 120_000 }) {
+export async function startCoffer({
+  dataDir,
+  port,
+  nodeArgs = [],
+  env = {},
+  keepDevFile = false,
+  timeoutMs = 120_000,
+}) {
   const devFile = path.join(dataDir, 'dev.json');
-  rmSync(devFile, { force: true });
+  // A second node of one installation keeps the copied dev.json: without it, it would give the
+  // administrator a new secret. Readiness then rests on /readyz alone.
+  if (!keepDevFile) rmSync(devFile, { force: true });
   const log = openSync(path.join(path.dirname(dataDir), `coffer-${port}.log`), 'a');
   const started = process.hrtime.bigint();
   const child = spawn(
     process.execPath,
     [...nodeArgs, ENTRY, 'server', '--dev', '--data-dir', dataDir, '--port', String(port)],
-    { cwd: ROOT, stdio: ['ignore', log, log] },
+    { cwd: ROOT, stdio: ['ignore', log, log], env: { ...process.env, ...env } },
   );
   let exited = null;
   child.on('exit', (code, signal) => (exited = { code, signal }));

@@ -68,6 +68,8 @@ export interface ClusterStatus {
   mode: 'read-write' | 'read-only' | 'unavailable';
   /** Whether changes from other members are arriving (always true for a lone SQLite process). */
   feedLive: boolean;
+  /** How often the feed broke (or fell behind) since start, each time dropping every cache. */
+  feedLosses: number;
   leader: boolean;
   staleBoundMs: number;
 }

@@ -147,6 +147,7 @@ export class PgCluster implements Cluster {
       backend: 'postgres',
       mode: mode === 'starting' ? 'unavailable' : mode,
       feedLive: this.feed.isListening,
+      feedLosses: this.feed.losses,
       leader: this.leadership.isLeader,
       staleBoundMs: this.staleBoundMs,
     };

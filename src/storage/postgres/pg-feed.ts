@@ -21,14 +21,19 @@ export interface FeedDeps {
 
 const MEMBER_EVERY_MS = 2000;
 const PRUNE_EVERY_MS = 60_000;
+/** A heartbeat late past this is a dead connection: reconnect. Before it, the node only stops trusting it. */
+const DEAD_AFTER_MS = 10_000;
 
 /**
  * The control connection of one node to the writable server: LISTEN for the other nodes'
  * commits, hold the leader's advisory lock, and keep this node's row in coffer_members. A
- * heartbeat on it every `heartbeatMs` with a deadline of twice that proves it alive; when it
- * fails the node stops leading, drops its caches and reconnects. The server side keeps TCP
- * keepalives short, so a node that vanishes without closing its socket loses the lock (and
- * another node takes over) well after it has itself noticed and stopped.
+ * heartbeat on it every `heartbeatMs` with a deadline of twice that proves it alive. A late
+ * heartbeat makes the node deaf: it stops leading and drops its caches at every tick, yet keeps
+ * the connection, since a node whose event loop (or database) is merely slow loses no notice on
+ * a connection that still works; only a heartbeat that never comes back, or an error, ends it
+ * and reconnects. The server side keeps TCP keepalives short, so a node that vanishes without
+ * closing its socket loses the lock (and another node takes over) well after it has itself
+ * noticed and stopped leading.
  */
 export class PgFeed {
   private client: pg.Client | undefined;
@@ -40,11 +45,15 @@ export class PgFeed {
   private lastPruneMs = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Listening, but a heartbeat is late: nothing it says can be trusted to be current. */
+  private deaf = false;
+  /** How often the feed went deaf or broke since start: each time, this node dropped its caches. */
+  losses = 0;
 
   constructor(private readonly deps: FeedDeps) {}
 
   get isListening(): boolean {
-    return this.client !== undefined;
+    return this.client !== undefined && !this.deaf;
   }
 
   start(): void {
@@ -82,6 +91,7 @@ export class PgFeed {
       if (this.target && !this.connecting) await this.connect(this.target);
       return;
     }
+    if (this.deaf) this.deps.onDeaf();
     if (!this.beating) await this.heartbeat(this.client);
   }
 
@@ -90,7 +100,6 @@ export class PgFeed {
     const client = new pg.Client({
       connectionString: url,
       connectionTimeoutMillis: this.deps.connectTimeoutMs,
-      query_timeout: this.deps.heartbeatMs * 2,
       keepAlive: true,
       application_name: 'coffer-control',
     });
@@ -121,7 +130,14 @@ export class PgFeed {
   private async heartbeat(client: pg.Client): Promise<void> {
     this.beating = true;
     try {
-      await this.keepLock(client);
+      const beat = this.keepLock(client);
+      if (!(await settlesWithin(beat, this.deps.heartbeatMs * 2))) {
+        this.deafen();
+        if (!(await settlesWithin(beat, DEAD_AFTER_MS))) throw new Error('the control connection is dead');
+      }
+      await beat;
+      this.deaf = false;
+      this.deps.leadership.set(this.holdsLock);
       const now = Date.now();
       if (now - this.lastMemberMs >= MEMBER_EVERY_MS) {
         this.lastMemberMs = now;
@@ -143,7 +159,7 @@ export class PgFeed {
     }
   }
 
-  /** Takes the advisory lock while leadership is wanted, gives it back when not. */
+  /** Takes the advisory lock while leadership is wanted, gives it back when not; the caller says who leads. */
   private async keepLock(client: pg.Client): Promise<void> {
     const wanted = this.deps.leadership.isWanted;
     if (wanted && !this.holdsLock) {
@@ -157,13 +173,23 @@ export class PgFeed {
     } else {
       await client.query('SELECT 1');
     }
-    this.deps.leadership.set(this.holdsLock);
+  }
+
+  /** Stops trusting the feed (and stops leading) without dropping a connection that may work. */
+  private deafen(): void {
+    this.deaf = true;
+    this.losses++;
+    this.deps.leadership.set(false);
+    this.deps.onDeaf();
   }
 
   private lose(client: pg.Client): void {
     if (client !== this.client) return;
+    // A deaf episode that ends here was counted when it began.
+    if (!this.deaf) this.losses++;
     this.client = undefined;
     this.holdsLock = false;
+    this.deaf = false;
     this.deps.leadership.set(false);
     client.removeAllListeners('notification');
     client.on('error', () => {});
@@ -171,4 +197,22 @@ export class PgFeed {
     this.deps.onDeaf();
     this.deps.onBroken();
   }
+}
+
+/**
+ * Whether `work` settles (either way) within `ms`. When the time is up, replies that already
+ * arrived are read first (the check runs after the event loop's I/O phase), so a node whose
+ * event loop was busy does not take its own lag for a slow connection.
+ */
+function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const timer = setTimeout(() => setImmediate(() => resolve(settled)), ms);
+    const done = () => {
+      settled = true;
+      clearTimeout(timer);
+      resolve(true);
+    };
+    work.then(done, done);
+  });
 }

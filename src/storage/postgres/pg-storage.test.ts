@@ -146,6 +146,33 @@ describe('PostgresStorage specifics', () => {
     }
   });
 
+  it('refuses to write when both configured servers accept writes (a split brain)', async () => {
+    const other = await PgTestCluster.create(path.join(scratch, 'split'));
+    const logged: string[] = [];
+    const storage = new PostgresStorage({
+      url: database.url,
+      readReplicaUrl: other.url(),
+      log: (_level, message) => logged.push(message),
+    });
+    try {
+      await storage.start();
+      assert.equal(storage.mode, 'unavailable');
+      await assert.rejects(storage.put('k', Buffer.from('v')), (error) => {
+        assert.ok(error instanceof CofferError);
+        assert.equal(error.status, 503);
+        assert.match(error.message, /both accept writes \(a split brain\)/);
+        return true;
+      });
+      assert.ok(
+        logged.some((line) => /refusing to write/.test(line)),
+        logged.join('\n'),
+      );
+    } finally {
+      await storage.close();
+      other.stop();
+    }
+  });
+
   it('refuses a database written by a newer Coffer, and one whose encoding breaks the key order', async () => {
     const first = await PostgresStorage.open({ url: database.url });
     await first.close();

@@ -47,6 +47,7 @@ export class SqliteCluster implements Cluster {
   private lastPruneMs = 0;
   private leaderLock: Database.Database | undefined;
   private closed = false;
+  private resets = 0;
 
   constructor(private readonly deps: SqliteClusterDeps) {
     const pollMs = deps.pollMs ?? 100;
@@ -111,6 +112,7 @@ export class SqliteCluster implements Cluster {
       backend: 'sqlite',
       mode: 'read-write',
       feedLive: true,
+      feedLosses: this.resets,
       leader: this.leadership.isLeader,
       staleBoundMs: this.staleBoundMs,
     };
@@ -185,6 +187,7 @@ export class SqliteCluster implements Cluster {
   }
 
   private reset(): void {
+    this.resets++;
     this.deps.forget('all');
     this.events.emit({ type: 'reset' });
   }
