@@ -4,6 +4,7 @@
 // Also measures how long a write on one node takes to be served by another (the stale bound).
 import { cpSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fetchToken, startCoffer } from './coffer.mjs';
 import { expectOk } from './https-client.mjs';
