@@ -91,6 +91,23 @@ describe('auto-unseal with a key in another Coffer, and seal migration both ways
   };
   const status = async () =>
     (await server!.api('GET', '/coffer/operator/status')).json() as { sealed: boolean; sealType: string };
+  /** `coffer operator seal-migrate` on the server's host, the current shares (if any) on stdin. */
+  const sealMigrate = (args: string[], stdin?: string) =>
+    runCoffer(
+      [
+        'operator',
+        'seal-migrate',
+        ...args,
+        '--config',
+        configFile,
+        '--data-dir',
+        dataDir,
+        '--output',
+        'json',
+      ],
+      env(),
+      stdin,
+    );
   const isReady = async () => (await server!.api('GET', '/readyz')).status === 200;
   const secrets = () =>
     new SecretClient(
@@ -139,25 +156,7 @@ describe('auto-unseal with a key in another Coffer, and seal migration both ways
 
   it('migrates to Shamir shares and back to the key vault, keeping the data', async () => {
     assert.equal(await server!.stop('SIGTERM'), 0);
-    const toShamir = await runCoffer(
-      [
-        'operator',
-        'seal-migrate',
-        '--to',
-        'shamir',
-        '--shares',
-        '3',
-        '--threshold',
-        '2',
-        '--config',
-        configFile,
-        '--data-dir',
-        dataDir,
-        '--output',
-        'json',
-      ],
-      env(),
-    );
+    const toShamir = await sealMigrate(['--to', 'shamir', '--shares', '3', '--threshold', '2']);
     assert.equal(toShamir.code, 0, toShamir.stderr);
     const shares = (JSON.parse(toShamir.stdout) as { sealType: string; shares: string[] }).shares;
     assert.equal(shares.length, 3);
@@ -170,22 +169,7 @@ describe('auto-unseal with a key in another Coffer, and seal migration both ways
     assert.equal((await secrets().getSecret('kept')).value, 'across every seal');
 
     assert.equal(await server!.stop('SIGTERM'), 0);
-    const toKeyVault = await runCoffer(
-      [
-        'operator',
-        'seal-migrate',
-        '--to',
-        'keyvault',
-        '--config',
-        configFile,
-        '--data-dir',
-        dataDir,
-        '--output',
-        'json',
-      ],
-      env(),
-      `${shares[1]}\n${shares[2]}\n`,
-    );
+    const toKeyVault = await sealMigrate(['--to', 'keyvault'], `${shares[1]}\n${shares[2]}\n`);
     assert.equal(toKeyVault.code, 0, toKeyVault.stderr);
     assert.deepEqual(JSON.parse(toKeyVault.stdout), { sealType: 'keyvault', shares: [] });
     await start();

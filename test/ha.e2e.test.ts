@@ -43,6 +43,12 @@ describe('three nodes over one PostgreSQL database (official SDKs)', () => {
     clientId = installation.init.clientId,
     secret = installation.init.clientSecret,
   ) => new SecretClient(node.vaultUrl(vault), installation.credential(node, clientId, secret));
+  const newPrincipal = async (name: string) =>
+    (await installation.adminApi(nodes[0]!, 'POST', '/coffer/principals', { name }, 201)).json() as {
+      objectId: string;
+      clientId: string;
+      clientSecret: string;
+    };
   const view = async (node: ProductionServer) =>
     (await installation.adminApi(node, 'GET', '/coffer/operator/nodes', undefined, 200)).json() as NodeView;
 
@@ -64,14 +70,11 @@ describe('three nodes over one PostgreSQL database (official SDKs)', () => {
   });
 
   it('refuses on node C a caller whose role was removed on node A, within the stated bound', async () => {
-    const created = await installation.adminApi(
-      nodes[0]!,
-      'POST',
-      '/coffer/principals',
-      { name: 'reader' },
-      201,
-    );
-    const reader = created.json() as { objectId: string; clientId: string; clientSecret: string };
+    const reader = (await newPrincipal('reader')) as {
+      objectId: string;
+      clientId: string;
+      clientSecret: string;
+    };
     const assignment = (
       await installation.adminApi(
         nodes[0]!,
@@ -107,14 +110,7 @@ describe('three nodes over one PostgreSQL database (official SDKs)', () => {
   });
 
   it('refuses on node B a client assertion node A already accepted', async () => {
-    const created = await installation.adminApi(
-      nodes[0]!,
-      'POST',
-      '/coffer/principals',
-      { name: 'cert-client' },
-      201,
-    );
-    const client = created.json() as { clientId: string };
+    const client = await newPrincipal('cert-client');
     const certificate = await selfSignedCertificate();
     await installation.adminApi(
       nodes[0]!,
@@ -160,14 +156,7 @@ describe('three nodes over one PostgreSQL database (official SDKs)', () => {
   });
 
   it('throttles a client whose failures are spread over two nodes', async () => {
-    const created = await installation.adminApi(
-      nodes[0]!,
-      'POST',
-      '/coffer/principals',
-      { name: 'guessed' },
-      201,
-    );
-    const target = created.json() as { clientId: string; clientSecret: string };
+    const target = await newPrincipal('guessed');
     const bad = (node: ProductionServer, secret: string) =>
       rawRequest(`${node.url}/${installation.init.tenantId}/oauth2/v2.0/token`, {
         method: 'POST',

@@ -1,6 +1,6 @@
 // The storage tables of bench/README.md, between their own markers, so `npm run bench:storage`
 // replaces them and leaves the main run's tables alone.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeReadmeTables } from './markdown.mjs';
 
 const BEGIN = '<!-- bench:storage:begin -->';
 const END = '<!-- bench:storage:end -->';
@@ -65,9 +65,5 @@ export function renderStorageMarkdown(doc, jsonName) {
 }
 
 export function writeStorageTables(readmePath, markdown) {
-  const text = readFileSync(readmePath, 'utf8');
-  const begin = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  if (begin < 0 || end < begin) throw new Error(`${readmePath} lacks the ${BEGIN} ... ${END} markers`);
-  writeFileSync(readmePath, `${text.slice(0, begin + BEGIN.length)}\n${markdown}\n${text.slice(end)}`);
+  writeReadmeTables(readmePath, markdown, { BEGIN, END });
 }

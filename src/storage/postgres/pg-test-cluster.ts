@@ -182,7 +182,8 @@ function hbaFile(dataDir: string): string {
   return path.join(dataDir, 'pg_hba.conf');
 }
 
-function freePort(): Promise<number> {
+/** A TCP port that was free a moment ago (tests and clusters that must come back on it). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);
