@@ -70,11 +70,7 @@ describe('three nodes over one PostgreSQL database (official SDKs)', () => {
   });
 
   it('refuses on node C a caller whose role was removed on node A, within the stated bound', async () => {
-    const reader = (await newPrincipal('reader')) as {
-      objectId: string;
-      clientId: string;
-      clientSecret: string;
-    };
+    const reader = await newPrincipal('reader');
     const assignment = (
       await installation.adminApi(
         nodes[0]!,
