@@ -175,7 +175,7 @@ describe('three nodes over one PostgreSQL database (official SDKs)', () => {
     );
   });
 
-  it('hands the sweeps to another node within seconds when the leader is killed with SIGKILL', async () => {
+  it('hands the sweeps to another node within seconds when the leader is killed with SIGKILL under load', async () => {
     const leaderOf = async (candidates: ProductionServer[]) => {
       const views = await Promise.all(candidates.map(view));
       return candidates.filter((_, index) => views[index]!.node.leader);
@@ -185,15 +185,41 @@ describe('three nodes over one PostgreSQL database (official SDKs)', () => {
     const survivors = nodes.filter((node) => node !== leader);
     assert.equal((await leaderOf(survivors)).length, 0, 'exactly one leader');
 
+    // Writers on every node while the leader dies: the survivors' writes all succeed.
+    let writing = true;
+    const acknowledged = new Map<string, string>();
+    const survivorFailures: string[] = [];
+    const writer = async (node: ProductionServer, label: string) => {
+      const client = secretsOn(node);
+      for (let i = 0; writing; i++) {
+        try {
+          await client.setSecret(`load-${label}-${i}`, `v${i}`);
+          acknowledged.set(`load-${label}-${i}`, `v${i}`);
+        } catch (error) {
+          if (node !== leader) survivorFailures.push((error as Error).message);
+          if (node === leader) return;
+        }
+      }
+    };
+    const load = Promise.all(nodes.map((node, index) => writer(node, String(index))));
+    await within(10_000, 'writes under way', async () => acknowledged.size >= 10);
     const killedAt = Date.now();
     await leader!.stop('SIGKILL');
-    const took = await within(15_000, 'another node leads and sweeps', async () => {
-      const views = await Promise.all(survivors.map(view));
-      const leading = views.filter((entry) => entry.node.leader);
-      return leading.length === 1 && Date.parse(leading[0]!.node.lastSweepAt ?? '') > killedAt;
-    });
-    assert.ok(took < 15_000, `handover took ${took} ms`);
-    assert.equal((await leaderOf(survivors)).length, 1, 'still exactly one leader');
+    try {
+      const took = await within(15_000, 'another node leads and sweeps', async () => {
+        const views = await Promise.all(survivors.map(view));
+        const leading = views.filter((entry) => entry.node.leader);
+        return leading.length === 1 && Date.parse(leading[0]!.node.lastSweepAt ?? '') > killedAt;
+      });
+      assert.ok(took < 15_000, `handover took ${took} ms`);
+      assert.equal((await leaderOf(survivors)).length, 1, 'still exactly one leader');
+    } finally {
+      writing = false;
+      await load;
+    }
+    assert.deepEqual(survivorFailures, [], 'the other nodes kept serving');
+    const reader = secretsOn(survivors[0]!);
+    for (const [name, value] of acknowledged) assert.equal((await reader.getSecret(name)).value, value, name);
     nodes = survivors;
   });
 });
