@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { createBackupCodec } from './backup/backup-codec.js';
-import { BadParameter, CofferError } from './errors/index.js';
+import { BadParameter, CofferError, Conflict } from './errors/index.js';
 import { Barrier } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
@@ -42,6 +42,8 @@ import { createVaultService } from './vaults/service.js';
 import type { VaultRecord } from './vaults/types.js';
 
 export const ADMIN_PRINCIPAL_NAME = 'administrator';
+/** How long an init in progress keeps other nodes from starting another. */
+const INIT_CLAIM_MS = 2 * 60_000;
 
 /**
  * The one composition root: builds every concrete piece and wires them. Nothing else calls a
@@ -215,6 +217,16 @@ export async function buildApp(
       barrier,
       allowInit: !config.dev,
       initialize: async (shares, threshold) => {
+        // Nodes share one store: two operators running init on two nodes at once would each write
+        // a root key. The first claims the installation for a while (a crash frees it in time).
+        const now = clock.nowMs();
+        if (
+          !(await cluster.claim('operator:init', now + INIT_CLAIM_MS, now)) &&
+          !(await seal.status()).initialized
+        )
+          throw new Conflict(
+            'Another node is initialising this installation. Wait, then check coffer operator status.',
+          );
         if (wrapper) {
           // Auto-unseal: no shares to hand out, and the node opens itself at once.
           const result = await seal.initialize({ type: wrapper.type, shares: 0, threshold: 0 }, bootstrap);

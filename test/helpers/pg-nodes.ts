@@ -39,9 +39,9 @@ export interface PgInstallation {
 }
 
 /**
- * A throwaway PostgreSQL server (or the one given), `count` nodes on it, initialised through the
- * first node with 3 shares (threshold 2), and every node unsealed with `coffer operator unseal
- * --url NODE`, as an operator would.
+ * A throwaway PostgreSQL server (or the one given), `count` nodes on it, initialised with 3
+ * shares (threshold 2) by an init sent to every node at once, and every node unsealed with
+ * `coffer operator unseal --url NODE`, as an operator would.
  */
 export async function startPgInstallation(
   count: number,
@@ -51,11 +51,14 @@ export async function startPgInstallation(
   const env = { COFFER_STORAGE_URL: options.databaseUrl ?? pg.url(), ...options.env };
   const startNode = (extra: NodeJS.ProcessEnv = {}) => startProductionServer({ env: { ...env, ...extra } });
   const nodes = await Promise.all(Array.from({ length: count }, () => startNode()));
-  const initialised = await nodes[0]!.api('POST', '/coffer/operator/init', {
-    body: { shares: 3, threshold: 2 },
-  });
-  assert.equal(initialised.status, 200, initialised.text);
-  const init = initialised.json() as InitResult;
+  // Operators racing: init sent to every node at once initialises once; the others answer 409.
+  const answers = await Promise.all(
+    nodes.map((node) => node.api('POST', '/coffer/operator/init', { body: { shares: 3, threshold: 2 } })),
+  );
+  const initialised = answers.filter((answer) => answer.status === 200);
+  assert.equal(initialised.length, 1, answers.map((answer) => `${answer.status} ${answer.text}`).join('\n'));
+  for (const answer of answers) assert.ok(answer.status === 200 || answer.status === 409, answer.text);
+  const init = initialised[0]!.json() as InitResult;
   for (const node of nodes) await unsealWithCli(node, init.shares.slice(0, 2));
 
   const tokens = new Map<ProductionServer, string>();
