@@ -21,24 +21,27 @@ describe('client assertion replay guard', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  // Times near now: members prune claims that expired by the real clock.
+  const t = Date.now();
+
   it('refuses a jti seen before until it expires, per client', async () => {
     const guard = guardOn(first);
-    await guard.accept('client-a', 'jti-1', 10_000, 0);
-    await assert.rejects(guard.accept('client-a', 'jti-1', 10_000, 5_000), /already used/);
-    await guard.accept('client-b', 'jti-1', 10_000, 5_000);
+    await guard.accept('client-a', 'jti-1', t + 10_000, t);
+    await assert.rejects(guard.accept('client-a', 'jti-1', t + 10_000, t + 5_000), /already used/);
+    await guard.accept('client-b', 'jti-1', t + 10_000, t + 5_000);
     // Remembered past exp by the clock skew the verifier allows, then forgotten.
-    await assert.rejects(guard.accept('client-a', 'jti-1', 10_000, 60_000), /already used/);
-    await guard.accept('client-a', 'jti-1', 200_000, 100_000);
+    await assert.rejects(guard.accept('client-a', 'jti-1', t + 10_000, t + 60_000), /already used/);
+    await guard.accept('client-a', 'jti-1', t + 200_000, t + 100_000);
   });
 
   it('refuses on every member an assertion one member accepted, also when both race', async () => {
     const [here, there] = [guardOn(first), guardOn(second)];
-    await here.accept('Client-C', 'jti-2', 10_000, 0);
-    await assert.rejects(there.accept('client-c', 'jti-2', 10_000, 1_000), /already used/);
+    await here.accept('Client-C', 'jti-2', t + 10_000, t);
+    await assert.rejects(there.accept('client-c', 'jti-2', t + 10_000, t + 1_000), /already used/);
 
     const raced = await Promise.allSettled([
-      here.accept('client-c', 'jti-3', 10_000, 0),
-      there.accept('client-c', 'jti-3', 10_000, 0),
+      here.accept('client-c', 'jti-3', t + 10_000, t),
+      there.accept('client-c', 'jti-3', t + 10_000, t),
     ]);
     assert.deepEqual(raced.map((outcome) => outcome.status).sort(), ['fulfilled', 'rejected']);
   });
