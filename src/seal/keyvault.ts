@@ -13,7 +13,7 @@ import type { KeyWrapper, WrappedUnsealKey } from './types.js';
 export function keyVaultWrapper(settings: KeyVaultSealSettings): KeyWrapper {
   const { credentials } = settings;
   // A private CA (another Coffer's) replaces the public roots for both the vault and the authority.
-  const tls = credentials.caFile ? { tlsOptions: { ca: readFileSync(credentials.caFile, 'utf8') } } : {};
+  const tls = credentials.caFile ? { tlsOptions: { ca: readCa(credentials.caFile) } } : {};
   const credential = new ClientSecretCredential(
     credentials.tenantId,
     credentials.clientId,
@@ -50,9 +50,21 @@ export function keyVaultWrapper(settings: KeyVaultSealSettings): KeyWrapper {
         algorithm,
         Buffer.from(wrapped.value, 'base64url'),
       );
-      return Buffer.from(result.result);
+      const unsealKey = Buffer.from(result.result);
+      // The SDK's copy would otherwise stay in memory until collected.
+      result.result.fill(0);
+      return unsealKey;
     },
   };
+}
+
+function readCa(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new Error(`seal.credentials.caFile: cannot read ${file} (${code})`, { cause: error });
+  }
 }
 
 /** What went wrong talking to the other vault, in words safe for a log (no token, no key). */
