@@ -46,12 +46,13 @@ export function exerciseCluster(backendName: string, open: () => Promise<Cluster
       assert.equal((await b.get('k/gone'))?.toString(), 'here');
       assert.equal(await b.get('k/new'), undefined);
 
-      const committedAt = Date.now();
       await a.transaction(async (tx) => {
         await tx.put('k/x', bytes('new'));
         await tx.delete('k/gone');
         await tx.put('k/new', bytes('born'));
       });
+      // The bound runs from the acknowledgement: that is when a client may expect the change.
+      const committedAt = Date.now();
       const bound = b.cluster.staleBoundMs;
       const seenAfter = await until(bound + 2000, async () => (await b.get('k/x'))?.toString() === 'new');
       assert.ok(
@@ -173,7 +174,7 @@ export function exerciseCluster(backendName: string, open: () => Promise<Cluster
 }
 
 /** Event-loop and scheduling delays on a loaded 2-core CI machine, beyond the stated bound. */
-const SCHEDULING_SLACK_MS = 250;
+const SCHEDULING_SLACK_MS = 1000;
 
 function bytes(text: string): Buffer {
   return Buffer.from(text, 'utf8');
