@@ -50,7 +50,27 @@ export async function startPgInstallation(
   const pg = options.pg ?? (await PgTestCluster.create(path.join(scratchDir('pg'), 'primary')));
   const env = { COFFER_STORAGE_URL: options.databaseUrl ?? pg.url(), ...options.env };
   const startNode = (extra: NodeJS.ProcessEnv = {}) => startProductionServer({ env: { ...env, ...extra } });
-  const nodes = await Promise.all(Array.from({ length: count }, () => startNode()));
+  const nodes: ProductionServer[] = [];
+  const stop = async () => {
+    await Promise.all(nodes.map((node) => node.stop()));
+    if (!options.pg) pg.stop();
+  };
+  try {
+    nodes.push(...(await Promise.all(Array.from({ length: count }, () => startNode()))));
+    return await initialise(pg, nodes, startNode, stop);
+  } catch (error) {
+    // A set-up that fails half way must not leave servers running after the test.
+    await stop();
+    throw error;
+  }
+}
+
+async function initialise(
+  pg: PgTestCluster,
+  nodes: ProductionServer[],
+  startNode: PgInstallation['startNode'],
+  stop: () => Promise<void>,
+): Promise<PgInstallation> {
   // Operators racing: init sent to every node at once initialises once; the others answer 409.
   const answers = await Promise.all(
     nodes.map((node) => node.api('POST', '/coffer/operator/init', { body: { shares: 3, threshold: 2 } })),
@@ -81,10 +101,7 @@ export async function startPgInstallation(
     credential: (node, clientId, clientSecret) =>
       credentialFor({ tenantId: init.tenantId, authorityHost: node.url }, clientId, clientSecret),
     startNode,
-    async stop() {
-      await Promise.all(nodes.map((node) => node.stop()));
-      if (!options.pg) pg.stop();
-    },
+    stop,
   };
 }
 
