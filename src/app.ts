@@ -1,18 +1,39 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { createArm } from './arm/arm.js';
+import { AuditKeys } from './audit/audit-keys.js';
+import { auditRoutes } from './audit/routes.js';
+import { type ServiceEvent, serviceEventRecord } from './audit/service-event.js';
+import { type AuditLogHandle, openAuditLog } from './audit/setup.js';
+import type { AuditLog } from './audit/types.js';
 import { createBackupCodec } from './backup/backup-codec.js';
-import { BadParameter, CofferError, Conflict } from './errors/index.js';
-import { Barrier } from './barrier/barrier.js';
+import { createBackupJobs } from './backup/backup-jobs.js';
+import { hsmBackupRoutes } from './backup/hsm-routes.js';
+import { installationBackupRoutes } from './backup/routes.js';
+import { writeVaultBackup } from './backup/vault-backup.js';
+import { createVaultRestore } from './backup/vault-restore.js';
+import { BadParameter, CofferError } from './errors/index.js';
+import { Barrier, KEYRING_PATH } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
 import { keepCachesCoherent, shareThrottles } from './core/cluster-wiring.js';
 import { clusterRoutes } from './core/cluster-routes.js';
 import { createPipeline } from './core/pipeline.js';
+import { devRoutes } from './core/dev-routes.js';
 import { createPeriodicJobs } from './core/periodic-jobs.js';
+import { isHsmType, requestCost } from './core/request-cost.js';
+import { createTimeShift } from './core/time-shift.js';
+import { createVaultThrottle } from './core/vault-throttle.js';
 import { operatorRoutes } from './core/routes.js';
 import { Runtime } from './core/runtime.js';
+import { CommitRecordFile } from './core/commit-record.js';
 import { SealManager } from './core/seal-manager.js';
+import { createStoreCheck } from './core/store-check.js';
+import { INIT_PENDING_PATH, SEAL_CONFIG_PATH, WRAPPED_ROOT_KEY_PATH } from './seal/types.js';
 import { adminPlane } from './http/admin-plane.js';
+import { armPlane } from './http/arm-plane.js';
+import { decorateAuditFields, registerAuditHooks } from './http/audit-hooks.js';
 import { dataPlane } from './http/data-plane.js';
 import { type Readiness, registerHealthRoutes } from './http/health-routes.js';
 import { createHttpServer } from './http/server.js';
@@ -24,7 +45,11 @@ import { createRoleService, KEY_VAULT_ADMINISTRATOR_ROLE_ID } from './policy/rol
 import { createRoleStore } from './policy/role-store.js';
 import type { IssuedCredentials } from './identity/types.js';
 import { type Clock, systemClock } from './lib/clock.js';
+import { Pkcs11KeyProvider } from './crypto/keys/pkcs11/provider.js';
+import { RoutingKeyProvider } from './crypto/keys/routing-provider.js';
+import { cofferVersion } from './lib/version.js';
 import { SoftwareKeyProvider } from './crypto/keys/software-provider.js';
+import { createAutoUnseal } from './core/auto-unseal.js';
 import { certificateRoutes } from './certificates/routes.js';
 import { certificateRenewalSweep } from './certificates/renewal-job.js';
 import { createCertificateService } from './certificates/service.js';
@@ -33,17 +58,26 @@ import { keyRotationSweep } from './keys/rotation-job.js';
 import { createKeyService } from './keys/service.js';
 import { secretRoutes } from './secrets/routes.js';
 import { createSecretService } from './secrets/service.js';
-import { keyVaultWrapper } from './seal/keyvault.js';
-import type { ClusteredStorage } from './storage/cluster.js';
+import { PurgeFailed } from './objects/purge-expired.js';
+import { openKeyWrapper } from './seal/wrappers.js';
+import { FaultCounters } from './storage/fault-counters.js';
 import { PostgresStorage } from './storage/postgres/pg-storage.js';
-import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
+import { SPACE_PROBE_KEY, SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import { vaultAdminRoutes } from './vaults/routes.js';
+import { settingsRoutes } from './vaults/settings-routes.js';
 import { createVaultService } from './vaults/service.js';
 import type { VaultRecord } from './vaults/types.js';
 
 export const ADMIN_PRINCIPAL_NAME = 'administrator';
-/** How long an init in progress keeps other nodes from starting another. */
-const INIT_CLAIM_MS = 2 * 60_000;
+
+/** Rows that are not barrier records: read before unsealing, or (the keyring) under the root key. */
+const PLAIN_ROWS = new Set([
+  SEAL_CONFIG_PATH,
+  WRAPPED_ROOT_KEY_PATH,
+  INIT_PENDING_PATH,
+  KEYRING_PATH,
+  SPACE_PROBE_KEY,
+]);
 
 /**
  * The one composition root: builds every concrete piece and wires them. Nothing else calls a
@@ -55,10 +89,29 @@ export async function buildApp(
   clock: Clock = systemClock,
 ) {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const http = createHttpServer({ ...tls, logLevel: config.logLevel });
-  const storage = await openStorage(config, http);
+  const { http, closeGracefully } = createHttpServer({
+    ...tls,
+    logLevel: config.logLevel,
+    limits: config.connections,
+    onFrameworkError: async (request, reply, status, body) => {
+      if (auditHooks) await auditHooks.frameworkError(request, reply, status, body);
+      else await reply.code(status).send(body);
+    },
+  });
+  const faults = new FaultCounters();
+  const storage = await openStorage(config, http, faults);
   const cluster = storage.cluster;
-  const barrier = new Barrier(storage, clock);
+  // The commit record finds a local file rolled back to an older copy; PostgreSQL is its own
+  // authority on what was committed, so it has none (docs/fault-tolerance.md).
+  const commitRecord =
+    config.storage.type === 'sqlite'
+      ? new CommitRecordFile(config.commitRecordFile, (message) => http.log.warn(message))
+      : undefined;
+  const barrier = new Barrier(storage, clock, {
+    faults,
+    committed: (record) => commitRecord?.committed(record),
+    countCommits: commitRecord !== undefined,
+  });
   const systemStore = barrier.view('sys/');
   const runtime = new Runtime(barrier.view('sys/identity/'));
   const vaultData = (vault: VaultRecord) => barrier.view(`data/${vault.id}/`);
@@ -67,6 +120,26 @@ export async function buildApp(
   const portSuffix = () => (publicPort === 443 ? '' : `:${publicPort}`);
   const authorityHost = () => `https://${config.publicHost}${portSuffix()}`;
   const vaultUrl = (name: string) => `https://${name}.${config.baseDomain}${portSuffix()}`;
+  /** What the 401 challenge names as the resource, and so the audience clients ask tokens for. */
+  const vaultResource = () => `https://${config.baseDomain}${portSuffix()}`;
+
+  // The audit log writes its own operational lines through the server's logger.
+  const auditLog: AuditLog = {
+    info: (details, message) => http.log.info(details, message),
+    warn: (details, message) => http.log.warn(details, message),
+    error: (details, message) => http.log.error(details, message),
+  };
+  const audit: AuditLogHandle | undefined = config.audit.enabled
+    ? await openAuditLog(config.audit, auditLog)
+    : undefined;
+  if (!audit)
+    http.log.warn({}, 'the audit log is turned off (audit.enabled is false): requests leave no record');
+  const auditKeys = new AuditKeys(systemStore);
+  const recordServiceEvent = (event: ServiceEvent) => {
+    audit?.broker.record(serviceEventRecord(event, clock.nowMs())).catch(() => {
+      // The broker logs spool failures; the request's own record decides its answer.
+    });
+  };
 
   const identity = createIdentity({
     store: barrier.view('sys/identity/'),
@@ -74,16 +147,55 @@ export async function buildApp(
     signingKey: runtime.signingKey,
     tenantId: runtime.tenantId,
     issuerBase: authorityHost,
-    audiences: [`https://${config.baseDomain}`, 'https://vault.azure.net'],
+    // The bare base domain and Azure's own audience stay accepted: clients given a scope by hand use them.
+    audiences: () => [
+      ...new Set([vaultResource(), `https://${config.baseDomain}`, 'https://vault.azure.net']),
+    ],
+    managementAudiences: () => arm.audiences(),
     claim: (id, untilMs, nowMs) => cluster.claim(id, untilMs, nowMs),
   });
   const { principals, tokens } = identity;
+  // -HSM keys of premium vaults live in the PKCS#11 token; every other key in software.
+  const hsmKeys = config.pkcs11 && (await Pkcs11KeyProvider.open(config.pkcs11));
+  const keyProvider = new RoutingKeyProvider(
+    new SoftwareKeyProvider({ rsaWorkers: config.cryptoWorkers }),
+    hsmKeys,
+  );
+  // Vault domains see their vault's time (shifted in dev mode only); identity keeps the real one.
+  const timeShift = createTimeShift(clock);
+  const vaultClock = timeShift.clock;
+  const inVaultTime = <T>(vault: VaultRecord, work: () => Promise<T>) => timeShift.run(vault, work);
   const vaults = createVaultService({
     system: systemStore,
+    clock: vaultClock,
+    // Runs when a deleted vault is purged: its token objects go with its records.
+    eraseData: async (vault) => {
+      const released = await keys.releaseHsmKeys(vault);
+      if (released.failed > 0)
+        http.log.warn({ event: 'hsm-keys-left', vault: vault.name, ...released }, 'hsm');
+      await eraseVaultData(vaultData(vault));
+    },
+    removeRoleAssignments: (name) => roles.deleteAssignmentsUnder(`/vaults/${name}`),
+    inVaultTime,
+    // Service events (a permission model switch, a purge by the retention sweep) become audit
+    // records beside their request's.
+    audit: recordServiceEvent,
+    hsmAvailable: () => keyProvider.hasHsm,
+  });
+  const arm = createArm({
+    store: barrier.view('sys/arm/'),
     clock,
-    eraseData: (vault) => eraseVaultData(vaultData(vault)),
-    // Until the audit broker lands, audited management actions are structured log lines.
-    audit: (event) => http.log.info(event, 'audit'),
+    vaults,
+    tenantId: runtime.tenantId,
+    settings: {
+      subscriptionId: config.subscriptionId,
+      defaultResourceGroup: config.defaultResourceGroup,
+      location: config.region,
+      baseDomain: config.baseDomain,
+      publicHost: config.publicHost,
+      authorityHost,
+      vaultUrl,
+    },
   });
   const roles = createRoleService({
     store: createRoleStore(systemStore),
@@ -92,15 +204,23 @@ export async function buildApp(
     vaultExists: async (name) => (await vaults.find(name)) !== undefined,
   });
   const backupCodec = createBackupCodec(runtime.backupKey);
-  const secrets = createSecretService({ vaultStore: vaultData, backupCodec, clock });
-  const keyProvider = new SoftwareKeyProvider({ rsaWorkers: config.cryptoWorkers });
-  const keys = createKeyService({ vaultStore: vaultData, backupCodec, clock, provider: keyProvider });
+  const secrets = createSecretService({ vaultStore: vaultData, backupCodec, clock: vaultClock });
+  const keys = createKeyService({
+    vaultStore: vaultData,
+    backupCodec,
+    clock: vaultClock,
+    provider: keyProvider,
+  });
   const certificates = createCertificateService({
     vaultStore: vaultData,
     backupCodec,
-    clock,
+    clock: vaultClock,
     provider: keyProvider,
   });
+
+  const vaultRestore = createVaultRestore({ root: barrier, forgetVaults: () => vaults.clearCache() });
+  const backupJobs = createBackupJobs(clock);
+  if (hsmKeys) hsmKeys.token.onEvent = (event) => http.log.warn(event, 'hsm');
 
   const periodicJobs = createPeriodicJobs({
     vaults,
@@ -108,15 +228,16 @@ export async function buildApp(
       (vault) => secrets.purgeExpired(vault),
       (vault) => keys.purgeExpired(vault),
       (vault) => certificates.purgeExpired(vault),
+      (vault) => keys.reapHsmKeys(vault),
       keyRotationSweep({
         keys,
-        clock,
+        clock: vaultClock,
         // Until the event mechanism lands, a near-expiry notice is a structured log line.
         notify: (notice) => http.log.warn({ event: 'KeyNearExpiry', ...notice }, 'key near expiry'),
       }),
       certificateRenewalSweep({
         certificates,
-        clock,
+        clock: vaultClock,
         notify: (notice) =>
           http.log.warn({ event: 'CertificateNearExpiry', ...notice }, 'certificate near expiry'),
         onError: (error, certificate) =>
@@ -133,30 +254,55 @@ export async function buildApp(
           ),
       }),
     ],
+    installationSweeps: [() => vaults.purgeExpired(), () => vaultRestore.eraseAbandoned()],
+    inVaultTime,
     intervalMs: config.purgeIntervalSeconds * 1000,
-    onError: (error) => http.log.error({ err: { type: (error as Error).name } }, 'background job failed'),
+    onError: (error) => {
+      if (error instanceof PurgeFailed) {
+        for (const failure of error.failures) {
+          const path = `vaults/${error.vault}/deleted${error.collection}/${failure.name}`;
+          faults.record({ kind: 'purgeFailure', path, detail: failure.reason });
+        }
+        return;
+      }
+      http.log.error({ err: { type: (error as Error).name } }, 'background job failed');
+    },
     // With several nodes (or worker processes) only the leader sweeps.
     leadership: cluster.leadership,
   });
-  const wrapper = config.seal.type === 'keyvault' ? keyVaultWrapper(config.seal) : undefined;
+  // Auto-unseal: the key that wraps the unseal key, in another key vault or a PKCS#11 token.
+  const wrapper = config.dev ? undefined : await openKeyWrapper(config.seal);
+  // Damage is never silent: each fault is logged with its path (never content) and counted.
+  faults.onFault((fault) =>
+    http.log.error({ fault: fault.kind, path: fault.path, detail: fault.detail }, 'fault'),
+  );
   const seal = new SealManager(
     storage,
     barrier,
     {
       afterUnseal: async () => {
+        // First of all: a store rolled back to an older copy is refused before anything is served.
+        commitRecord?.verify(await barrier.commitRecord());
         await runtime.load();
+        const signer = await auditKeys.load(new Date(clock.nowMs()));
+        await audit?.unsealed(signer);
         periodicJobs.start();
       },
       beforeSeal: () => {
+        commitRecord?.stop();
+        // The last checkpoint before the key is put away (a no-op once the audit log is closed).
+        void audit?.broker.setSigner(undefined, 'seal').catch(() => undefined);
+        auditKeys.unload();
         periodicJobs.stop();
         runtime.unload();
         identity.clearCaches();
         vaults.clearCache();
         roles.clearCache();
+        arm.clearCaches();
       },
     },
     clock,
-    wrapper,
+    { wrapper, claim: (id, untilMs, nowMs) => cluster.claim(id, untilMs, nowMs) },
   );
   keepCachesCoherent(cluster, {
     vaults,
@@ -168,7 +314,11 @@ export async function buildApp(
         barrier.refreshKeyring().catch(() => {});
       },
     },
+    arm: { clearCache: () => arm.clearCaches() },
   });
+
+  // Started by main.ts: a node whose seal key answers opens itself, now or once it can.
+  const autoUnseal = wrapper && createAutoUnseal(seal, wrapper.type, http.log);
 
   /** Inside the freshly initialised barrier: the tenant, installation keys and first administrator. */
   const bootstrap = async (): Promise<IssuedCredentials> => {
@@ -182,6 +332,8 @@ export async function buildApp(
   };
 
   const guard = createAbuseGuard(clock, shareThrottles(cluster));
+  const vaultThrottle = createVaultThrottle(clock);
+  const bareHosts = new Set([config.publicHost, 'localhost', '127.0.0.1', '[::1]', '::1']);
   const pipeline = createPipeline({
     barrier,
     tokens,
@@ -191,17 +343,34 @@ export async function buildApp(
     tenantId: runtime.tenantId,
     settings: {
       baseDomain: config.baseDomain,
-      bareHosts: new Set([config.publicHost, 'localhost', '127.0.0.1', '[::1]', '::1']),
+      bareHosts,
       defaultVault: config.defaultVault,
       authorityHost,
+      challengeResource: vaultResource,
       trustedProxies: config.trustedProxies,
     },
   });
 
+  // Before any route, so the hooks see every request (and run before the routes' own).
+  const auditHooks = audit
+    ? registerAuditHooks(http, {
+        broker: audit.broker,
+        context: {
+          objectName: (name) => (config.audit.hmacObjectNames ? (auditKeys.hmac(name) ?? '(sealed)') : name),
+          vaultUrl,
+          newCorrelationId: randomUUID,
+        },
+        vaultOfHost: (hostname) => vaultOfHost(hostname, config.baseDomain, bareHosts, config.defaultVault),
+        clientAddress: (peer, forwardedFor) => pipeline.clientAddress(peer, forwardedFor),
+        tenantId: () => (barrier.isSealed ? undefined : runtime.tenantId()),
+      })
+    : decorateAuditFields(http);
+
   registerHealthRoutes(http, async (): Promise<Readiness> => {
-    if (barrier.isSealed || (await storage.get('core/seal-config')) === undefined) return 'unavailable';
+    if (barrier.isSealed || (await storage.get(SEAL_CONFIG_PATH)) === undefined) return 'unavailable';
     const mode = cluster.status().mode;
-    return mode === 'read-write' ? 'ready' : mode;
+    if (mode !== 'read-write') return mode;
+    return (await storage.writable()) ? 'ready' : 'storage-full';
   });
   registerIdentityRoutes(http, {
     pipeline,
@@ -215,21 +384,23 @@ export async function buildApp(
     ...operatorRoutes({
       seal,
       barrier,
+      check: createStoreCheck({
+        verifyFile: () => storage.verifyFile(),
+        listKeys: (after, limit) => storage.list('', { after, limit }),
+        readRaw: (key) => storage.readUncached(key),
+        checkRecord: (path, stored) => barrier.checkRecord(path, stored),
+        isPlainRow: (key) => PLAIN_ROWS.has(key),
+        isUnsealed: () => !barrier.isSealed,
+        clock,
+      }),
       allowInit: !config.dev,
       initialize: async (shares, threshold) => {
-        // Nodes share one store: two operators running init on two nodes at once would each write
-        // a root key. The first claims the installation for a while (a crash frees it in time).
-        const now = clock.nowMs();
-        if (
-          !(await cluster.claim('operator:init', now + INIT_CLAIM_MS, now)) &&
-          !(await seal.status()).initialized
-        )
-          throw new Conflict(
-            'Another node is initialising this installation. Wait, then check coffer operator status.',
-          );
         if (wrapper) {
-          // Auto-unseal: no shares to hand out, and the node opens itself at once.
-          const result = await seal.initialize({ type: wrapper.type, shares: 0, threshold: 0 }, bootstrap);
+          // Auto-unseal: the node opens itself at once; recovery shares only if asked for (pkcs11 needs them).
+          const result = await seal.initialize(
+            { type: wrapper.type, shares: shares ?? 0, threshold: threshold ?? 0 },
+            bootstrap,
+          );
           await seal.autoUnseal();
           return { shares: result.shares, admin: result.bootstrapped };
         }
@@ -240,16 +411,76 @@ export async function buildApp(
       },
     }),
     ...clusterRoutes({ cluster, sealed: () => barrier.isSealed, lastSweep: periodicJobs.lastSweep }),
+    ...installationBackupRoutes({ storage, barrier, clock, cofferVersion: cofferVersion() }),
     ...vaultAdminRoutes(vaults, vaultUrl),
+    ...devRoutes({
+      dev: config.dev,
+      timeShift,
+      vaults,
+      runVaultSweeps: (vault) => periodicJobs.runForVault(vault),
+      runInstallationSweeps: () => vaults.purgeExpired(),
+    }),
     ...identity.adminRoutes(),
     ...roleAdminRoutes(roles),
+    ...auditRoutes({
+      query: (query) => (audit ? audit.index.query(query) : Promise.reject(new BadParameter(AUDIT_OFF))),
+      hmac: (name) => auditKeys.hmac(name),
+      hmacNames: config.audit.hmacObjectNames,
+      publicKey: () => {
+        const signer = audit ? auditKeys.signer : undefined;
+        return signer && { keyId: signer.keyId, algorithm: 'Ed25519', publicKeyPem: signer.publicKeyPem };
+      },
+      stats: () => {
+        if (!audit) throw new BadParameter(AUDIT_OFF);
+        return audit.broker.stats();
+      },
+    }),
   ]);
-  dataPlane(http, pipeline, [
-    ...secretRoutes(secrets),
-    ...keyRoutes(keys),
-    ...certificateRoutes(certificates),
-    ...roleApiRoutes(roles),
-  ]);
+  armPlane(http, pipeline, arm.routes(), { subscriptionId: arm.subscriptionId });
+  dataPlane(
+    http,
+    pipeline,
+    [
+      ...secretRoutes(secrets),
+      ...keyRoutes(keys),
+      ...certificateRoutes(certificates),
+      ...roleApiRoutes(roles),
+      ...settingsRoutes(),
+      ...hsmBackupRoutes({
+        jobs: backupJobs,
+        backupDir: config.backupDir,
+        backupKey: runtime.backupKey,
+        write: (vault, file) =>
+          writeVaultBackup({ storage, barrier, backupKey: runtime.backupKey, clock }, vault, file),
+        restore: vaultRestore,
+      }),
+    ],
+    { serviceVersion: cofferVersion(), region: config.region },
+    {
+      inVaultTime,
+      admit: async (request) => {
+        if (!vaultThrottle.enabled(request.vault)) return;
+        const cost = await requestCost(
+          {
+            method: request.method,
+            route: request.routeOptions.url ?? '',
+            params: request.params as Record<string, string>,
+            body: request.body,
+          },
+          async (name, version) => {
+            const key = await keys.get(request.vault, name, version).catch(() => undefined);
+            return (
+              key && {
+                hsm: isHsmType(key.record.kty),
+                rsaBits: key.record.kty.startsWith('RSA') ? key.record.keySize : undefined,
+              }
+            );
+          },
+        );
+        vaultThrottle.admit(request.vault, cost);
+      },
+    },
+  );
 
   return {
     http,
@@ -258,22 +489,36 @@ export async function buildApp(
     principals,
     roles,
     vaults,
+    secrets,
     keys,
     certificates,
     periodicJobs,
+    autoUnseal,
+    vaultThrottle,
     storage,
     cluster,
+    /** SQLite only: the copy of the commit count kept outside the store (rollback detection). */
+    commitRecord,
+    /** Faults counted since start (integrity failures, full disk, failed purges) for metrics. */
+    faults,
     vaultUrl,
     authorityHost,
+    subscriptionId: arm.subscriptionId,
     setPublicPort: (port: number) => {
       publicPort = port;
     },
+    audit,
+    /** Finishes requests in flight (within the shutdown deadline), then closes the store. */
     async close(): Promise<void> {
-      await http.close();
+      autoUnseal?.stop();
+      await closeGracefully();
+      // After the last request, before the seal: the shutdown checkpoint needs the key.
+      await audit?.close();
       seal.seal();
       await storage.close();
-      // After the server: a request still in flight may need an RSA worker thread.
+      // After the server: a request still in flight may need an RSA worker thread or the token.
       await keyProvider.close();
+      wrapper?.close?.();
     },
   };
 }
@@ -284,9 +529,13 @@ export type CofferApp = Awaited<ReturnType<typeof buildApp>> & { http: FastifyIn
  * SQLite in the data dir (one process), or PostgreSQL for many nodes. A PostgreSQL that is down
  * is not fatal: the node starts, answers 503 and /readyz 503, and connects when it can.
  */
-async function openStorage(config: CofferConfig, http: FastifyInstance): Promise<ClusteredStorage> {
+async function openStorage(
+  config: CofferConfig,
+  http: FastifyInstance,
+  faults: FaultCounters,
+): Promise<SqliteStorage | PostgresStorage> {
   const cacheBytes = config.storage.cacheMiB * 1024 * 1024;
-  if (config.storage.type === 'sqlite') return new SqliteStorage(config.storage.file, { cacheBytes });
+  if (config.storage.type === 'sqlite') return new SqliteStorage(config.storage.file, { cacheBytes, faults });
   const storage = new PostgresStorage({
     ...config.storage,
     cacheBytes,
@@ -299,6 +548,24 @@ async function openStorage(config: CofferConfig, http: FastifyInstance): Promise
     throw error;
   }
   return storage;
+}
+
+const AUDIT_OFF = 'The audit log is turned off on this server (audit.enabled is false).';
+
+/** The vault a host name addresses, by name only (pipeline.resolveVault looks it up). */
+function vaultOfHost(
+  hostname: string,
+  baseDomain: string,
+  bareHosts: ReadonlySet<string>,
+  defaultVault: string | undefined,
+): string | undefined {
+  const host = hostname.toLowerCase().replace(/:\d+$/, '');
+  const suffix = `.${baseDomain}`;
+  if (host.endsWith(suffix)) {
+    const name = host.slice(0, -suffix.length);
+    return /^[a-z0-9-]{3,24}$/.test(name) ? name : undefined;
+  }
+  return bareHosts.has(host) ? defaultVault : undefined;
 }
 
 /** Removes a deleted vault's objects in bounded transactions, so a large vault does not hold the write lock for long. */

@@ -4,7 +4,8 @@ import { buildApp, type CofferApp } from './app.js';
 import { loadConfig, type ServerOptions } from './config/load.js';
 import type { CofferConfig } from './config/types.js';
 import { type DevFacts, prepareDevServer, writeDevFacts } from './core/dev-setup.js';
-import { keepAutoUnsealing } from './core/auto-unseal.js';
+import { StoreWithoutSealConfig } from './core/store-state.js';
+import { StorageUnavailable } from './errors/index.js';
 import { ensureDevTls } from './tls/dev-tls.js';
 import { loadTlsFiles } from './tls/server-options.js';
 
@@ -13,9 +14,18 @@ export async function startServer(options: ServerOptions): Promise<void> {
   const config = loadConfig(options);
   const tls = await loadTls(config);
   const app = await buildApp(config, tls.keys);
-  const admin = config.dev ? await prepareDevServer(app, config) : undefined;
-
-  await app.http.listen({ host: config.host, port: config.port });
+  let admin: Awaited<ReturnType<typeof prepareDevServer>> | undefined;
+  try {
+    await refuseLostStore(app, config);
+    if (config.dev) admin = await prepareDevServer(app, config);
+    // An auto-unseal seal (keyvault, pkcs11) unseals the node itself (now, or as soon as its key answers).
+    app.autoUnseal?.start();
+    await app.http.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    // Release the store's lock and worker threads, so the refusal is all that is left.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   const port = (app.http.server.address() as AddressInfo).port;
   app.setPublicPort(port);
   app.cluster.announce(app.authorityHost());
@@ -29,6 +39,7 @@ export async function startServer(options: ServerOptions): Promise<void> {
       vaultUrl: app.vaultUrl(vaultName),
       baseDomain: config.baseDomain,
       tenantId: admin.tenantId,
+      subscriptionId: app.subscriptionId(),
       authorityHost: url,
       clientId: admin.clientId,
       clientSecret: admin.clientSecret,
@@ -39,14 +50,18 @@ export async function startServer(options: ServerOptions): Promise<void> {
   } else {
     process.stdout.write(`Coffer listening on https://${config.host}:${port} (${await startState(app)})\n`);
   }
-  const autoUnseal = config.dev ? undefined : keepAutoUnsealing(app.seal, app.http.log);
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     app.http.log.info({ signal }, 'stopping: finishing requests in flight');
-    autoUnseal?.stop();
+    // The HTTP close has its own deadline; this one covers whatever else could hang (the store's
+    // last commit on a stalled disk), so a stop never waits without end.
+    setTimeout(() => {
+      app.http.log.error('shutdown overran its deadline: exiting now');
+      process.exit(1);
+    }, config.connections.shutdownTimeoutMs + 5000).unref();
     await app.close();
     process.exit(0);
   };
@@ -59,11 +74,36 @@ async function startState(app: CofferApp): Promise<string> {
   try {
     const status = await app.seal.status();
     if (!status.initialized) return 'not initialised: run coffer operator init';
-    if (status.sealType === 'keyvault' || status.sealType === 'pkcs11')
-      return `sealed: unsealing itself with its ${status.sealType} key`;
+    if (app.autoUnseal && status.sealType === 'pkcs11') return 'sealed: unsealing with the HSM seal';
+    if (app.autoUnseal && status.sealType === 'keyvault')
+      return 'sealed: unsealing itself with its keyvault key';
     return 'sealed: run coffer operator unseal';
   } catch {
     return 'storage unavailable: retrying, see the log';
+  }
+}
+
+/**
+ * Refused before anything runs: a store that could never be unsealed (records without a seal
+ * configuration), and a missing or empty store where the commit record shows one existed. A
+ * silent new store would hide the loss and invite an initialisation over it. A database out of
+ * reach is not refused: the node starts, answers 503 and connects when it can.
+ */
+async function refuseLostStore(app: CofferApp, config: CofferConfig): Promise<void> {
+  let state;
+  try {
+    state = await app.seal.storeState();
+  } catch (error) {
+    if (error instanceof StorageUnavailable) return;
+    throw error;
+  }
+  if (state === 'orphaned') throw new StoreWithoutSealConfig();
+  if (state === 'empty' && app.commitRecord?.exists()) {
+    throw new Error(
+      `the store in ${config.dataDir} (coffer.db) is missing or empty, but ${app.commitRecord.file} shows it held data: it was deleted or replaced. ` +
+        'Restore coffer.db (with coffer.db-wal if there was one) from a backup of this data dir. ' +
+        `Only to start over on purpose, delete ${app.commitRecord.file} too.`,
+    );
   }
 }
 

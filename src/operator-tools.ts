@@ -3,7 +3,8 @@ import path from 'node:path';
 import { loadConfig } from './config/load.js';
 import { migrateSeal } from './core/seal-migration.js';
 import { CofferError } from './errors/index.js';
-import { describeWrapperFailure, keyVaultWrapper } from './seal/keyvault.js';
+import { describeWrapperFailure } from './seal/keyvault.js';
+import { openKeyWrapper } from './seal/wrappers.js';
 import { combineShares, parseShare } from './seal/shamir.js';
 import type { SealConfig } from './seal/types.js';
 import type { ClusteredStorage } from './storage/cluster.js';
@@ -62,39 +63,43 @@ export async function migrateStorage(options: {
 export async function migrateSealOffline(options: {
   configFile?: string;
   dataDir?: string;
-  to: 'shamir' | 'keyvault';
+  to: 'shamir' | 'keyvault' | 'pkcs11';
   shares?: number;
   threshold?: number;
-  /** Asked only when the seal in force is Shamir: that many shares of it. */
+  /** Asked only when the seal in force must be opened with shares: that many of them. */
   readShares: (count: number) => Promise<string[]>;
 }): Promise<{ sealType: string; shares: string[] }> {
   const config = loadConfig({ dev: false, configFile: options.configFile, dataDir: options.dataDir });
-  const wrapper = config.seal.type === 'keyvault' ? keyVaultWrapper(config.seal) : undefined;
-  if (options.to === 'keyvault' && !wrapper) {
-    throw new Error('--to keyvault needs a "seal": {"type": "keyvault", ...} section in the config file');
+  if (options.to !== 'shamir' && config.seal.type !== options.to) {
+    throw new Error(
+      `--to ${options.to} needs a "seal": {"type": "${options.to}", ...} section in the config file (or COFFER_SEAL_TYPE=${options.to} with its settings)`,
+    );
   }
+  if (options.to === 'pkcs11' && (options.shares === undefined || options.threshold === undefined))
+    throw new Error(
+      '--to pkcs11 needs --shares and --threshold: recovery shares open the store without the token',
+    );
+  const wrapper = await openKeyWrapper(config.seal);
   const storage =
     config.storage.type === 'postgres'
       ? await PostgresStorage.open({ ...config.storage, cacheBytes: 0 })
       : new SqliteStorage(config.storage.file, { cacheBytes: 0 });
   try {
+    const shares = { shares: options.shares ?? 0, threshold: options.threshold ?? 0 };
     const result = await migrateSeal({
       storage,
       target:
         options.to === 'shamir'
-          ? { type: 'shamir', shares: options.shares ?? 0, threshold: options.threshold ?? 0 }
-          : { type: 'wrapper', wrapper: wrapper! },
+          ? { type: 'shamir', ...shares }
+          : { type: 'wrapper', wrapper: wrapper!, ...shares },
       currentUnsealKey: async (current: SealConfig, wrapped) => {
-        if (current.type === 'shamir') {
+        if (wrapper && wrapped && wrapped.type === wrapper.type) return wrapper.unwrap(wrapped);
+        // Shamir, or the recovery shares of an auto-unseal seal whose key is not configured here.
+        if (current.shares > 0) {
           const texts = await options.readShares(current.threshold);
           return combineShares(texts.map((text) => parseShare(text, current.shares === 1 ? 32 : 33)));
         }
-        if (!wrapper || !wrapped || wrapped.type !== wrapper.type) {
-          throw new Error(
-            `the installation uses the ${current.type} seal: configure it in "seal" to open it`,
-          );
-        }
-        return wrapper.unwrap(wrapped);
+        throw new Error(`the installation uses the ${current.type} seal: configure it in "seal" to open it`);
       },
     });
     return { sealType: result.config.type, shares: result.shares };
@@ -104,6 +109,7 @@ export async function migrateSealOffline(options: {
     throw new Error(`seal migration failed: ${describeWrapperFailure(error)}`, { cause: error });
   } finally {
     await storage.close();
+    wrapper?.close?.();
   }
 }
 

@@ -59,7 +59,8 @@ describe('authentication: Entra-compatible tokens and the bearer challenge (dev 
   before(async () => {
     server = await startDevServer();
     const { authorityHost, tenantId, vaultUrl, clientId, clientSecret } = server.facts;
-    challenge = `Bearer authorization="${authorityHost}/${tenantId}", resource="https://vault.localhost"`;
+    // The servers of the tests listen on a port other than 443: the resource carries it.
+    challenge = `Bearer authorization="${authorityHost}/${tenantId}", resource="https://vault.localhost:${new URL(vaultUrl).port}"`;
     listUrl = `${vaultUrl}/secrets?api-version=7.6`;
     adminToken = await fetchToken(authorityHost, tenantId, clientId, clientSecret);
     const admin = await api('GET', `/coffer/principals/${clientId}`, adminToken);
@@ -214,14 +215,38 @@ describe('authentication: Entra-compatible tokens and the bearer challenge (dev 
     assert.equal((await dataPlane(body.access_token)).status, 200);
   });
 
-  it('accepts tokens for https://vault.azure.net/.default on the data plane', async () => {
-    const { token } = await server.credential.getToken('https://vault.azure.net/.default');
-    assert.equal(decodeJwt(token).aud, 'https://vault.azure.net');
-    const listed = await dataPlane(token);
-    assert.equal(listed.status, 200, listed.text);
-    const read = await dataPlane(token, `${server.facts.vaultUrl}/secrets/auth-probe?api-version=7.6`);
-    assert.equal(read.status, 200, read.text);
-    assert.equal((read.json() as { value: string }).value, 'visible to administrators');
+  it('accepts tokens for the challenge resource with its port, the bare base domain and https://vault.azure.net', async () => {
+    const withPort = `https://vault.localhost:${new URL(server.facts.vaultUrl).port}`;
+    for (const audience of [withPort, 'https://vault.localhost', 'https://vault.azure.net']) {
+      const { token } = await server.credential.getToken(`${audience}/.default`);
+      assert.equal(decodeJwt(token).aud, audience);
+      const listed = await dataPlane(token);
+      assert.equal(listed.status, 200, listed.text);
+      const read = await dataPlane(token, `${server.facts.vaultUrl}/secrets/auth-probe?api-version=7.6`);
+      assert.equal(read.status, 200, read.text);
+      assert.equal((read.json() as { value: string }).value, 'visible to administrators');
+    }
+    const otherPort = await tokenRequest({
+      grant_type: 'client_credentials',
+      client_id: server.facts.clientId,
+      client_secret: server.facts.clientSecret,
+      scope: 'https://vault.localhost:1/.default',
+    });
+    assertOAuthError(otherPort, 400, 'invalid_scope');
+  });
+
+  it('passes the JavaScript SDK challenge check with default options and gets a token for the resource with its port', async () => {
+    const audiences: string[] = [];
+    const credential = {
+      getToken: async (scopes: string | string[]) => {
+        const scope = Array.isArray(scopes) ? scopes[0]! : scopes;
+        audiences.push(scope);
+        return server.credential.getToken(scope);
+      },
+    };
+    const client = new SecretClient(server.facts.vaultUrl, credential);
+    assert.equal((await client.getSecret('auth-probe')).value, 'visible to administrators');
+    assert.deepEqual(audiences, [`https://vault.localhost:${new URL(server.facts.vaultUrl).port}/.default`]);
   });
 
   it('refuses an unknown scope, a wrong secret, an unknown tenant and an unsupported grant type', async () => {

@@ -1,96 +1,22 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SecretClient } from '@azure/keyvault-secrets';
+import {
+  assertOneLineFailure,
+  assertSucceeded,
+  type CliResult,
+  cli,
+  parseJson,
+} from './helpers/cli-process.js';
 import { fetchToken } from './helpers/http.js';
 import { type ProductionServer, startProductionServer } from './helpers/production-server.js';
-import {
-  credentialFor,
-  type DevServer,
-  cofferBin,
-  repoRoot,
-  scratchDir,
-  startDevServer,
-} from './helpers/server-process.js';
+import { credentialFor, type DevServer, scratchDir, startDevServer } from './helpers/server-process.js';
 
 // The `coffer` administration CLI as users and scripts run it (CONTRACT section 7): a child process
-// per command against one real dev server. The CLI's own environment carries no COFFER_* variable
-// and no NODE_EXTRA_CA_CERTS, so the connection (and the CA to trust) comes only from what each
-// test passes, as on a user's machine.
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-interface CliOptions {
-  env?: Record<string, string>;
-  input?: string;
-  cwd?: string;
-}
-
-const INHERITED_CONNECTION = [
-  'COFFER_URL',
-  'COFFER_TENANT_ID',
-  'COFFER_CLIENT_ID',
-  'COFFER_CLIENT_SECRET',
-  'COFFER_CA_FILE',
-  'COFFER_BASE_DOMAIN',
-  'COFFER_USERNAME',
-  'COFFER_PASSWORD',
-  'NODE_EXTRA_CA_CERTS',
-];
-
-function cli(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of INHERITED_CONNECTION) delete env[name];
-  Object.assign(env, options.env);
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [cofferBin, ...args],
-      { cwd: options.cwd ?? repoRoot, env, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-        resolve({ code, stdout, stderr, ms: Date.now() - started });
-      },
-    );
-    child.stdin?.end(options.input ?? '');
-  });
-}
-
-/** A successful `--output json` run: exit 0, nothing on stderr, and stdout is one JSON document. */
-function parseJson<T>(result: CliResult): T {
-  assert.equal(result.code, 0, `expected success, got exit ${result.code}: ${result.stderr}`);
-  assert.equal(result.stderr, '', 'nothing on stderr on success');
-  assert.ok(result.stdout.trim() !== '', 'a JSON document on stdout');
-  return JSON.parse(result.stdout) as T;
-}
-
-function assertSucceeded(result: CliResult): void {
-  assert.equal(result.code, 0, `expected success, got exit ${result.code}: ${result.stderr}`);
-  assert.equal(result.stderr, '', 'nothing on stderr on success');
-}
-
-/** A failure as the contract promises: non-zero exit, nothing on stdout, one `coffer: ...` line on stderr. */
-function assertOneLineFailure(result: CliResult, pattern: RegExp): string {
-  assert.notEqual(result.code, 0, `expected a failure, got exit 0 with: ${result.stdout}`);
-  assert.notEqual(result.code, null, 'the CLI exits by itself');
-  assert.equal(result.stdout, '', 'nothing on stdout on failure');
-  const lines = result.stderr.split('\n');
-  assert.equal(lines.length, 2, `exactly one line on stderr, got: ${JSON.stringify(result.stderr)}`);
-  assert.equal(lines[1], '', 'the line ends with a newline');
-  const line = lines[0] ?? '';
-  assert.match(line, /^coffer: /);
-  assert.match(line, pattern);
-  return line;
-}
+// per command against one real dev server (helpers/cli-process.ts: no inherited connection).
 
 interface Vault {
   id: string;
@@ -261,11 +187,11 @@ describe('coffer CLI', () => {
       const [missingName, badRetention, badOutput] = await Promise.all([
         cli(['vault', 'create', ...dev]),
         cli(['vault', 'create', 'retention-five', '--retention-days', '5', ...dev]),
-        cli(['vault', 'list', ...dev, '--output', 'yaml']),
+        cli(['vault', 'list', ...dev, '--output', 'xml']),
       ]);
       assertOneLineFailure(missingName!, /missing required argument 'name'.*coffer vault create --help/);
       assertOneLineFailure(badRetention!, /7 to 90/);
-      assertOneLineFailure(badOutput!, /json, table/);
+      assertOneLineFailure(badOutput!, /json, jsonc, table, tsv, yaml, none/);
     });
 
     it('vault delete removes it: show then fails with VaultNotFound', async () => {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SecretClient } from '@azure/keyvault-secrets';
+import { cofferCli } from './helpers/coffer-cli.js';
 import { fetchToken, type RawResponse, rawRequest } from './helpers/http.js';
 import { freePort } from './helpers/production-server.js';
 import {
@@ -162,7 +163,7 @@ describe('durability (dev server)', () => {
   });
 
   it('kill -9 in the middle of a concurrent write load loses no acknowledged write', async (t) => {
-    const LOOPS = 8;
+    const LOOPS = 16;
     const KILL_AFTER = 300;
     const acknowledged: { name: string; version: string; value: string }[] = [];
     let inFlight = 0;
@@ -227,5 +228,16 @@ describe('durability (dev server)', () => {
       );
     }
     assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.length} acknowledged writes were lost`);
+
+    // The restart passed the start checks (quick_check, commit record: a kill -9 is no rollback);
+    // the full check finds the SQLite file intact and every record authentic.
+    const check = await cofferCli(dataDir, ['operator', 'check', '--output', 'json']);
+    assert.equal(check.code, 0, check.stderr);
+    const report = JSON.parse(check.stdout) as {
+      ok: boolean;
+      records: { checked: number; failed: string[] };
+    };
+    assert.equal(report.ok, true);
+    assert.ok(report.records.checked >= acknowledged.length, `${report.records.checked} records checked`);
   });
 });

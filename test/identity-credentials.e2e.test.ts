@@ -110,14 +110,16 @@ describe('service principal credentials: certificates and federated identity (de
         header?: Record<string, unknown>;
         key?: KeyObject;
         alg?: string;
+        clientId?: string;
       } = {},
     ): Promise<string> {
       const now = Math.floor(Date.now() / 1000);
       const alg = options.alg ?? 'PS256';
+      const clientId = options.clientId ?? principal.clientId;
       return new SignJWT({
         aud: tokenEndpoint,
-        iss: principal.clientId,
-        sub: principal.clientId,
+        iss: clientId,
+        sub: clientId,
         jti: randomUUID(),
         nbf: now,
         exp: now + 600,
@@ -149,24 +151,33 @@ describe('service principal credentials: certificates and federated identity (de
     });
 
     it('refuses expired, wrong-audience, wrong-subject, wrong-issuer, foreign-key and unknown-certificate assertions', async () => {
+      // A client of its own: eight failures spend most of a client's budget of ten a minute.
+      const target = await newPrincipal('cert-refusals');
+      const added = await api('POST', `/coffer/principals/${target.clientId}/certificates`, {
+        certificate: cert.certPem,
+      });
+      assert.equal(added.status, 201, added.text);
+      const { clientId } = target;
       const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
       const past = Math.floor(Date.now() / 1000) - 3600;
       const refused = {
-        expired: await assertion({ claims: { nbf: past - 600, exp: past } }),
+        expired: await assertion({ clientId, claims: { nbf: past - 600, exp: past } }),
         'wrong audience': await assertion({
+          clientId,
           claims: { aud: 'https://login.microsoftonline.com/common/oauth2/v2.0/token' },
         }),
-        'wrong subject': await assertion({ claims: { sub: randomUUID() } }),
-        'wrong issuer': await assertion({ claims: { iss: 'https://attacker.example' } }),
-        'signed by another key': await assertion({ key: other }),
+        'wrong subject': await assertion({ clientId, claims: { sub: randomUUID() } }),
+        'wrong issuer': await assertion({ clientId, claims: { iss: 'https://attacker.example' } }),
+        'signed by another key': await assertion({ clientId, key: other }),
         'unknown certificate': await assertion({
+          clientId,
           header: { 'x5t#S256': createHash('sha256').update('x').digest('base64url') },
         }),
-        'no jti': await assertion({ claims: { jti: undefined } }),
+        'no jti': await assertion({ clientId, claims: { jti: undefined } }),
         HS256: 'eyJhbGciOiJIUzI1NiJ9.e30.ZRrHA1JJJW8opsbCGfG_HACGpVUMN_a9IV7pAx_Zmeo',
       };
       for (const [label, signed] of Object.entries(refused)) {
-        const response = await tokenRequest(principal.clientId, signed);
+        const response = await tokenRequest(clientId, signed);
         assert.equal(response.status, 401, `${label}: ${response.text}`);
         assert.equal((response.json() as { error: string }).error, 'invalid_client', label);
       }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {
   type KeyObject,
   constants,
+  createDecipheriv,
   createHash,
   createPublicKey,
   generateKeyPairSync,
@@ -10,7 +11,13 @@ import {
   sign,
 } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { CryptographyClient, type JsonWebKey, KeyClient, type KeyVaultKey } from '@azure/keyvault-keys';
+import {
+  CryptographyClient,
+  type EncryptParameters,
+  type JsonWebKey,
+  KeyClient,
+  type KeyVaultKey,
+} from '@azure/keyvault-keys';
 import { fetchToken, rawRequest } from './helpers/http.js';
 import { type DevServer, startDevServer } from './helpers/server-process.js';
 
@@ -215,6 +222,65 @@ describe('key rules: 403 gate, validity window and 400s', () => {
     await rejectsWith(remote(aes).encrypt({ algorithm: 'RSA-OAEP', plaintext: x }), 400, 'BadParameter');
     await rejectsWith(remote(aes).encrypt({ algorithm: 'A256GCM', plaintext: x }), 400, 'BadParameter');
     await rejectsWith(remote(aes).wrapKey('A192KW', randomBytes(16)), 400, 'BadParameter');
+  });
+
+  it('chooses every AES-GCM iv itself: a caller iv is refused, so nobody can reuse a victim’s iv', async () => {
+    // Issue 11 (high): with a caller-chosen iv, a principal allowed only to encrypt could
+    // encrypt zeros under a victim's iv and XOR out the victim's plaintext (and forge tags).
+    const k = randomBytes(32);
+    const aes = await client.importKey('gcm-iv', { kty: 'oct', k });
+    const victimPlaintext = Buffer.from('the payroll password is hunter2');
+    const victim = await remote(aes).encrypt({ algorithm: 'A256GCM', plaintext: victimPlaintext });
+    const reuse = {
+      algorithm: 'A256GCM',
+      plaintext: Buffer.alloc(victimPlaintext.length),
+      iv: victim.iv,
+    } as unknown as EncryptParameters;
+    await assert.rejects(remote(aes).encrypt(reuse), (error: { statusCode?: number; message?: string }) => {
+      assert.equal(error.statusCode, 400, String(error));
+      assert.match(error.message ?? '', /service chooses/, 'the message says why');
+      return true;
+    });
+    for (const alg of ['A128GCM', 'A192GCM', 'A256GCM']) {
+      const bits = Number(alg.slice(1, 4));
+      await client.createKey(`gcm-iv-${bits}`, 'oct', { keySize: bits });
+      const iv = randomBytes(12).toString('base64url');
+      const error = await rawError(
+        raw('POST', `/keys/gcm-iv-${bits}/encrypt`, { alg, value: 'AAAA', iv }),
+        400,
+        'BadParameter',
+      );
+      assert.match(error.message, /service chooses/);
+    }
+    // Every encryption gets a fresh iv from the server; node:crypto opens each with the iv and tag returned.
+    const ivs = new Set<string>();
+    for (let i = 0; i < 32; i++) {
+      const sealed = await remote(aes).encrypt({ algorithm: 'A256GCM', plaintext: victimPlaintext });
+      assert.equal(sealed.iv?.length, 12);
+      ivs.add(Buffer.from(sealed.iv!).toString('hex'));
+      const decipher = createDecipheriv('aes-256-gcm', k, sealed.iv!);
+      decipher.setAuthTag(sealed.authenticationTag!);
+      assert.deepEqual(Buffer.concat([decipher.update(sealed.result), decipher.final()]), victimPlaintext);
+    }
+    assert.equal(ivs.size, 32, 'no iv repeats');
+  });
+
+  it('refuses an iv, aad or tag where the algorithm takes none (RSA, key wrap) instead of ignoring it', async () => {
+    await client.createRsaKey('no-iv-rsa');
+    await client.createKey('no-iv-aes', 'oct', { keySize: 256 });
+    const value = randomBytes(32).toString('base64url');
+    const iv = randomBytes(16).toString('base64url');
+    for (const [path, alg] of [
+      ['/keys/no-iv-aes/wrapkey', 'A256KW'],
+      ['/keys/no-iv-aes/unwrapkey', 'A256KW'],
+      ['/keys/no-iv-rsa/wrapkey', 'RSA-OAEP-256'],
+      ['/keys/no-iv-rsa/encrypt', 'RSA-OAEP-256'],
+    ] as const) {
+      for (const extra of [{ iv }, { aad: iv }, { tag: iv }]) {
+        const error = await rawError(raw('POST', path, { alg, value, ...extra }), 400, 'BadParameter');
+        assert.match(error.message, new RegExp(`${alg} (encrypt )?takes no`), error.message);
+      }
+    }
   });
 
   it('answers 400 for a digest of the wrong length', async () => {

@@ -16,6 +16,7 @@ import {
   type KeyRotationPolicy,
   type KeyType,
 } from '@azure/keyvault-keys';
+import { cofferCli, cofferJson } from './helpers/coffer-cli.js';
 import { fetchToken, rawRequest } from './helpers/http.js';
 import { type DevServer, startDevServer } from './helpers/server-process.js';
 
@@ -111,8 +112,21 @@ describe('keys through @azure/keyvault-keys (lifecycle)', () => {
       assert.equal(wire.key.kid, key.id);
       for (const field of PRIVATE_FIELDS) assert.equal(wire.key[field], undefined, `no ${field} on the wire`);
     }
-    const hsm = await client.createRsaKey('rsa-hsm', { hsm: true, keySize: 2048 });
-    assert.equal(hsm.keyType, 'RSA-HSM');
+    // The dev vault is standard: -HSM keys belong in premium vaults (test/hsm-keys.e2e.test.ts).
+    await assert.rejects(client.createRsaKey('rsa-hsm', { hsm: true, keySize: 2048 }), (error: unknown) => {
+      assert.equal((error as SdkError).statusCode, 400);
+      assert.match(String((error as Error).message), /^Hardware key operation not allowed on standard vault/);
+      return true;
+    });
+    await rejectsWith(client.createEcKey('ec-hsm', { hsm: true }), 400, 'BadParameter');
+  });
+
+  it('refuses a premium vault on a server without an HSM, saying what to configure', async () => {
+    const result = await cofferCli(server.dataDir, ['vault', 'create', 'premium-nohsm', '--sku', 'premium']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /no PKCS#11 token configured: configure pkcs11/);
+    const standard = await cofferJson<{ sku: string }>(server.dataDir, ['vault', 'create', 'standard-sku']);
+    assert.equal(standard.sku, 'standard');
   });
 
   it('creates EC keys on P-256, P-256K, P-384 and P-521 with sign/verify only', async () => {
@@ -133,7 +147,7 @@ describe('keys through @azure/keyvault-keys (lifecycle)', () => {
 
   it('creates oct keys of 128, 192 and 256 bits that never show k', async () => {
     const sizes = [128, 192, 256];
-    for (const [type, keySize] of sizes.map((size) => [size === 192 ? 'oct-HSM' : 'oct', size] as const)) {
+    for (const [type, keySize] of sizes.map((size) => ['oct', size] as const)) {
       const name = `aes-${type.toLowerCase()}-${keySize}`;
       const key = await client.createKey(name, type, { keySize });
       assert.equal(key.keyType, type);
@@ -150,8 +164,13 @@ describe('keys through @azure/keyvault-keys (lifecycle)', () => {
     const ec = generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).privateKey.export({ format: 'jwk' });
     const octKey = randomBytes(32);
 
-    const importedRsa = await client.importKey('imported-rsa', sdkJwk(rsa), { hardwareProtected: true });
-    assert.equal(importedRsa.keyType, 'RSA-HSM');
+    await rejectsWith(
+      client.importKey('imported-rsa', sdkJwk(rsa), { hardwareProtected: true }),
+      400,
+      'BadParameter',
+    );
+    const importedRsa = await client.importKey('imported-rsa', sdkJwk(rsa));
+    assert.equal(importedRsa.keyType, 'RSA');
     assert.equal(Buffer.from(importedRsa.key?.n ?? []).toString('base64url'), rsa.n);
     assert.deepEqual(importedRsa.keyOperations, RSA_OPS);
     const importedEc = await client.importKey('imported-ec', sdkJwk(ec, ['sign']), { tags: { from: 'hsm' } });
@@ -343,9 +362,9 @@ describe('keys through @azure/keyvault-keys (lifecycle)', () => {
     assert.notEqual(Buffer.compare(rotated.key!.n!, rsa.key!.n!), 0, 'new key material');
     assert.deepEqual(rotated.keyOperations, ['encrypt', 'decrypt']);
     assert.equal((await client.getKey('rotated-rsa')).properties.version, rotated.properties.version);
-    const ec = await client.createEcKey('rotated-ec', { curve: 'P-521', hsm: true });
+    const ec = await client.createEcKey('rotated-ec', { curve: 'P-521' });
     const rotatedEc = await client.rotateKey('rotated-ec');
-    assert.equal(rotatedEc.keyType, 'EC-HSM');
+    assert.equal(rotatedEc.keyType, 'EC');
     assert.equal(rotatedEc.key?.crv, 'P-521');
     assert.notEqual(rotatedEc.properties.version, ec.properties.version);
     const oct = await client.rotateKey((await client.createKey('rotated-oct', 'oct', { keySize: 192 })).name);

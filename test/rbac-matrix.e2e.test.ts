@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { CertificateClient, type CertificatePolicy } from '@azure/keyvault-certificates';
 import { CryptographyClient, KeyClient, type KeyVaultKey } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { fetchToken, rawRequest } from './helpers/http.js';
+import { bearerRequest, fetchToken, type RawResponse, rawRequest } from './helpers/http.js';
 import { credentialFor, type DevServer, startDevServer } from './helpers/server-process.js';
 
 // The authorization matrix, generated from the role definitions the server publishes: for every
@@ -15,8 +15,11 @@ interface Role {
   id: string;
   name: string;
   roleType: string;
+  actions: string[];
+  notActions: string[];
   dataActions: string[];
   notDataActions: string[];
+  condition?: string;
 }
 
 const REQUIRED_ROLES = [
@@ -48,6 +51,65 @@ function expectAllowed(role: Role, action: string): boolean {
     !role.notDataActions.some((pattern) => matches(pattern, action))
   );
 }
+
+const KEY_VAULT_ADMINISTRATOR = '00482a5a-887f-4fb3-b363-3b7fe8e74483';
+const GRANT_ACCESS = 'Microsoft.Authorization/roleAssignments/write';
+
+/**
+ * A management action, from the role's `actions`. Changing who may read a vault's data (its
+ * permission model, its access policies) takes the right to grant access there, which a role's
+ * ABAC condition may narrow: it must let the role hand out Key Vault Administrator.
+ */
+function expectManagementAllowed(role: Role, action: string): boolean {
+  const granted =
+    role.actions.some((pattern) => matches(pattern, action)) &&
+    !role.notActions.some((pattern) => matches(pattern, action));
+  if (action !== GRANT_ACCESS || !role.condition) return granted;
+  return granted && role.condition.toLowerCase().includes(KEY_VAULT_ADMINISTRATOR);
+}
+
+type AdminCall = (method: string, path: string, body?: unknown) => Promise<RawResponse>;
+
+/** The vault management operations, in an order where each leaves the vault usable for the next. */
+const MANAGEMENT_OPERATIONS: Array<{
+  name: string;
+  action: string;
+  run: (call: AdminCall, vault: string, self: string) => Promise<RawResponse>;
+}> = [
+  {
+    name: 'getVault',
+    action: 'Microsoft.KeyVault/vaults/read',
+    run: (call, v) => call('GET', `/vaults/${v}`),
+  },
+  {
+    name: 'updateVault',
+    action: 'Microsoft.KeyVault/vaults/write',
+    run: (call, v) => call('PATCH', `/vaults/${v}`, { softDeleteRetentionInDays: 30 }),
+  },
+  {
+    name: 'addIpRule',
+    action: 'Microsoft.KeyVault/vaults/write',
+    run: (call, v) => call('POST', `/vaults/${v}/networkAcls/ipRules/add`, { value: '192.0.2.0/24' }),
+  },
+  {
+    name: 'switchPermissionModel',
+    action: GRANT_ACCESS,
+    run: (call, v) => call('PATCH', `/vaults/${v}`, { enableRbacAuthorization: false }),
+  },
+  {
+    name: 'setAccessPolicy',
+    action: GRANT_ACCESS,
+    run: (call, v, self) =>
+      call('PUT', `/vaults/${v}/accessPolicies/add`, {
+        properties: { accessPolicies: [{ objectId: self, permissions: { secrets: ['get'] } }] },
+      }),
+  },
+  {
+    name: 'deleteVault',
+    action: 'Microsoft.KeyVault/vaults/delete',
+    run: (call, v) => call('DELETE', `/vaults/${v}`),
+  },
+];
 
 interface Clients {
   secrets: SecretClient;
@@ -357,6 +419,17 @@ describe('authorization matrix: every built-in role against every secrets, keys 
     return response.status === 204 ? undefined : response.json();
   };
 
+  /** A new service principal holding one role at one scope. */
+  const principalWithRole = async (name: string, role: string, scope: string) => {
+    const principal = (await admin('POST', '/principals', { name })) as {
+      objectId: string;
+      clientId: string;
+      clientSecret: string;
+    };
+    await admin('POST', '/roles/assignments', { role, principalId: principal.objectId, scope });
+    return principal;
+  };
+
   /** Objects one role's operations consume, made by the administrator. */
   const prepare = async (own: string) => {
     const settle = (promise: Promise<{ pollUntilDone: () => Promise<unknown> }>) =>
@@ -458,16 +531,11 @@ describe('authorization matrix: every built-in role against every secrets, keys 
     await Promise.all(
       roles.map(async (role, index) => {
         const own = `r${index}`;
-        const principal = (await admin('POST', '/principals', { name: `matrix-${index}` })) as {
-          objectId: string;
-          clientId: string;
-          clientSecret: string;
-        };
-        await admin('POST', '/roles/assignments', {
-          role: role.id,
-          principalId: principal.objectId,
-          scope: `/vaults/${server.facts.vaultName}`,
-        });
+        const principal = await principalWithRole(
+          `matrix-${index}`,
+          role.id,
+          `/vaults/${server.facts.vaultName}`,
+        );
         const { secretBackup, keyBackup, certificateBackup } = await prepare(own);
         const credential = credentialFor(server.facts, principal.clientId, principal.clientSecret);
         const clients: Clients = {
@@ -501,5 +569,51 @@ describe('authorization matrix: every built-in role against every secrets, keys 
     // The matrix is not vacuous: the widest role may do everything, the management role nothing.
     assert.deepEqual([...tally.get('Key Vault Administrator')!], ['allowed']);
     assert.deepEqual([...tally.get('Key Vault Contributor')!], ['denied']);
+  });
+
+  it('vault management: each role at a vault’s scope may do what its actions say there, and nothing elsewhere', async () => {
+    await admin('POST', '/vaults', { name: 'bystander' });
+    const failures: string[] = [];
+    const allowedBy = new Map<string, string[]>();
+    await Promise.all(
+      roles.map(async (role, index) => {
+        const vault = `mgmt-${index}`;
+        await admin('POST', '/vaults', { name: vault });
+        const principal = await principalWithRole(`mgmt-${index}`, role.id, `/vaults/${vault}`);
+        const { authorityHost, tenantId } = server.facts;
+        const own = await fetchToken(authorityHost, tenantId, principal.clientId, principal.clientSecret);
+        const call: AdminCall = (method, path, body) =>
+          bearerRequest(`${server.facts.url}/coffer${path}`, own, method, body);
+        for (const operation of MANAGEMENT_OPERATIONS) {
+          for (const [target, expected] of [
+            ['bystander', false],
+            [vault, expectManagementAllowed(role, operation.action)],
+          ] as const) {
+            const { status, text } = await operation.run(call, target, principal.objectId);
+            const outcome =
+              status < 300 ? 'allowed' : status === 403 ? 'denied' : `failed: ${status} ${text}`;
+            if (outcome === 'allowed' && target === vault)
+              allowedBy.set(role.name, [...(allowedBy.get(role.name) ?? []), operation.name]);
+            if (outcome !== (expected ? 'allowed' : 'denied'))
+              failures.push(
+                `${role.name} ${operation.name} on ${target}: expected ${expected ? 'allowed' : 'denied'}, got ${outcome}`,
+              );
+          }
+        }
+      }),
+    );
+    assert.deepEqual(failures, []);
+    // Not vacuous: Contributor manages its vault but never its access; the access role only that.
+    assert.deepEqual(allowedBy.get('Key Vault Contributor'), [
+      'getVault',
+      'updateVault',
+      'addIpRule',
+      'deleteVault',
+    ]);
+    assert.deepEqual(allowedBy.get('Key Vault Data Access Administrator'), [
+      'switchPermissionModel',
+      'setAccessPolicy',
+    ]);
+    assert.equal(allowedBy.get('Key Vault Secrets User'), undefined, 'a data role manages nothing');
   });
 });

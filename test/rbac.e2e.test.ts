@@ -295,4 +295,52 @@ describe('role-based access control', () => {
       ),
     );
   });
+
+  it('deletes several assignments with --ids (as az), also given as full ids, and keeps --id as an alias', async () => {
+    const dev = ['--dev-data-dir', server.dataDir, '--output', 'json'];
+    const user = await newPrincipal('cli-ids');
+    const assign = async (scope: string) => {
+      const created = await cli([
+        'role',
+        'assignment',
+        'create',
+        '--role',
+        'Key Vault Reader',
+        '--assignee',
+        user.objectId,
+        '--scope',
+        scope,
+        ...dev,
+      ]);
+      assert.equal(created.code, 0, created.stderr);
+      return (JSON.parse(created.stdout) as { id: string }).id;
+    };
+    const listed = async () =>
+      (
+        JSON.parse(
+          (await cli(['role', 'assignment', 'list', '--assignee', user.objectId, ...dev])).stdout,
+        ) as Array<{ id: string }>
+      )
+        .map((item) => item.id)
+        .sort();
+    const [first, second, third] = [
+      await assign('/vaults/dev'),
+      await assign('/vaults/dev/secrets/a'),
+      await assign('/'),
+    ];
+    assert.deepEqual(await listed(), [first, second, third].sort());
+
+    const mixed = await cli(['role', 'assignment', 'delete', '--ids', first!, '--scope', '/', ...dev]);
+    assert.notEqual(mixed.code, 0);
+    assert.match(mixed.stderr, /either --ids, or --role, --assignee and --scope/);
+    assert.equal((await listed()).length, 3, 'a refused command deletes nothing');
+
+    const fullId = `/vaults/dev/providers/Microsoft.Authorization/roleAssignments/${second}`;
+    const deleted = await cli(['role', 'assignment', 'delete', '--ids', first!, fullId, ...dev]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.deepEqual(await listed(), [third]);
+    const alias = await cli(['role', 'assignment', 'delete', '--id', third!, ...dev]);
+    assert.equal(alias.code, 0, alias.stderr);
+    assert.deepEqual(await listed(), []);
+  });
 });

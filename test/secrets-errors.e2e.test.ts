@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { SecretClient } from '@azure/keyvault-secrets';
+import { API_VERSIONS } from '../src/http/api-version.js';
 import { fetchToken, type RawResponse, rawRequest } from './helpers/http.js';
 import { type DevServer, startDevServer } from './helpers/server-process.js';
 
@@ -237,8 +238,8 @@ describe('secrets: Azure rules and errors', () => {
       await client.setSecret('versions-ok', 'x');
     });
 
-    it('accepts every supported api-version', async () => {
-      for (const version of ['7.0', '7.1', '7.2', '7.3', '7.4', '7.5', '7.6', '2025-07-01', '2026-04-01']) {
+    it('accepts every api-version of the table, previews and the old GA versions included', async () => {
+      for (const { version } of API_VERSIONS) {
         const response = await raw('GET', '/secrets/versions-ok', { query: `?api-version=${version}` });
         assert.equal(response.status, 200, `api-version ${version}: ${response.text}`);
         assert.equal((response.json() as { value: string }).value, 'x');
@@ -250,7 +251,8 @@ describe('secrets: Azure rules and errors', () => {
         '',
         '?api-version=',
         '?api-version=7.7',
-        '?api-version=2016-10-01',
+        '?api-version=2016-10-02',
+        '?api-version=7.4-preview.2',
         '?apiversion=7.6',
       ]) {
         assertAzureError(await raw('GET', '/secrets/versions-ok', { query }), 400, 'BadParameter');

@@ -1,10 +1,13 @@
-// Measures every Coffer scenario at every concurrency against one dev server on a fresh data dir.
+// Measures every Coffer scenario at every concurrency against one dev server on a fresh data dir,
+// with a fresh SoftHSM2 token for the -HSM keys of the premium vault.
+import path from 'node:path';
 import { fetchToken, startCoffer } from './coffer.mjs';
 import { measure } from './measure.mjs';
 import { prepareFixtures, scenarioTargets, SCENARIO_NAMES } from './scenarios.mjs';
+import { createBenchToken } from './softhsm.mjs';
 
 export async function measureCoffer({ dataDir, port, concurrencies, durationS, loadgen, ca, log }) {
-  const server = await startCoffer({ dataDir, port });
+  const server = await startCoffer({ dataDir, port, env: createBenchToken(path.dirname(dataDir)) });
   try {
     const { fixtures, secretGetBytes } = await prepareFixtures(server, await fetchToken(server));
     const measured = {};

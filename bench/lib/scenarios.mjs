@@ -17,19 +17,29 @@ export const SCENARIO_NAMES = [
   'es256-sign',
   'rsa-oaep-decrypt',
   'aes-gcm-encrypt',
+  'hsm-rsa2048-sign',
+  'hsm-es256-sign',
 ];
+/** The premium vault whose -HSM keys live in the bench's SoftHSM2 token; reached by its host name. */
+const HSM_VAULT = 'bench-hsm';
 
-function jsonCall(client, token, method, path, body) {
+function jsonCall(client, token, method, path, body, host) {
   return expectOk(client, method, `${path}?${API}`, {
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      ...(host && { host }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }
 
-async function createKey(client, token, name, spec) {
-  const created = await jsonCall(client, token, 'POST', `/keys/${name}/create`, spec);
+async function createKey(client, token, name, spec, host) {
+  const created = await jsonCall(client, token, 'POST', `/keys/${name}/create`, spec, host);
   return created.key.kid.split('/').pop();
 }
+
+const hsmHost = (server) => `${HSM_VAULT}.vault.localhost:${server.port}`;
 
 /** Creates the fixtures; returns {fixtures, secretGetBytes}. */
 export async function prepareFixtures(server, token) {
@@ -44,13 +54,21 @@ export async function prepareFixtures(server, token) {
   const rsa = await createKey(client, token, 'bench-rsa', { kty: 'RSA', key_size: 2048 });
   const ec = await createKey(client, token, 'bench-ec', { kty: 'EC', crv: 'P-256' });
   const oct = await createKey(client, token, 'bench-aes', { kty: 'oct', key_size: 256 });
+  // The admin API (bare host) makes the premium vault; its keys are reached by its own host name.
+  await expectOk(client, 'POST', '/coffer/vaults', {
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: HSM_VAULT, sku: 'premium' }),
+  });
+  const host = hsmHost(server);
+  const hsmRsa = await createKey(client, token, 'bench-rsa', { kty: 'RSA-HSM', key_size: 2048 }, host);
+  const hsmEc = await createKey(client, token, 'bench-ec', { kty: 'EC-HSM', crv: 'P-256' }, host);
   const digest = randomBytes(32).toString('base64url');
   const encrypted = await jsonCall(client, token, 'POST', `/keys/bench-rsa/${rsa}/encrypt`, {
     alg: 'RSA-OAEP',
     value: digest,
   });
   return {
-    fixtures: { rsa, ec, oct, digest, ciphertext: encrypted.value },
+    fixtures: { rsa, ec, oct, hsmRsa, hsmEc, digest, ciphertext: encrypted.value },
     secretGetBytes: Buffer.byteLength(got.text),
   };
 }
@@ -61,7 +79,11 @@ export function scenarioTargets(server, token, fixtures, tag) {
   const json = { ...auth, 'Content-Type': 'application/json' };
   const base = { port: server.port };
   const post = (path, body) => ({ ...base, method: 'POST', path: `${path}?${API}`, headers: json, body });
-  const { rsa, ec, oct, digest, ciphertext } = fixtures;
+  const { rsa, ec, oct, hsmRsa, hsmEc, digest, ciphertext } = fixtures;
+  const hsm = (path, body) => {
+    const target = post(path, body);
+    return { ...target, headers: { ...target.headers, Host: hsmHost(server) } };
+  };
   return {
     'secret-get': { ...base, path: `/secrets/bench-read/?${API}`, headers: auth },
     'secret-set': {
@@ -89,6 +111,11 @@ export function scenarioTargets(server, token, fixtures, tag) {
       `/keys/bench-aes/${oct}/encrypt`,
       JSON.stringify({ alg: 'A256GCM', value: digest }),
     ),
+    'hsm-rsa2048-sign': hsm(
+      `/keys/bench-rsa/${hsmRsa}/sign`,
+      JSON.stringify({ alg: 'RS256', value: digest }),
+    ),
+    'hsm-es256-sign': hsm(`/keys/bench-ec/${hsmEc}/sign`, JSON.stringify({ alg: 'ES256', value: digest })),
   };
 }
 
@@ -102,4 +129,6 @@ export const BASELINES_FOR = {
   'es256-sign': { ceiling: true, openssl: 'ecdsa-p256-sign' },
   'rsa-oaep-decrypt': { ceiling: true, openssl: 'rsa2048-decrypt' },
   'aes-gcm-encrypt': { ceiling: true, openssl: 'aes-256-gcm' },
+  'hsm-rsa2048-sign': { ceiling: true, openssl: 'rsa2048-sign' },
+  'hsm-es256-sign': { ceiling: true, openssl: 'ecdsa-p256-sign' },
 };

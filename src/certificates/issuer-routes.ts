@@ -21,6 +21,7 @@ export function contactRoutes(contacts: CertificateService['contacts']): DataRou
   const contactsSchema = { response: { 200: schemas.contacts } };
   return [
     route(
+      'CertificateContactsGet',
       'GET',
       '/certificates/contacts',
       A.manageContacts,
@@ -31,6 +32,7 @@ export function contactRoutes(contacts: CertificateService['contacts']): DataRou
       vaultWide,
     ),
     route(
+      'CertificateContactsSet',
       'PUT',
       '/certificates/contacts',
       A.manageContacts,
@@ -46,6 +48,7 @@ export function contactRoutes(contacts: CertificateService['contacts']): DataRou
       vaultWide,
     ),
     route(
+      'CertificateContactsDelete',
       'DELETE',
       '/certificates/contacts',
       A.manageContacts,
@@ -64,6 +67,7 @@ export function issuerRoutes(issuers: CertificateService['issuers']): DataRoute[
   return [
     {
       ...route(
+        'CertificateIssuersList',
         'GET',
         '/certificates/issuers',
         A.readIssuers,
@@ -85,6 +89,7 @@ export function issuerRoutes(issuers: CertificateService['issuers']): DataRoute[
     },
     {
       ...route(
+        'CertificateIssuerGet',
         'GET',
         '/certificates/issuers/:issuer',
         A.readIssuers,
@@ -97,6 +102,7 @@ export function issuerRoutes(issuers: CertificateService['issuers']): DataRoute[
       listing: false,
     },
     route(
+      'CertificateIssuerSet',
       'PUT',
       '/certificates/issuers/:issuer',
       A.writeIssuers,
@@ -112,6 +118,7 @@ export function issuerRoutes(issuers: CertificateService['issuers']): DataRoute[
       vaultWide,
     ),
     route(
+      'CertificateIssuerUpdate',
       'PATCH',
       '/certificates/issuers/:issuer',
       A.writeIssuers,
@@ -129,6 +136,7 @@ export function issuerRoutes(issuers: CertificateService['issuers']): DataRoute[
       vaultWide,
     ),
     route(
+      'CertificateIssuerDelete',
       'DELETE',
       '/certificates/issuers/:issuer',
       A.deleteIssuers,

@@ -1,7 +1,11 @@
 import type { KeyProvider } from '../crypto/keys/provider.js';
+import { type KeyMaterial, isHsmMaterial } from '../crypto/keys/types.js';
+import type { HsmKeyKeeper } from '../keys/hsm-keys.js';
 import { BadParameter, Conflict, NotFound } from '../errors/index.js';
 import { newVersionId } from '../lib/ids.js';
-import type { ObjectLifecycle } from '../objects/lifecycle.js';
+import { type ObjectLifecycle, loadPage } from '../objects/lifecycle.js';
+import type { Page } from '../objects/types.js';
+import { validateCommonProperties } from '../objects/validation.js';
 import type { VaultRecord } from '../vaults/types.js';
 import type { Issuance } from './issuance.js';
 import type { CertificateRecords, CertificateTransaction } from './store.js';
@@ -9,12 +13,15 @@ import type {
   CertificatePolicy,
   CertificateVersionRecord,
   CertificateView,
+  PendingCertificate,
   PendingOperation,
 } from './types.js';
 import { issuedVersion } from './versions.js';
 import { inspectCertificate, orderChain, samePublicKey } from '../crypto/x509/index.js';
 
 const IN_PROGRESS_DETAILS = 'Pending certificate created. Please Perform Merge to complete the request.';
+const ACCEPTED_DETAILS =
+  'Pending certificate created. Certificate request is in progress. Check the operation for its outcome.';
 const COMPLETED_DETAILS = 'The certificate was issued.';
 const CANCELLED_DETAILS = 'The creation was cancelled; the certificate was not issued.';
 
@@ -26,6 +33,20 @@ const completed = (operation: PendingOperation, time: number): PendingOperation 
   material: undefined,
   updated: time,
 });
+
+const sameHsmKey = (a: KeyMaterial | undefined, b: KeyMaterial | undefined) =>
+  a !== undefined && b !== undefined && isHsmMaterial(a) && isHsmMaterial(b) && a.hsm.id === b.hsm.id;
+
+/**
+ * The create's own answer, as Key Vault gives it: the operation accepted and in progress, its
+ * outcome reported by the next read of `/certificates/{name}/pending`. Pollers rely on it:
+ * Python's returns no certificate when the create already answers `completed`, because it then
+ * never polls. The certificate itself is stored before this answer is sent.
+ */
+export const accepted = (operation: PendingOperation): PendingOperation =>
+  operation.status === 'completed'
+    ? { ...operation, status: 'inProgress', statusDetails: ACCEPTED_DETAILS }
+    : operation;
 
 /** One creation at a time per certificate: a second one while the first is in progress is a 409. */
 export async function refuseInProgress(
@@ -50,6 +71,7 @@ export function createPendingOperations(deps: {
   records: (vault: VaultRecord) => CertificateRecords;
   issuance: Issuance;
   provider: KeyProvider;
+  hsmKeys: Pick<HsmKeyKeeper, 'condemn' | 'reap'>;
 }) {
   const { objects, records } = deps;
   const notFound = (name: string) =>
@@ -67,28 +89,68 @@ export function createPendingOperations(deps: {
     return records(vault).readPending(objects.keyOf(name));
   }
 
-  /** Reads, changes and writes the operation in one transaction. */
+  /**
+   * Reads, changes and writes the operation in one transaction. A request key the change drops
+   * (cancel, delete) is queued for destruction when it is in the HSM and no version uses it.
+   */
   async function change(
     vault: VaultRecord,
     name: string,
     work: (operation: PendingOperation) => PendingOperation | undefined,
   ): Promise<PendingOperation> {
     const key = objects.keyOf(name);
-    return records(vault).transaction(async (tx) => {
+    const changed = await records(vault).transaction(async (tx) => {
       const operation = await tx.readPending(key);
       if (!operation) throw pendingNotFound(name);
       const next = work(operation);
       if (next) await tx.writePending(key, { ...next, updated: objects.now() });
       else await tx.removePending(key);
+      if (operation.material && !next?.material) await dropRequestKey(tx, key, operation);
       return next ?? operation;
+    });
+    await deps.hsmKeys.reap(vault).catch(() => undefined);
+    return changed;
+  }
+
+  async function dropRequestKey(tx: CertificateTransaction, key: string, operation: PendingOperation) {
+    const head = await tx.certificates.head(key);
+    const latest = head && (await tx.keys.version(key, head.latestVersion));
+    // With reuse_key the request's key is the latest version's: it stays.
+    if (latest && sameHsmKey(latest.material, operation.material)) return;
+    await deps.hsmKeys.condemn(tx.certificates, [operation]);
+  }
+
+  /**
+   * The certificate listing with `includePending=true`: live certificates and, in name order
+   * among them, those whose first creation is still in progress (they have no version yet).
+   */
+  async function listWithPending(
+    vault: VaultRecord,
+    after: string | undefined,
+    limit: number,
+  ): Promise<Page<CertificateView | PendingCertificate>> {
+    const store = records(vault);
+    const [heads, pending] = await Promise.all([
+      store.listHeadKeys(after, limit + 1),
+      store.listPendingKeys(after, limit + 1),
+    ]);
+    // The first limit + 1 names of the union lie within the first limit + 1 of each list.
+    const keys = [...new Set([...heads, ...pending])].sort().slice(0, limit + 1);
+    const live = new Set(heads);
+    return loadPage(keys, limit, async (key): Promise<CertificateView | PendingCertificate | undefined> => {
+      if (live.has(key)) return objects.resolve(vault, key).catch(() => undefined);
+      const operation = await store.readPending(key);
+      return operation?.status === 'inProgress' ? { name: operation.name ?? key, operation } : undefined;
     });
   }
 
   return {
     find,
     notFound,
+    listWithPending,
 
     newOperation(args: {
+      name: string;
       version: string;
       policy: CertificatePolicy;
       csr: Buffer;
@@ -96,6 +158,7 @@ export function createPendingOperations(deps: {
       input: { enabled?: boolean; tags?: Record<string, string>; preserveCertOrder?: boolean };
     }): PendingOperation {
       return {
+        name: args.name,
         version: args.version,
         issuer: args.policy.issuer,
         csr: args.csr.toString('base64'),
@@ -162,6 +225,7 @@ export function createPendingOperations(deps: {
       ): Promise<CertificateView> {
         const key = objects.keyOf(name);
         if (input.x5c.length === 0) throw new BadParameter('x5c must hold the certificate, then its chain.');
+        validateCommonProperties({ tags: input.tags });
         const time = objects.now();
         return records(vault).transaction(async (tx) => {
           const operation = await tx.readPending(key);

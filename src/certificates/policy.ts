@@ -115,11 +115,15 @@ function resolveKey(
   previous: CertificatePolicy['key'] | undefined,
   kty: CertificateKeyType,
 ): CertificatePolicy['key'] {
-  const base = {
-    exportable: input.exportable ?? previous?.exportable ?? true,
-    kty,
-    reuseKey: input.reuseKey ?? previous?.reuseKey ?? false,
-  };
+  // Key Vault: HSM keys are never exportable; an inherited default does not make them so.
+  const hsm = kty.endsWith('-HSM');
+  const exportable = input.exportable ?? (hsm ? false : (previous?.exportable ?? true));
+  if (hsm && exportable) {
+    throw new BadParameter(
+      `key_props.exportable must be false for ${kty} keys: an HSM key never leaves the HSM.`,
+    );
+  }
+  const base = { exportable, kty, reuseKey: input.reuseKey ?? previous?.reuseKey ?? false };
   if (isEcType(kty)) {
     if (
       input.keySize !== undefined &&
@@ -224,7 +228,7 @@ export function policyFromCertificate(
   input: PolicyInput,
   previous: CertificatePolicy | undefined,
   facts: CertificateFacts,
-  key: { kty: 'RSA' | 'EC'; keySize?: number; curve?: Curve },
+  key: { kty: CertificateKeyType; keySize?: number; curve?: Curve },
   detectedContentType: SecretContentType,
   time: number,
 ): CertificatePolicy {

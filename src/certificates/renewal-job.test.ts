@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { createBackupCodec } from '../backup/backup-codec.js';
 import { Barrier } from '../barrier/barrier.js';
 import { randomKey } from '../crypto/aes-gcm.js';
+import { RoutingKeyProvider } from '../crypto/keys/routing-provider.js';
 import { SoftwareKeyProvider } from '../crypto/keys/software-provider.js';
 import { DAY_MS, ManualClock } from '../lib/clock.js';
 import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
@@ -28,7 +29,7 @@ describe('certificate renewal sweep', () => {
     vaultStore: (vault) => barrier.view(`data/${vault.id}/`),
     backupCodec: createBackupCodec(() => backupKey),
     clock,
-    provider: new SoftwareKeyProvider(),
+    provider: new RoutingKeyProvider(new SoftwareKeyProvider()),
   });
   const notices: CertificateExpiryNotice[] = [];
   const failures: string[] = [];

@@ -8,10 +8,11 @@ export const vaultWide = (request: FastifyRequest) => vaultScope(request);
 
 /** One data-plane route of the Certificates API; the scope is the certificate unless given. */
 export const route = (
+  operation: string,
   method: DataRoute['method'],
   url: string,
   action: DataRoute['action'],
   schema: DataRoute['schema'],
   handler: DataRoute['handler'],
   scope: DataRoute['scope'] = certificateScope,
-): DataRoute => ({ method, url, action, scope, schema, handler });
+): DataRoute => ({ operation, method, url, action, scope, schema, handler });

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { DataRoute } from '../http/data-plane.js';
 import { given } from '../http/wire/schemas.js';
 import { BadParameter } from '../errors/index.js';
+import { certificatesOfEntry } from '../crypto/formats/index.js';
 import { lifecycleRoutes, objectName } from '../objects/routes.js';
 import { CertificateActions } from '../policy/actions.js';
 import { contactRoutes, issuerRoutes } from './issuer-routes.js';
@@ -21,18 +22,42 @@ import {
   deletedCertificateItem,
   operationBody,
   pendingCertificateBundle,
+  pendingCertificateItem,
 } from './wire.js';
 import { type PolicyBody, policyFromWire, policyToWire } from './wire-policy.js';
 
 const version = (request: FastifyRequest) => (request.params as { version?: string }).version || undefined;
 
-/** Standard base64 DER (x5c entries): anything else is a 400 naming the field. */
-function derField(value: string, field: string): Buffer {
+/** The certificates of an x5c entry: standard base64 of the DER, or of its PEM or base64 text. */
+function x5cEntry(value: string, index: number): Buffer[] {
+  const field = `x5c[${index}]`;
   const bytes = Buffer.from(value, 'base64');
   if (!/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/.test(value) || bytes.length === 0) {
-    throw new BadParameter(`${field} must hold base64-encoded DER certificates.`);
+    throw new BadParameter(`${field} must hold a base64-encoded certificate.`);
   }
-  return bytes;
+  return certificatesOfEntry(bytes, field);
+}
+
+/** GET /certificates: `includePending=true` adds the certificates whose first version is pending. */
+function listCertificates(certificates: CertificateService) {
+  return async (request: FastifyRequest, after: string | undefined, limit: number) => {
+    const { includePending } = request.query as { includePending?: unknown };
+    if (includePending !== undefined && includePending !== 'true' && includePending !== 'false')
+      throw new BadParameter('includePending must be true or false.');
+    const { baseUrl, vault } = request;
+    const page =
+      includePending === 'true'
+        ? await certificates.listWithPending(vault, after, limit)
+        : await certificates.list(vault, after, limit);
+    return {
+      next: page.next,
+      items: page.items.map((item) =>
+        'head' in item
+          ? certificateItem(baseUrl, vault, item, false)
+          : pendingCertificateItem(baseUrl, vault, item.name, item.operation),
+      ),
+    };
+  };
 }
 
 /** The Certificates API of the Key Vault data plane (certificates.json), route by route. */
@@ -83,6 +108,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
 
   return [
     route(
+      'CertificateCreate',
       'POST',
       '/certificates/:name/create',
       A.create,
@@ -98,6 +124,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       },
     ),
     route(
+      'CertificateImport',
       'POST',
       '/certificates/:name/import',
       A.import,
@@ -114,9 +141,10 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
         return { body: await withPolicy(request, view) };
       },
     ),
-    route('GET', '/certificates/:name', A.read, bundle, getCertificate),
-    route('GET', '/certificates/:name/:version', A.read, bundle, getCertificate),
+    route('CertificateGet', 'GET', '/certificates/:name', A.read, bundle, getCertificate),
+    route('CertificateGet', 'GET', '/certificates/:name/:version', A.read, bundle, getCertificate),
     route(
+      'CertificateUpdate',
       'PATCH',
       '/certificates/:name',
       A.update,
@@ -124,6 +152,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       updateCertificate,
     ),
     route(
+      'CertificateUpdate',
       'PATCH',
       '/certificates/:name/:version',
       A.update,
@@ -131,6 +160,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       updateCertificate,
     ),
     route(
+      'CertificatePendingGet',
       'GET',
       '/certificates/:name/pending',
       A.read,
@@ -140,6 +170,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       }),
     ),
     route(
+      'CertificatePendingUpdate',
       'PATCH',
       '/certificates/:name/pending',
       A.update,
@@ -153,6 +184,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       },
     ),
     route(
+      'CertificatePendingDelete',
       'DELETE',
       '/certificates/:name/pending',
       A.update,
@@ -162,6 +194,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       }),
     ),
     route(
+      'CertificatePendingMerge',
       'POST',
       '/certificates/:name/pending/merge',
       A.create,
@@ -170,12 +203,13 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
         const body = request.body as MergeBody;
         const view = await certificates.merge(request.vault, objectName(request), {
           ...attributesFromWire(body),
-          x5c: body.x5c.map((entry, index) => derField(entry, `x5c[${index}]`)),
+          x5c: body.x5c.flatMap(x5cEntry),
         });
         return { status: 201, body: await withPolicy(request, view) };
       },
     ),
     route(
+      'CertificatePolicyGet',
       'GET',
       '/certificates/:name/policy',
       A.read,
@@ -189,6 +223,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       }),
     ),
     route(
+      'CertificatePolicyUpdate',
       'PATCH',
       '/certificates/:name/policy',
       A.update,
@@ -206,6 +241,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
     ...issuerRoutes(certificates.issuers),
     ...lifecycleRoutes({
       collection: 'certificates',
+      operationPrefix: 'Certificate',
       lifecycle: certificates,
       actions: A,
       bundle: withPolicy,
@@ -213,6 +249,7 @@ export function certificateRoutes(certificates: CertificateService): DataRoute[]
       item: (request, view, withVersion) =>
         certificateItem(request.baseUrl, request.vault, view, withVersion),
       deletedItem: (request, view) => deletedCertificateItem(request.baseUrl, request.vault, view),
+      list: listCertificates(certificates),
       schemas,
     }),
   ];

@@ -1,29 +1,33 @@
 import type { SecureStore } from '../barrier/secure-store.js';
 import type { KeyProvider } from '../crypto/keys/provider.js';
-import type { StoredKeyMaterial } from '../crypto/keys/types.js';
-import { BadParameter, NotFound } from '../errors/index.js';
+import { type Curve, type KeyMaterial, isHsmMaterial } from '../crypto/keys/types.js';
+import { BadParameter, NotFound, unlessNotFound } from '../errors/index.js';
 import type { Clock } from '../lib/clock.js';
 import { newVersionId } from '../lib/ids.js';
 import type { BackupCodec } from '../objects/backup.js';
 import { createObjectLifecycle } from '../objects/lifecycle.js';
 import { objectReader } from '../objects/store.js';
 import { validateCommonProperties } from '../objects/validation.js';
+import { createHsmKeyKeeper } from '../keys/hsm-keys.js';
+import { placementFor } from '../keys/key-rules.js';
 import type { KeyVersionRecord } from '../keys/types.js';
 import type { SecretVersionRecord } from '../secrets/types.js';
 import type { VaultRecord } from '../vaults/types.js';
 import { createContactService } from './contacts.js';
 import { createIssuance } from './issuance.js';
 import { createIssuerService } from './issuers.js';
-import { createPendingOperations, refuseInProgress } from './pending.js';
+import { accepted, createPendingOperations, refuseInProgress } from './pending.js';
 import { type PolicyInput, isEcType, policyFromCertificate, resolvePolicy } from './policy.js';
 import { certificatePaths, certificateRecords } from './store.js';
 import { decodeImportValue, jwkFromPkcs8, publicKeyMatches } from '../crypto/formats/index.js';
 import { issuedVersion } from './versions.js';
 import {
+  type CertificateKeyType,
   type CertificatePolicy,
   type CertificateVersionRecord,
   type CertificateView,
   PEM_CONTENT_TYPE,
+  type SecretContentType,
   PKCS12_CONTENT_TYPE,
   UNKNOWN_ISSUER,
 } from './types.js';
@@ -44,7 +48,8 @@ export interface CertificateAttributesInput {
 /**
  * Key Vault's certificates: a policy, versions issued from it, and for each version a managed
  * key (usable through the keys API) and a managed secret (the PKCS#12 or PEM). Creation runs as
- * a pending operation; Self and Coffer CA issuers complete it at once, Unknown waits for a merge.
+ * a pending operation; Self and Coffer CA issuers complete it at once (the create still answers
+ * inProgress, and the next poll sees it completed), Unknown waits for a merge.
  */
 export function createCertificateService(deps: {
   vaultStore: (vault: VaultRecord) => SecureStore;
@@ -52,11 +57,13 @@ export function createCertificateService(deps: {
   clock: Clock;
   provider: KeyProvider;
 }) {
+  const hsmKeys = createHsmKeyKeeper({ provider: deps.provider, vaultStore: deps.vaultStore });
   const objects = createObjectLifecycle<CertificateVersionRecord>({
     kind: CERTIFICATE_KIND,
     ...deps,
     companionPaths: (key) => [certificatePaths.policy(key), certificatePaths.pending(key)],
     linkedCollections: ['keys', 'secrets'],
+    outside: hsmKeys.outside,
   });
   const records = (vault: VaultRecord) => certificateRecords(deps.vaultStore(vault));
   const issuance = createIssuance(deps.provider);
@@ -69,7 +76,7 @@ export function createCertificateService(deps: {
 
   /** A certificate's latest version with what a CA needs of it: its key and its secret. */
   async function loadCertificate(vault: VaultRecord, name: string) {
-    const view = await objects.resolve(vault, name).catch(() => undefined);
+    const view = await unlessNotFound(objects.resolve(vault, name));
     const policy = view && (await records(vault).readPolicy(objects.keyOf(name)));
     if (!view || !policy) return undefined;
     const { version } = view.record;
@@ -88,23 +95,30 @@ export function createCertificateService(deps: {
 
   const issuers = createIssuerService({ records, clock: deps.clock, loadCertificate });
 
-  /** The key for a new version: the latest version's when the policy reuses keys, else a new one. */
+  /**
+   * The key for a new version: the latest version's when the policy reuses keys (and it is of the
+   * same type, held the same way), else a new one; `fresh` says whether it was made now.
+   */
   async function keyFor(
     vault: VaultRecord,
     name: string,
     policy: CertificatePolicy,
-  ): Promise<StoredKeyMaterial> {
+  ): Promise<{ material: KeyMaterial; fresh: boolean }> {
+    const placement = placementFor(vault, policy.key.kty, name);
     if (policy.key.reuseKey) {
       const latest = await objects.resolve(vault, name).catch(() => undefined);
       const key =
         latest && (await linkedVersion<KeyVersionRecord>(vault, 'keys', name, latest.record.version));
-      const sameType = key && isEcType(policy.key.kty) === (key.material.kty === 'EC');
-      if (key && sameType) return key.material;
+      const sameType =
+        key &&
+        isEcType(policy.key.kty) === (key.material.kty === 'EC') &&
+        isHsmMaterial(key.material) === placement.hsm;
+      if (key && sameType) return { material: key.material, fresh: false };
     }
-    return issuance.generateKey(policy);
+    return { material: await issuance.generateKey(policy, placement), fresh: true };
   }
 
-  const pending = createPendingOperations({ objects, records, issuance, provider: deps.provider });
+  const pending = createPendingOperations({ objects, records, issuance, provider: deps.provider, hsmKeys });
 
   async function create(
     vault: VaultRecord,
@@ -119,21 +133,25 @@ export function createCertificateService(deps: {
     const unknown = policy.issuer.name.toLowerCase() === UNKNOWN_ISSUER.toLowerCase();
     // Resolving the CA first means an unusable issuer is a 400 before a key is made.
     const ca = unknown ? undefined : await issuers.signingCa(vault, policy.issuer.name);
-    const material = await keyFor(vault, name, policy);
-    const csr = await issuance.csr(policy, material);
-    const version = newVersionId();
-    const base = pending.newOperation({ version, policy, csr, time, input });
-    if (unknown) return pending.start(vault, name, key, policy, { ...base, material });
-    const certificate = await issuance.issue(policy, material, time, ca);
-    const chain = [certificate, ...(ca ? [ca.certificateDer, ...ca.chainAbove] : [])];
-    const issued = issuedVersion(deps.provider, { ...input, version, time, chain, material, policy });
-    return records(vault).transaction(async (tx) => {
-      await refuseInProgress(tx, key, name);
-      await tx.writeIssued(key, name, issued);
-      await tx.writePolicy(key, policy);
-      const completed = pending.completed(base, time);
-      await tx.writePending(key, completed);
-      return completed;
+    const { material, fresh } = await keyFor(vault, name, policy);
+    // A key made in the token for a version that then fails to be written is destroyed again.
+    const keep = <T>(work: () => Promise<T>) => (fresh ? hsmKeys.adopt(material, work) : work());
+    return keep(async () => {
+      const csr = await issuance.csr(policy, material);
+      const version = newVersionId();
+      const base = pending.newOperation({ name, version, policy, csr, time, input });
+      if (unknown) return pending.start(vault, name, key, policy, { ...base, material });
+      const certificate = await issuance.issue(policy, material, time, ca);
+      const chain = [certificate, ...(ca ? [ca.certificateDer, ...ca.chainAbove] : [])];
+      const issued = issuedVersion(deps.provider, { ...input, version, time, chain, material, policy });
+      return records(vault).transaction(async (tx) => {
+        await refuseInProgress(tx, key, name);
+        await tx.writeIssued(key, name, issued);
+        await tx.writePolicy(key, policy);
+        const completed = pending.completed(base, time);
+        await tx.writePending(key, completed);
+        return accepted(completed);
+      });
     });
   }
 
@@ -154,14 +172,39 @@ export function createCertificateService(deps: {
     if (!publicKeyMatches(parts.privateKeyPkcs8, leaf)) {
       throw new BadParameter('The private key does not match the certificate it is imported with.');
     }
-    const material = jwkFromPkcs8(parts.privateKeyPkcs8);
+    const jwk = jwkFromPkcs8(parts.privateKeyPkcs8);
     const facts = inspectCertificate(leaf);
     const time = objects.now();
+    // An -HSM key type in the import's policy (or the certificate's current one) puts the key in the token.
+    const wanted = input.policy?.key?.kty ?? (await records(vault).readPolicy(key))?.key.kty ?? jwk.kty;
+    const placement = placementFor(vault, wanted, name);
+    const material = await deps.provider.importJwk(jwk, placement);
+    const hsm = placement.hsm ? '-HSM' : '';
     const keyInfo =
       material.kty === 'EC'
-        ? { kty: 'EC' as const, curve: material.crv }
-        : { kty: 'RSA' as const, keySize: deps.provider.keySize(material) };
+        ? { kty: `EC${hsm}` as CertificateKeyType, curve: material.crv }
+        : { kty: `RSA${hsm}` as CertificateKeyType, keySize: deps.provider.keySize(material) };
     const detected = parts.format === 'pem' ? PEM_CONTENT_TYPE : PKCS12_CONTENT_TYPE;
+    return hsmKeys.adopt(material, () =>
+      writeImported(vault, key, name, input, { material, keyInfo, facts, detected, parts, time }),
+    );
+  }
+
+  async function writeImported(
+    vault: VaultRecord,
+    key: string,
+    name: string,
+    input: CertificateAttributesInput & { policy?: PolicyInput },
+    imported: {
+      material: KeyMaterial;
+      keyInfo: { kty: CertificateKeyType; keySize?: number; curve?: Curve };
+      facts: ReturnType<typeof inspectCertificate>;
+      detected: SecretContentType;
+      parts: { certificates: Buffer[] };
+      time: number;
+    },
+  ): Promise<CertificateView> {
+    const { material, keyInfo, facts, detected, parts, time } = imported;
     return records(vault).transaction(async (tx) => {
       const previous = await tx.readPolicy(key);
       const policy = policyFromCertificate(input.policy ?? {}, previous, facts, keyInfo, detected, time);
@@ -221,6 +264,7 @@ export function createCertificateService(deps: {
     ...objects,
     ...pending.operations,
     findPending: pending.find,
+    listWithPending: pending.listWithPending,
     issuers,
     contacts: createContactService({ records }),
     create,
@@ -234,8 +278,7 @@ export function createCertificateService(deps: {
     /** A certificate's policy; exists from the first create, even while that is pending. */
     async getPolicy(vault: VaultRecord, name: string): Promise<CertificatePolicy> {
       const policy = await records(vault).readPolicy(objects.keyOf(name));
-      const live =
-        (await objects.resolve(vault, name).catch(() => undefined)) ?? (await pending.find(vault, name));
+      const live = (await unlessNotFound(objects.resolve(vault, name))) ?? (await pending.find(vault, name));
       if (!policy || !live) throw pending.notFound(name);
       return policy;
     },

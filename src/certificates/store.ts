@@ -1,7 +1,7 @@
 import { type SecureStore, type SecureTransaction, readJson, writeJson } from '../barrier/secure-store.js';
 import { Conflict } from '../errors/index.js';
 import type { KeyVersionRecord } from '../keys/types.js';
-import { objectWriter } from '../objects/store.js';
+import { objectReader, objectWriter } from '../objects/store.js';
 import type { ObjectHead, VersionRecord } from '../objects/types.js';
 import type { SecretVersionRecord } from '../secrets/types.js';
 import type {
@@ -16,6 +16,7 @@ import type {
 export const certificatePaths = {
   policy: (key: string) => `certificates-policies/${key}`,
   pending: (key: string) => `certificates-pending/${key}`,
+  pendingAll: 'certificates-pending/',
   issuers: 'certificates-issuers/',
   issuer: (key: string) => `certificates-issuers/${key}`,
   contacts: 'certificates-contacts',
@@ -79,6 +80,11 @@ export function certificateRecords(store: SecureStore) {
   return {
     readPolicy: (key: string) => readJson<CertificatePolicy>(store, certificatePaths.policy(key)),
     readPending: (key: string) => readJson<PendingOperation>(store, certificatePaths.pending(key)),
+    /** Names (lower-cased) of live certificates, and of certificates with a creation operation. */
+    listHeadKeys: (after: string | undefined, limit: number) =>
+      objectReader(store, 'certificates').listHeads(after, limit),
+    listPendingKeys: (after: string | undefined, limit: number) =>
+      store.list(certificatePaths.pendingAll, { after, limit }),
     readIssuer: (key: string) => readJson<Issuer>(store, certificatePaths.issuer(key)),
     listIssuers: (after: string | undefined, limit: number) =>
       store.list(certificatePaths.issuers, { after, limit }),

@@ -1,4 +1,4 @@
-import type { Curve, StoredKeyMaterial } from '../crypto/keys/types.js';
+import type { Curve, KeyMaterial } from '../crypto/keys/types.js';
 import type { DeletedView, ObjectView, VersionRecord } from '../objects/types.js';
 import type { KeyUsage, SubjectAlternativeNames } from '../crypto/x509/types.js';
 
@@ -54,6 +54,8 @@ export type PendingStatus = 'inProgress' | 'completed' | 'cancelled' | 'failed';
 
 /** A creation in progress (Azure's CertificateOperation), kept until deleted or replaced. */
 export interface PendingOperation {
+  /** The certificate's name as the creator spelled it (records from before it was kept lack it). */
+  name?: string;
   /** The version the certificate will get when the operation completes. */
   version: string;
   issuer: CertificatePolicy['issuer'];
@@ -65,7 +67,7 @@ export interface PendingOperation {
   error?: { code: string; message: string };
   requestId: string;
   /** The private key of the request until a merge completes it; dropped afterwards. */
-  material?: StoredKeyMaterial;
+  material?: KeyMaterial;
   /** Attributes and tags the caller gave at creation, applied when it completes. */
   enabled?: boolean;
   tags?: Record<string, string>;
@@ -95,3 +97,9 @@ export interface Contact {
 
 export type CertificateView = ObjectView<CertificateVersionRecord>;
 export type DeletedCertificateView = DeletedView<CertificateVersionRecord>;
+
+/** A certificate whose first version is still being created: only its operation exists. */
+export interface PendingCertificate {
+  name: string;
+  operation: PendingOperation;
+}

@@ -1,5 +1,5 @@
 import type { KeyProvider } from '../crypto/keys/provider.js';
-import type { StoredKeyMaterial } from '../crypto/keys/types.js';
+import type { KeyMaterial } from '../crypto/keys/types.js';
 import { defaultKeyOps } from '../keys/key-rules.js';
 import { secretValue } from './issuance.js';
 import type { IssuedVersion } from './store.js';
@@ -11,7 +11,7 @@ export interface IssuedInput {
   time: number;
   /** Leaf first. */
   chain: Buffer[];
-  material: StoredKeyMaterial;
+  material: KeyMaterial;
   policy: CertificatePolicy;
   enabled?: boolean;
   tags?: Record<string, string>;

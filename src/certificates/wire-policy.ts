@@ -157,9 +157,14 @@ const stringList = { type: 'array', items: string } as const;
 
 export const policyInputSchema = {
   type: ['object', 'null'],
+  additionalProperties: false,
   properties: {
+    // Read-only fields of a policy a client read and sends back: accepted and ignored.
+    id: nullableString,
+    platformManaged: nullableBoolean,
     key_props: {
       type: ['object', 'null'],
+      additionalProperties: false,
       properties: {
         exportable: nullableBoolean,
         kty: nullableString,
@@ -168,13 +173,19 @@ export const policyInputSchema = {
         crv: nullableString,
       },
     },
-    secret_props: { type: ['object', 'null'], properties: { contentType: nullableString } },
+    secret_props: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: { contentType: nullableString },
+    },
     x509_props: {
       type: ['object', 'null'],
+      additionalProperties: false,
       properties: {
         subject: nullableString,
         sans: {
           type: ['object', 'null'],
+          additionalProperties: false,
           properties: {
             emails: strings(100),
             dns_names: strings(100),
@@ -193,17 +204,24 @@ export const policyInputSchema = {
       maxItems: 2,
       items: {
         type: 'object',
+        additionalProperties: false,
         properties: {
           trigger: {
             type: ['object', 'null'],
+            additionalProperties: false,
             properties: { lifetime_percentage: nullableInteger, days_before_expiry: nullableInteger },
           },
-          action: { type: ['object', 'null'], properties: { action_type: nullableString } },
+          action: {
+            type: ['object', 'null'],
+            additionalProperties: false,
+            properties: { action_type: nullableString },
+          },
         },
       },
     },
     issuer: {
       type: ['object', 'null'],
+      additionalProperties: false,
       properties: { name: nullableString, cty: nullableString, cert_transparency: nullableBoolean },
     },
     attributes: attributesInputSchema,

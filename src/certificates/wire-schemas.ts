@@ -68,6 +68,7 @@ const adminDetails = {
 export const certificateSchemas = {
   createBody: {
     type: ['object', 'null'],
+    additionalProperties: false,
     properties: {
       policy: policyInputSchema,
       attributes: certificateAttributesInput,
@@ -78,6 +79,7 @@ export const certificateSchemas = {
   importBody: {
     type: 'object',
     required: ['value'],
+    additionalProperties: false,
     properties: {
       value: { type: 'string' },
       pwd: nullableString,
@@ -89,6 +91,7 @@ export const certificateSchemas = {
   },
   updateBody: {
     type: 'object',
+    additionalProperties: false,
     properties: {
       policy: policyInputSchema,
       attributes: certificateAttributesInput,
@@ -98,6 +101,7 @@ export const certificateSchemas = {
   mergeBody: {
     type: 'object',
     required: ['x5c'],
+    additionalProperties: false,
     properties: {
       x5c: { type: 'array', minItems: 1, maxItems: 10, items: { type: 'string' } },
       attributes: certificateAttributesInput,

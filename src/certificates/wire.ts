@@ -78,7 +78,21 @@ export function pendingCertificateBundle(
   policy: CertificatePolicy | undefined,
 ) {
   return {
+    ...pendingCertificateItem(baseUrl, vault, name, operation),
     id: certificateId(baseUrl, name, operation.version),
+    policy: policy && policyToWire(baseUrl, name, policy),
+  };
+}
+
+/** A certificate listed with `includePending=true` before its first version exists. */
+export function pendingCertificateItem(
+  baseUrl: string,
+  vault: VaultRecord,
+  name: string,
+  operation: PendingOperation,
+) {
+  return {
+    id: certificateId(baseUrl, name),
     attributes: {
       enabled: false,
       created: operation.created,
@@ -86,7 +100,6 @@ export function pendingCertificateBundle(
       recoverableDays: vault.softDeleteRetentionInDays,
     },
     tags: operation.tags,
-    policy: policy && policyToWire(baseUrl, name, policy),
   };
 }
 

@@ -1,16 +1,37 @@
 import { readFileSync } from 'node:fs';
 import type { Connection } from './connection.js';
 import { CliError, scrub } from './errors.js';
-import { type HttpRequest, type HttpResponse, sendJson, TransportError } from './http-client.js';
+import type { IncomingMessage } from 'node:http';
+import { type HttpRequest, type HttpResponse, openStream, sendJson, TransportError } from './http-client.js';
 import { readSecretLine } from './prompt.js';
-import { apiFailure, tokenFailure, transportFailure } from './server-errors.js';
+import { apiFailure, type ErrorHints, tokenFailure, transportFailure } from './server-errors.js';
 
 /** A client of the administration API (docs/admin-api.md) for one resolved connection. */
 export interface ApiClient {
-  /** Calls with a bearer token of the configured principal. */
-  call(method: HttpRequest['method'], path: string, body?: unknown): Promise<unknown>;
+  /** Calls with a bearer token of the configured principal (and any extra headers). */
+  call(
+    method: HttpRequest['method'],
+    path: string,
+    body?: unknown,
+    extraHeaders?: Record<string, string>,
+  ): Promise<unknown>;
   /** Calls without a token: for the operator endpoints that work before anyone can log in. */
   callAnonymous(method: HttpRequest['method'], path: string, body?: unknown): Promise<unknown>;
+  /**
+   * Calls an absolute URL (a vault's data plane) with the same token; `hints` add a next step
+   * for error codes of that API (e.g. SecretNotFound).
+   */
+  callUrl(method: HttpRequest['method'], url: string, body?: unknown, hints?: ErrorHints): Promise<unknown>;
+  /** Gets a new token from the credentials (never the cached one): what `coffer login` checks. */
+  signIn(): Promise<IssuedToken>;
+  /** Calls with a token for an answer that is a byte stream (a whole backup); the caller reads it. */
+  stream(method: HttpRequest['method'], path: string): Promise<IncomingMessage>;
+}
+
+export interface IssuedToken {
+  accessToken: string;
+  /** ISO 8601 time the token stops working. */
+  expiresOn: string;
 }
 
 export function createApiClient(connection: Connection): ApiClient {
@@ -26,16 +47,22 @@ export function createApiClient(connection: Connection): ApiClient {
     }
   };
 
-  const callWith = async (method: HttpRequest['method'], path: string, body: unknown, bearer?: string) => {
-    const url = connection.url + path;
-    const headers: Record<string, string> = {};
+  const callWith = async (
+    method: HttpRequest['method'],
+    url: string,
+    body: unknown,
+    bearer?: string,
+    hints?: ErrorHints,
+    extraHeaders: Record<string, string> = {},
+  ) => {
+    const headers: Record<string, string> = { ...extraHeaders };
     if (bearer !== undefined) headers['authorization'] = `Bearer ${bearer}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const request: HttpRequest = { method, url, headers };
     if (body !== undefined) request.body = JSON.stringify(body);
     const response = await send(request);
     if (response.status >= 200 && response.status < 300) return response.json;
-    throw apiFailure(response, connection.url);
+    throw apiFailure(response, connection.url, hints);
   };
 
   const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -51,20 +78,68 @@ export function createApiClient(connection: Connection): ApiClient {
     }
   };
 
+  const withToken = (
+    method: HttpRequest['method'],
+    url: string,
+    body: unknown,
+    hints?: ErrorHints,
+    extraHeaders?: Record<string, string>,
+  ) =>
+    guarded(async () => {
+      token ??= await accessToken(connection, send);
+      return callWith(method, url, body, token, hints, extraHeaders);
+    });
+
   return {
-    call: (method, path, body) =>
+    call: (method, path, body, extraHeaders) =>
+      withToken(method, connection.url + path, body, undefined, extraHeaders),
+    callAnonymous: (method, path, body) => guarded(() => callWith(method, connection.url + path, body)),
+    callUrl: (method, url, body, hints) => withToken(method, url, body, hints),
+    signIn: () => guarded(() => fetchToken(connection, send)),
+    stream: (method, path) =>
       guarded(async () => {
-        token ??= await fetchToken(connection, send);
-        return callWith(method, path, body, token);
+        token ??= await accessToken(connection, send);
+        const request: HttpRequest = {
+          method,
+          url: connection.url + path,
+          headers: { authorization: `Bearer ${token}` },
+        };
+        if (caPem !== undefined) request.caPem = caPem;
+        let opened: Awaited<ReturnType<typeof openStream>>;
+        try {
+          opened = await openStream(request);
+        } catch (error) {
+          if (error instanceof TransportError) throw transportFailure(error);
+          throw error;
+        }
+        if (opened.ok) return opened.incoming;
+        throw apiFailure(opened.response, connection.url);
       }),
-    callAnonymous: (method, path, body) => guarded(() => callWith(method, path, body)),
   };
+}
+
+/**
+ * The token `coffer login` cached for a user, while it lasts (a user's password is never stored);
+ * otherwise a fresh one from the credentials.
+ */
+async function accessToken(
+  connection: Connection,
+  send: (req: HttpRequest) => Promise<HttpResponse>,
+): Promise<string> {
+  const cached = connection.cachedToken;
+  if (cached === undefined || process.env['COFFER_PASSWORD'])
+    return (await fetchToken(connection, send)).accessToken;
+  if (Date.parse(cached.expiresOn) > Date.now() + 30_000) return cached.accessToken;
+  throw new CliError(
+    `the sign-in of ${connection.username ?? 'this profile'} to ${connection.url} expired at ${cached.expiresOn}. ` +
+      `Run \`coffer login --username ${connection.username ?? 'UPN'}\` again (or set COFFER_PASSWORD).`,
+  );
 }
 
 async function fetchToken(
   connection: Connection,
   send: (req: HttpRequest) => Promise<HttpResponse>,
-): Promise<string> {
+): Promise<IssuedToken> {
   const { tenantId } = connection;
   if (tenantId === undefined) throw new CliError(missingCredentials(connection));
   const form = await credentialsForm(connection);
@@ -75,8 +150,12 @@ async function fetchToken(
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: form.toString(),
   });
-  const accessToken = (response.json as { access_token?: unknown } | undefined)?.access_token;
-  if (response.status === 200 && typeof accessToken === 'string' && accessToken !== '') return accessToken;
+  const answer = response.json as { access_token?: unknown; expires_in?: unknown } | undefined;
+  const accessToken = answer?.access_token;
+  if (response.status === 200 && typeof accessToken === 'string' && accessToken !== '') {
+    const lifetimeSeconds = typeof answer?.expires_in === 'number' ? answer.expires_in : 3600;
+    return { accessToken, expiresOn: new Date(Date.now() + lifetimeSeconds * 1000).toISOString() };
+  }
   throw tokenFailure(response, connection.authorityHost);
 }
 
@@ -118,7 +197,7 @@ function missingCredentials(connection: Connection): string {
     `no credentials to log in to ${connection.url} (missing ${missing.join(', ')}). ` +
     'Pass them as flags or COFFER_TENANT_ID, COFFER_CLIENT_ID, COFFER_CLIENT_SECRET, ' +
     'sign in as a user with --tenant-id and --username (password in COFFER_PASSWORD), ' +
-    'or use --dev-data-dir DIR for a dev server.'
+    'save them once with `coffer login`, or use --dev-data-dir DIR for a dev server.'
   );
 }
 

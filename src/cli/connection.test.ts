@@ -164,3 +164,77 @@ describe('resolveConnection', () => {
     assert.throws(() => resolveConnection({}, { COFFER_URL: 'localhost' }, scratch), /is not a URL/);
   });
 });
+
+describe('resolveConnection with a saved profile', () => {
+  const PROFILE = {
+    url: 'https://coffer.example:8443',
+    authorityHost: 'https://coffer.example:8443',
+    baseDomain: 'vault.example',
+    tenantId: 'profile-tenant',
+    clientId: 'profile-client',
+    clientSecret: 'profile-secret',
+  };
+  /** A config folder holding profile.json, as `coffer login` leaves it. */
+  function configWith(profile: object): Record<string, string> {
+    const folder = join(scratch, `config-${++counter}`);
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'profile.json'), JSON.stringify(profile));
+    return { COFFER_CONFIG_DIR: folder };
+  }
+
+  it('takes everything from the profile when nothing else is given, before ./.coffer-dev', () => {
+    const folder = folderWithDevJson(DEV, '.coffer-dev');
+    const connection = resolveConnection({}, configWith(PROFILE), folder);
+    assert.equal(connection.url, PROFILE.url);
+    assert.equal(connection.clientSecret, 'profile-secret');
+    assert.equal(connection.baseDomain, 'vault.example');
+  });
+
+  it('lets flags and the environment override single fields', () => {
+    const env = { ...configWith(PROFILE), COFFER_CLIENT_ID: 'env-client' };
+    const connection = resolveConnection({ tenantId: 'flag-tenant' }, env, scratch);
+    assert.equal(connection.clientId, 'env-client');
+    assert.equal(connection.tenantId, 'flag-tenant');
+    assert.equal(connection.clientSecret, 'profile-secret');
+  });
+
+  it('never sends the profile secret to a server named some other way', () => {
+    const connection = resolveConnection({ url: 'https://other.example' }, configWith(PROFILE), scratch);
+    assert.equal(connection.clientSecret, undefined);
+    assert.equal(connection.tenantId, undefined);
+    // The same server spelled with a trailing slash is still the profile's.
+    const same = resolveConnection({ url: 'https://coffer.example:8443/' }, configWith(PROFILE), scratch);
+    assert.equal(same.clientSecret, 'profile-secret');
+  });
+
+  it('an explicit --dev-data-dir wins over the profile, whole', () => {
+    const folder = folderWithDevJson(DEV);
+    const connection = resolveConnection({ devDataDir: 'dev' }, configWith(PROFILE), folder);
+    assert.equal(connection.url, DEV.url);
+    assert.equal(connection.clientSecret, DEV.clientSecret);
+  });
+
+  it("uses a user's cached token only for that user, and is ignored for login", () => {
+    const token = { accessToken: 'cached', expiresOn: '2999-01-01T00:00:00Z' };
+    const env = configWith({
+      ...PROFILE,
+      clientId: undefined,
+      clientSecret: undefined,
+      username: 'a@example',
+      token,
+    });
+    assert.deepEqual(resolveConnection({}, env, scratch).cachedToken, token);
+    assert.equal(resolveConnection({ username: 'b@example' }, env, scratch).cachedToken, undefined);
+    assert.equal(resolveConnection({}, env, scratch, { ignoreProfile: true }).tenantId, undefined);
+  });
+
+  it('says how to recover from a damaged profile', () => {
+    const folder = join(scratch, 'config-broken');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'profile.json'), '{');
+    assert.throws(
+      () => resolveConnection({}, { COFFER_CONFIG_DIR: folder }, scratch),
+      /coffer logout.*coffer login/,
+    );
+  });
+});

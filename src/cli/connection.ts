@@ -1,10 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CliError } from './errors.js';
+import { readProfile } from './profile.js';
 
 /**
  * Where the CLI finds the server and its own credentials (CONTRACT section 7): each field comes
- * from its flag, else its environment variable, else the dev.json a dev server wrote.
+ * from its flag, else its environment variable, else one saved source: the dev.json named by
+ * --dev-data-dir, else the profile `coffer login` saved, else `./.coffer-dev/dev.json`.
  */
 export interface ConnectionFlags {
   url?: string;
@@ -29,8 +31,10 @@ export interface Connection {
   username?: string;
   caFile?: string;
   baseDomain: string;
-  /** The dev.json that supplied values, named in error messages so people know what was used. */
+  /** The dev.json or profile that supplied values, named in error messages so people know what was used. */
   devFile?: string;
+  /** A user's token cached by `coffer login`, used until it expires. */
+  cachedToken?: { accessToken: string; expiresOn: string };
 }
 
 export const DEFAULT_URL = 'https://localhost:8443';
@@ -51,6 +55,7 @@ type ConnectionField = keyof typeof ENV_NAMES;
 interface DevFile {
   path: string;
   values: Partial<Record<ConnectionField | 'baseDomain' | 'authorityHost', string>>;
+  token?: Connection['cachedToken'];
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -59,8 +64,9 @@ export function resolveConnection(
   flags: ConnectionFlags,
   env: Env = process.env,
   cwd: string = process.cwd(),
+  options: { ignoreProfile?: boolean } = {},
 ): Connection {
-  const dev = devFileFor(flags, env, cwd);
+  const dev = devFileFor(flags, env, cwd, options.ignoreProfile === true);
   const pick = (field: ConnectionField): string | undefined =>
     nonEmpty(flags[field]) ?? nonEmpty(env[ENV_NAMES[field]]) ?? dev?.values[field];
 
@@ -82,6 +88,13 @@ export function resolveConnection(
   assign(connection, 'username', pick('username'));
   assign(connection, 'caFile', pick('caFile'));
   assign(connection, 'devFile', dev?.path);
+  // A cached token belongs to the profile's user; another user or secret given explicitly wins.
+  if (
+    dev?.token !== undefined &&
+    connection.username === dev.values.username &&
+    connection.clientSecret === undefined
+  )
+    connection.cachedToken = dev.token;
   return connection;
 }
 
@@ -90,15 +103,39 @@ export function resolveConnection(
  * when nothing else says where to connect, so a dev secret is never sent to a server named by
  * --url or COFFER_URL.
  */
-function devFileFor(flags: ConnectionFlags, env: Env, cwd: string): DevFile | undefined {
+function devFileFor(
+  flags: ConnectionFlags,
+  env: Env,
+  cwd: string,
+  ignoreProfile: boolean,
+): DevFile | undefined {
   const explicitDir = nonEmpty(flags.devDataDir);
   if (explicitDir !== undefined) return readDevFile(resolve(cwd, explicitDir));
+  const profile = ignoreProfile ? undefined : profileSource(flags, env);
+  if (profile !== undefined) return profile;
   const anythingGiven = (Object.keys(ENV_NAMES) as ConnectionField[]).some(
     (field) => nonEmpty(flags[field]) !== undefined || nonEmpty(env[ENV_NAMES[field]]) !== undefined,
   );
   if (anythingGiven) return undefined;
   const defaultDir = resolve(cwd, DEFAULT_DEV_DATA_DIR);
   return existsSync(join(defaultDir, 'dev.json')) ? readDevFile(defaultDir) : undefined;
+}
+
+/**
+ * The saved profile, unless a server other than the profile's is named: its secret or token is
+ * only ever sent to the server it was saved for.
+ */
+function profileSource(flags: ConnectionFlags, env: Env): DevFile | undefined {
+  const profile = readProfile(env);
+  if (profile === undefined) return undefined;
+  const urlGiven = nonEmpty(flags.url) ?? nonEmpty(env[ENV_NAMES.url]);
+  if (urlGiven !== undefined && normaliseUrl(urlGiven) !== normaliseUrl(profile.url)) return undefined;
+  const { token, path, ...fields } = profile;
+  const values: DevFile['values'] = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (typeof value === 'string' && value !== '') values[key as keyof DevFile['values']] = value;
+  }
+  return token === undefined ? { path, values } : { path, values, token };
 }
 
 function readDevFile(dir: string): DevFile {

@@ -1,4 +1,5 @@
 import { lookup as dnsLookup } from 'node:dns';
+import type { IncomingMessage } from 'node:http';
 import { request } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
@@ -40,9 +41,21 @@ export class TransportError extends Error {
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-export function sendJson(req: HttpRequest): Promise<HttpResponse> {
+/**
+ * One HTTPS request with the options every call shares (extra CA, loopback for *.localhost, no
+ * pooling, an inactivity timeout); `onResponse` settles the promise from the answer.
+ */
+function exchange<T>(
+  req: HttpRequest,
+  baseHeaders: Record<string, string>,
+  onResponse: (
+    incoming: IncomingMessage,
+    resolve: (value: T) => void,
+    fail: (error: NodeJS.ErrnoException) => void,
+  ) => void,
+): Promise<T> {
   const target = new URL(req.url);
-  const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+  const headers: Record<string, string> = { ...baseHeaders, ...req.headers };
   if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
   return new Promise((resolve, reject) => {
     const fail = (error: NodeJS.ErrnoException): void =>
@@ -58,27 +71,52 @@ export function sendJson(req: HttpRequest): Promise<HttpResponse> {
         agent: false,
         timeout: req.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       },
-      (incoming) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        incoming.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_BODY_BYTES) {
-            incoming.destroy();
-            fail(Object.assign(new Error('answer too large'), { code: 'ETOOBIG' }));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        incoming.on('error', fail);
-        incoming.on('end', () => resolve(toResponse(incoming.statusCode ?? 0, Buffer.concat(chunks))));
-      },
+      (incoming) => onResponse(incoming, resolve, fail),
     );
     outgoing.on('timeout', () =>
       outgoing.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
     );
     outgoing.on('error', fail);
     outgoing.end(req.body);
+  });
+}
+
+export function sendJson(req: HttpRequest): Promise<HttpResponse> {
+  return exchange<HttpResponse>(req, { accept: 'application/json' }, (incoming, resolve, fail) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    incoming.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        incoming.destroy();
+        fail(Object.assign(new Error('answer too large'), { code: 'ETOOBIG' }));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    incoming.on('error', fail);
+    incoming.on('end', () => resolve(toResponse(incoming.statusCode ?? 0, Buffer.concat(chunks))));
+  });
+}
+
+/**
+ * A request whose answer is a stream (a whole backup): resolves with the response as soon as its
+ * headers arrive. A 2xx answer is the caller's to read; any other is read here into an
+ * HttpResponse, as small as sendJson's. The timeout applies to inactivity, not to the total.
+ */
+export function openStream(
+  req: HttpRequest,
+): Promise<{ ok: true; incoming: IncomingMessage } | { ok: false; response: HttpResponse }> {
+  return exchange(req, {}, (incoming, resolve, fail) => {
+    const status = incoming.statusCode ?? 0;
+    if (status >= 200 && status < 300) {
+      resolve({ ok: true, incoming });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    incoming.on('data', (chunk: Buffer) => chunks.length < 1024 && chunks.push(chunk));
+    incoming.on('error', fail);
+    incoming.on('end', () => resolve({ ok: false, response: toResponse(status, Buffer.concat(chunks)) }));
   });
 }
 

@@ -1,14 +1,17 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type ApiClient, createApiClient } from './api-client.js';
 import { type ConnectionFlags, resolveConnection } from './connection.js';
-import { OUTPUT_FORMATS, type OutputFormat } from './output.js';
+import { OUTPUT_FORMATS, type OutputFormat, type OutputSettings } from './output.js';
+import { parseQuery } from './query.js';
 
 /** The options every command shares, and the parsers for option values. */
 
 export function addOutputOption(command: Command): Command {
-  return command.addOption(
-    new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'),
-  );
+  return command
+    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
+    .addOption(
+      new Option('--query <jmespath>', 'JMESPath query applied to the result, as az').argParser(parseQuery),
+    );
 }
 
 const CONNECTION_OPTIONS: ReadonlyArray<readonly [string, string]> = [
@@ -33,8 +36,10 @@ export function addConnectionOptions(command: Command): Command {
   return command;
 }
 
-export function outputFormat(command: Command): OutputFormat {
-  return command.opts<{ output: OutputFormat }>().output;
+/** `--output` and `--query` of a command (the name predates `--query`; callers pass it on). */
+export function outputFormat(command: Command): OutputSettings {
+  const { output, query } = command.opts<{ output: OutputFormat; query?: string }>();
+  return query === undefined ? { format: output } : { format: output, query };
 }
 
 /** A client for the server the command's options, the environment or dev.json point at. */

@@ -1,8 +1,17 @@
 import { Command } from 'commander';
+import { registerAgentCommand } from './commands/agent.js';
+import { registerCertificateCommands } from './commands/certificate.js';
+import { registerCompletionCommand } from './commands/completion.js';
+import { registerDevCommands } from './commands/dev.js';
+import { registerAuditCommands } from './commands/audit.js';
 import { registerGroupCommands } from './commands/group.js';
 import { registerStorageCommands } from './commands/offline.js';
+import { registerHsmCommands } from './commands/hsm.js';
+import { registerKeyCommands } from './commands/key.js';
+import { registerLoginCommands } from './commands/login.js';
 import { registerOperatorCommands } from './commands/operator.js';
 import { registerRoleCommands } from './commands/role.js';
+import { registerSecretCommands } from './commands/secret.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerSpCommands } from './commands/sp.js';
 import { registerUserCommands } from './commands/user.js';
@@ -22,6 +31,15 @@ export function buildProgram(): Command {
   registerGroupCommands(program);
   registerRoleCommands(program);
   registerStorageCommands(program);
+  registerHsmCommands(program);
+  registerSecretCommands(program);
+  registerKeyCommands(program);
+  registerCertificateCommands(program);
+  registerLoginCommands(program);
+  registerCompletionCommand(program);
+  registerAgentCommand(program);
+  registerDevCommands(program);
+  registerAuditCommands(program);
   useOneLineErrors(program);
   return program;
 }

@@ -47,18 +47,28 @@ const CODE_HINTS: Record<string, string> = {
 };
 
 const STATUS_HINTS: Record<number, string> = {
-  401: 'Check the client credentials (--tenant-id, --client-id, --client-secret or COFFER_*).',
+  401: 'Check the client credentials (--tenant-id, --client-id, --client-secret or COFFER_*), or run `coffer login` again.',
   403: 'This needs an administrator: use the credentials `coffer operator init` or the dev server printed.',
   503: 'The server may be sealed: check `coffer operator status`, then unseal it with `coffer operator unseal`.',
 };
 
-/** An error answer of the administration API: `{"error": {"code", "message"}}`. */
-export function apiFailure(response: HttpResponse, url: string): CliError {
+/** Next steps for error codes (or HTTP statuses) of one API, over the general ones. */
+export type ErrorHints = Readonly<Record<string, string>>;
+
+/** An error answer of the administration or data-plane API: `{"error": {"code", "message"}}`. */
+export function apiFailure(response: HttpResponse, url: string, hints: ErrorHints = {}): CliError {
   const error = field(response.json, 'error');
   const code = stringField(error, 'code');
   const message = stringField(error, 'message');
   if (code === undefined && message === undefined) return unexpectedAnswer(response, url);
-  const hint = (code !== undefined ? CODE_HINTS[code] : undefined) ?? STATUS_HINTS[response.status] ?? '';
+  // Key Vault says why access was refused in innererror (KeyDisabled, ForbiddenByRbac, ...).
+  const inner = stringField(field(error, 'innererror'), 'code');
+  const hint =
+    (inner !== undefined ? hints[inner] : undefined) ??
+    (code !== undefined ? (hints[code] ?? CODE_HINTS[code]) : undefined) ??
+    hints[String(response.status)] ??
+    STATUS_HINTS[response.status] ??
+    '';
   const text = `${code ?? `HTTP ${response.status}`}: ${sentence(message ?? 'no message')}`;
   return new CliError(`${text} ${hint}`);
 }

@@ -37,3 +37,39 @@ export function cellText(value: unknown): string {
   if (Array.isArray(value)) return value.map(cellText).join(', ');
   return JSON.stringify(value);
 }
+
+/** Keys az's automatic table leaves out: long identifiers that would push the rest off screen. */
+const AUTO_TABLE_SKIPPED = new Set(['id', 'type', 'etag']);
+
+/**
+ * The table az builds when no command-specific one applies (after `--query`): one column per
+ * scalar field, the name's first letter capitalised, nested objects and lists left out; a list of
+ * scalars is one `Result` column.
+ */
+export function autoTable(value: unknown): string {
+  const items = Array.isArray(value) ? value : [value];
+  const rows = items.map(autoTableRow);
+  const headers: string[] = [];
+  for (const row of rows)
+    for (const header of row.keys()) if (!headers.includes(header)) headers.push(header);
+  if (headers.length === 0) return '';
+  return renderTable(
+    headers,
+    rows.map((row) => headers.map((header) => row.get(header))),
+  );
+}
+
+function autoTableRow(item: unknown): Map<string, unknown> {
+  const row = new Map<string, unknown>();
+  if (Array.isArray(item)) {
+    item.forEach((cell, index) => row.set(`Column${index + 1}`, cell));
+  } else if (typeof item === 'object' && item !== null) {
+    for (const [key, cell] of Object.entries(item)) {
+      if (AUTO_TABLE_SKIPPED.has(key) || cell === null || typeof cell === 'object') continue;
+      row.set(key.charAt(0).toUpperCase() + key.slice(1), cell);
+    }
+  } else if (item !== null && item !== undefined) {
+    row.set('Result', item);
+  }
+  return row;
+}

@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { validateResourceGroupName } from '../arm/resource-ids.js';
+import { isUuid } from '../lib/ids.js';
+import { loadAuditConfig } from './audit.js';
 import { postgresSettings, sealSettings } from './nested.js';
-import type { CofferConfig } from './types.js';
+import { readPkcs11, readSeal } from './pkcs11.js';
+import type { CofferConfig, ConnectionLimits, SealSettings } from './types.js';
 
 export interface ServerOptions {
   dev: boolean;
@@ -13,6 +17,10 @@ export interface ServerOptions {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const;
+/** Settings that are objects in the config file, each with its own environment variables (config/pkcs11.ts). */
+// Nested sections, read by their own loaders.
+/** Sections of the config file that are objects, read by their own modules. */
+const SECTIONS = ['pkcs11', 'seal', 'audit', 'storage'];
 
 /** Keys a config file may hold, with the environment variable that overrides each. */
 const ENVIRONMENT: Record<string, string> = {
@@ -26,13 +34,23 @@ const ENVIRONMENT: Record<string, string> = {
   tlsKeyFile: 'COFFER_TLS_KEY_FILE',
   purgeIntervalSeconds: 'COFFER_PURGE_INTERVAL_SECONDS',
   storageCacheMiB: 'COFFER_STORAGE_CACHE_MIB',
+  commitRecordFile: 'COFFER_COMMIT_RECORD_FILE',
   cryptoWorkers: 'COFFER_CRYPTO_WORKERS',
   trustedProxies: 'COFFER_TRUSTED_PROXIES',
   logLevel: 'COFFER_LOG_LEVEL',
+  region: 'COFFER_REGION',
+  requestHeadersTimeoutSeconds: 'COFFER_REQUEST_HEADERS_TIMEOUT_SECONDS',
+  requestTimeoutSeconds: 'COFFER_REQUEST_TIMEOUT_SECONDS',
+  keepAliveTimeoutSeconds: 'COFFER_KEEP_ALIVE_TIMEOUT_SECONDS',
+  maxConnections: 'COFFER_MAX_CONNECTIONS',
+  shutdownTimeoutSeconds: 'COFFER_SHUTDOWN_TIMEOUT_SECONDS',
+  subscriptionId: 'COFFER_SUBSCRIPTION_ID',
+  defaultResourceGroup: 'COFFER_DEFAULT_RESOURCE_GROUP',
+  backupDir: 'COFFER_BACKUP_DIR',
 };
 
-/** Sections of the config file that are objects (config/nested.ts), with their own variables. */
-const NESTED = ['storage', 'seal'];
+/** Lower-case letters, digits and hyphens, as Azure's region names (`westeurope`). */
+const REGION = /^[a-z0-9-]{1,64}$/;
 
 /**
  * Precedence, lowest first: built-in defaults, the config file (`--config` or COFFER_CONFIG),
@@ -57,6 +75,29 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new Error(`logLevel must be one of ${LOG_LEVELS.join(', ')}; got '${logLevel}'.`);
   }
+  const pkcs11 = readPkcs11(file.pkcs11, env);
+  const seal = readSealSettings(file.seal, env, pkcs11);
+  if (options.dev && seal.type !== 'shamir') {
+    throw new Error(
+      `a --dev server unseals itself from a key file in its data dir; seal.type ${seal.type} (COFFER_SEAL_TYPE) is for production servers.`,
+    );
+  }
+  const region = setting('region') ?? 'local';
+  if (!REGION.test(region)) {
+    throw new Error(
+      `region must be 1 to 64 lower-case letters, digits or hyphens; got '${region.slice(0, 70)}'.`,
+    );
+  }
+  const subscriptionId = setting('subscriptionId')?.toLowerCase();
+  if (subscriptionId !== undefined && !isUuid(subscriptionId)) {
+    throw new Error(`subscriptionId must be a UUID, as Azure's are; got '${subscriptionId.slice(0, 40)}'.`);
+  }
+  const defaultResourceGroup = setting('defaultResourceGroup') ?? 'coffer';
+  try {
+    validateResourceGroupName(defaultResourceGroup);
+  } catch (error) {
+    throw new Error(`defaultResourceGroup: ${(error as Error).message}`, { cause: error });
+  }
   return {
     dev: options.dev,
     dataDir,
@@ -71,7 +112,7 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
       file: path.join(dataDir, 'coffer.db'),
       cacheMiB,
     },
-    seal: sealSettings(file['seal'], env),
+    commitRecordFile: path.resolve(setting('commitRecordFile') ?? path.join(dataDir, 'commit-record.json')),
     purgeIntervalSeconds: parseInteger(
       'purgeIntervalSeconds',
       setting('purgeIntervalSeconds') ?? '3600',
@@ -88,8 +129,40 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
       .split(',')
       .map((address) => address.trim())
       .filter(Boolean),
+    connections: connectionLimits(setting),
     logLevel: logLevel as CofferConfig['logLevel'],
+    pkcs11,
+    seal,
+    region,
+    subscriptionId,
+    defaultResourceGroup,
+    backupDir: backupDirOf(setting('backupDir'), dataDir, options.dev),
+    audit: loadAuditConfig(file['audit'], env, dataDir),
   };
+}
+
+/** An absolute directory; in dev mode one inside the data dir unless given. */
+function backupDirOf(given: string | undefined, dataDir: string, dev: boolean): string | undefined {
+  if (given !== undefined && given !== '') return path.resolve(given);
+  return dev ? path.join(dataDir, 'backups') : undefined;
+}
+/** The defaults are CONTRACT section 2's (HashiCorp Vault's): 10 s for headers, 30 s per request, 5 minutes idle. */
+function connectionLimits(setting: (key: string) => string | undefined): ConnectionLimits {
+  const seconds = (key: string, fallback: number, max: number) =>
+    parseInteger(key, setting(key) ?? String(fallback), 1, max) * 1000;
+  const limits: ConnectionLimits = {
+    headersTimeoutMs: seconds('requestHeadersTimeoutSeconds', 10, 3600),
+    requestTimeoutMs: seconds('requestTimeoutSeconds', 30, 3600),
+    keepAliveTimeoutMs: seconds('keepAliveTimeoutSeconds', 300, 86400),
+    maxConnections: parseInteger('maxConnections', setting('maxConnections') ?? '4096', 1, 1_000_000),
+    shutdownTimeoutMs: seconds('shutdownTimeoutSeconds', 10, 3600),
+  };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new Error(
+      'requestHeadersTimeoutSeconds cannot exceed requestTimeoutSeconds: the headers are part of the request.',
+    );
+  }
+  return limits;
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -106,10 +179,11 @@ function readConfigFile(file: string): Record<string, unknown> {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
       throw new Error('not an object');
-    const known = [...Object.keys(ENVIRONMENT), ...NESTED];
-    const unknown = Object.keys(parsed).filter((key) => !known.includes(key));
+    const unknown = Object.keys(parsed).filter((key) => !(key in ENVIRONMENT) && !SECTIONS.includes(key));
     if (unknown.length > 0) {
-      throw new Error(`unknown setting(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
+      throw new Error(
+        `unknown setting(s) ${unknown.join(', ')}; known: ${[...Object.keys(ENVIRONMENT), ...SECTIONS].join(', ')}`,
+      );
     }
     return parsed as Record<string, unknown>;
   } catch (error) {
@@ -123,4 +197,18 @@ function parseInteger(name: string, text: string, min: number, max: number): num
     throw new Error(`${name} must be a whole number from ${min} to ${max}; got '${text}'.`);
   }
   return value;
+}
+
+/**
+ * `seal`: Shamir shares (default), a key in another key vault (nested.ts) or a PKCS#11 token key
+ * (pkcs11.ts). The two auto-unseal kinds read different settings, so each has its own reader.
+ */
+function readSealSettings(
+  fileValue: unknown,
+  env: NodeJS.ProcessEnv,
+  pkcs11: Parameters<typeof readSeal>[2],
+): SealSettings {
+  const fromFile = (fileValue as { type?: unknown } | undefined)?.type;
+  const type = env.COFFER_SEAL_TYPE || fromFile;
+  return type === 'keyvault' ? sealSettings(fileValue, env) : readSeal(fileValue, env, pkcs11);
 }

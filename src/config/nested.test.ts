@@ -92,6 +92,6 @@ describe('config: storage and seal sections', () => {
       /seal\.vaultUrl must be an https:\/\/ URL/,
     );
     assert.throws(() => load({ seal: { ...seal, algorithm: 'RSA1_5' } }), /seal\.algorithm must be one of/);
-    assert.throws(() => load({ seal: { type: 'hsm' } }), /seal\.type must be "shamir" or "keyvault"/);
+    assert.throws(() => load({ seal: { type: 'hsm' } }), /seal\.type must be shamir, keyvault or pkcs11/);
   });
 });

@@ -50,7 +50,7 @@ export function sealSettings(section: unknown, env: NodeJS.ProcessEnv): SealSett
     rejectUnknown('seal', seal, ['type']);
     return { type: 'shamir' };
   }
-  if (seal['type'] !== 'keyvault') throw new Error('seal.type must be "shamir" or "keyvault".');
+  if (seal['type'] !== 'keyvault') throw new Error('seal.type must be shamir, keyvault or pkcs11.');
   rejectUnknown('seal', seal, ['type', 'vaultUrl', 'keyName', 'keyVersion', 'algorithm', 'credentials']);
   const credentials = objectAt('seal.credentials', seal['credentials'] ?? {});
   rejectUnknown('seal.credentials', credentials, [

@@ -1,3 +1,6 @@
+import type { AuditConfig } from './audit.js';
+import type { Pkcs11SealSettings, Pkcs11Settings } from './pkcs11.js';
+
 /** The server's whole configuration, after defaults, file and environment are merged. */
 export interface CofferConfig {
   dev: boolean;
@@ -13,15 +16,53 @@ export interface CofferConfig {
   tls: { certFile: string | undefined; keyFile: string | undefined };
   /** cacheMiB bounds the committed-row (ciphertext) read cache; 0 turns it off. */
   storage: SqliteStorageConfig | PostgresStorageConfig;
-  /** How this node unseals: operators' Shamir shares (default) or another key vault's key. */
-  seal: SealSettings;
+  /**
+   * The copy of the store's commit counter kept outside the database, to find a store rolled back
+   * to an older copy. In the data dir by default; elsewhere it also finds a whole data dir put back.
+   * SQLite alone: PostgreSQL is its own authority (docs/fault-tolerance.md).
+   */
+  commitRecordFile: string;
   /** Seconds between runs of the job that purges deleted objects whose retention ended. */
   purgeIntervalSeconds: number;
   /** Worker threads for RSA private-key operations (sign, decrypt, unwrap). */
   cryptoWorkers: number;
   /** Proxies whose X-Forwarded-For header is believed (network rules); none by default. */
   trustedProxies: string[];
+  /** Deadlines and limits on client connections (CONTRACT section 2), in milliseconds. */
+  connections: ConnectionLimits;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** The PKCS#11 token that holds -HSM keys (premium vaults); undefined: no HSM. */
+  pkcs11: Pkcs11Settings | undefined;
+  /**
+   * How the root key is sealed in production: Shamir shares, or (auto-unseal) a key in another
+   * key vault or in a PKCS#11 token, with recovery shares for the token.
+   */
+  seal: SealSettings;
+  /** Reported in `x-ms-keyvault-region`, where Key Vault names its Azure region; Resource Manager's one location. */
+  region: string;
+  /** Resource Manager's subscription id (a UUID); undefined: derived from the tenant id. */
+  subscriptionId: string | undefined;
+  /** The resource group of vaults made outside Resource Manager. */
+  defaultResourceGroup: string;
+  /**
+   * Where vault backups in Managed HSM's shape are written and read (`file:` URLs must point
+   * inside it); undefined turns those endpoints off. Dev mode: `{dataDir}/backups`.
+   */
+  backupDir: string | undefined;
+  audit: AuditConfig;
+}
+
+export interface ConnectionLimits {
+  /** From the first byte of a request (or the end of the TLS handshake) to the end of its headers. */
+  headersTimeoutMs: number;
+  /** From the first byte of a request to the last byte of its body. */
+  requestTimeoutMs: number;
+  /** How long a keep-alive connection may sit idle between requests. */
+  keepAliveTimeoutMs: number;
+  /** Open connections beyond this are closed as they arrive. */
+  maxConnections: number;
+  /** After SIGTERM, how long requests in flight may take before their connections are closed. */
+  shutdownTimeoutMs: number;
 }
 
 export interface SqliteStorageConfig {
@@ -40,7 +81,7 @@ export interface PostgresStorageConfig {
   cacheMiB: number;
 }
 
-export type SealSettings = { type: 'shamir' } | KeyVaultSealSettings;
+export type SealSettings = { type: 'shamir' } | KeyVaultSealSettings | Pkcs11SealSettings;
 
 /** `seal: {type: "keyvault", ...}`: auto-unseal with a key in Azure Key Vault or another Coffer. */
 export interface KeyVaultSealSettings {

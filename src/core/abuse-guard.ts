@@ -1,12 +1,13 @@
-import { CofferError, Throttled } from '../errors/index.js';
+import { CofferError } from '../errors/index.js';
 import { OAuthError } from '../identity/oauth-error.js';
 import type { Clock } from '../lib/clock.js';
-import { createFailureThrottle, type FailureThrottle } from './throttle.js';
+import { createFailureThrottle, type FailureThrottle, type ReservedAttempt } from './throttle.js';
 
 /**
- * Limits for failed token requests and refused authorizations, per client or principal and per
- * address, over one minute. A client is throttled long before it could guess a secret; an
- * address gets more room because many clients may share one (a NAT, a CI runner).
+ * Limits for failed token requests and refused authorizations, per client, user name or
+ * principal and per address, over one minute. Each number is exact: that many failures are
+ * answered, the next attempt is refused with 429. A client is throttled long before it could
+ * guess a secret; an address gets more room because many clients may share one (a NAT, a CI runner).
  */
 export const ABUSE_LIMITS = {
   windowMs: 60_000,
@@ -18,46 +19,72 @@ export const ABUSE_LIMITS = {
 
 const COUNTED_OAUTH_ERRORS = new Set(['invalid_client', 'invalid_grant', 'unauthorized_client']);
 
+/** What a token request claims to be, for counting its failures. */
+export interface TokenRequestSubject {
+  grantType: string | undefined;
+  clientId: string | undefined;
+  username: string | undefined;
+}
+
+/**
+ * Whose budget a token request spends: a password guess spends the user's, whatever `client_id`
+ * it names (a fresh random client id per guess must not buy a fresh budget); a client
+ * credential spends the client's.
+ */
+function tokenSubjectKey(subject: TokenRequestSubject): string {
+  if (subject.grantType === 'password') return `user:${(subject.username ?? '').toLowerCase()}`;
+  return `client:${(subject.clientId ?? '').toLowerCase()}`;
+}
+
 /**
  * Throttles bursts of failures with 429 and Retry-After: a throttled caller is refused before
- * its credentials are even checked. Requests already answered 429 are not counted, so a caller
- * that waits out Retry-After gets back in.
+ * its credentials are even checked, and attempts reserve their place before they are evaluated
+ * (throttle.ts). Requests answered 429 are not counted, so a caller that waits out Retry-After
+ * gets back in.
  */
 export function createAbuseGuard(
   clock: Clock,
-  /** Makes a counter count the failures other nodes see too (core/shared-throttles.ts). */
+  /** Makes a counter count the failures other members see too (core/cluster-wiring.ts). */
   share: (name: string, throttle: FailureThrottle) => FailureThrottle = (_name, throttle) => throttle,
 ) {
   const throttle = (name: string, maxFailures: number) =>
     share(name, createFailureThrottle({ maxFailures, windowMs: ABUSE_LIMITS.windowMs, clock }));
-  const tokenClients = throttle('token-client', ABUSE_LIMITS.tokenFailuresPerClient);
+  const tokenSubjects = throttle('token-subject', ABUSE_LIMITS.tokenFailuresPerClient);
   const tokenAddresses = throttle('token-address', ABUSE_LIMITS.tokenFailuresPerAddress);
   const deniedPrincipals = throttle('denied-principal', ABUSE_LIMITS.deniedPerPrincipal);
   const deniedAddresses = throttle('denied-address', ABUSE_LIMITS.deniedPerAddress);
 
   async function guard<T>(
-    counters: Array<[ReturnType<typeof throttle>, string]>,
+    counters: Array<[FailureThrottle, string]>,
     isCountedFailure: (error: unknown) => boolean,
     attempt: () => Promise<T>,
   ): Promise<T> {
-    for (const [counter, key] of counters) {
-      const retryAfter = counter.isThrottled(key);
-      if (retryAfter !== undefined) throw new Throttled(retryAfter);
+    // Always in the same order (subject, then address): no two requests can each hold a slot the
+    // other waits for.
+    const reserved: ReservedAttempt[] = [];
+    try {
+      for (const [counter, key] of counters) reserved.push(await counter.reserve(key));
+    } catch (error) {
+      for (const slot of reserved) slot.settle(false);
+      throw error;
     }
+    let failed = false;
     try {
       return await attempt();
     } catch (error) {
-      if (isCountedFailure(error)) for (const [counter, key] of counters) counter.recordFailure(key);
+      failed = isCountedFailure(error);
       throw error;
+    } finally {
+      for (const slot of reserved) slot.settle(failed);
     }
   }
 
   return {
-    /** Around the token endpoint: counts bad credentials per client id (or user name) and address. */
-    tokenRequest: <T>(client: string | undefined, address: string, attempt: () => Promise<T>) =>
+    /** Around the token endpoint: counts bad credentials per client or user name, and per address. */
+    tokenRequest: <T>(subject: TokenRequestSubject, address: string, attempt: () => Promise<T>) =>
       guard(
         [
-          [tokenClients, `client:${(client ?? '').toLowerCase()}`],
+          [tokenSubjects, tokenSubjectKey(subject)],
           [tokenAddresses, `address:${address}`],
         ],
         (error) => error instanceof OAuthError && COUNTED_OAUTH_ERRORS.has(error.error),

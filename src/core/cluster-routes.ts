@@ -16,6 +16,7 @@ export function clusterRoutes(deps: {
     {
       method: 'GET',
       url: '/coffer/operator/nodes',
+      operation: 'OperatorNodes',
       action: ManagementActions.operate,
       handler: async () => {
         const status = deps.cluster.status();

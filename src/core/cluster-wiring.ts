@@ -1,3 +1,4 @@
+import { COMMIT_RECORD_PATH } from '../barrier/barrier.js';
 import type { Cluster } from '../storage/cluster.js';
 import type { FailureThrottle } from './throttle.js';
 
@@ -11,10 +12,15 @@ export interface CoherentCaches {
   identity: { clearCache(): void };
   /** `core/`: the seal configuration (seal-migrate) and the keyring (a rotation). */
   core: { clearCache(): void };
+  /** `sys/arm/`: Resource Manager's installation key for operation ids. */
+  arm: { clearCache(): void };
 }
 
 const ROUTES: ReadonlyArray<[prefix: string, cache: keyof CoherentCaches]> = [
   ['sys/vaults/', 'vaults'],
+  // A vault soft-deleted, recovered or purged elsewhere: the live record moved too.
+  ['sys/deletedvaults/', 'vaults'],
+  ['sys/arm/', 'arm'],
   ['sys/rbac/', 'roles'],
   ['sys/identity/', 'identity'],
   ['core/', 'core'],
@@ -34,6 +40,8 @@ export function keepCachesCoherent(cluster: Pick<Cluster, 'onEvent'>, caches: Co
     }
     const stale = new Set<keyof CoherentCaches>();
     for (const key of event.keys) {
+      // Bumped by every write of a lone SQLite store: it changes nothing cached above the barrier.
+      if (key === COMMIT_RECORD_PATH) continue;
       for (const [prefix, cache] of ROUTES) if (key.startsWith(prefix)) stale.add(cache);
     }
     for (const cache of stale) caches[cache].clearCache();
@@ -59,11 +67,20 @@ export function shareThrottles(cluster: Pick<Cluster, 'onEvent' | 'publish'>) {
   return (name: string, throttle: FailureThrottle): FailureThrottle => {
     byName.set(name, throttle);
     return {
-      isThrottled: (key) => throttle.isThrottled(key),
-      recordFailure: (key) => {
-        throttle.recordFailure(key);
-        cluster.publish(THROTTLE_TOPIC, `${name}\n${key}`);
+      // Local attempts keep their reserved slots (throttle.ts); a failure is also told to the others.
+      reserve: async (key) => {
+        const slot = await throttle.reserve(key);
+        let settled = false;
+        return {
+          settle: (failed) => {
+            if (settled) return;
+            settled = true;
+            slot.settle(failed);
+            if (failed) cluster.publish(THROTTLE_TOPIC, `${name}\n${key}`);
+          },
+        };
       },
+      recordFailure: (key) => throttle.recordFailure(key),
     };
   };
 }

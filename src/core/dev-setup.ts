@@ -5,7 +5,7 @@ import { ADMIN_PRINCIPAL_NAME } from '../app.js';
 import type { CofferConfig } from '../config/types.js';
 import type { IssuedCredentials } from '../identity/types.js';
 import { KEY_VAULT_ADMINISTRATOR_ROLE_ID } from '../policy/role-service.js';
-import { readOrCreateDevUnsealKey } from '../seal/dev-key.js';
+import { createDevUnsealKey, readDevUnsealKey, removeDevUnsealKey } from '../seal/dev-key.js';
 
 export interface DevFacts {
   url: string;
@@ -13,6 +13,8 @@ export interface DevFacts {
   vaultUrl: string;
   baseDomain: string;
   tenantId: string;
+  /** Resource Manager's subscription (CONTRACT section 12). */
+  subscriptionId: string;
   authorityHost: string;
   clientId: string;
   clientSecret: string;
@@ -25,15 +27,23 @@ export interface DevFacts {
  * dev.json across restarts. NOT FOR PRODUCTION: the unseal key sits next to the data.
  */
 export async function prepareDevServer(app: CofferApp, config: CofferConfig): Promise<IssuedCredentials> {
-  const unsealKey = readOrCreateDevUnsealKey(path.join(config.dataDir, 'unseal.key'));
-  const status = await app.seal.status();
+  const keyFile = devUnsealKeyPath(config.dataDir);
+  const state = await app.seal.storeState();
   let admin: IssuedCredentials | undefined;
-  if (!status.initialized) {
-    admin = (
-      await app.seal.initialize({ type: 'dev-key', shares: 1, threshold: 1, unsealKey }, app.bootstrap)
-    ).bootstrapped;
+  if (state === 'initialized') {
+    const unsealKey = readDevUnsealKey(keyFile);
+    if (!unsealKey) {
+      throw new Error(
+        `the store in ${config.dataDir} is initialised but its unseal key ${keyFile} is missing. Restore unseal.key from a backup of this data dir: a new key could not open this store, so none is made.`,
+      );
+    }
+    await app.seal.unsealWithKey(unsealKey);
+  } else {
+    if (state === 'empty' && existsSync(keyFile)) throw storeMissing(config.dataDir, keyFile);
+    admin = await initializeDevStore(app, keyFile);
+    // The key was just written; read it back as a later start will.
+    await app.seal.unsealWithKey(readDevUnsealKey(keyFile)!);
   }
-  await app.seal.unsealWithKey(unsealKey);
   admin ??= await reuseOrResetAdmin(app, config);
   // CONTRACT section 2: the dev administrator holds Key Vault Administrator on every vault, also in
   // data dirs made before roles existed or after a reset of the administrator.
@@ -41,6 +51,44 @@ export async function prepareDevServer(app: CofferApp, config: CofferConfig): Pr
   const vaultName = config.defaultVault ?? 'dev';
   if (!(await app.vaults.find(vaultName))) await app.vaults.create(vaultName);
   return admin;
+}
+
+/**
+ * A first start (or the redo of one that was interrupted, whose key file may already exist). A
+ * key file this attempt wrote is removed again if the attempt fails, so a failed start leaves
+ * neither a key for a store that does not exist nor a half-initialised store.
+ */
+async function initializeDevStore(app: CofferApp, keyFile: string): Promise<IssuedCredentials> {
+  let created = false;
+  const unsealKey = () => {
+    const existing = readDevUnsealKey(keyFile);
+    if (existing) return existing;
+    created = true;
+    return createDevUnsealKey(keyFile);
+  };
+  try {
+    const result = await app.seal.initialize(
+      { type: 'dev-key', shares: 1, threshold: 1, unsealKey },
+      app.bootstrap,
+    );
+    return result.bootstrapped;
+  } catch (error) {
+    if (created) removeDevUnsealKey(keyFile);
+    throw error;
+  }
+}
+
+/** An unseal key without a store: the store was deleted or replaced, and a new one would hide that. */
+function storeMissing(dataDir: string, keyFile: string): Error {
+  return new Error(
+    `${keyFile} exists but the store in ${dataDir} (coffer.db) is missing or empty: it was deleted or replaced. ` +
+      'Restore coffer.db (with coffer.db-wal if there was one) from a backup of this data dir. ' +
+      'Only if nothing in it is needed, delete the whole data dir to start over.',
+  );
+}
+
+export function devUnsealKeyPath(dataDir: string): string {
+  return path.join(dataDir, 'unseal.key');
 }
 
 async function reuseOrResetAdmin(app: CofferApp, config: CofferConfig): Promise<IssuedCredentials> {

@@ -1,10 +1,10 @@
 import type { Barrier } from '../barrier/barrier.js';
 import type { AbuseGuard } from './abuse-guard.js';
-import { Forbidden, NotFound, Sealed, Unauthorized } from '../errors/index.js';
-import type { TokenService } from '../identity/token-service.js';
+import { CofferError, Forbidden, NotFound, Sealed, Unauthorized } from '../errors/index.js';
+import type { TokenPlane, TokenService } from '../identity/token-service.js';
 import type { AuthenticatedPrincipal } from '../identity/types.js';
 import type { Action } from '../policy/actions.js';
-import { type AuthorizationContext, authorize } from '../policy/authorize.js';
+import { type AuthorizationContext, authorize, type Decision } from '../policy/authorize.js';
 import { clientAddress, networkAllows } from '../policy/network-rules.js';
 import type { RoleService } from '../policy/role-service.js';
 import type { VaultService } from '../vaults/service.js';
@@ -16,6 +16,12 @@ export interface PipelineSettings {
   bareHosts: ReadonlySet<string>;
   defaultVault: string | undefined;
   authorityHost: () => string;
+  /**
+   * The `resource` of the 401 challenge: `https://{baseDomain}`, with the public port when it is
+   * not 443. Python's SDK accepts a challenge only when the request's host:port ends with
+   * `.{resource host:port}`; JavaScript's compares host names only, so the port suits both.
+   */
+  challengeResource: () => string;
   /** Proxies whose X-Forwarded-For is believed when applying network rules. */
   trustedProxies: readonly string[];
 }
@@ -40,8 +46,15 @@ export function createPipeline(deps: {
 
   function challenge(): Record<string, string> {
     return {
-      'www-authenticate': `Bearer authorization="${settings.authorityHost()}/${deps.tenantId()}", resource="https://${settings.baseDomain}"`,
+      'www-authenticate': `Bearer authorization="${settings.authorityHost()}/${deps.tenantId()}", resource="${settings.challengeResource()}"`,
     };
+  }
+
+  /** Resource Manager's refusal: its codes, and a challenge naming where to get a token. */
+  function managementRefusal(code: string, message: string, description: string): CofferError {
+    return new CofferError(401, code, message, {
+      'www-authenticate': `Bearer authorization_uri="${settings.authorityHost()}/${deps.tenantId()}", error="invalid_token", error_description="${description}"`,
+    });
   }
 
   return {
@@ -49,10 +62,26 @@ export function createPipeline(deps: {
       if (deps.barrier.isSealed) throw new Sealed();
     },
 
-    async authenticate(authorization: string | undefined): Promise<AuthenticatedPrincipal> {
+    /** `plane`: a vault (data plane, admin API) or Resource Manager; each takes only its own tokens. */
+    async authenticate(
+      authorization: string | undefined,
+      plane: TokenPlane = 'vault',
+    ): Promise<AuthenticatedPrincipal> {
       const match = authorization === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+      if (!match && plane === 'management')
+        throw managementRefusal(
+          'AuthenticationFailed',
+          "Authentication failed. The 'Authorization' header is missing or is not a Bearer token.",
+          "The authentication failed because of missing 'Authorization' header.",
+        );
       if (!match) throw new Unauthorized('AKV10000: Request is missing a Bearer or PoP token.', challenge());
-      const principal = await deps.tokens.authenticate(match[1]!);
+      const principal = await deps.tokens.authenticate(match[1]!, plane);
+      if (!principal && plane === 'management')
+        throw managementRefusal(
+          'InvalidAuthenticationToken',
+          `The access token is not valid: it is expired, malformed, not for Resource Manager (request it for ${settings.authorityHost()}/.default), or its principal was removed or disabled.`,
+          'The access token is invalid.',
+        );
       if (!principal) {
         throw new Unauthorized(
           'AKV10032: The access token is not valid: it is expired, malformed, for another audience, or its principal was removed or disabled. Request a new token.',
@@ -104,10 +133,13 @@ export function createPipeline(deps: {
       scope: string,
       extra: Omit<AuthorizationContext, 'grants'> = {},
       address = '',
+      /** Hears the decision, allowed or not, for the audit record. */
+      onDecision?: (decision: Decision) => void,
     ): Promise<void> {
       await deps.guard.authorization(principal.objectId, address, async () => {
         const grants = await deps.roles.grantsFor(principal);
         const decision = authorize(principal, action, scope, { ...extra, grants });
+        onDecision?.(decision);
         if (!decision.allowed)
           throw new Forbidden(
             `Caller is not authorized to perform action '${action}' on '${scope}'. ${decision.reason}`,

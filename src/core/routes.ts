@@ -1,10 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import type { Barrier } from '../barrier/barrier.js';
-import { BadParameter } from '../errors/index.js';
+import { BadParameter, NotFound } from '../errors/index.js';
 import type { AdminRoute } from '../http/admin-plane.js';
 import type { IssuedCredentials } from '../identity/types.js';
 import { ManagementActions } from '../policy/actions.js';
 import type { SealManager } from './seal-manager.js';
+import type { StoreCheck } from './store-check.js';
 
 /** Operator calls: the seal lifecycle and barrier key rotation (docs/admin-api.md). */
 export function operatorRoutes(deps: {
@@ -20,6 +21,7 @@ export function operatorRoutes(deps: {
   ) => Promise<{ shares: string[]; admin: IssuedCredentials }>;
   /** False in dev mode, where the server initialises itself. */
   allowInit: boolean;
+  check: StoreCheck;
 }): AdminRoute[] {
   const keyStatus = () => {
     const status = deps.barrier.keyStatus();
@@ -30,12 +32,14 @@ export function operatorRoutes(deps: {
     {
       method: 'GET',
       url: '/coffer/operator/status',
+      operation: 'OperatorStatus',
       action: undefined,
       handler: async () => ({ body: await deps.seal.status() }),
     },
     {
       method: 'POST',
       url: '/coffer/operator/init',
+      operation: 'OperatorInit',
       action: undefined,
       schema: {
         body: {
@@ -54,6 +58,7 @@ export function operatorRoutes(deps: {
     {
       method: 'POST',
       url: '/coffer/operator/unseal',
+      operation: 'OperatorUnseal',
       action: undefined,
       schema: {
         body: { type: 'object', properties: { share: { type: 'string' }, reset: { type: 'boolean' } } },
@@ -72,6 +77,7 @@ export function operatorRoutes(deps: {
     {
       method: 'POST',
       url: '/coffer/operator/seal',
+      operation: 'OperatorSeal',
       action: ManagementActions.operate,
       handler: async () => {
         deps.seal.seal();
@@ -81,6 +87,7 @@ export function operatorRoutes(deps: {
     {
       method: 'POST',
       url: '/coffer/operator/rotate',
+      operation: 'OperatorRotate',
       action: ManagementActions.operate,
       handler: async () => {
         await deps.barrier.rotate();
@@ -89,8 +96,32 @@ export function operatorRoutes(deps: {
       },
     },
     {
+      method: 'POST',
+      url: '/coffer/operator/check',
+      operation: 'OperatorCheckStart',
+      action: ManagementActions.operate,
+      handler: async () => ({ status: 202, body: deps.check.start() }),
+    },
+    {
+      method: 'GET',
+      url: '/coffer/operator/check',
+      operation: 'OperatorCheckGet',
+      action: ManagementActions.operate,
+      handler: async () => {
+        const report = deps.check.latest();
+        if (!report) {
+          throw new NotFound(
+            'CheckNotFound',
+            'No check has run since the server started. Start one with coffer operator check.',
+          );
+        }
+        return { body: report };
+      },
+    },
+    {
       method: 'GET',
       url: '/coffer/operator/key-status',
+      operation: 'OperatorKeyStatus',
       action: ManagementActions.operate,
       handler: async () => ({ body: keyStatus() }),
     },

@@ -41,6 +41,20 @@ export class NotFound extends CofferError {
   }
 }
 
+/**
+ * `promise`'s value, or undefined when it fails with NotFound (an object deleted meanwhile). Any
+ * other failure, such as a record that fails its integrity check, still fails: absence is the
+ * only thing a reader may quietly skip.
+ */
+export async function unlessNotFound<T>(promise: Promise<T>): Promise<T | undefined> {
+  try {
+    return await promise;
+  } catch (error) {
+    if (error instanceof NotFound) return undefined;
+    throw error;
+  }
+}
+
 export class Conflict extends CofferError {
   constructor(message: string, code = 'Conflict') {
     super(409, code, message);
@@ -72,28 +86,51 @@ export class Sealed extends CofferError {
   }
 }
 
+/** A part Coffer depends on (the HSM) cannot serve now; the client may retry after Retry-After. */
+export class ServiceUnavailable extends CofferError {
+  constructor(message: string, retryAfterSeconds = 5) {
+    super(503, 'ServiceUnavailable', message, { 'retry-after': String(retryAfterSeconds) });
+  }
+}
+
+/** The HSM has no room for another key: retrying does not help until an operator frees space. */
+export class InsufficientStorage extends CofferError {
+  constructor(message: string) {
+    super(507, 'InsufficientStorage', message);
+  }
+}
+
+/**
+ * A write refused because the store's disk is full. Nothing of it was stored (the transaction
+ * rolled back as a whole); the client may retry once an operator has freed space.
+ */
+export class StorageFull extends ServiceUnavailable {
+  constructor() {
+    super(
+      'The server cannot store data right now: its storage is full. Nothing was written. Retry after the time given in Retry-After.',
+      10,
+    );
+  }
+}
+
 /**
  * The primary database is unreachable and this node serves reads from the replica: reads,
  * lists, backups and cryptographic operations go on, every write is refused until the primary
  * (or a promoted replica) is back, as Azure Key Vault does during a failover.
  */
-export class ReadOnlyMode extends CofferError {
+export class ReadOnlyMode extends ServiceUnavailable {
   constructor(retryAfterSeconds = 5) {
     super(
-      503,
-      'ServiceUnavailable',
       'Coffer is in read-only mode: its primary database is unreachable, so writes are refused until it returns; reads and cryptographic operations continue. Retry the write after the time given in Retry-After.',
-      { 'retry-after': String(retryAfterSeconds) },
+      retryAfterSeconds,
     );
   }
 }
 
 /** The store cannot be reached (or did not answer in time); `reason` is ours, never a driver's text. */
-export class StorageUnavailable extends CofferError {
+export class StorageUnavailable extends ServiceUnavailable {
   constructor(reason: string, retryAfterSeconds = 5) {
-    super(503, 'ServiceUnavailable', `${reason} Retry after the time given in Retry-After.`, {
-      'retry-after': String(retryAfterSeconds),
-    });
+    super(`${reason} Retry after the time given in Retry-After.`, retryAfterSeconds);
   }
 }
 

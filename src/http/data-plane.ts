@@ -2,10 +2,13 @@ import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { Pipeline } from '../core/pipeline.js';
 import type { Action } from '../policy/actions.js';
 import { checkApiVersion } from './api-version.js';
+import { addDataPlaneHeaders, type DataPlaneHeaderSettings } from './azure-headers.js';
 
 export interface DataRoute {
   method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
   url: string;
+  /** Azure's audit operationName for this route (`SecretGet`, `KeySign`, ...): docs/audit.md. */
+  operation: string;
   action: Action;
   /** The object the action applies to, for authorization: `/vaults/{vault}/secrets/{name}`. */
   scope: (request: FastifyRequest) => string;
@@ -18,7 +21,9 @@ export interface DataRoute {
   roleDefinitionId?: (request: FastifyRequest) => Promise<string | undefined>;
   schema?: RouteOptions['schema'];
   bodyLimit?: number;
-  handler: (request: FastifyRequest) => Promise<{ status?: number; body?: unknown }>;
+  handler: (
+    request: FastifyRequest,
+  ) => Promise<{ status?: number; body?: unknown; headers?: Record<string, string> }>;
 }
 
 /**
@@ -26,16 +31,23 @@ export interface DataRoute {
  * onRequest, so the 401 challenge is answered before the body is read), vault by Host,
  * api-version, then authorization with the route's action and scope.
  */
-export function dataPlane(app: FastifyInstance, pipeline: Pipeline, routes: DataRoute[]): void {
+export function dataPlane(
+  app: FastifyInstance,
+  pipeline: Pipeline,
+  routes: DataRoute[],
+  headers: Omit<DataPlaneHeaderSettings, 'clientAddress'>,
+  hooks: DataPlaneHooks = {},
+): void {
+  const inVaultTime = hooks.inVaultTime ?? ((_vault, work) => work());
+  const addressOf = (request: FastifyRequest) =>
+    pipeline.clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for']);
   app.register(async (scope) => {
+    addDataPlaneHeaders(scope, { ...headers, clientAddress: addressOf });
     scope.addHook('onRequest', async (request) => {
       pipeline.requireUnsealed();
       request.principal = await pipeline.authenticate(request.headers.authorization);
-      request.vault = await pipeline.resolveVault(request.hostname);
-      request.clientAddress = pipeline.clientAddress(
-        request.socket.remoteAddress,
-        request.headers['x-forwarded-for'],
-      );
+      request.vault = await pipeline.resolveVault(request.authority.host);
+      request.clientAddress = addressOf(request);
       pipeline.checkNetwork(request.vault, request.clientAddress);
       checkApiVersion(request.query as Record<string, unknown>);
     });
@@ -45,27 +57,44 @@ export function dataPlane(app: FastifyInstance, pipeline: Pipeline, routes: Data
         url: route.url,
         schema: route.schema,
         bodyLimit: route.bodyLimit,
+        config: { operation: route.operation, dataPlane: true },
         preHandler: async (request) => {
+          request.auditScope = route.scope(request);
+          // Before authorization: Azure counts every transaction a vault receives, refused ones too.
+          await hooks.admit?.(request);
           await pipeline.authorize(
             request.principal,
             route.action,
-            route.scope(request),
+            request.auditScope,
             {
               vault: request.vault,
               listing: route.listing,
               roleDefinitionId: route.roleDefinitionId ? await route.roleDefinitionId(request) : undefined,
             },
             request.clientAddress,
+            (decision) => (request.authorization = decision),
           );
         },
         handler: async (request, reply) => {
-          const { status = 200, body } = await route.handler(request);
+          const {
+            status = 200,
+            body,
+            headers,
+          } = await inVaultTime(request.vault, () => route.handler(request));
           reply.code(status);
+          if (headers) reply.headers(headers);
           return body === undefined ? reply.send() : body;
         },
       });
     }
   });
+}
+
+export interface DataPlaneHooks {
+  /** Runs a handler in its vault's time (the dev-mode time shift). */
+  inVaultTime?: <T>(vault: FastifyRequest['vault'], work: () => Promise<T>) => Promise<T>;
+  /** The vault's throttle (Azure's service limits on request): throws 429 when over. */
+  admit?: (request: FastifyRequest) => Promise<void>;
 }
 
 export function vaultScope(request: FastifyRequest, kind?: string, name?: string): string {

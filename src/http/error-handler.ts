@@ -56,6 +56,17 @@ export function azureError(code: string, message: string, innerCode?: string) {
 function fromFastify(error: FastifyError): { status: number; code: string; message: string } | undefined {
   if (error.validation) {
     const where = error.validationContext ?? 'request';
+    const [first] = error.validation;
+    const unknown = first?.keyword === 'additionalProperties' ? first.params.additionalProperty : undefined;
+    if (typeof unknown === 'string') {
+      // Name the field: a misspelling (`ip_addresses` for `ipAddresses`) is the usual cause.
+      const parent = first!.instancePath || '/';
+      return {
+        status: 400,
+        code: 'BadParameter',
+        message: `The ${where} has an unknown field '${unknown.slice(0, 100)}' in ${parent}. Check its name against the Key Vault REST API: names are case-sensitive.`,
+      };
+    }
     return {
       status: 400,
       code: 'BadParameter',

@@ -39,12 +39,14 @@ export function userAdminRoutes(users: UserService, groups: GroupService): Admin
     {
       method: 'GET',
       url: '/coffer/users',
+      operation: 'UserList',
       action: readUsers,
       handler: async () => ({ body: { value: (await users.list()).map(userView) } }),
     },
     {
       method: 'POST',
       url: '/coffer/users',
+      operation: 'UserCreate',
       action: manageUsers,
       schema: {
         body: {
@@ -62,12 +64,14 @@ export function userAdminRoutes(users: UserService, groups: GroupService): Admin
     {
       method: 'GET',
       url: '/coffer/users/:id',
+      operation: 'UserGet',
       action: readUsers,
       handler: async (request) => ({ body: userView(await users.find(id(request))) }),
     },
     {
       method: 'PATCH',
       url: '/coffer/users/:id',
+      operation: 'UserUpdate',
       action: manageUsers,
       schema: { body: { type: 'object', additionalProperties: false, properties: userProperties } },
       handler: async (request) => ({
@@ -77,6 +81,7 @@ export function userAdminRoutes(users: UserService, groups: GroupService): Admin
     {
       method: 'DELETE',
       url: '/coffer/users/:id',
+      operation: 'UserDelete',
       action: manageUsers,
       handler: async (request) => {
         const removed = await users.remove(id(request));
@@ -87,6 +92,7 @@ export function userAdminRoutes(users: UserService, groups: GroupService): Admin
     {
       method: 'GET',
       url: '/coffer/users/:id/member-of',
+      operation: 'UserMemberOf',
       action: readUsers,
       handler: async (request) => {
         const user = await users.find(id(request));
@@ -104,12 +110,14 @@ export function groupAdminRoutes(groups: GroupService): AdminRoute[] {
     {
       method: 'GET',
       url: '/coffer/groups',
+      operation: 'GroupList',
       action: readGroups,
       handler: async () => ({ body: { value: (await groups.list()).map(groupView) } }),
     },
     {
       method: 'POST',
       url: '/coffer/groups',
+      operation: 'GroupCreate',
       action: manageGroups,
       schema: {
         body: {
@@ -127,12 +135,14 @@ export function groupAdminRoutes(groups: GroupService): AdminRoute[] {
     {
       method: 'GET',
       url: '/coffer/groups/:id',
+      operation: 'GroupGet',
       action: readGroups,
       handler: async (request) => ({ body: groupView(await groups.find(id(request))) }),
     },
     {
       method: 'DELETE',
       url: '/coffer/groups/:id',
+      operation: 'GroupDelete',
       action: manageGroups,
       handler: async (request) => {
         await groups.remove(id(request));
@@ -142,6 +152,7 @@ export function groupAdminRoutes(groups: GroupService): AdminRoute[] {
     {
       method: 'POST',
       url: '/coffer/groups/:id/members',
+      operation: 'GroupMemberAdd',
       action: manageGroups,
       schema: {
         body: { type: 'object', required: ['memberId'], properties: { memberId: { type: 'string' } } },
@@ -153,6 +164,7 @@ export function groupAdminRoutes(groups: GroupService): AdminRoute[] {
     {
       method: 'DELETE',
       url: '/coffer/groups/:id/members/:memberId',
+      operation: 'GroupMemberRemove',
       action: manageGroups,
       handler: async (request) => {
         await groups.removeMember(id(request), member(request));
@@ -162,6 +174,7 @@ export function groupAdminRoutes(groups: GroupService): AdminRoute[] {
     {
       method: 'GET',
       url: '/coffer/groups/:id/member-of',
+      operation: 'GroupMemberOf',
       action: readGroups,
       handler: async (request) => {
         const group = await groups.find(id(request));

@@ -51,6 +51,7 @@ export function createDirectory(deps: {
       principal: {
         objectId: user.objectId,
         kind: 'User',
+        userPrincipalName: user.userPrincipalName,
         administrator: user.administrator,
         groups: await deps.groups.groupsOf(user.objectId),
       },

@@ -8,6 +8,7 @@ import { createDirectory } from './directory.js';
 import { groupAdminRoutes, userAdminRoutes } from './directory-routes.js';
 import { createGroupService } from './group-service.js';
 import { createOidcDiscovery } from './oidc-discovery.js';
+import { createPasswordChecks } from './password-checks.js';
 import { createPrincipalCredentials } from './principal-credentials.js';
 import { principalAdminRoutes } from './principal-routes.js';
 import { createPrincipalService, PRINCIPAL_CACHE_MS } from './principal-service.js';
@@ -29,7 +30,10 @@ export function createIdentity(deps: {
   tenantId: () => string;
   /** The authority host (`https://localhost:8443`): issuer and token endpoint base. */
   issuerBase: () => string;
-  audiences: readonly string[];
+  /** The token audiences accepted now (the public port may be known only after listening). */
+  audiences: () => readonly string[];
+  /** The audiences of Resource Manager tokens (src/arm). */
+  managementAudiences?: () => readonly string[];
   /** The installation-wide memory of used client assertions (storage/cluster.ts claims). */
   claim: Claim;
 }) {
@@ -42,7 +46,7 @@ export function createIdentity(deps: {
     changed,
   });
   const userStore = createUserStore(deps.store);
-  const users = createUserService({ store: userStore, clock, changed });
+  const users = createUserService({ store: userStore, clock, changed, passwords: createPasswordChecks() });
   const groupStore = createGroupStore(deps.store);
 
   /** objectId (of a user, principal or group), a principal's clientId, or a user's UPN. */
@@ -90,6 +94,7 @@ export function createIdentity(deps: {
     tenantId: deps.tenantId,
     issuerBase: deps.issuerBase,
     audiences: deps.audiences,
+    managementAudiences: deps.managementAudiences,
   });
 
   return {

@@ -43,20 +43,14 @@ export async function hashPassword(password: string, changedAt: string): Promise
   };
 }
 
+/** Always does the full work, even for a password too long to be right: every check costs the same. */
 export async function verifyPassword(password: string, stored: PasswordHashRecord): Promise<boolean> {
-  if (password.length > PASSWORD_MAX_LENGTH) return false;
   const expected = Buffer.from(stored.hash, 'base64');
-  const actual = await derive(password, Buffer.from(stored.salt, 'base64'), stored);
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  const actual = await derive(
+    password.slice(0, PASSWORD_MAX_LENGTH + 1),
+    Buffer.from(stored.salt, 'base64'),
+    stored,
+  );
+  const equal = actual.length === expected.length && timingSafeEqual(actual, expected);
+  return equal && password.length <= PASSWORD_MAX_LENGTH;
 }
-
-/**
- * Spends the same work as a real check, for an unknown user name, so the time taken does not
- * tell which user names exist.
- */
-export async function burnPasswordCheck(password: string): Promise<false> {
-  await derive(password.slice(0, PASSWORD_MAX_LENGTH), DUMMY_SALT, COST);
-  return false;
-}
-
-const DUMMY_SALT = randomBytes(16);

@@ -37,12 +37,14 @@ export function principalAdminRoutes(
     {
       method: 'GET',
       url: '/coffer/principals',
+      operation: 'PrincipalList',
       action: read,
       handler: async () => ({ body: { value: (await principals.list()).map(principalView) } }),
     },
     {
       method: 'POST',
       url: '/coffer/principals',
+      operation: 'PrincipalCreate',
       action: write,
       schema: {
         body: {
@@ -59,12 +61,14 @@ export function principalAdminRoutes(
     {
       method: 'GET',
       url: '/coffer/principals/:id',
+      operation: 'PrincipalGet',
       action: read,
       handler: async (request) => ({ body: principalView(await principals.find(id(request))) }),
     },
     {
       method: 'PATCH',
       url: '/coffer/principals/:id',
+      operation: 'PrincipalUpdate',
       action: write,
       schema: {
         body: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' } } },
@@ -76,6 +80,7 @@ export function principalAdminRoutes(
     {
       method: 'DELETE',
       url: '/coffer/principals/:id',
+      operation: 'PrincipalDelete',
       action: write,
       handler: async (request) => {
         const removed = await principals.remove(id(request));
@@ -86,12 +91,14 @@ export function principalAdminRoutes(
     {
       method: 'POST',
       url: '/coffer/principals/:id/reset-secret',
+      operation: 'PrincipalResetSecret',
       action: write,
       handler: async (request) => ({ body: await principals.resetSecret(id(request)) }),
     },
     {
       method: 'GET',
       url: '/coffer/principals/:id/member-of',
+      operation: 'PrincipalMemberOf',
       action: read,
       handler: async (request) => {
         const record = await principals.find(id(request));
@@ -106,6 +113,8 @@ export function principalAdminRoutes(
 /** List, add and remove one kind of credential on a principal: the routes certificates and federated credentials share. */
 function credentialCollectionRoutes<T>(spec: {
   base: string;
+  /** The audit operationName prefix: `PrincipalCertificate`, `PrincipalFederatedCredential`. */
+  operationPrefix: string;
   bodySchema: object;
   list: (principalId: string) => Promise<T[]>;
   add: (principalId: string, body: Record<string, unknown>) => Promise<T>;
@@ -116,12 +125,14 @@ function credentialCollectionRoutes<T>(spec: {
     {
       method: 'GET',
       url: spec.base,
+      operation: `${spec.operationPrefix}List`,
       action: read,
       handler: async (request) => ({ body: { value: (await spec.list(params(request).id)).map(spec.view) } }),
     },
     {
       method: 'POST',
       url: spec.base,
+      operation: `${spec.operationPrefix}Add`,
       action: write,
       schema: { body: spec.bodySchema },
       handler: async (request) => ({
@@ -132,6 +143,7 @@ function credentialCollectionRoutes<T>(spec: {
     {
       method: 'DELETE',
       url: `${spec.base}/:credentialId`,
+      operation: `${spec.operationPrefix}Remove`,
       action: write,
       handler: async (request) => {
         await spec.remove(params(request).id, params(request).credentialId);
@@ -144,6 +156,7 @@ function credentialCollectionRoutes<T>(spec: {
 function certificateRoutes(credentials: PrincipalCredentials): AdminRoute[] {
   return credentialCollectionRoutes({
     base: '/coffer/principals/:id/certificates',
+    operationPrefix: 'PrincipalCertificate',
     bodySchema: {
       type: 'object',
       required: ['certificate'],
@@ -159,6 +172,7 @@ function certificateRoutes(credentials: PrincipalCredentials): AdminRoute[] {
 function federatedRoutes(credentials: PrincipalCredentials): AdminRoute[] {
   return credentialCollectionRoutes({
     base: '/coffer/principals/:id/federated-credentials',
+    operationPrefix: 'PrincipalFederatedCredential',
     bodySchema: {
       type: 'object',
       required: ['name', 'issuer', 'subject'],

@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import type { AbuseGuard } from '../core/abuse-guard.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Pipeline } from '../core/pipeline.js';
@@ -62,39 +63,51 @@ export function registerIdentityRoutes(
       cloud_instance_name: 'coffer',
     };
   };
-  app.get('/:tenantId/v2.0/.well-known/openid-configuration', openIdConfiguration);
-  app.get('/:tenantId/.well-known/openid-configuration', openIdConfiguration);
+  // Public discovery documents: no caller, nothing to audit (as Entra ID logs sign-ins, not these).
+  const unaudited = { config: { audit: false } };
+  app.get('/:tenantId/v2.0/.well-known/openid-configuration', unaudited, openIdConfiguration);
+  app.get('/:tenantId/.well-known/openid-configuration', unaudited, openIdConfiguration);
 
-  app.get('/:tenantId/discovery/v2.0/keys', async (request) => {
+  app.get('/:tenantId/discovery/v2.0/keys', unaudited, async (request) => {
     requireTenant(request);
     return { keys: [deps.signingKey().publicJwk] };
   });
 
-  app.post('/:tenantId/oauth2/v2.0/token', async (request, reply) => {
-    deps.pipeline.requireUnsealed();
-    const form = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<
-      string,
-      string
-    >;
-    const address = deps.pipeline.clientAddress(
-      request.socket.remoteAddress,
-      request.headers['x-forwarded-for'],
-    );
-    const client = form.client_id ?? form.username;
-    const response = await deps.guard.tokenRequest(client, address, () =>
-      deps.tokens.issue({
-        tenantId: (request.params as { tenantId: string }).tenantId,
-        grantType: form.grant_type,
-        clientId: form.client_id,
-        clientSecret: form.client_secret,
-        clientAssertionType: form.client_assertion_type,
-        clientAssertion: form.client_assertion,
-        username: form.username,
-        password: form.password,
-        scope: form.scope,
-      }),
-    );
-    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-    return response;
-  });
+  app.post(
+    '/:tenantId/oauth2/v2.0/token',
+    { config: { operation: 'Authentication' } },
+    async (request, reply) => {
+      const form = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<
+        string,
+        string
+      >;
+      // Who asked, for the audit record: identifiers only, never the secret, assertion or password.
+      request.auditIdentity = { appId: stringOr(form.client_id), upn: stringOr(form.username) };
+      deps.pipeline.requireUnsealed();
+      const address = deps.pipeline.clientAddress(
+        request.socket.remoteAddress,
+        request.headers['x-forwarded-for'],
+      );
+      const subject = { grantType: form.grant_type, clientId: form.client_id, username: form.username };
+      const response = await deps.guard.tokenRequest(subject, address, () =>
+        deps.tokens.issue({
+          tenantId: (request.params as { tenantId: string }).tenantId,
+          grantType: form.grant_type,
+          clientId: form.client_id,
+          clientSecret: form.client_secret,
+          clientAssertionType: form.client_assertion_type,
+          clientAssertion: form.client_assertion,
+          username: form.username,
+          password: form.password,
+          scope: form.scope,
+        }),
+      );
+      request.auditIdentity.objectId = stringOr(decodeJwt(response.access_token).oid);
+      reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+      return response;
+    },
+  );
 }
+
+const stringOr = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' ? value.slice(0, 256) : undefined;

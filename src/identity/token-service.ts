@@ -25,6 +25,9 @@ export interface TokenRequest extends ClientCredentials {
   password?: string | undefined;
 }
 
+/** Which API a token is presented to: a vault (data plane and admin API) or Resource Manager. */
+export type TokenPlane = 'vault' | 'management';
+
 export interface TokenResponse {
   token_type: 'Bearer';
   expires_in: number;
@@ -46,10 +49,18 @@ export function createTokenService(deps: {
   signingKey: () => SigningKey;
   tenantId: () => string;
   issuerBase: () => string;
-  audiences: readonly string[];
+  /** Audiences of the vault data plane (and the admin API). */
+  audiences: () => readonly string[];
+  /** Audiences of the management plane (ARM); a token for one plane is refused by the other. */
+  managementAudiences?: () => readonly string[];
 }) {
-  const verified = new Map<string, { objectId: string; credentialId?: string; expiresAtMs: number }>();
+  const verified = new Map<
+    string,
+    { objectId: string; credentialId?: string; audience: string; expiresAtMs: number }
+  >();
   const issuer = () => `${deps.issuerBase()}/${deps.tenantId()}/v2.0`;
+  const audiencesOf = (plane: TokenPlane): readonly string[] =>
+    plane === 'management' ? (deps.managementAudiences?.() ?? []) : deps.audiences();
 
   function audienceForScope(scope: string | undefined): string {
     const resource = scope
@@ -57,11 +68,12 @@ export function createTokenService(deps: {
       .find((item) => item.endsWith('/.default'))
       ?.slice(0, -'/.default'.length);
     const audience = resource?.replace(/\/$/, '');
-    if (!audience || !deps.audiences.includes(audience)) {
+    const audiences = [...deps.audiences(), ...audiencesOf('management')];
+    if (!audience || !audiences.includes(audience)) {
       throw new OAuthError(
         400,
         'invalid_scope',
-        `AADSTS70011: The scope '${scope ?? ''}' is not valid. Use one of: ${deps.audiences.map((a) => `${a}/.default`).join(', ')}.`,
+        `AADSTS70011: The scope '${scope ?? ''}' is not valid. Use one of: ${audiences.map((a) => `${a}/.default`).join(', ')}.`,
       );
     }
     return audience;
@@ -143,8 +155,14 @@ export function createTokenService(deps: {
     );
   }
 
-  /** The principal a bearer token speaks for, or undefined when the token is not acceptable. */
-  async function authenticate(token: string): Promise<AuthenticatedPrincipal | undefined> {
+  /**
+   * The principal a bearer token speaks for, or undefined when the token is not acceptable: among
+   * others, when it was issued for the other plane (a vault token on ARM, an ARM token on a vault).
+   */
+  async function authenticate(
+    token: string,
+    plane: TokenPlane = 'vault',
+  ): Promise<AuthenticatedPrincipal | undefined> {
     const nowMs = deps.clock.nowMs();
     const cacheKey = createHash('sha256').update(token).digest('base64');
     let entry = verified.get(cacheKey);
@@ -158,6 +176,7 @@ export function createTokenService(deps: {
       if (verified.size >= VERIFIED_CACHE_LIMIT) verified.clear();
       verified.set(cacheKey, entry);
     }
+    if (!audiencesOf(plane).includes(entry.audience)) return undefined;
     const resolved = await deps.directory.resolve(entry.objectId);
     if (!resolved) return undefined;
     // Tokens from before credential ids existed carry none; they age out within the hour.
@@ -169,16 +188,18 @@ export function createTokenService(deps: {
     try {
       const { payload } = await jwtVerify(token, deps.signingKey().publicKey, {
         issuer: issuer(),
-        audience: [...deps.audiences],
+        audience: [...deps.audiences(), ...audiencesOf('management')],
         algorithms: ['RS256'],
         currentDate: new Date(nowMs),
         clockTolerance: 60,
         requiredClaims: ['exp', 'oid'],
       });
       if (typeof payload.oid !== 'string' || typeof payload.exp !== 'number') return undefined;
+      if (typeof payload.aud !== 'string') return undefined;
       const credential = payload[CREDENTIAL_CLAIM];
       return {
         objectId: payload.oid,
+        audience: payload.aud,
         credentialId: typeof credential === 'string' ? credential : undefined,
         expiresAtMs: payload.exp * 1000,
       };

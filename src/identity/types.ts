@@ -83,6 +83,8 @@ export interface AuthenticatedPrincipal {
   kind: 'ServicePrincipal' | 'User';
   /** Service principals only. */
   clientId?: string;
+  /** Users only: what audit records name them by. */
+  userPrincipalName?: string;
   /** Installation administrators manage Coffer itself (vaults, principals, roles, seal). */
   administrator: boolean;
   /** Object ids of the groups the principal belongs to: their role assignments count too. */

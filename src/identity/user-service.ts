@@ -1,7 +1,8 @@
 import { BadParameter, Conflict, NotFound } from '../errors/index.js';
 import type { Clock } from '../lib/clock.js';
 import { isUuid, newUuid } from '../lib/ids.js';
-import { burnPasswordCheck, checkPasswordPolicy, hashPassword, verifyPassword } from './password-hash.js';
+import type { PasswordChecks } from './password-checks.js';
+import { checkPasswordPolicy, hashPassword } from './password-hash.js';
 import type { UserRecord } from './types.js';
 import type { UserStore } from './user-store.js';
 
@@ -29,6 +30,8 @@ export function createUserService(deps: {
   store: UserStore;
   clock: Clock;
   changed: (objectId: string) => void;
+  /** Bounded, equal-time password checks (password-checks.ts). */
+  passwords: PasswordChecks;
 }) {
   const { store } = deps;
   const now = () => new Date(deps.clock.nowMs()).toISOString();
@@ -100,13 +103,12 @@ export function createUserService(deps: {
 
     /**
      * The user a password sign-in names, or undefined for an unknown user, a wrong password or
-     * a disabled user. Unknown names cost the same scrypt work as known ones.
+     * a disabled user. Unknown names take as long as known ones, without the hashing work.
      */
     async verifyPassword(upn: string, password: string): Promise<UserRecord | undefined> {
       const record = UPN_PATTERN.test(upn) ? await store.getByUpn(upn) : undefined;
-      if (!record) return burnPasswordCheck(password).then(() => undefined);
-      const matched = await verifyPassword(password, record.password);
-      return matched && record.enabled ? record : undefined;
+      const matched = await deps.passwords.verify(password, record?.password);
+      return matched && record?.enabled ? record : undefined;
     },
   };
 }

@@ -1,3 +1,5 @@
+import { rejectSymmetricInputs } from '../crypto/keys/aes.js';
+import { BadParameter } from '../errors/index.js';
 import type { KeyProvider } from '../crypto/keys/provider.js';
 import { type Clock, unixSeconds } from '../lib/clock.js';
 import type { ObjectLifecycle } from '../objects/lifecycle.js';
@@ -36,6 +38,12 @@ export function createKeyOperations(deps: {
 
   return {
     async encrypt(vault: VaultRecord, name: string, version: string | undefined, input: OperationInput) {
+      // The tag is an output of encryption; one sent in would be ignored, so it is refused.
+      if (input.tag !== undefined) {
+        throw new BadParameter(
+          `${input.alg} encrypt takes no tag; decrypt takes the tag that encrypt returned.`,
+        );
+      }
       const view = await usable(vault, name, version, 'encrypt');
       const out = await deps.provider.encrypt(view.record.material, input.alg, input.value, {
         iv: input.iv,
@@ -71,20 +79,17 @@ export function createKeyOperations(deps: {
       return { view, valid: await deps.provider.verify(view.record.material, alg, digest, signature) };
     },
 
-    async wrapKey(vault: VaultRecord, name: string, version: string | undefined, alg: string, key: Buffer) {
+    // Key wrap (RSA, RFC 3394) takes no iv, aad or tag: one sent anyway is refused, not ignored.
+    async wrapKey(vault: VaultRecord, name: string, version: string | undefined, input: OperationInput) {
+      rejectSymmetricInputs({ name: input.alg }, input);
       const view = await usable(vault, name, version, 'wrapKey');
-      return { view, value: await deps.provider.wrapKey(view.record.material, alg, key) };
+      return { view, value: await deps.provider.wrapKey(view.record.material, input.alg, input.value) };
     },
 
-    async unwrapKey(
-      vault: VaultRecord,
-      name: string,
-      version: string | undefined,
-      alg: string,
-      wrapped: Buffer,
-    ) {
+    async unwrapKey(vault: VaultRecord, name: string, version: string | undefined, input: OperationInput) {
+      rejectSymmetricInputs({ name: input.alg }, input);
       const view = await usable(vault, name, version, 'unwrapKey');
-      return { view, value: await deps.provider.unwrapKey(view.record.material, alg, wrapped) };
+      return { view, value: await deps.provider.unwrapKey(view.record.material, input.alg, input.value) };
     },
   };
 }

@@ -1,7 +1,9 @@
+import type { KeyPlacement } from '../crypto/keys/provider.js';
 import type { Curve, KeySpec } from '../crypto/keys/types.js';
+import type { VaultRecord } from '../vaults/types.js';
 import { CURVES } from '../crypto/keys/types.js';
 import { BadParameter, Forbidden } from '../errors/index.js';
-import { validateCommonProperties } from '../objects/validation.js';
+import { checkNoControlCharacters, validateCommonProperties } from '../objects/validation.js';
 import {
   type AzureKeyType,
   KEY_OPERATIONS,
@@ -14,9 +16,44 @@ const KEY_TYPES: readonly AzureKeyType[] = ['RSA', 'RSA-HSM', 'EC', 'EC-HSM', 'o
 const RSA_SIZES = [2048, 3072, 4096];
 const OCT_SIZES = [128, 192, 256];
 
-/** The key type the provider works with: -HSM keys are served by the same provider. */
+/** The key type the provider works with: RSA-HSM is an RSA key, held in the HSM. */
 export function baseKeyType(kty: AzureKeyType): KeySpec['kty'] {
   return kty.replace('-HSM', '') as KeySpec['kty'];
+}
+
+export const isHsmType = (kty: string) => kty.endsWith('-HSM');
+
+/**
+ * Where a new version of an `kty` key goes. Only premium vaults hold -HSM keys, and they hold
+ * them in the HSM; a standard vault refuses them with Azure's error.
+ */
+export function placementFor(vault: VaultRecord, kty: string, name: string): KeyPlacement {
+  const hsm = isHsmType(kty);
+  if (hsm && vault.sku !== 'premium') {
+    throw new BadParameter(
+      'Hardware key operation not allowed on standard vault. Create HSM keys (RSA-HSM, EC-HSM, oct-HSM) in a premium vault: coffer vault create NAME --sku premium.',
+    );
+  }
+  return { hsm, label: `${vault.name}/${name}` };
+}
+
+/**
+ * A key that may `import` is a BYOK key-exchange key: an RSA-HSM key whose only operation is
+ * import, for good. Any other operation on it (decrypt, unwrapKey) would let its holder open
+ * the AES key of a transfer blob and read the key it carries.
+ */
+export function checkImportKeyOps(
+  kty: AzureKeyType,
+  keyOps: KeyOperation[],
+  previous?: KeyOperation[],
+): void {
+  const wasKek = previous?.includes('import') ?? false;
+  if (!keyOps.includes('import') && !wasKek) return;
+  if (kty !== 'RSA-HSM' || keyOps.length !== 1 || keyOps[0] !== 'import' || (previous && !wasKek)) {
+    throw new BadParameter(
+      'key_ops import marks a BYOK key-exchange key: it must be an RSA-HSM key created with key_ops ["import"] and no other operation, and its key_ops cannot change.',
+    );
+  }
 }
 
 /** The operations Key Vault allows by default on a new key of each type. */
@@ -66,6 +103,9 @@ export function keySpecFor(request: {
 
 export function validateKeyProperties(properties: KeyProperties): void {
   validateCommonProperties(properties);
+  const releaseContentType = properties.releasePolicy?.contentType;
+  if (releaseContentType !== undefined)
+    checkNoControlCharacters(releaseContentType, 'release_policy.contentType');
   for (const op of properties.keyOps ?? []) {
     if (!KEY_OPERATIONS.includes(op))
       throw new BadParameter(

@@ -56,6 +56,7 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
   /** Each cryptographic operation, with and without a version in the path. */
   const operation = (
     segment: string,
+    auditName: string,
     action: DataRoute['action'],
     schema: object,
     run: (request: FastifyRequest) => Promise<unknown>,
@@ -63,6 +64,7 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
     ['/keys/:name/:version/', '/keys/:name/'].map((prefix) => ({
       method: 'POST' as const,
       url: `${prefix}${segment}`,
+      operation: auditName,
       action,
       scope: keyScope,
       schema: {
@@ -88,6 +90,7 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
     {
       method: 'POST',
       url: '/keys/:name/create',
+      operation: 'KeyCreate',
       action: KeyActions.create,
       scope: keyScope,
       schema: { body: keySchemas.createBody, ...bundleSchema },
@@ -106,6 +109,7 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
     {
       method: 'PUT',
       url: '/keys/:name',
+      operation: 'KeyImport',
       action: KeyActions.import,
       scope: keyScope,
       schema: { body: keySchemas.importBody, ...bundleSchema },
@@ -124,6 +128,7 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
     {
       method: 'GET',
       url: '/keys/:name',
+      operation: 'KeyGet',
       action: KeyActions.read,
       scope: keyScope,
       schema: bundleSchema,
@@ -132,6 +137,7 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
     {
       method: 'GET',
       url: '/keys/:name/:version',
+      operation: 'KeyGet',
       action: KeyActions.read,
       scope: keyScope,
       schema: bundleSchema,
@@ -140,6 +146,7 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
     {
       method: 'PATCH',
       url: '/keys/:name',
+      operation: 'KeyUpdate',
       action: KeyActions.update,
       scope: keyScope,
       schema: { body: keySchemas.updateBody, ...bundleSchema },
@@ -148,6 +155,7 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
     {
       method: 'PATCH',
       url: '/keys/:name/:version',
+      operation: 'KeyUpdate',
       action: KeyActions.update,
       scope: keyScope,
       schema: { body: keySchemas.updateBody, ...bundleSchema },
@@ -156,6 +164,7 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
     {
       method: 'POST',
       url: '/keys/:name/rotate',
+      operation: 'KeyRotate',
       action: KeyActions.rotate,
       scope: keyScope,
       schema: bundleSchema,
@@ -166,6 +175,7 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
     {
       method: 'GET',
       url: '/keys/:name/rotationpolicy',
+      operation: 'KeyRotationPolicyGet',
       action: KeyActions.readRotationPolicy,
       scope: keyScope,
       schema: { response: { 200: keySchemas.rotationPolicy } },
@@ -180,6 +190,7 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
     {
       method: 'PUT',
       url: '/keys/:name/rotationpolicy',
+      operation: 'KeyRotationPolicySet',
       action: KeyActions.writeRotationPolicy,
       scope: keyScope,
       schema: { body: keySchemas.rotationPolicyBody, response: { 200: keySchemas.rotationPolicy } },
@@ -195,31 +206,23 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
         return { body: rotationPolicyBody(request.baseUrl, name(request), policy) };
       },
     },
-    ...operation('encrypt', KeyActions.encrypt, keySchemas.operationBody, async (request) => {
+    ...operation('encrypt', 'KeyEncrypt', KeyActions.encrypt, keySchemas.operationBody, async (request) => {
       const out = await keys.encrypt(request.vault, name(request), version(request), cipherInput(request));
       return operationResult(request.baseUrl, out.view, out);
     }),
-    ...operation('decrypt', KeyActions.decrypt, keySchemas.operationBody, async (request) => {
+    ...operation('decrypt', 'KeyDecrypt', KeyActions.decrypt, keySchemas.operationBody, async (request) => {
       const out = await keys.decrypt(request.vault, name(request), version(request), cipherInput(request));
       return operationResult(request.baseUrl, out.view, out);
     }),
-    ...operation('wrapkey', KeyActions.wrap, keySchemas.operationBody, async (request) => {
-      const input = cipherInput(request);
-      const out = await keys.wrapKey(request.vault, name(request), version(request), input.alg, input.value);
+    ...operation('wrapkey', 'KeyWrap', KeyActions.wrap, keySchemas.operationBody, async (request) => {
+      const out = await keys.wrapKey(request.vault, name(request), version(request), cipherInput(request));
       return operationResult(request.baseUrl, out.view, out);
     }),
-    ...operation('unwrapkey', KeyActions.unwrap, keySchemas.operationBody, async (request) => {
-      const input = cipherInput(request);
-      const out = await keys.unwrapKey(
-        request.vault,
-        name(request),
-        version(request),
-        input.alg,
-        input.value,
-      );
+    ...operation('unwrapkey', 'KeyUnwrap', KeyActions.unwrap, keySchemas.operationBody, async (request) => {
+      const out = await keys.unwrapKey(request.vault, name(request), version(request), cipherInput(request));
       return operationResult(request.baseUrl, out.view, out);
     }),
-    ...operation('sign', KeyActions.sign, keySchemas.signBody, async (request) => {
+    ...operation('sign', 'KeySign', KeyActions.sign, keySchemas.signBody, async (request) => {
       const body = request.body as { alg: string; value: string };
       const out = await keys.sign(
         request.vault,
@@ -230,7 +233,7 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
       );
       return operationResult(request.baseUrl, out.view, out);
     }),
-    ...operation('verify', KeyActions.verify, keySchemas.verifyBody, async (request) => {
+    ...operation('verify', 'KeyVerify', KeyActions.verify, keySchemas.verifyBody, async (request) => {
       const body = request.body as { alg: string; digest: string; value: string };
       const digest = binaryField(body.digest, 'digest')!;
       const signature = binaryField(body.value, 'value')!;
@@ -246,6 +249,7 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
     }),
     ...lifecycleRoutes({
       collection: 'keys',
+      operationPrefix: 'Key',
       lifecycle: keys,
       actions: KeyActions,
       bundle,
@@ -258,6 +262,7 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
     {
       method: 'POST',
       url: '/rng',
+      operation: 'KeyGetRandomBytes',
       action: KeyActions.random,
       scope: (request) => vaultScope(request),
       schema: { body: keySchemas.randomBody, response: { 200: keySchemas.valueResult } },

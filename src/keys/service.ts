@@ -2,16 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { type SecureStore, readJson, writeJson } from '../barrier/secure-store.js';
 import type { KeyProvider } from '../crypto/keys/provider.js';
 import { BadParameter, Forbidden } from '../errors/index.js';
-import type { Clock } from '../lib/clock.js';
+import { type Clock, unixSeconds } from '../lib/clock.js';
 import type { BackupCodec } from '../objects/backup.js';
 import { createObjectLifecycle } from '../objects/lifecycle.js';
 import { definedOnly } from '../secrets/service.js';
 import type { VaultRecord } from '../vaults/types.js';
 import { createKeyOperations } from './key-operations.js';
+import { kekReference, parseTransferBlob, transferTarget } from './byok.js';
+import { createHsmKeyKeeper } from './hsm-keys.js';
 import {
   baseKeyType,
+  checkImportKeyOps,
+  checkOperationAllowed,
   defaultKeyOps,
+  isHsmType,
   keySpecFor,
+  placementFor,
   validateKeyProperties,
   validateKeyType,
 } from './key-rules.js';
@@ -33,12 +39,14 @@ export function createKeyService(deps: {
   clock: Clock;
   provider: KeyProvider;
 }) {
+  const { provider } = deps;
+  const hsmKeys = createHsmKeyKeeper({ provider, vaultStore: deps.vaultStore });
   const objects = createObjectLifecycle<KeyVersionRecord>({
     kind: KEY_KIND,
     ...deps,
     companionPaths: (key) => [policyPath(key)],
+    outside: hsmKeys.outside,
   });
-  const { provider } = deps;
 
   function newVersion(
     fields: { version: string; time: number },
@@ -75,21 +83,64 @@ export function createKeyService(deps: {
         keySize: record.material.kty === 'EC' ? undefined : record.keySize,
         curve: record.curve,
       }),
+      placementFor(vault, record.kty, latest.head.name),
     );
     const expiryMs = (await readPolicy(vault, name))?.expiryTime;
-    return objects.addVersion(vault, name, (fields, current) => {
-      if (!current) throw new BadParameter(`Key ${name} no longer exists.`);
-      const exp = expiryMs
-        ? Math.floor((fields.time * 1000 + (parseDurationMs(expiryMs) ?? 0)) / 1000)
-        : undefined;
-      return newVersion(fields, material, record.kty, {
-        keyOps: record.keyOps,
-        tags: record.tags,
-        exportable: record.exportable,
-        releasePolicy: record.releasePolicy,
-        exp,
-      });
+    return hsmKeys.adopt(material, () =>
+      objects.addVersion(vault, name, (fields, current) => {
+        if (!current) throw new BadParameter(`Key ${name} no longer exists.`);
+        const exp = expiryMs
+          ? Math.floor((fields.time * 1000 + (parseDurationMs(expiryMs) ?? 0)) / 1000)
+          : undefined;
+        return newVersion(fields, material, record.kty, {
+          keyOps: record.keyOps,
+          tags: record.tags,
+          exportable: record.exportable,
+          releasePolicy: record.releasePolicy,
+          exp,
+        });
+      }),
+    );
+  }
+
+  /** BYOK: the target key unwrapped in the token with a key-exchange key of this vault. */
+  async function importTransfer(vault: VaultRecord, name: string, jwk: Record<string, unknown>) {
+    const target = transferTarget(jwk.kty, jwk.crv);
+    const blob = parseTransferBlob(jwk.key_hsm);
+    const reference = kekReference(blob.kid);
+    const kek = await objects.resolve(vault, reference.name, reference.version).catch(() => {
+      throw new BadParameter(
+        `The key-exchange key ${blob.kid.slice(0, 200)} of the transfer blob is not a key of this vault; BYOK imports into the vault that holds the KEK.`,
+      );
     });
+    if (kek.record.kty !== 'RSA-HSM') {
+      throw new BadParameter(
+        'The key-exchange key of a BYOK import must be an RSA-HSM key with key_ops ["import"].',
+      );
+    }
+    checkOperationAllowed(kek.record, 'import', unixSeconds(deps.clock.nowMs()));
+    const material = await provider.importWrapped(
+      kek.record.material,
+      blob.ciphertext,
+      { kty: baseKeyType(target.kty), crv: target.crv },
+      placementFor(vault, target.kty, name),
+    );
+    return { material, kty: target.kty };
+  }
+
+  /** A client's private JWK; an -HSM type on it, or the Hsm flag, puts it in the token. */
+  async function importPlain(
+    vault: VaultRecord,
+    name: string,
+    jwk: Record<string, unknown>,
+    hsmFlag: boolean,
+  ) {
+    const requestedType = typeof jwk.kty === 'string' ? jwk.kty : '';
+    const hsmType = isHsmType(requestedType);
+    const jwkType = hsmType ? requestedType.slice(0, -'-HSM'.length) : requestedType;
+    const placement = placementFor(vault, hsmFlag || hsmType ? `${jwkType}-HSM` : jwkType, name);
+    const material = await provider.importJwk({ ...jwk, kty: jwkType }, placement);
+    return { material, kty: (placement.hsm ? `${material.kty}-HSM` : material.kty) as AzureKeyType };
   }
 
   return {
@@ -101,9 +152,15 @@ export function createKeyService(deps: {
       objects.keyOf(name);
       const kty = validateKeyType(request.kty);
       validateKeyProperties(request);
+      checkImportKeyOps(kty, request.keyOps ?? defaultKeyOps(kty));
       // Generate outside the transaction: an RSA-4096 key takes long enough to stall other writes.
-      const material = await provider.generate(keySpecFor({ ...request, kty }));
-      return objects.addVersion(vault, name, (fields) => newVersion(fields, material, kty, request));
+      const material = await provider.generate(
+        keySpecFor({ ...request, kty }),
+        placementFor(vault, kty, name),
+      );
+      return hsmKeys.adopt(material, () =>
+        objects.addVersion(vault, name, (fields) => newVersion(fields, material, kty, request)),
+      );
     },
 
     async importKey(
@@ -115,17 +172,17 @@ export function createKeyService(deps: {
     ) {
       objects.keyOf(name);
       validateKeyProperties(properties);
-      // An -HSM type on the JWK asks for an HSM-protected key, as the Hsm flag does.
-      const requestedType = typeof jwk.kty === 'string' ? jwk.kty : '';
-      const hsmType = requestedType.endsWith('-HSM');
-      const material = provider.importJwk(
-        hsmType ? { ...jwk, kty: requestedType.slice(0, -'-HSM'.length) } : jwk,
-      );
-      const kty = (hsm || hsmType ? `${material.kty}-HSM` : material.kty) as AzureKeyType;
       const requestedOps = Array.isArray(jwk.key_ops) ? (jwk.key_ops as KeyProperties['keyOps']) : undefined;
       const withOps = { ...properties, keyOps: properties.keyOps ?? requestedOps };
       validateKeyProperties(withOps);
-      return objects.addVersion(vault, name, (fields) => newVersion(fields, material, kty, withOps));
+      const { material, kty } =
+        jwk.key_hsm !== undefined && jwk.key_hsm !== null
+          ? await importTransfer(vault, name, jwk)
+          : await importPlain(vault, name, jwk, hsm);
+      checkImportKeyOps(kty, withOps.keyOps ?? defaultKeyOps(kty));
+      return hsmKeys.adopt(material, () =>
+        objects.addVersion(vault, name, (fields) => newVersion(fields, material, kty, withOps)),
+      );
     },
 
     async updateProperties(
@@ -135,7 +192,10 @@ export function createKeyService(deps: {
       properties: KeyProperties,
     ) {
       validateKeyProperties(properties);
-      return objects.update(vault, name, version, (record) => ({ ...record, ...definedOnly(properties) }));
+      return objects.update(vault, name, version, (record) => {
+        if (properties.keyOps) checkImportKeyOps(record.kty, properties.keyOps, record.keyOps);
+        return { ...record, ...definedOnly(properties) };
+      });
     },
 
     /** A key's public part; a disabled key answers 403 as Key Vault does. */
@@ -184,6 +244,11 @@ export function createKeyService(deps: {
         if (policy) await writeJson(tx, path, { ...policy, notifiedVersion: version });
       });
     },
+
+    /** Destroys the token objects of purged HSM keys that are still queued (the periodic sweep). */
+    reapHsmKeys: (vault: VaultRecord) => hsmKeys.reap(vault),
+    /** Before a vault's data is erased: its HSM keys' token objects go too. */
+    releaseHsmKeys: (vault: VaultRecord) => hsmKeys.release(vault),
 
     randomBytes(count: number): Buffer {
       if (!Number.isInteger(count) || count < 1 || count > 128)

@@ -1,7 +1,7 @@
-import type { Curve, StoredKeyMaterial } from '../crypto/keys/types.js';
+import type { Curve, KeyMaterial } from '../crypto/keys/types.js';
 import type { DeletedView, ObjectView, VersionRecord } from '../objects/types.js';
 
-/** Azure's key types; the -HSM ones are kept as the caller asked and served by the same provider. */
+/** Azure's key types; -HSM keys live in the PKCS#11 token, and only premium vaults hold them. */
 export type AzureKeyType = 'RSA' | 'RSA-HSM' | 'EC' | 'EC-HSM' | 'oct' | 'oct-HSM';
 
 export const KEY_OPERATIONS = [
@@ -30,7 +30,8 @@ export interface KeyVersionRecord extends VersionRecord {
   curve?: Curve;
   exportable?: boolean;
   releasePolicy?: ReleasePolicy;
-  material: StoredKeyMaterial;
+  /** A private JWK (software key) or a reference to the key's token objects (HSM key). */
+  material: KeyMaterial;
 }
 
 /** What a caller may set on a key version besides its material. */

@@ -9,7 +9,7 @@ import {
 import { fromBase64Url, toBase64Url } from '../lib/base64.js';
 import { deletedFields, deletedPropertiesSchema, listSchema, objectAttributes } from '../objects/wire.js';
 import type { VaultRecord } from '../vaults/types.js';
-import type { Curve, PublicJwk } from '../crypto/keys/types.js';
+import { type Curve, type PublicJwk, isHsmMaterial } from '../crypto/keys/types.js';
 import type { RotationPolicy } from './rotation-policy.js';
 import type {
   AzureKeyType,
@@ -73,7 +73,13 @@ const keyId = (baseUrl: string, name: string, version?: string) =>
   version ? `${baseUrl}/keys/${name}/${version}` : `${baseUrl}/keys/${name}`;
 
 function attributes(view: KeyView, vault: VaultRecord) {
-  return { ...objectAttributes(view.record, vault), exportable: view.record.exportable ?? false };
+  const { material } = view.record;
+  return {
+    ...objectAttributes(view.record, vault),
+    exportable: view.record.exportable ?? false,
+    // Azure names the HSM that holds a key; software keys have none.
+    hsmPlatform: isHsmMaterial(material) ? material.hsm.platform : undefined,
+  };
 }
 
 export function keyBundle(baseUrl: string, vault: VaultRecord, view: KeyView, publicKey: PublicJwk) {
@@ -139,11 +145,19 @@ export function rotationPolicyBody(baseUrl: string, name: string, policy: Partia
 const keyOpsSchema = { type: ['array', 'null'], items: { type: 'string' }, maxItems: 8 } as const;
 const releasePolicySchema = {
   type: ['object', 'null'],
+  additionalProperties: false,
   properties: { contentType: { type: 'string' }, immutable: { type: 'boolean' }, data: { type: 'string' } },
 } as const;
 const keyAttributesInput = {
   ...attributesInputSchema,
-  properties: { ...attributesInputSchema.properties, exportable: { type: ['boolean', 'null'] } },
+  properties: {
+    ...attributesInputSchema.properties,
+    exportable: { type: ['boolean', 'null'] },
+    // Read-only: accepted and ignored, as Azure does.
+    hsmPlatform: { type: ['string', 'null'] },
+    attestation: { type: ['object', 'null'] },
+    key_size: { type: ['integer', 'null'] },
+  },
 } as const;
 const propertiesInput = {
   key_ops: keyOpsSchema,
@@ -168,7 +182,11 @@ const jwkOutput = {
 } as const;
 const keyAttributesOutput = {
   ...attributesOutputSchema,
-  properties: { ...attributesOutputSchema.properties, exportable: { type: 'boolean' } },
+  properties: {
+    ...attributesOutputSchema.properties,
+    exportable: { type: 'boolean' },
+    hsmPlatform: { type: 'string' },
+  },
 } as const;
 const bundleProperties = {
   key: jwkOutput,
@@ -186,9 +204,14 @@ const itemProperties = {
 const binary = { type: 'string' } as const;
 const lifetimeActionSchema = {
   type: 'object',
+  additionalProperties: false,
   properties: {
-    trigger: { type: 'object', properties: { timeAfterCreate: stringField, timeBeforeExpiry: stringField } },
-    action: { type: 'object', properties: { type: stringField } },
+    trigger: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { timeAfterCreate: stringField, timeBeforeExpiry: stringField },
+    },
+    action: { type: 'object', additionalProperties: false, properties: { type: stringField } },
   },
 } as const;
 
@@ -196,6 +219,7 @@ export const keySchemas = {
   createBody: {
     type: 'object',
     required: ['kty'],
+    additionalProperties: false,
     properties: {
       kty: { type: 'string' },
       key_size: { type: ['integer', 'null'] },
@@ -207,9 +231,10 @@ export const keySchemas = {
   importBody: {
     type: 'object',
     required: ['key'],
+    additionalProperties: false,
     properties: { Hsm: { type: ['boolean', 'null'] }, key: { type: 'object' }, ...propertiesInput },
   },
-  updateBody: { type: 'object', properties: propertiesInput },
+  updateBody: { type: 'object', additionalProperties: false, properties: propertiesInput },
   operationBody: {
     type: 'object',
     required: ['alg', 'value'],
@@ -234,13 +259,23 @@ export const keySchemas = {
   randomBody: { type: 'object', required: ['count'], properties: { count: { type: 'integer' } } },
   rotationPolicyBody: {
     type: 'object',
+    additionalProperties: false,
     properties: {
+      id: { type: ['string', 'null'] },
       lifetimeActions: {
         type: ['array', 'null'],
         maxItems: 10,
         items: lifetimeActionSchema,
       },
-      attributes: { type: ['object', 'null'], properties: { expiryTime: { type: ['string', 'null'] } } },
+      attributes: {
+        type: ['object', 'null'],
+        additionalProperties: false,
+        properties: {
+          expiryTime: { type: ['string', 'null'] },
+          created: { type: ['integer', 'null'] },
+          updated: { type: ['integer', 'null'] },
+        },
+      },
     },
   },
   bundle: { type: 'object', properties: bundleProperties },

@@ -1,5 +1,5 @@
 import { BadParameter } from '../errors/index.js';
-import type { ObjectHead, VersionRecord } from './types.js';
+import type { ObjectHead, OutsideState, VersionRecord } from './types.js';
 
 /**
  * Seals and opens backup blobs with the installation's backup key: opaque to the holder,
@@ -48,4 +48,56 @@ export function decodeBackup<R extends VersionRecord>(
     throw new BadParameter('The backup blob is not valid: its latest version is missing.');
   }
   return parsed;
+}
+
+/** A backup's contents with every version, linked version and companion as backups carry them. */
+export async function exportContents<R extends VersionRecord>(
+  contents: BackupContents<R>,
+  outside: OutsideState | undefined,
+): Promise<BackupContents<R>> {
+  if (!outside) return contents;
+  const each = <T>(values: T[]) => Promise.all(values.map((value) => outside.exported(value)));
+  const linked: Record<string, BackupObject<VersionRecord>> = {};
+  for (const [collection, object] of Object.entries(contents.linked ?? {})) {
+    linked[collection] = { ...object, versions: await each(object.versions) };
+  }
+  const companions = Object.fromEntries(
+    await Promise.all(
+      Object.entries(contents.companions ?? {}).map(async ([path, value]) => [
+        path,
+        await outside.exported(value),
+      ]),
+    ),
+  );
+  return { ...contents, versions: await each(contents.versions), linked, companions };
+}
+
+/** The reverse of exportContents, at restore: every value made usable here, all or none. */
+export async function importContents<R extends VersionRecord>(
+  contents: BackupContents<R>,
+  outside: OutsideState | undefined,
+  label: string,
+): Promise<{ contents: BackupContents<R>; undo: () => Promise<void> }> {
+  if (!outside) return { contents, undo: async () => {} };
+  const linkedEntries = Object.entries(contents.linked ?? {});
+  const companionEntries = Object.entries(contents.companions ?? {});
+  const all: unknown[] = [
+    ...contents.versions,
+    ...linkedEntries.flatMap(([, object]) => object.versions),
+    ...companionEntries.map(([, value]) => value),
+  ];
+  const { values, undo } = await outside.imported(all, label);
+  let next = 0;
+  const take = <T>(count: number) => values.slice(next, (next += count)) as T[];
+  const versions = take<R>(contents.versions.length);
+  const linked = Object.fromEntries(
+    linkedEntries.map(([collection, object]) => [
+      collection,
+      { ...object, versions: take<VersionRecord>(object.versions.length) },
+    ]),
+  );
+  const companions = Object.fromEntries(
+    companionEntries.map(([path], index) => [path, values[next + index]]),
+  );
+  return { contents: { ...contents, versions, linked, companions }, undo };
 }

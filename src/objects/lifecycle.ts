@@ -1,9 +1,17 @@
 import type { SecureStore } from '../barrier/secure-store.js';
-import { Conflict, Forbidden, NotFound } from '../errors/index.js';
+import { Conflict, Forbidden, NotFound, unlessNotFound } from '../errors/index.js';
 import { type Clock, DAY_MS, unixSeconds } from '../lib/clock.js';
 import { newVersionId } from '../lib/ids.js';
 import type { VaultRecord } from '../vaults/types.js';
-import { type BackupCodec, type BackupObject, decodeBackup, encodeBackup } from './backup.js';
+import {
+  type BackupCodec,
+  type BackupObject,
+  decodeBackup,
+  encodeBackup,
+  exportContents,
+  importContents,
+} from './backup.js';
+import { purgeExpiredSweep } from './purge-expired.js';
 import { type ObjectReader, type ObjectWriter, objectStore, objectWriter } from './store.js';
 import type {
   DeletedHead,
@@ -11,6 +19,7 @@ import type {
   ObjectHead,
   ObjectKind,
   ObjectView,
+  OutsideState,
   Page,
   VersionRecord,
 } from './types.js';
@@ -39,6 +48,8 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
    * secret): deleted, recovered, purged, backed up and restored with it, in the same transaction.
    */
   linkedCollections?: readonly string[];
+  /** What versions own outside the barrier (HSM key objects): purged, backed up and restored with them. */
+  outside?: OutsideState;
 }) {
   const { kind } = deps;
   const linkedCollections = deps.linkedCollections ?? [];
@@ -113,13 +124,21 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
       const found = await readDeleted(tx, key);
       if (!found) throw deletedNotFound(name);
       refuseManaged(found.record, name, 'purge');
+      const removed: unknown[] = [];
       for (const store of [tx, ...linked]) {
-        for (const version of await store.listVersions(key, undefined))
+        for (const version of await store.listVersions(key, undefined)) {
+          if (deps.outside) removed.push(await store.version(key, version));
           await store.removeVersion(key, version);
+        }
         await store.removeDeletedHead(key);
       }
-      for (const path of deps.companionPaths?.(key) ?? []) await tx.removePath(path);
+      for (const path of deps.companionPaths?.(key) ?? []) {
+        if (deps.outside) removed.push(await tx.readPath(path));
+        await tx.removePath(path);
+      }
+      await deps.outside?.purging(tx, removed);
     });
+    await deps.outside?.purged(vault);
   }
 
   return {
@@ -172,7 +191,8 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
     async list(vault: VaultRecord, after: string | undefined, limit: number): Promise<Page<ObjectView<R>>> {
       const store = storeFor(vault);
       const keys = await store.listHeads(after, limit + 1);
-      return loadPage(keys, limit, (key) => resolve(store, key, undefined).catch(() => undefined));
+      // An object deleted since the listing is skipped; a record that fails its check fails the page.
+      return loadPage(keys, limit, (key) => unlessNotFound(resolve(store, key, undefined)));
     },
 
     async listVersions(vault: VaultRecord, name: string, after: string | undefined, limit: number) {
@@ -262,13 +282,18 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
         }
         return { ...(await readAll(tx, key, head)), companions, linked: linkedContents };
       });
-      return encodeBackup(deps.backupCodec, kind.collection, contents);
+      return encodeBackup(deps.backupCodec, kind.collection, await exportContents(contents, deps.outside));
     },
 
     async restore(vault: VaultRecord, blob: string): Promise<ObjectView<R>> {
-      const contents = decodeBackup<R>(deps.backupCodec, kind.collection, kind.noun, blob);
+      const decoded = decodeBackup<R>(deps.backupCodec, kind.collection, kind.noun, blob);
+      const key = keyOf(decoded.head.name);
+      const { contents, undo } = await importContents(
+        decoded,
+        deps.outside,
+        `${vault.name}/${decoded.head.name}`,
+      );
       const { head, versions } = contents;
-      const key = keyOf(head.name);
       return transaction(vault, async (tx, linked) => {
         for (const store of [tx, ...linked]) {
           if (await store.deletedHead(key)) throw deletedConflict(head.name);
@@ -289,27 +314,20 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
         }
         const latest = versions.find((record) => record.version === head.latestVersion)!;
         return { head, record: latest };
+      }).catch(async (error: unknown) => {
+        await undo();
+        throw error;
       });
     },
 
     /** Purges every deleted object in the vault whose retention has ended; returns how many. */
-    async purgeExpired(vault: VaultRecord): Promise<number> {
-      const store = storeFor(vault);
-      let purged = 0;
-      let after: string | undefined;
-      for (;;) {
-        const keys = await store.listDeletedHeads(after, 100);
-        if (keys.length === 0) return purged;
-        for (const key of keys) {
-          const head = await store.deletedHead(key);
-          if (head && head.scheduledPurgeDate <= now()) {
-            await purge(vault, head.name, { scheduled: true }).catch(() => undefined);
-            purged++;
-          }
-        }
-        after = keys[keys.length - 1];
-      }
-    },
+    purgeExpired: purgeExpiredSweep({
+      listDeletedHeads: (vault, after) => storeFor(vault).listDeletedHeads(after, 100),
+      readDeleted: (vault, key) => readDeleted(storeFor(vault), key),
+      purge: (vault, name) => purge(vault, name, { scheduled: true }),
+      now,
+      collection: kind.collection,
+    }),
   };
 }
 

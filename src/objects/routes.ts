@@ -3,7 +3,7 @@ import { type DataRoute, vaultScope } from '../http/data-plane.js';
 import { nextLink, parsePageRequest } from '../http/wire/paging.js';
 import type { DataAction } from '../policy/actions.js';
 import type { ObjectLifecycle } from './lifecycle.js';
-import type { DeletedView, ObjectView, VersionRecord } from './types.js';
+import type { DeletedView, ObjectView, Page, VersionRecord } from './types.js';
 
 const NAME_KEY = /^[0-9a-z-]{1,127}$/;
 const VERSION_KEY = /^[0-9a-f]{32}$/;
@@ -20,6 +20,8 @@ const query = (request: FastifyRequest) => request.query as Query;
 export interface LifecycleRouteSpec<R extends VersionRecord> {
   /** `secrets`, `keys`: the URL segment; deleted objects live under `deleted{collection}`. */
   collection: string;
+  /** `Secret`, `Key`, `Certificate`: Azure's audit operationNames are this plus the verb. */
+  operationPrefix: string;
   lifecycle: ObjectLifecycle<R>;
   actions: {
     read: DataAction;
@@ -34,6 +36,8 @@ export interface LifecycleRouteSpec<R extends VersionRecord> {
   deletedBundle: (request: FastifyRequest, view: DeletedView<R>) => unknown;
   item: (request: FastifyRequest, view: ObjectView<R>, withVersion: boolean) => unknown;
   deletedItem: (request: FastifyRequest, view: DeletedView<R>) => unknown;
+  /** Replaces the plain listing, answering wire items (certificates add pending ones on request). */
+  list?: (request: FastifyRequest, after: string | undefined, limit: number) => Promise<Page<unknown>>;
   schemas: { bundle: object; deletedBundle: object; list: object; deletedList: object; backup: object };
 }
 
@@ -43,6 +47,7 @@ export interface LifecycleRouteSpec<R extends VersionRecord> {
  */
 export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpec<R>): DataRoute[] {
   const { collection, lifecycle, actions, schemas } = spec;
+  const operation = (verb: string) => `${spec.operationPrefix}${verb}`;
   const deleted = `deleted${collection}`;
   const objectScope = (request: FastifyRequest) => vaultScope(request, collection, objectName(request));
   const vaultWide = (request: FastifyRequest) => vaultScope(request);
@@ -64,6 +69,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'DELETE',
       url: `/${collection}/:name`,
+      operation: operation('Delete'),
       action: actions.delete,
       scope: objectScope,
       schema: { response: { 200: schemas.deletedBundle } },
@@ -74,12 +80,21 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'GET',
       url: `/${collection}`,
+      operation: operation('List'),
       action: actions.read,
       listing: true,
       scope: vaultWide,
       schema: { response: { 200: schemas.list } },
       handler: async (request) => {
         const { after, limit } = parsePageRequest(query(request), NAME_KEY);
+        if (spec.list)
+          return page(
+            request,
+            `/${collection}`,
+            await spec.list(request, after, limit),
+            limit,
+            (item) => item,
+          );
         const result = await lifecycle.list(request.vault, after, limit);
         return page(request, `/${collection}`, result, limit, (view) => spec.item(request, view, false));
       },
@@ -87,6 +102,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'GET',
       url: `/${collection}/:name/versions`,
+      operation: operation('ListVersions'),
       action: actions.read,
       listing: true,
       scope: objectScope,
@@ -102,6 +118,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'POST',
       url: `/${collection}/:name/backup`,
+      operation: operation('Backup'),
       action: actions.backup,
       scope: objectScope,
       schema: { response: { 200: schemas.backup } },
@@ -112,6 +129,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'POST',
       url: `/${collection}/restore`,
+      operation: operation('Restore'),
       action: actions.restore,
       scope: vaultWide,
       bodyLimit: RESTORE_BODY_LIMIT,
@@ -129,6 +147,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'GET',
       url: `/${deleted}`,
+      operation: operation('ListDeleted'),
       action: actions.read,
       listing: true,
       scope: vaultWide,
@@ -142,6 +161,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'GET',
       url: `/${deleted}/:name`,
+      operation: operation('GetDeleted'),
       action: actions.read,
       // Reading one deleted object needs `get` under access policies, as Azure documents.
       listing: false,
@@ -157,6 +177,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'POST',
       url: `/${deleted}/:name/recover`,
+      operation: operation('Recover'),
       action: actions.recover,
       scope: objectScope,
       schema: { response: { 200: schemas.bundle } },
@@ -167,6 +188,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
     {
       method: 'DELETE',
       url: `/${deleted}/:name`,
+      operation: operation('Purge'),
       action: actions.purge,
       scope: objectScope,
       handler: async (request) => {

@@ -1,3 +1,5 @@
+import type { VaultRecord } from '../vaults/types.js';
+
 /**
  * What secrets, keys and certificates share: named objects with versions, soft delete,
  * recovery, purge and backup. Times are Unix seconds, as on Azure's wire.
@@ -50,4 +52,20 @@ export interface ObjectKind {
   noun: string;
   /** Azure's 404 code: `SecretNotFound`, `KeyNotFound`, `CertificateNotFound`. */
   notFoundCode: string;
+}
+
+/**
+ * What versions own outside the barrier (an HSM key's token objects), kept in step with the
+ * records: released when they are purged, carried in wrapped form by backups, and made again
+ * (or the restore undone) when a backup is restored.
+ */
+export interface OutsideState {
+  /** Inside the purge transaction, with every record and companion value it removes. */
+  purging(tx: { writePath(path: string, value: unknown): Promise<void> }, removed: unknown[]): Promise<void>;
+  /** After the purge committed: releases what `purging` queued. */
+  purged(vault: VaultRecord): Promise<void>;
+  /** A record or companion value as a backup carries it. */
+  exported<T>(value: T): Promise<T>;
+  /** Values from a backup made usable here, and how to undo that if the restore then fails. */
+  imported<T>(values: T[], label: string): Promise<{ values: T[]; undo(): Promise<void> }>;
 }

@@ -151,10 +151,20 @@ export function accessPolicyAllows(
   action: DataAction,
   listing?: boolean,
 ): boolean {
+  return matchingAccessPolicy(policies, principal, action, listing) !== undefined;
+}
+
+/** The first policy (the principal's own or one of its groups') that grants the action, if any. */
+export function matchingAccessPolicy(
+  policies: AccessPolicy[] | undefined,
+  principal: AuthenticatedPrincipal,
+  action: DataAction,
+  listing?: boolean,
+): AccessPolicy | undefined {
   const grant = requiredPermission(action, listing);
-  if (!grant || !policies) return false;
+  if (!grant || !policies) return undefined;
   const identities = new Set([principal.objectId, ...principal.groups]);
-  return policies.some((policy) => {
+  return policies.find((policy) => {
     if (!identities.has(policy.objectId)) return false;
     const granted = policy.permissions[grant.kind];
     const accepted = [grant.permission, ...(grant.alternatives ?? []), 'all'];

@@ -53,10 +53,31 @@ export const CertificateActions = {
   deleteIssuers: 'Microsoft.KeyVault/vaults/certificatecas/delete',
 } as const;
 
+/**
+ * Whole-vault backup and restore and the account settings, in Azure Managed HSM's shape at a
+ * vault's URL. Data actions, because a vault backup restores into any vault of the installation:
+ * taking one reads every object. Named after Managed HSM's (`managedHsm/backup/start/action`...)
+ * with `vaults` in place of `managedHsm`, so Key Vault Administrator (`vaults/*`) holds them.
+ */
+export const VaultBackupActions = {
+  backupStart: 'Microsoft.KeyVault/vaults/backup/start/action',
+  backupStatus: 'Microsoft.KeyVault/vaults/backup/status/action',
+  restoreStart: 'Microsoft.KeyVault/vaults/restore/start/action',
+  restoreStatus: 'Microsoft.KeyVault/vaults/restore/status/action',
+  readSettings: 'Microsoft.KeyVault/vaults/settings/read',
+  writeSettings: 'Microsoft.KeyVault/vaults/settings/write',
+} as const;
+
 export const ManagementActions = {
   readVaults: 'Microsoft.KeyVault/vaults/read',
   writeVaults: 'Microsoft.KeyVault/vaults/write',
   deleteVaults: 'Microsoft.KeyVault/vaults/delete',
+  checkVaultNameAvailability: 'Microsoft.KeyVault/checkNameAvailability/read',
+  readResourceGroups: 'Microsoft.Resources/subscriptions/resourceGroups/read',
+  writeResourceGroups: 'Microsoft.Resources/subscriptions/resourceGroups/write',
+  deleteResourceGroups: 'Microsoft.Resources/subscriptions/resourceGroups/delete',
+  readDeletedVaults: 'Microsoft.KeyVault/locations/deletedVaults/read',
+  purgeDeletedVaults: 'Microsoft.KeyVault/locations/deletedVaults/purge/action',
   readRoleAssignments: 'Microsoft.Authorization/roleAssignments/read',
   writeRoleAssignments: 'Microsoft.Authorization/roleAssignments/write',
   deleteRoleAssignments: 'Microsoft.Authorization/roleAssignments/delete',
@@ -71,12 +92,15 @@ export const ManagementActions = {
   manageGroups: 'Coffer/groups/write',
   readGroups: 'Coffer/groups/read',
   operate: 'Coffer/operator/action',
+  // Reading the audit log: at a vault's scope, that vault's records; at `/`, everything.
+  readAuditLogs: 'Coffer/auditLogs/read',
 } as const;
 
 export type DataAction =
   | (typeof SecretActions)[keyof typeof SecretActions]
   | (typeof KeyActions)[keyof typeof KeyActions]
-  | (typeof CertificateActions)[keyof typeof CertificateActions];
+  | (typeof CertificateActions)[keyof typeof CertificateActions]
+  | (typeof VaultBackupActions)[keyof typeof VaultBackupActions];
 export type ManagementAction = (typeof ManagementActions)[keyof typeof ManagementActions];
 export type Action = DataAction | ManagementAction;
 
@@ -84,6 +108,7 @@ const DATA_ACTIONS: ReadonlySet<string> = new Set([
   ...Object.values(SecretActions),
   ...Object.values(KeyActions),
   ...Object.values(CertificateActions),
+  ...Object.values(VaultBackupActions),
 ]);
 
 /**

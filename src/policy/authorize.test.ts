@@ -4,6 +4,7 @@ import type { AuthenticatedPrincipal } from '../identity/types.js';
 import { KeyActions, ManagementActions, SecretActions } from './actions.js';
 import { actionMatches, authorize, type Grant, scopeCovers } from './authorize.js';
 import { BUILTIN_ROLES } from './builtin-roles.js';
+import { dataAccessChange } from './data-access-change.js';
 import type { RoleDefinition } from './role-types.js';
 
 const role = (name: string): RoleDefinition => {
@@ -109,6 +110,31 @@ describe('authorize', () => {
     assert.ok(allowed(alice, ManagementActions.readRoleAssignments, '/vaults/v', grants));
   });
 
+  it('lets only who may grant Key Vault Administrator change a vault’s model or access policies', () => {
+    const change = dataAccessChange('/vaults/v');
+    const may = (principal: AuthenticatedPrincipal, grants: Grant[]) =>
+      allowed(principal, change.action, change.scope, grants, { roleDefinitionId: change.roleDefinitionId });
+    assert.ok(may(alice, [grant('Key Vault Data Access Administrator', '/vaults/v')]));
+    assert.ok(may({ ...alice, administrator: true }, []));
+    const owner: RoleDefinition = {
+      ...role('Key Vault Reader'),
+      id: 'owner',
+      actions: ['*'],
+      notActions: [],
+    };
+    assert.ok(may(alice, [grant(owner, '/')]));
+    // A management role never reaches data by changing the rules, even at the widest scope.
+    assert.ok(!may(alice, [grant('Key Vault Contributor', '/')]));
+    assert.ok(!may(alice, [grant('Key Vault Data Access Administrator', '/vaults/w')]));
+    // A condition that lets a role hand out only lesser roles does not let it open the whole vault.
+    const narrow: RoleDefinition = {
+      ...role('Key Vault Data Access Administrator'),
+      id: 'narrow',
+      assignableRoleIds: [role('Key Vault Secrets User').id],
+    };
+    assert.ok(!may(alice, [grant(narrow, '/vaults/v')]));
+  });
+
   it('lets access policies decide data actions in a vault that does not use RBAC', () => {
     const vault = {
       name: 'p',
@@ -120,5 +146,39 @@ describe('authorize', () => {
       authorize(alice, action as never, '/vaults/p/secrets/s', { grants: administrator, vault }).allowed;
     assert.ok(decide(SecretActions.get));
     assert.ok(!decide(SecretActions.set), 'roles do not apply in an access-policy vault');
+  });
+
+  it('says what granted, for the audit record: the assignment, the policy, or the administrator flag', () => {
+    const grants = [grant('Key Vault Secrets User', '/vaults/v')];
+    const byRole = authorize(alice, SecretActions.get, '/vaults/v/secrets/s', { grants, vault: rbacVault });
+    assert.deepEqual(byRole.grantedBy, {
+      kind: 'role',
+      assignmentId: 'x',
+      roleDefinitionId: role('Key Vault Secrets User').id,
+      roleName: 'Key Vault Secrets User',
+      scope: '/vaults/v',
+    });
+    assert.equal(byRole.model, 'rbac');
+    const vault = {
+      name: 'p',
+      enableRbacAuthorization: false,
+      accessPolicies: [
+        { objectId: 'group-9', permissions: { secrets: ['get'], keys: [], certificates: [] } },
+      ],
+    };
+    const byPolicy = authorize({ ...alice, groups: ['group-9'] }, SecretActions.get, '/vaults/p/secrets/s', {
+      grants: [],
+      vault,
+    });
+    assert.deepEqual(
+      [byPolicy.model, byPolicy.grantedBy],
+      ['accessPolicy', { kind: 'accessPolicy', objectId: 'group-9' }],
+    );
+    const refused = authorize(alice, SecretActions.set, '/vaults/p/secrets/s', { grants: [], vault });
+    assert.deepEqual([refused.allowed, refused.model, refused.grantedBy], [false, 'accessPolicy', undefined]);
+    const admin = authorize({ ...alice, administrator: true }, ManagementActions.readVaults, '/', {
+      grants: [],
+    });
+    assert.deepEqual(admin.grantedBy, { kind: 'administrator' });
   });
 });

@@ -1,11 +1,21 @@
 import type { AuthenticatedPrincipal } from '../identity/types.js';
-import { accessPolicyAllows, type AccessPolicy } from './access-policies.js';
+import { type AccessPolicy, matchingAccessPolicy } from './access-policies.js';
 import { type Action, isDataAction, ManagementActions } from './actions.js';
 import type { RoleAssignment, RoleDefinition } from './role-types.js';
+
+/** What allowed a request, for the audit record (Azure's AppliedAssignmentId and friends). */
+export type GrantBasis =
+  | { kind: 'role'; assignmentId: string; roleDefinitionId: string; roleName: string; scope: string }
+  | { kind: 'accessPolicy'; objectId: string }
+  | { kind: 'administrator' };
 
 export interface Decision {
   allowed: boolean;
   reason: string;
+  /** Which model decided: role assignments (and the administrator flag), or the vault's access policies. */
+  model: 'rbac' | 'accessPolicy';
+  /** When allowed: the assignment, policy or flag that granted. */
+  grantedBy?: GrantBasis;
 }
 
 /** One role assignment with its definition, as the pipeline loaded them. */
@@ -49,24 +59,52 @@ export function authorize(
 ): Decision {
   if (isDataAction(action)) {
     if (context.vault && !context.vault.enableRbacAuthorization) {
-      if (accessPolicyAllows(context.vault.accessPolicies, principal, action, context.listing))
-        return { allowed: true, reason: 'access policy' };
+      const policy = matchingAccessPolicy(context.vault.accessPolicies, principal, action, context.listing);
+      if (policy) {
+        return {
+          allowed: true,
+          reason: 'access policy',
+          model: 'accessPolicy',
+          grantedBy: { kind: 'accessPolicy', objectId: policy.objectId },
+        };
+      }
       return deny(
+        'accessPolicy',
         `Vault '${context.vault.name}' uses access policies, and none of them grants the principal ${principal.objectId} the permission for '${action}'.`,
       );
     }
   } else if (principal.administrator) {
-    return { allowed: true, reason: 'installation administrator' };
+    return {
+      allowed: true,
+      reason: 'installation administrator',
+      model: 'rbac',
+      grantedBy: { kind: 'administrator' },
+    };
   }
   const grant = context.grants.find((candidate) => grants(principal, candidate, action, scope, context));
-  if (grant) return { allowed: true, reason: `role '${grant.role.name}' at '${grant.assignment.scope}'` };
+  if (grant) {
+    const { assignment, role } = grant;
+    return {
+      allowed: true,
+      reason: `role '${role.name}' at '${assignment.scope}'`,
+      model: 'rbac',
+      grantedBy: {
+        kind: 'role',
+        assignmentId: assignment.id,
+        roleDefinitionId: role.id,
+        roleName: role.name,
+        scope: assignment.scope,
+      },
+    };
+  }
   return deny(
+    'rbac',
     `The principal ${principal.objectId} has no role assignment that grants '${action}' at '${scope}' or above.`,
   );
 }
 
-function deny(reason: string): Decision {
-  return { allowed: false, reason };
+function deny(model: Decision['model'], reason: string): Decision {
+  return { allowed: false, reason, model };
 }
 
 function grants(

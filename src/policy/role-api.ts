@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { BadParameter, NotFound } from '../errors/index.js';
+import { BadParameter, NotFound, unlessNotFound } from '../errors/index.js';
 import type { DataRoute } from '../http/data-plane.js';
 import { ManagementActions } from './actions.js';
 import { scopeCovers } from './authorize.js';
@@ -50,7 +50,7 @@ function assignmentRoutes(
 ): DataRoute[] {
   /** The named assignment, if it lies in this vault at or below the URL's scope; else 404. */
   const withinScope = async (request: FastifyRequest) => {
-    const assignment = await roles.getAssignment(assignmentName(request)).catch(() => undefined);
+    const assignment = await unlessNotFound(roles.getAssignment(assignmentName(request)));
     if (!assignment || !scopeCovers(scope(request), assignment.scope))
       throw new NotFound(
         'RoleAssignmentNotFound',
@@ -62,6 +62,7 @@ function assignmentRoutes(
     {
       method: 'GET',
       url: base,
+      operation: 'RoleAssignmentList',
       action: ManagementActions.readRoleAssignments,
       scope,
       handler: async (request) => {
@@ -83,6 +84,7 @@ function assignmentRoutes(
     {
       method: 'GET',
       url: `${base}/:name`,
+      operation: 'RoleAssignmentGet',
       action: ManagementActions.readRoleAssignments,
       scope,
       handler: async (request) => ({ body: hsmAssignment(request.vault.name, await withinScope(request)) }),
@@ -90,6 +92,7 @@ function assignmentRoutes(
     {
       method: 'PUT',
       url: `${base}/:name`,
+      operation: 'RoleAssignmentCreate',
       action: ManagementActions.writeRoleAssignments,
       scope,
       roleDefinitionId: async (request) =>
@@ -121,10 +124,11 @@ function assignmentRoutes(
     {
       method: 'DELETE',
       url: `${base}/:name`,
+      operation: 'RoleAssignmentDelete',
       action: ManagementActions.deleteRoleAssignments,
       scope,
       roleDefinitionId: async (request) =>
-        (await roles.getAssignment(assignmentName(request)).catch(() => undefined))?.roleDefinitionId,
+        (await unlessNotFound(roles.getAssignment(assignmentName(request))))?.roleDefinitionId,
       handler: async (request) => {
         const assignment = await withinScope(request);
         await roles.deleteAssignment(assignment.id);
@@ -145,6 +149,7 @@ function definitionRoutes(
     {
       method: 'GET',
       url: base,
+      operation: 'RoleDefinitionList',
       action: ManagementActions.readRoleDefinitions,
       scope,
       handler: async (request) => {
@@ -159,6 +164,7 @@ function definitionRoutes(
     {
       method: 'GET',
       url: `${base}/:name`,
+      operation: 'RoleDefinitionGet',
       action: ManagementActions.readRoleDefinitions,
       scope,
       handler: async (request) => ({ body: hsmDefinition(await roles.findDefinition(name(request))) }),
@@ -166,6 +172,7 @@ function definitionRoutes(
     {
       method: 'PUT',
       url: `${base}/:name`,
+      operation: 'RoleDefinitionSet',
       action: ManagementActions.writeRoleDefinitions,
       scope: () => '/',
       schema: {
@@ -182,6 +189,7 @@ function definitionRoutes(
     {
       method: 'DELETE',
       url: `${base}/:name`,
+      operation: 'RoleDefinitionDelete',
       action: ManagementActions.deleteRoleDefinitions,
       scope: () => '/',
       handler: async (request) => ({ body: hsmDefinition(await roles.deleteCustomRole(name(request))) }),

@@ -35,6 +35,7 @@ export function roleAdminRoutes(roles: RoleService): AdminRoute[] {
     {
       method: 'GET',
       url: ASSIGNMENTS,
+      operation: 'RoleAssignmentList',
       action: ManagementActions.readRoleAssignments,
       // Listing one scope's assignments needs read rights there; without a scope, everywhere.
       target: (request) => ({ scope: parseScope(query(request).scope ?? '/').scope }),
@@ -52,6 +53,7 @@ export function roleAdminRoutes(roles: RoleService): AdminRoute[] {
     {
       method: 'POST',
       url: ASSIGNMENTS,
+      operation: 'RoleAssignmentCreate',
       action: ManagementActions.writeRoleAssignments,
       schema: {
         body: {
@@ -84,6 +86,7 @@ export function roleAdminRoutes(roles: RoleService): AdminRoute[] {
     {
       method: 'GET',
       url: `${ASSIGNMENTS}/:id`,
+      operation: 'RoleAssignmentGet',
       action: ManagementActions.readRoleAssignments,
       target: async (request) => ({ scope: (await roles.getAssignment(param(request))).scope }),
       handler: async (request) => ({ body: await view(await roles.getAssignment(param(request))) }),
@@ -91,6 +94,7 @@ export function roleAdminRoutes(roles: RoleService): AdminRoute[] {
     {
       method: 'DELETE',
       url: `${ASSIGNMENTS}/:id`,
+      operation: 'RoleAssignmentDelete',
       action: ManagementActions.deleteRoleAssignments,
       target: async (request) => {
         const assignment = await roles.getAssignment(param(request));
@@ -109,18 +113,21 @@ function definitionRoutes(roles: RoleService, param: (request: FastifyRequest) =
     {
       method: 'GET',
       url: DEFINITIONS,
+      operation: 'RoleDefinitionList',
       action: ManagementActions.readRoleDefinitions,
       handler: async () => ({ body: { value: (await roles.definitions()).map(definitionView) } }),
     },
     {
       method: 'GET',
       url: `${DEFINITIONS}/:id`,
+      operation: 'RoleDefinitionGet',
       action: ManagementActions.readRoleDefinitions,
       handler: async (request) => ({ body: definitionView(await roles.findDefinition(param(request))) }),
     },
     {
       method: 'POST',
       url: DEFINITIONS,
+      operation: 'RoleDefinitionSet',
       action: ManagementActions.writeRoleDefinitions,
       schema: { body: { type: 'object' } },
       handler: async (request) => {
@@ -132,6 +139,7 @@ function definitionRoutes(roles: RoleService, param: (request: FastifyRequest) =
     {
       method: 'PUT',
       url: `${DEFINITIONS}/:id`,
+      operation: 'RoleDefinitionSet',
       action: ManagementActions.writeRoleDefinitions,
       schema: { body: { type: 'object' } },
       handler: async (request) => ({
@@ -141,6 +149,7 @@ function definitionRoutes(roles: RoleService, param: (request: FastifyRequest) =
     {
       method: 'DELETE',
       url: `${DEFINITIONS}/:id`,
+      operation: 'RoleDefinitionDelete',
       action: ManagementActions.deleteRoleDefinitions,
       handler: async (request) => {
         await roles.deleteCustomRole(param(request));

@@ -2,7 +2,7 @@ import { BadParameter, Conflict, NotFound } from '../errors/index.js';
 import type { Clock } from '../lib/clock.js';
 import { createCacheEpoch } from '../lib/cache-epoch.js';
 import { isUuid, newUuid } from '../lib/ids.js';
-import type { Grant } from './authorize.js';
+import { type Grant, scopeCovers } from './authorize.js';
 import { BUILTIN_ROLES } from './builtin-roles.js';
 import { validateCustomRole } from './custom-roles.js';
 import type { RoleStore } from './role-store.js';
@@ -204,6 +204,21 @@ export function createRoleService(deps: {
         )
         .filter((assignment) => !filter.scope || filter.scope(assignment.scope))
         .sort((a, b) => a.scope.localeCompare(b.scope) || a.createdAt.localeCompare(b.createdAt));
+    },
+
+    /**
+     * Removes every assignment at `scope` or below it (a purged vault's), so nothing granted on
+     * an old vault reaches a new one that takes its name. Returns how many were removed.
+     */
+    async deleteAssignmentsUnder(scope: string): Promise<number> {
+      const doomed = (await store.listAssignments()).filter((assignment) =>
+        scopeCovers(scope, assignment.scope),
+      );
+      for (const assignment of doomed) {
+        await store.deleteAssignment(assignment);
+        byPrincipal.delete(assignment.principalId);
+      }
+      return doomed.length;
     },
 
     async deleteAssignment(id: string): Promise<RoleAssignment> {

@@ -1,8 +1,8 @@
 /**
  * A seal protects the root key. The root key is stored wrapped (AES-256-GCM) under an unseal
  * key; the seal is how an operator produces that unseal key again: a key file (dev mode only),
- * Shamir shares held by several people, or a key held elsewhere (another key vault, an HSM)
- * that wraps the unseal key, so a node unseals itself when it starts (auto-unseal).
+ * Shamir shares held by several people, or a key held elsewhere (another key vault, a PKCS#11
+ * token) that wraps the unseal key, so a node unseals itself when it starts (auto-unseal).
  */
 export type SealType = 'dev-key' | 'shamir' | 'keyvault' | 'pkcs11';
 
@@ -44,3 +44,14 @@ export interface SealConfig {
 export const SEAL_CONFIG_PATH = 'core/seal-config';
 export const WRAPPED_ROOT_KEY_PATH = 'core/root-key';
 export const WRAPPED_UNSEAL_KEY_PATH = 'core/unseal-key-wrapped';
+/**
+ * An unseal key wrapped by a PKCS#11 token before the seals were unified (raw blob, not JSON):
+ * still read, so an installation initialised then auto-unseals; never written any more.
+ */
+export const LEGACY_PKCS11_UNSEAL_KEY_PATH = 'core/unseal-key-pkcs11';
+/**
+ * Written in the clear before initialisation writes anything else and removed in the same commit
+ * that writes the seal configuration: while it exists, what the store holds is an unfinished
+ * initialisation that may be cleared and redone, never data.
+ */
+export const INIT_PENDING_PATH = 'core/init-pending';

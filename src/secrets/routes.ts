@@ -46,6 +46,7 @@ export function secretRoutes(secrets: SecretService): DataRoute[] {
     {
       method: 'PUT',
       url: '/secrets/:name',
+      operation: 'SecretSet',
       action: SecretActions.set,
       scope: secretScope,
       schema: { body: secretSchemas.setBody, ...bundle },
@@ -63,6 +64,7 @@ export function secretRoutes(secrets: SecretService): DataRoute[] {
     {
       method: 'GET',
       url: '/secrets/:name',
+      operation: 'SecretGet',
       action: SecretActions.get,
       scope: secretScope,
       schema: bundle,
@@ -71,6 +73,7 @@ export function secretRoutes(secrets: SecretService): DataRoute[] {
     {
       method: 'GET',
       url: '/secrets/:name/:version',
+      operation: 'SecretGet',
       action: SecretActions.get,
       scope: secretScope,
       schema: bundle,
@@ -79,6 +82,7 @@ export function secretRoutes(secrets: SecretService): DataRoute[] {
     {
       method: 'PATCH',
       url: '/secrets/:name',
+      operation: 'SecretUpdate',
       action: SecretActions.update,
       scope: secretScope,
       schema: update,
@@ -87,6 +91,7 @@ export function secretRoutes(secrets: SecretService): DataRoute[] {
     {
       method: 'PATCH',
       url: '/secrets/:name/:version',
+      operation: 'SecretUpdate',
       action: SecretActions.update,
       scope: secretScope,
       schema: update,
@@ -94,6 +99,7 @@ export function secretRoutes(secrets: SecretService): DataRoute[] {
     },
     ...lifecycleRoutes({
       collection: 'secrets',
+      operationPrefix: 'Secret',
       lifecycle: secrets,
       actions: { ...SecretActions, read: SecretActions.readMetadata },
       // Restore and recover answer without the value, as Key Vault does.

@@ -1,5 +1,5 @@
 import { BadParameter } from '../errors/index.js';
-import { validateCommonProperties } from '../objects/validation.js';
+import { checkNoControlCharacters, validateCommonProperties } from '../objects/validation.js';
 import type { SecretProperties } from './types.js';
 
 /** Key Vault's limits for secret values and content types (Azure's documentation). */
@@ -18,11 +18,11 @@ export function validateSecretValue(value: string): void {
 }
 
 export function validateSecretProperties(properties: SecretProperties): void {
-  if (
-    properties.contentType !== undefined &&
-    properties.contentType.length > SECRET_LIMITS.contentTypeLength
-  ) {
-    throw new BadParameter(`contentType may be at most ${SECRET_LIMITS.contentTypeLength} characters.`);
+  if (properties.contentType !== undefined) {
+    if (properties.contentType.length > SECRET_LIMITS.contentTypeLength) {
+      throw new BadParameter(`contentType may be at most ${SECRET_LIMITS.contentTypeLength} characters.`);
+    }
+    checkNoControlCharacters(properties.contentType, 'contentType');
   }
   validateCommonProperties(properties);
 }

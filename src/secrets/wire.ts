@@ -97,6 +97,7 @@ export const secretSchemas = {
   setBody: {
     type: 'object',
     required: ['value'],
+    additionalProperties: false,
     properties: {
       value: { type: 'string' },
       contentType: { type: ['string', 'null'] },
@@ -106,6 +107,7 @@ export const secretSchemas = {
   },
   updateBody: {
     type: 'object',
+    additionalProperties: false,
     properties: {
       contentType: { type: ['string', 'null'] },
       tags: nullableTagsSchema,

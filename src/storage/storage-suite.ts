@@ -195,6 +195,40 @@ export function exerciseStorage(backendName: string, open: OpenStorage): void {
       );
     });
 
+    it('snapshots every entry as of one instant, in key order, while writes go on', async () => {
+      for (let i = 0; i < 25; i++) await storage.put(`snap/${String(i).padStart(2, '0')}`, bytes(`v${i}`));
+      const snapshot = await storage.snapshot();
+      try {
+        // Written, changed and deleted after the snapshot: none of it shows.
+        await storage.put('snap/late', bytes('late'));
+        await storage.put('snap/00', bytes('changed'));
+        await storage.delete('snap/01');
+        assert.equal(await snapshot.count(), 25);
+        assertBytes(await snapshot.get('snap/00'), bytes('v0'));
+        const seen: Array<[string, Buffer]> = [];
+        for await (const batch of snapshot.entries(7)) {
+          assert.ok(batch.length <= 7);
+          seen.push(...batch);
+        }
+        assert.deepEqual(
+          seen.map(([key]) => key),
+          Array.from({ length: 25 }, (_, i) => `snap/${String(i).padStart(2, '0')}`),
+        );
+        assertBytes(seen[1]![1], bytes('v1'));
+        await storage.put('snapshot/other', bytes('outside the prefix'));
+        const under: string[] = [];
+        for await (const batch of snapshot.entries(4, 'snap/1')) under.push(...batch.map(([key]) => key));
+        assert.deepEqual(
+          under,
+          Array.from({ length: 10 }, (_, i) => `snap/1${i}`),
+        );
+        assert.equal(await snapshot.count('snap/1'), 10);
+      } finally {
+        await snapshot.close();
+      }
+      assertBytes(await storage.get('snap/00'), bytes('changed'));
+    });
+
     it('keeps committed data across close and reopen', async (t) => {
       if (!fixture.reopen) {
         t.skip(`${backendName} offers no reopen`);

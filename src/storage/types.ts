@@ -30,5 +30,20 @@ export interface Storage extends StorageReader, StorageWriter {
    * commit is durable.
    */
   transaction<T>(work: (tx: StorageTransaction) => Promise<T>): Promise<T>;
+  /**
+   * A consistent read-only view of every entry as of one instant, for whole backups: writes go
+   * on meanwhile and are not seen. SQLite holds a read transaction on its own connection;
+   * PostgreSQL would hold a REPEATABLE READ READ ONLY transaction with a cursor. Close it when done.
+   */
+  snapshot(): Promise<StorageSnapshot>;
+  close(): Promise<void>;
+}
+
+export interface StorageSnapshot {
+  /** How many entries it holds (under `prefix`, when given). */
+  count(prefix?: string): Promise<number>;
+  get(key: string): Promise<Buffer | undefined>;
+  /** Every entry (under `prefix`, when given) in key order, in batches of at most `batchSize`. */
+  entries(batchSize: number, prefix?: string): AsyncIterable<Array<[string, Buffer]>>;
   close(): Promise<void>;
 }

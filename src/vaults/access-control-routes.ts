@@ -1,13 +1,14 @@
 import type { FastifyRequest } from 'fastify';
-import type { AdminRoute } from '../http/admin-plane.js';
+import type { AdminRoute, AdminTarget } from '../http/admin-plane.js';
 import { ManagementActions } from '../policy/actions.js';
+import { dataAccessChange } from '../policy/data-access-change.js';
 import {
   type AccessPolicyInput,
   MAX_ACCESS_POLICIES,
   MAX_IP_RULES,
   type PolicyUpdateKind,
 } from './access-control.js';
-import type { VaultService } from './service.js';
+import { validateVaultName, type VaultService } from './service.js';
 import type { VaultRecord } from './types.js';
 
 /** Admin API for a vault's access policies and firewall (docs/admin-api.md), in Azure's shapes. */
@@ -60,6 +61,14 @@ export function accessControlView(record: VaultRecord) {
 
 const params = (request: FastifyRequest) => request.params as { name: string; kind: string };
 
+/**
+ * A vault's own scope, where its management is authorized: a Contributor assigned at
+ * `/vaults/x` manages x and nothing else. Creating and listing vaults act on the installation.
+ */
+export const vaultTarget = (request: FastifyRequest): AdminTarget => ({
+  scope: `/vaults/${validateVaultName(params(request).name)}`,
+});
+
 export function accessControlRoutes(
   vaults: VaultService,
   view: (record: VaultRecord) => unknown,
@@ -68,7 +77,10 @@ export function accessControlRoutes(
     {
       method: 'PUT',
       url: '/coffer/vaults/:name/accessPolicies/:kind',
-      action: ManagementActions.writeVaults,
+      operation: 'VaultAccessPolicyUpdate',
+      // An access policy grants data access: it takes the right to grant it, not vaults/write.
+      action: ManagementActions.writeRoleAssignments,
+      target: (request) => dataAccessChange(vaultTarget(request).scope),
       schema: {
         params: {
           type: 'object',
@@ -100,6 +112,7 @@ export function accessControlRoutes(
           name,
           kind as PolicyUpdateKind,
           body.properties.accessPolicies,
+          request.principal,
         );
         return { body: { properties: { accessPolicies: record.accessPolicies ?? [] } } };
       },
@@ -107,7 +120,9 @@ export function accessControlRoutes(
     {
       method: 'POST',
       url: '/coffer/vaults/:name/networkAcls/ipRules/:kind',
+      operation: 'VaultNetworkRuleUpdate',
       action: ManagementActions.writeVaults,
+      target: vaultTarget,
       schema: {
         params: {
           type: 'object',

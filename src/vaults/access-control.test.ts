@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyPolicyUpdate, editIpRule, MAX_ACCESS_POLICIES, patchNetworkAcls } from './access-control.js';
+import {
+  applyPolicyUpdate,
+  editIpRule,
+  MAX_ACCESS_POLICIES,
+  patchNetworkAcls,
+  policyChanges,
+} from './access-control.js';
 
 const entry = (objectId: string, secrets: string[], keys: string[] = []) => ({
   objectId,
@@ -31,6 +37,25 @@ describe('access policy updates (Azure accessPolicies/{add|replace|remove})', ()
       applyPolicyUpdate(policies, 'remove', [{ objectId: 'a', permissions: { secrets: ['list'] } }]),
       [],
     );
+  });
+
+  it('tells the audit trail what changed, principal by principal', () => {
+    const before = [entry('a', ['get']), entry('b', ['list'])];
+    const after = applyPolicyUpdate(before, 'replace', [
+      { objectId: 'a', permissions: { secrets: ['get', 'set'] } },
+      { objectId: 'c', permissions: { keys: ['sign'] } },
+    ]);
+    assert.deepEqual(policyChanges(before, after), [
+      {
+        objectId: 'a',
+        before: entry('a', ['get']).permissions,
+        after: entry('a', ['get', 'set']).permissions,
+      },
+      { objectId: 'c', before: null, after: entry('c', [], ['sign']).permissions },
+    ]);
+    assert.deepEqual(policyChanges(after, applyPolicyUpdate(after, 'remove', [{ objectId: 'c' }])), [
+      { objectId: 'c', before: entry('c', [], ['sign']).permissions, after: null },
+    ]);
   });
 
   it('refuses unknown permissions, unknown principals on remove, and more than the limit', () => {

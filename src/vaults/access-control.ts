@@ -67,6 +67,41 @@ export function applyPolicyUpdate(
   return policies;
 }
 
+/**
+ * A whole access policy list, as Resource Manager's PUT and PATCH send it: it replaces the
+ * vault's list. Each principal may appear once (Azure's rule); an entry without permissions stays.
+ */
+export function accessPolicyList(inputs: readonly AccessPolicyInput[]): AccessPolicy[] {
+  const policies = inputs.map(normalize);
+  if (new Set(policies.map((policy) => policy.objectId)).size !== policies.length) {
+    throw new BadParameter('Each objectId may appear in one access policy only: merge the duplicates.');
+  }
+  if (policies.length > MAX_ACCESS_POLICIES) {
+    throw new BadParameter(`A vault holds at most ${MAX_ACCESS_POLICIES} access policies.`);
+  }
+  return policies;
+}
+
+/** One principal's permissions before and after a policy update; null where it had or has no policy. */
+export interface PolicyChange {
+  objectId: string;
+  before: AccessPolicy['permissions'] | null;
+  after: AccessPolicy['permissions'] | null;
+}
+
+/** What an update changed, principal by principal, for the audit trail. */
+export function policyChanges(
+  before: readonly AccessPolicy[],
+  after: readonly AccessPolicy[],
+): PolicyChange[] {
+  const find = (list: readonly AccessPolicy[], id: string) =>
+    list.find((policy) => policy.objectId === id)?.permissions ?? null;
+  const ids = [...new Set([...before, ...after].map((policy) => policy.objectId))];
+  return ids
+    .map((objectId) => ({ objectId, before: find(before, objectId), after: find(after, objectId) }))
+    .filter((change) => JSON.stringify(change.before) !== JSON.stringify(change.after));
+}
+
 /** The wire's `networkAcls` (`ipRules: [{value}]`) as a patch over the current rules. */
 export interface NetworkAclsInput {
   defaultAction?: string;

@@ -1,14 +1,36 @@
 import type { FastifyRequest } from 'fastify';
-import type { AdminRoute } from '../http/admin-plane.js';
+import type { AdminRoute, AdminTarget } from '../http/admin-plane.js';
 import { ManagementActions } from '../policy/actions.js';
-import { accessControlRoutes, accessControlView, networkAclsSchema } from './access-control-routes.js';
+import { dataAccessChange } from '../policy/data-access-change.js';
+import {
+  accessControlRoutes,
+  accessControlView,
+  networkAclsSchema,
+  vaultTarget,
+} from './access-control-routes.js';
+import { deletedVaultRoutes } from './deleted-vault-routes.js';
 import type { VaultService, VaultSettings } from './service.js';
 import type { VaultRecord } from './types.js';
+
+/**
+ * A PATCH needs `vaults/write` for the settings it changes and, when it names the permission
+ * model, the right to grant data access: the model decides who reads every object.
+ */
+function updateTargets(request: FastifyRequest): AdminTarget[] {
+  const { scope } = vaultTarget(request);
+  const { enableRbacAuthorization, ...settings } = (request.body ?? {}) as VaultSettings;
+  const targets: AdminTarget[] = [];
+  if (Object.keys(settings).length > 0 || enableRbacAuthorization === undefined) targets.push({ scope });
+  if (enableRbacAuthorization !== undefined) targets.push(dataAccessChange(scope));
+  return targets;
+}
 
 const settingsSchema = {
   softDeleteRetentionInDays: { type: 'integer' },
   enablePurgeProtection: { type: 'boolean' },
   enableRbacAuthorization: { type: 'boolean' },
+  // 'off', 'azure' or transactions per 10 seconds; checked by the service, which names the choices.
+  throttle: { anyOf: [{ type: 'string', maxLength: 10 }, { type: 'integer' }] },
 } as const;
 
 /** Vault administration (docs/admin-api.md). */
@@ -21,6 +43,8 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
     enablePurgeProtection: record.enablePurgeProtection,
     enableRbacAuthorization: record.enableRbacAuthorization,
     createdAt: record.createdAt,
+    sku: record.sku ?? 'standard',
+    throttle: record.throttle ?? 'off',
     ...accessControlView(record),
   });
   const name = (request: FastifyRequest) => (request.params as { name: string }).name;
@@ -29,19 +53,25 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
     {
       method: 'GET',
       url: '/coffer/vaults',
+      operation: 'VaultList',
       action: ManagementActions.readVaults,
       handler: async () => ({ body: { value: (await vaults.list()).map(view) } }),
     },
     {
       method: 'POST',
       url: '/coffer/vaults',
+      operation: 'VaultPut',
       action: ManagementActions.writeVaults,
       schema: {
         body: {
           type: 'object',
           required: ['name'],
           additionalProperties: false,
-          properties: { name: { type: 'string' }, ...settingsSchema },
+          properties: {
+            name: { type: 'string' },
+            ...settingsSchema,
+            sku: { type: 'string', enum: ['standard', 'premium'] },
+          },
         },
       },
       handler: async (request) => {
@@ -52,13 +82,17 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
     {
       method: 'GET',
       url: '/coffer/vaults/:name',
+      operation: 'VaultGet',
       action: ManagementActions.readVaults,
+      target: vaultTarget,
       handler: async (request) => ({ body: view(await vaults.get(name(request))) }),
     },
     {
       method: 'PATCH',
       url: '/coffer/vaults/:name',
+      operation: 'VaultPatch',
       action: ManagementActions.writeVaults,
+      target: updateTargets,
       schema: {
         body: {
           type: 'object',
@@ -67,20 +101,21 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
         },
       },
       handler: async (request) => ({
-        body: view(
-          await vaults.update(name(request), request.body as VaultSettings, request.principal.objectId),
-        ),
+        body: view(await vaults.update(name(request), request.body as VaultSettings, request.principal)),
       }),
     },
     {
       method: 'DELETE',
       url: '/coffer/vaults/:name',
+      operation: 'VaultDelete',
       action: ManagementActions.deleteVaults,
+      target: vaultTarget,
       handler: async (request) => {
         await vaults.remove(name(request));
         return { status: 204 };
       },
     },
     ...accessControlRoutes(vaults, view),
+    ...deletedVaultRoutes(vaults, view),
   ];
 }

@@ -128,6 +128,30 @@ export class Openssl {
     return this.run('verify', '-CAfile', caFile, leafFile);
   }
 
+  /** Signs a certificate request (DER) with an openssl CA, copying the requested extensions. */
+  signRequest(stem: string, csr: Uint8Array, ca: { key: string; cert: string }, days = 90): X509Certificate {
+    this.write(`${stem}.csr`, pemBlock('CERTIFICATE REQUEST', csr));
+    this.run(
+      'x509',
+      '-req',
+      '-in',
+      `${stem}.csr`,
+      '-CA',
+      ca.cert,
+      '-CAkey',
+      ca.key,
+      '-set_serial',
+      String(Date.now()),
+      '-days',
+      String(days),
+      '-copy_extensions',
+      'copyall',
+      '-out',
+      `${stem}.pem`,
+    );
+    return new X509Certificate(this.read(`${stem}.pem`));
+  }
+
   /** A CA of openssl's own (key and self-signed certificate). */
   ca(stem: string, subject: string): { key: string; cert: string; certificate: X509Certificate } {
     const key = `${stem}.key`;

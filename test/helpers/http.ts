@@ -20,12 +20,19 @@ export function rawRequest(
     body?: string | Buffer;
     /** The client's own address, e.g. 127.0.0.2 to test network rules over a second loopback address. */
     localAddress?: string;
+    /** The TLS server name to send and verify, when a test's Host header is not one (a forged Host). */
+    servername?: string;
   } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const request = https.request(
       url,
-      { method: options.method ?? 'GET', headers: options.headers, localAddress: options.localAddress },
+      {
+        method: options.method ?? 'GET',
+        headers: options.headers,
+        localAddress: options.localAddress,
+        servername: options.servername,
+      },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -46,6 +53,23 @@ export function rawRequest(
   });
 }
 
+/** A request with a bearer token and, when given, a JSON body (no content type without one). */
+export function bearerRequest(
+  url: string,
+  token: string,
+  method: string,
+  body?: unknown,
+): Promise<RawResponse> {
+  return rawRequest(url, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
 /** A client-credentials token straight from the token endpoint. */
 export async function fetchToken(
   authorityHost: string,
@@ -54,17 +78,42 @@ export async function fetchToken(
   clientSecret: string,
   scope = 'https://vault.localhost/.default',
 ): Promise<string> {
-  const body = new URLSearchParams({
-    grant_type: 'client_credentials',
-    client_id: clientId,
-    client_secret: clientSecret,
-    scope,
-  }).toString();
-  const response = await rawRequest(`${authorityHost}/${tenantId}/oauth2/v2.0/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body,
-  });
+  const response = await rawRequest(
+    `${authorityHost}/${tenantId}/oauth2/v2.0/token`,
+    clientCredentialsRequest(clientId, clientSecret, scope),
+  );
   if (response.status !== 200) throw new Error(`token request failed: ${response.status} ${response.text}`);
   return (response.json() as { access_token: string }).access_token;
+}
+
+/** The options of a client-credentials token request (POST, form-encoded). */
+export function clientCredentialsRequest(
+  clientId: string,
+  clientSecret: string,
+  scope = 'https://vault.localhost/.default',
+) {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' } as Record<string, string>,
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: clientSecret,
+      scope,
+    }).toString(),
+  };
+}
+
+/** A token for the dev administrator whose coordinates a dev server printed. */
+export function adminToken(
+  facts: Pick<DevFactsLike, 'authorityHost' | 'tenantId' | 'clientId' | 'clientSecret'>,
+): Promise<string> {
+  return fetchToken(facts.authorityHost, facts.tenantId, facts.clientId, facts.clientSecret);
+}
+
+interface DevFactsLike {
+  authorityHost: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
 }

@@ -1,6 +1,6 @@
 import './loopback-dns.js';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ClientSecretCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
@@ -56,6 +56,22 @@ export class ServerProcess {
     }
   }
 
+  /** Waits for the process to end by itself (a refused start): its exit code. */
+  async waitForExit(timeoutMs = 30_000): Promise<number | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.child.kill('SIGKILL');
+        reject(new Error(`the server was still running after ${timeoutMs} ms:\n${this.output}`));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Sends a signal and waits for the exit code. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.child.exitCode === null) this.child.kill(signal);
@@ -75,6 +91,8 @@ export function spawnCoffer(args: string[], env: NodeJS.ProcessEnv = {}): Server
 export interface DevServer {
   dataDir: string;
   facts: DevFacts;
+  /** The port it listens on (from `facts.url`). */
+  port: number;
   process: ServerProcess;
   credential: ClientSecretCredential;
   secrets: (vaultUrl?: string) => SecretClient;
@@ -97,6 +115,7 @@ export async function startDevServer(
   return {
     dataDir,
     facts,
+    port: Number(new URL(facts.url).port),
     process: server,
     credential,
     secrets: (vaultUrl = facts.vaultUrl) => new SecretClient(vaultUrl, credential),
@@ -113,4 +132,24 @@ export function credentialFor(
     authorityHost: facts.authorityHost,
     disableInstanceDiscovery: true,
   });
+}
+
+let template: Promise<string> | undefined;
+
+/**
+ * A stopped dev server's data dir holding one secret (`kept` = `still here`), made once per test
+ * process; each caller gets a copy of its own to start, damage or roll back. Saves a first start
+ * (TLS files, initialisation) per test.
+ */
+export async function copyOfDevStore(): Promise<string> {
+  template ??= (async () => {
+    const server = await startDevServer();
+    await server.secrets().setSecret('kept', 'still here');
+    const code = await server.stop('SIGTERM');
+    if (code !== 0) throw new Error(`the template server exited ${code}:\n${server.process.output}`);
+    return server.dataDir;
+  })();
+  const copy = scratchDir('dev-copy');
+  cpSync(await template, copy, { recursive: true });
+  return copy;
 }

@@ -63,17 +63,28 @@ export function registerStorageCommands(program: Command): void {
 export function registerSealMigrate(operator: Command): void {
   const command = operator
     .command('seal-migrate')
-    .description("change the installation's seal (Shamir shares or a key vault key), keeping its data")
-    .addOption(
-      new Option('--to <seal>', 'the new seal').choices(['shamir', 'keyvault']).makeOptionMandatory(),
+    .description(
+      "change the installation's seal (Shamir shares, a key vault key or a PKCS#11 token key), keeping its data",
     )
-    .option('--shares <n>', 'with --to shamir: shares to make (1-10)', parseInteger(1, 10))
-    .option('--threshold <t>', 'with --to shamir: shares needed to unseal (1-10)', parseInteger(1, 10))
-    .option('--config <file>', "the server's config file: its storage, and its seal for --to keyvault")
+    .addOption(
+      new Option('--to <seal>', 'the new seal')
+        .choices(['shamir', 'keyvault', 'pkcs11'])
+        .makeOptionMandatory(),
+    )
+    .option(
+      '--shares <n>',
+      'shares to make (1-10): the unseal shares (shamir) or recovery shares (keyvault optional, pkcs11 required)',
+      parseInteger(1, 10),
+    )
+    .option('--threshold <t>', 'shares needed to unseal (1-10), with --shares', parseInteger(1, 10))
+    .option(
+      '--config <file>',
+      "the server's config file: its storage, and its seal for --to keyvault or pkcs11",
+    )
     .option('--data-dir <dir>', "the server's data dir (SQLite; stop the server first)");
   addOutputOption(command).action(async (_options: unknown, self: Command) => {
     const flags = self.opts<{
-      to: 'shamir' | 'keyvault';
+      to: 'shamir' | 'keyvault' | 'pkcs11';
       shares?: number;
       threshold?: number;
       config?: string;
@@ -104,8 +115,9 @@ function renderSealResult(result: { sealType: string; shares: string[] }): strin
       renderProperties(result.shares.map((share, index) => [`Unseal share ${index + 1}`, share] as const)),
     );
     lines.push('WARNING: these shares are shown once. The old shares no longer unseal this installation.');
-  } else {
-    lines.push('Nodes now unseal themselves with the key vault key when they start.');
+  }
+  if (result.sealType !== 'shamir') {
+    lines.push(`Nodes now unseal themselves with the ${result.sealType} key when they start.`);
   }
   return `${lines.join('\n')}\nRunning nodes keep serving; each restarted node uses the new seal.\n`;
 }

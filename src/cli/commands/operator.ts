@@ -6,6 +6,8 @@ import { readSecretLine } from '../prompt.js';
 import { renderProperties, renderTable } from '../table.js';
 import { type Action, leaf } from './leaf.js';
 import { registerSealMigrate } from './offline.js';
+import { registerBackupCommands } from './operator-backup.js';
+import { registerCheckCommand } from './operator-check.js';
 
 /** `coffer operator ...`: the seal lifecycle (docs/admin-api.md, Operator). */
 
@@ -62,6 +64,9 @@ export function registerOperatorCommands(program: Command): void {
       ]),
     );
   });
+
+  registerCheckCommand(operator);
+  registerBackupCommands(operator);
 
   leaf(operator, 'key-status', 'show the current barrier key term', async ({ command }) => {
     const answer = asRecord(await apiClientFor(command).call('GET', `${BASE}/key-status`));

@@ -15,7 +15,9 @@ interface AssignmentOptions {
   role?: string;
   assignee?: string;
   scope?: string;
-  id?: string;
+  ids?: string[];
+  /** The older spelling of --ids, kept so existing scripts run. */
+  id?: string[];
 }
 
 export function registerRoleCommands(program: Command): void {
@@ -41,10 +43,11 @@ export function registerRoleCommands(program: Command): void {
   leaf(
     assignment,
     'delete',
-    'delete role assignments, by id or by role, assignee and scope',
+    'delete role assignments, by ids or by role, assignee and scope',
     deleteAssignments,
   )
-    .option('--id <id>', 'the role assignment id')
+    .option('--ids <id...>', 'role assignment ids (as `az role assignment delete --ids`)')
+    .option('--id <id...>', 'same as --ids')
     .option('--role <role>', 'role name or id')
     .option('--assignee <id>', 'objectId or clientId')
     .option('--scope <scope>', 'exact scope of the assignment');
@@ -80,12 +83,16 @@ const createAssignment: Action = async ({ command }) => {
   printResult(outputFormat(command), answer, () => renderAssignments([answer as Record<string, unknown>]));
 };
 
-/** By id, or every assignment of the role to the assignee at exactly that scope (as `az role assignment delete`). */
+/** By ids, or every assignment of the role to the assignee at exactly that scope (as `az role assignment delete`). */
 const deleteAssignments: Action = async ({ command }) => {
   const options = command.opts<AssignmentOptions>();
+  const given = [...(options.ids ?? []), ...(options.id ?? [])].map(assignmentName);
   let ids: string[];
-  if (options.id !== undefined) ids = [options.id];
-  else if (options.role && options.assignee && options.scope) {
+  if (given.length > 0) {
+    if (options.role || options.assignee || options.scope)
+      throw new CliError('give either --ids, or --role, --assignee and --scope; not both.');
+    ids = given;
+  } else if (options.role && options.assignee && options.scope) {
     const matches = await findAssignments(command, options);
     const exact = matches.filter((item) => String(item['scope']) === normalScope(options.scope!));
     if (exact.length === 0)
@@ -95,7 +102,7 @@ const deleteAssignments: Action = async ({ command }) => {
     ids = exact.map((item) => String(item['id']));
   } else {
     throw new CliError(
-      'say which assignment to delete: --id ID, or --role, --assignee and --scope together.',
+      'say which assignments to delete: --ids ID..., or --role, --assignee and --scope together.',
     );
   }
   const client = apiClientFor(command);
@@ -113,6 +120,11 @@ async function findAssignments(
   if (options.role !== undefined) query.set('role', options.role);
   const suffix = query.size > 0 ? `?${query.toString()}` : '';
   return listItems(await apiClientFor(command).call('GET', `${ASSIGNMENTS}${suffix}`));
+}
+
+/** An assignment id, or the full id Azure's tools print (`.../roleAssignments/{id}`): its last segment. */
+function assignmentName(id: string): string {
+  return id.replace(/\/+$/, '').split('/').pop() ?? id;
 }
 
 function normalScope(scope: string): string {

@@ -5,16 +5,29 @@ import { asRecord, listItems, printDone, printResult } from '../output.js';
 import { renderProperties, renderTable } from '../table.js';
 import { type Action, leaf } from './leaf.js';
 import { registerVaultAccessCommands } from './vault-access.js';
+import { registerVaultBackupCommands } from './vault-backup.js';
+import { registerDeletedVaultCommands } from './vault-deleted.js';
 
 /** `coffer vault ...`: vaults, as `az keyvault` manages them (docs/admin-api.md, Vaults). */
 
 const BASE = '/coffer/vaults';
 
 interface VaultSettings {
+  sku?: 'standard' | 'premium';
   retentionDays?: number;
   enablePurgeProtection?: boolean;
   enableRbacAuthorization?: boolean;
   defaultAction?: 'Allow' | 'Deny';
+  throttle?: string | number;
+}
+
+const THROTTLE_HELP =
+  "Azure's service limits: 'azure' (Azure's documented limits), 'off', or N transactions per 10 seconds";
+
+/** `azure`, `off` or a whole number; the server checks the range and says what it accepts. */
+function parseThrottle(text: string): string | number {
+  const trimmed = text.trim().toLowerCase();
+  return /^\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
 }
 
 export function registerVaultCommands(program: Command): void {
@@ -22,13 +35,20 @@ export function registerVaultCommands(program: Command): void {
 
   leaf(vault, 'create', 'create a vault', createAction)
     .argument('<name>', 'vault name: 3-24 letters, digits and hyphens')
+    .addOption(
+      new Option('--sku <sku>', 'premium vaults hold -HSM keys in the HSM (default standard)').choices([
+        'standard',
+        'premium',
+      ]),
+    )
     .option('--retention-days <n>', 'soft-delete retention, 7-90 days (default 90)', parseInteger(7, 90))
     .option('--enable-purge-protection', 'forbid purging deleted objects before retention ends')
     .option(
       '--enable-rbac-authorization <bool>',
       'authorize with role assignments (true|false)',
       parseBoolean,
-    );
+    )
+    .option('--throttle <azure|off|N>', THROTTLE_HELP, parseThrottle);
 
   leaf(vault, 'show', 'show a vault', async ({ command, operands }) => {
     const answer = await apiClientFor(command).call('GET', vaultPath(operands));
@@ -54,18 +74,30 @@ export function registerVaultCommands(program: Command): void {
         'Allow',
         'Deny',
       ]),
-    );
+    )
+    .option('--throttle <azure|off|N>', THROTTLE_HELP, parseThrottle);
 
-  leaf(vault, 'delete', 'delete a vault and everything in it', async ({ command, operands }) => {
-    await apiClientFor(command).call('DELETE', vaultPath(operands));
-    printDone(outputFormat(command), `Deleted vault '${operands[0]}'.`);
-  }).argument('<name>', 'vault name');
+  leaf(
+    vault,
+    'delete',
+    'soft-delete a vault: recoverable with everything in it until its retention ends',
+    async ({ command, operands }) => {
+      await apiClientFor(command).call('DELETE', vaultPath(operands));
+      printDone(
+        outputFormat(command),
+        `Deleted vault '${operands[0]}'. It can be recovered (coffer vault recover ${operands[0]}) until it is purged.`,
+      );
+    },
+  ).argument('<name>', 'vault name');
 
   registerVaultAccessCommands(vault);
+  registerVaultBackupCommands(vault);
+  registerDeletedVaultCommands(vault);
 }
 
 const createAction: Action = async ({ command, operands }) => {
-  const body = { name: operands[0], ...settingsBody(command.opts<VaultSettings>()) };
+  const options = command.opts<VaultSettings>();
+  const body = { name: operands[0], ...(options.sku && { sku: options.sku }), ...settingsBody(options) };
   const answer = await apiClientFor(command).call('POST', BASE, body);
   printResult(outputFormat(command), answer, () => renderVault(answer));
 };
@@ -74,7 +106,7 @@ const updateAction: Action = async ({ command, operands }) => {
   const body = settingsBody(command.opts<VaultSettings>());
   if (Object.keys(body).length === 0) {
     throw new CliError(
-      'nothing to update. Pass --retention-days N, --enable-purge-protection, --enable-rbac-authorization true|false or --default-action Allow|Deny.',
+      'nothing to update. Pass --retention-days N, --enable-purge-protection, --enable-rbac-authorization true|false, --default-action Allow|Deny or --throttle azure|off|N.',
     );
   }
   const answer = await apiClientFor(command).call('PATCH', vaultPath(operands), body);
@@ -91,6 +123,7 @@ function settingsBody(options: VaultSettings): Record<string, unknown> {
     body['enableRbacAuthorization'] = options.enableRbacAuthorization;
   }
   if (options.defaultAction !== undefined) body['networkAcls'] = { defaultAction: options.defaultAction };
+  if (options.throttle !== undefined) body['throttle'] = options.throttle;
   return body;
 }
 
@@ -106,12 +139,14 @@ export function renderVault(value: unknown): string {
   return renderProperties([
     ['Name', vault['name']],
     ['Vault URL', vault['vaultUrl']],
+    ['SKU', vault['sku']],
     ['Soft-delete retention (days)', vault['softDeleteRetentionInDays']],
     ['Purge protection', vault['enablePurgeProtection']],
     ['RBAC authorization', vault['enableRbacAuthorization']],
     ['Network default action', acls['defaultAction']],
     ['IP rules', rules.join(', ')],
     ['Access policies', policies],
+    ['Throttle', vault['throttle']],
     ['Created', vault['createdAt']],
     ['ID', vault['id']],
   ]);
@@ -119,10 +154,11 @@ export function renderVault(value: unknown): string {
 
 function renderVaultList(vaults: Record<string, unknown>[]): string {
   return renderTable(
-    ['Name', 'VaultUrl', 'RetentionDays', 'PurgeProtection', 'Rbac', 'Created'],
+    ['Name', 'VaultUrl', 'Sku', 'RetentionDays', 'PurgeProtection', 'Rbac', 'Created'],
     vaults.map((vault) => [
       vault['name'],
       vault['vaultUrl'],
+      vault['sku'],
       vault['softDeleteRetentionInDays'],
       vault['enablePurgeProtection'],
       vault['enableRbacAuthorization'],

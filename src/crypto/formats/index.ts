@@ -4,6 +4,7 @@
  * with a message free of key material.
  */
 export type { CertificateBundleParts } from './bundle.js';
+export { certificatesOfEntry } from './certificate-entry.js';
 export { decodeImportValue, type ImportedBundle } from './import-value.js';
 export { jwkFromPkcs8, pkcs8FromJwk, publicKeyMatches, spkiFromPublicJwk } from './keys.js';
 export { decodePem, encodePem } from './pem.js';

@@ -17,7 +17,7 @@ import { pssEncode, pssVerify } from './pss.js';
  */
 
 // DER of DigestInfo { AlgorithmIdentifier(hash, NULL), OCTET STRING(len) } (RFC 8017 §9.2 note 1).
-const DIGEST_INFO_PREFIX: Record<HashName, Buffer> = {
+export const DIGEST_INFO_PREFIX: Record<HashName, Buffer> = {
   sha256: Buffer.from('3031300d060960864801650304020105000420', 'hex'),
   sha384: Buffer.from('3041300d060960864801650304020205000430', 'hex'),
   sha512: Buffer.from('3051300d060960864801650304020305000440', 'hex'),
@@ -68,12 +68,16 @@ function maxPlaintext(alg: CipherAlgorithm, modulusBytes: number): number {
   return modulusBytes - 2 * hashBytes - 2;
 }
 
-export function rsaEncrypt(key: KeyObject, alg: CipherAlgorithm, plaintext: Buffer): Buffer {
-  const modulusBytes = Math.ceil(modulusBits(key) / 8);
+/** A plaintext too long for the key and padding is the caller's 400, whichever backend encrypts. */
+export function checkRsaPlaintext(alg: CipherAlgorithm, modulusBytes: number, plaintext: Buffer): void {
   const limit = maxPlaintext(alg, modulusBytes);
   if (plaintext.length > limit) {
     throw new BadParameter(`${alg.name} with this ${modulusBytes * 8}-bit key takes at most ${limit} bytes.`);
   }
+}
+
+export function rsaEncrypt(key: KeyObject, alg: CipherAlgorithm, plaintext: Buffer): Buffer {
+  checkRsaPlaintext(alg, Math.ceil(modulusBits(key) / 8), plaintext);
   if (alg.scheme === 'rsa-oaep') {
     return publicEncrypt(
       { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: alg.oaepHash },
@@ -83,13 +87,17 @@ export function rsaEncrypt(key: KeyObject, alg: CipherAlgorithm, plaintext: Buff
   return publicEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, plaintext);
 }
 
-const DECRYPTION_FAILED = 'Decryption failed: the value was not encrypted with this key and algorithm.';
+export const DECRYPTION_FAILED =
+  'Decryption failed: the value was not encrypted with this key and algorithm.';
 
-export function rsaDecrypt(key: KeyObject, alg: CipherAlgorithm, ciphertext: Buffer): Buffer {
-  const modulusBytes = Math.ceil(modulusBits(key) / 8);
+export function checkRsaCiphertext(alg: CipherAlgorithm, modulusBytes: number, ciphertext: Buffer): void {
   if (ciphertext.length !== modulusBytes) {
     throw new BadParameter(`${alg.name} ciphertext for this key must be ${modulusBytes} bytes.`);
   }
+}
+
+export function rsaDecrypt(key: KeyObject, alg: CipherAlgorithm, ciphertext: Buffer): Buffer {
+  checkRsaCiphertext(alg, Math.ceil(modulusBits(key) / 8), ciphertext);
   let decoded: Buffer | undefined;
   try {
     if (alg.scheme === 'rsa-oaep') {

@@ -190,7 +190,14 @@ describe('client mistakes are 400s with a helpful message', () => {
       () => provider.decrypt(key, 'A256GCM', out.result, { ...base, tag: out.tag?.subarray(0, 12) }),
       /16-byte tag/,
     );
-    await rejects400(() => provider.encrypt(key, 'A256GCM', message, { iv: Buffer.alloc(16) }), /12-byte iv/);
+    await rejects400(
+      () => provider.encrypt(key, 'A256GCM', message, { iv: Buffer.alloc(12) }),
+      /takes no iv: the service chooses/,
+    );
+    await rejects400(
+      () => provider.encrypt(rsa, 'RSA-OAEP', message, { aad: Buffer.alloc(4) }),
+      /RSA-OAEP takes no iv, aad or tag/,
+    );
   });
 
   it('a tampered RSA ciphertext, for every padding', async () => {

@@ -1,6 +1,5 @@
 import { type KeyObject, createPublicKey } from 'node:crypto';
-import { BadParameter } from '../../errors/index.js';
-import { aesDecrypt, aesEncrypt, aesUnwrap, aesWrap } from './aes.js';
+import { aesDecrypt, aesEncrypt, aesUnwrap, aesWrap, rejectSymmetricInputs } from './aes.js';
 import {
   type AesAlgorithm,
   type KeyAlgorithm,
@@ -10,8 +9,9 @@ import {
 } from './algorithms.js';
 import { ecdsaSign, ecdsaVerify } from './ecdsa.js';
 import { generateKey } from './generate.js';
+import { checkCurve, checkDigest, checkOctSize, keyTypeMismatch } from './operation-checks.js';
 import { decodeStored, importPrivateJwk, keySizeOf, publicJwkOf, storedCurve } from './jwk.js';
-import type { DecryptOptions, EncryptOptions, EncryptResult, KeyProvider } from './provider.js';
+import type { DecryptOptions, EncryptOptions, EncryptResult, KeyOperations } from './provider.js';
 import { rsaEncrypt, rsaVerify } from './rsa.js';
 import { RsaWorkerPool } from './rsa-worker-pool.js';
 import type { EcPrivateJwk, KeySpec, PublicJwk, RsaPrivateJwk, StoredKeyMaterial } from './types.js';
@@ -26,7 +26,7 @@ export interface SoftwareKeyProviderOptions {
  * run on the provider's own pool of worker threads (rsa-worker-pool.ts), which close() ends;
  * everything else (RSA public operations, AES, ECDSA) runs in the calling thread.
  */
-export class SoftwareKeyProvider implements KeyProvider {
+export class SoftwareKeyProvider implements KeyOperations<StoredKeyMaterial> {
   /** Where the RSA private-key operations run; public for tests and diagnostics. */
   readonly rsaPool: RsaWorkerPool;
 
@@ -84,7 +84,10 @@ export class SoftwareKeyProvider implements KeyProvider {
     options: EncryptOptions = {},
   ): Promise<EncryptResult> {
     const spec = cipherAlgorithm('encrypt', alg);
-    if (spec.keyType === 'RSA') return { result: rsaEncrypt(rsaPublicKey(material, spec), spec, plaintext) };
+    if (spec.keyType === 'RSA') {
+      rejectSymmetricInputs(spec, options);
+      return { result: rsaEncrypt(rsaPublicKey(material, spec), spec, plaintext) };
+    }
     return aesEncrypt(octKey(material, spec), spec, plaintext, options);
   }
 
@@ -96,6 +99,7 @@ export class SoftwareKeyProvider implements KeyProvider {
   ): Promise<Buffer> {
     const spec = cipherAlgorithm('encrypt', alg);
     if (spec.keyType === 'RSA') {
+      rejectSymmetricInputs(spec, options);
       return this.rsaPool.run('decrypt', rsaMaterial(material, spec), spec.name, ciphertext);
     }
     return aesDecrypt(octKey(material, spec), spec, ciphertext, options);
@@ -122,7 +126,7 @@ export class SoftwareKeyProvider implements KeyProvider {
 }
 
 function rsaMaterial(material: StoredKeyMaterial, alg: KeyAlgorithm): RsaPrivateJwk {
-  if (material.kty !== 'RSA') throw keyTypeMismatch(alg, material);
+  if (material.kty !== 'RSA') throw keyTypeMismatch(alg, material.kty);
   return material;
 }
 
@@ -137,26 +141,9 @@ function rsaPublicKey(material: StoredKeyMaterial, alg: KeyAlgorithm): KeyObject
   return createPublicKey({ key: { kty: 'RSA', n, e }, format: 'jwk' });
 }
 
-function keyTypeMismatch(alg: KeyAlgorithm, material: StoredKeyMaterial): BadParameter {
-  return new BadParameter(
-    `Algorithm ${alg.name} needs an ${alg.keyType} key; this is an ${material.kty} key.`,
-  );
-}
-
-function checkDigest(alg: SignatureAlgorithm, digest: Buffer): void {
-  // Key Vault signs the digest the client computed; a wrong length means the wrong hash was used.
-  if (digest.length !== alg.digestBytes) {
-    throw new BadParameter(
-      `${alg.name} signs a ${alg.digestBytes}-byte ${alg.hash.toUpperCase()} digest; the digest given has ${digest.length} bytes.`,
-    );
-  }
-}
-
 function ecMaterial(material: StoredKeyMaterial, alg: SignatureAlgorithm): EcPrivateJwk {
-  if (material.kty !== 'EC' || alg.scheme !== 'ecdsa') throw keyTypeMismatch(alg, material);
-  if (material.crv !== alg.curve) {
-    throw new BadParameter(`Algorithm ${alg.name} needs a ${alg.curve} key; this key is on ${material.crv}.`);
-  }
+  if (material.kty !== 'EC' || alg.scheme !== 'ecdsa') throw keyTypeMismatch(alg, material.kty);
+  checkCurve(alg, material.crv);
   return material;
 }
 
@@ -165,12 +152,8 @@ function publicPoint(material: EcPrivateJwk): { x: Buffer; y: Buffer } {
 }
 
 function octKey(material: StoredKeyMaterial, alg: AesAlgorithm): Buffer {
-  if (material.kty !== 'oct') throw keyTypeMismatch(alg, material);
+  if (material.kty !== 'oct') throw keyTypeMismatch(alg, material.kty);
   const key = decodeStored(material.k);
-  if (key.length !== alg.keyBytes) {
-    throw new BadParameter(
-      `Algorithm ${alg.name} needs a ${alg.keyBytes * 8}-bit oct key; this key has ${key.length * 8} bits.`,
-    );
-  }
+  checkOctSize(alg, key.length * 8);
   return key;
 }

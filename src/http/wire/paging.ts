@@ -29,6 +29,9 @@ export function parsePageRequest(query: Record<string, unknown>, keyPattern: Reg
   return { limit, after };
 }
 
+/** Listing options a next page keeps, as Key Vault's nextLink does. */
+const KEPT_OPTIONS = ['includePending'] as const;
+
 /** The absolute URL of the next page, or null on the last page (as Key Vault answers). */
 export function nextLink(
   baseUrl: string,
@@ -41,5 +44,8 @@ export function nextLink(
   const params = new URLSearchParams({ 'api-version': String(query['api-version']) });
   params.set('$skiptoken', Buffer.from(next, 'utf8').toString('base64url'));
   params.set('maxresults', String(limit));
+  for (const option of KEPT_OPTIONS) {
+    if (typeof query[option] === 'string') params.set(option, query[option]);
+  }
   return `${baseUrl}${path}?${params.toString()}`;
 }

@@ -15,13 +15,23 @@ const unixTimeInputSchema = {
   maximum: 253402300799,
 } as const;
 
-/** Object attributes a caller may send; read-only fields are accepted and ignored, as Azure does. */
+/**
+ * Object attributes a caller may send; read-only fields are accepted and ignored, as Azure does.
+ * Any other field is refused (`additionalProperties: false`, as in every request body where a
+ * misspelled field silently dropped would leave the caller believing it applied: an expiry, a
+ * key's operations, a certificate's SANs); the error handler names the field.
+ */
 export const attributesInputSchema = {
   type: ['object', 'null'],
+  additionalProperties: false,
   properties: {
     enabled: { type: ['boolean', 'null'] },
     nbf: unixTimeInputSchema,
     exp: unixTimeInputSchema,
+    created: { type: ['integer', 'null'] },
+    updated: { type: ['integer', 'null'] },
+    recoverableDays: { type: ['integer', 'null'] },
+    recoveryLevel: { type: ['string', 'null'] },
   },
 } as const;
 

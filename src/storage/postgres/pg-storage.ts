@@ -2,11 +2,12 @@ import type pg from 'pg';
 import type { ClusteredStorage } from '../cluster.js';
 import { RowCache } from '../sqlite/row-cache.js';
 import { prefixUpperBound } from '../sqlite/sqlite-storage.js';
-import type { ListOptions, StorageTransaction } from '../types.js';
+import type { ListOptions, StorageSnapshot, StorageTransaction } from '../types.js';
 import { type ConnectionSettings, type Endpoint, PgConnections, type PgLog } from './pg-connections.js';
 import { PgCluster } from './pg-cluster.js';
 import { isConnectionFailure, isSerializationFailure, storageError } from './pg-errors.js';
 import { CHANGES_CHANNEL } from './pg-feed.js';
+import { openPgSnapshot } from './pg-snapshot.js';
 
 export interface PostgresOptions {
   url: string;
@@ -175,6 +176,33 @@ export class PostgresStorage implements ClusteredStorage {
         this.forget(written);
       }
     }
+  }
+
+  /** A consistent view of every row for a whole backup (pg-snapshot.ts); from the replica in read-only mode. */
+  snapshot(): Promise<StorageSnapshot> {
+    return this.connections.read(async (pool) => openPgSnapshot(await pool.connect()));
+  }
+
+  /** The committed row as the database holds it, past the row cache: what a check must look at. */
+  readUncached(key: string): Promise<Buffer | undefined> {
+    return this.connections.read((pool) => readRow(pool, key));
+  }
+
+  /**
+   * Whether writes can be taken for lack of space: the database server refuses a write it has no
+   * room for with its own error, answered 503 per request, so there is no probe to run here.
+   */
+  async writable(): Promise<boolean> {
+    return true;
+  }
+
+  /**
+   * SQLite's file check has no PostgreSQL counterpart a client can run: the server checks its own
+   * pages (data checksums, when the cluster has them). `coffer operator check` still reads and
+   * authenticates every record through the barrier.
+   */
+  async verifyFile(): Promise<{ ok: boolean; problems: string[] }> {
+    return { ok: true, problems: [] };
   }
 
   async close(): Promise<void> {

@@ -121,6 +121,9 @@ export class GroupCommitter {
       for (const key of unitWritten) written.add(key);
       return { ok: true, value };
     } catch (error) {
+      // After some errors (SQLITE_FULL, I/O errors) SQLite rolls the whole transaction back
+      // itself: no savepoint is left, and the batch fails as a whole, with that error.
+      if (!this.db.inTransaction) throw error;
       this.db.exec('ROLLBACK TO unit');
       this.db.exec('RELEASE unit');
       return { ok: false, error };

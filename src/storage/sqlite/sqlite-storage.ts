@@ -1,11 +1,17 @@
+import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { ClusteredStorage } from '../cluster.js';
-import type { ListOptions, StorageTransaction } from '../types.js';
+import type { ListOptions, StorageSnapshot, StorageTransaction } from '../types.js';
 import { GroupCommitter } from './group-commit.js';
 import { type DataFileMode, lockDataFile } from './data-file-lock.js';
+import { checkDataFile, type FileCheck, isDamageError, StoreDamaged } from './file-check.js';
 import { migrate } from './migrations.js';
+import type { FaultCounters } from '../fault-counters.js';
 import { RowCache } from './row-cache.js';
 import { SqliteCluster } from './sqlite-cluster.js';
+import { openSqliteSnapshot } from './snapshot.js';
+import { SpaceMonitor } from './space-monitor.js';
 
 export interface SqliteOptions {
   /** Bound of the committed-row cache (ciphertext); 0 turns it off. */
@@ -16,9 +22,18 @@ export interface SqliteOptions {
   pollMs?: number;
   /** Failures of background work (heartbeats, pruning), which has nobody else to tell. */
   onError?: (error: unknown) => void;
+  /** Hears each write refused for lack of space. */
+  faults?: FaultCounters;
 }
 
 const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
+/**
+ * The probe's row (random filler, nothing secret) is committed, then removed in a second commit:
+ * pages freed within one transaction might never reach the WAL, where space runs out.
+ */
+export const SPACE_PROBE_KEY = 'core/space-probe';
+const SPACE_PROBE_BYTES = 64 * 1024;
+const FILE_CHECK_WORKER = new URL('./file-check-worker.js', import.meta.url);
 
 /**
  * The embedded backend. Two connections on one WAL database: writes and transactions on one,
@@ -39,18 +54,34 @@ export class SqliteStorage implements ClusteredStorage {
   private readonly lock: Database.Database;
   private readonly cache: RowCache;
   readonly cluster: SqliteCluster;
+  private readonly space: SpaceMonitor;
 
   constructor(
     readonly file: string,
     options: SqliteOptions = {},
   ) {
     this.lock = lockDataFile(file, options.mode);
+    this.space = new SpaceMonitor(
+      async () => {
+        await this.committer.submit((tx) => tx.put(SPACE_PROBE_KEY, randomBytes(SPACE_PROBE_BYTES)));
+        await this.committer.submit((tx) => tx.delete(SPACE_PROBE_KEY));
+      },
+      () => options.faults?.record({ kind: 'storageFull', path: file }),
+    );
     this.cache = new RowCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
-    this.writer = new Database(file);
+    try {
+      this.writer = new Database(file);
+    } catch (error) {
+      this.lock.close();
+      throw isDamageError(error) ? new StoreDamaged(file, [(error as Error).message]) : error;
+    }
     try {
       this.writer.pragma('journal_mode = WAL');
       this.writer.pragma('synchronous = FULL');
       this.writer.pragma('busy_timeout = 5000');
+      // Damage is found here, at start, rather than by users as missing objects.
+      const check = checkDataFile(this.writer, 'quick', 10);
+      if (!check.ok) throw new StoreDamaged(file, check.problems);
       migrate(this.writer);
       // From now on the committer waits for other members' writes itself, off the event loop.
       this.writer.pragma('busy_timeout = 0');
@@ -58,7 +89,7 @@ export class SqliteStorage implements ClusteredStorage {
       // A refused data file (e.g. a newer schema) must not stay open, and locked, in this process.
       this.writer.close();
       this.lock.close();
-      throw error;
+      throw isDamageError(error) ? new StoreDamaged(file, [(error as Error).message]) : error;
     }
     this.reader = new Database(file, { readonly: true });
     this.reader.pragma('busy_timeout = 5000');
@@ -117,20 +148,46 @@ export class SqliteStorage implements ClusteredStorage {
     return row === undefined ? undefined : Buffer.from(row);
   }
 
+  /** The committed row as on disk, past the row cache: what a check must look at. */
+  async readUncached(key: string): Promise<Buffer | undefined> {
+    return readRow(this.readStatements, key);
+  }
+
+  /** SQLite's full integrity_check of the file, on a worker thread with its own read-only connection. */
+  verifyFile(): Promise<FileCheck> {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(FILE_CHECK_WORKER, { workerData: { file: this.file } });
+      worker.once('message', (result: FileCheck) => resolve(result));
+      worker.once('error', reject);
+      worker.once('exit', (code) => {
+        if (code !== 0) reject(new Error(`the file check stopped with exit code ${code}`));
+      });
+    });
+  }
+
   async list(prefix: string, options: ListOptions = {}): Promise<string[]> {
     return listKeys(this.readStatements, prefix, options);
   }
 
   async put(key: string, value: Buffer): Promise<void> {
-    await this.committer.submit((tx) => tx.put(key, value));
+    await this.transaction((tx) => tx.put(key, value));
   }
 
   async delete(key: string): Promise<void> {
-    await this.committer.submit((tx) => tx.delete(key));
+    await this.transaction((tx) => tx.delete(key));
   }
 
   transaction<T>(work: (tx: StorageTransaction) => Promise<T>): Promise<T> {
-    return this.committer.submit(work);
+    return this.space.guard(this.committer.submit(work));
+  }
+
+  /** False while writes fail for lack of disk space (a probe write tells when space is back). */
+  writable(): Promise<boolean> {
+    return this.space.writable();
+  }
+
+  snapshot(): Promise<StorageSnapshot> {
+    return openSqliteSnapshot(this.file);
   }
 
   async close(): Promise<void> {
