@@ -30,7 +30,13 @@ import { Runtime } from './core/runtime.js';
 import { CommitRecordFile } from './core/commit-record.js';
 import { SealManager } from './core/seal-manager.js';
 import { createStoreCheck } from './core/store-check.js';
-import { INIT_PENDING_PATH, SEAL_CONFIG_PATH, WRAPPED_ROOT_KEY_PATH } from './seal/types.js';
+import {
+  INIT_PENDING_PATH,
+  LEGACY_PKCS11_UNSEAL_KEY_PATH,
+  SEAL_CONFIG_PATH,
+  WRAPPED_ROOT_KEY_PATH,
+  WRAPPED_UNSEAL_KEY_PATH,
+} from './seal/types.js';
 import { adminPlane } from './http/admin-plane.js';
 import { armPlane } from './http/arm-plane.js';
 import { decorateAuditFields, registerAuditHooks } from './http/audit-hooks.js';
@@ -77,6 +83,9 @@ const PLAIN_ROWS = new Set([
   INIT_PENDING_PATH,
   KEYRING_PATH,
   SPACE_PROBE_KEY,
+  // The unseal key wrapped by an auto-unseal seal's key: only that key opens it.
+  WRAPPED_UNSEAL_KEY_PATH,
+  LEGACY_PKCS11_UNSEAL_KEY_PATH,
 ]);
 
 /**
