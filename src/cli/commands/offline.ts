@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import type { migrateSealOffline, migrateStorage } from '../../operator-tools.js';
+import { importBuilt } from '../built-module.js';
 import { CliError, sentence } from '../errors.js';
 import { addOutputOption, outputFormat, parseInteger } from '../options.js';
 import { printResult } from '../output.js';
@@ -21,14 +20,7 @@ interface OperatorTools {
 
 const TOOLS_MODULE = new URL('../../operator-tools.js', import.meta.url).href;
 
-async function loadTools(): Promise<OperatorTools> {
-  if (!existsSync(fileURLToPath(TOOLS_MODULE))) {
-    throw new CliError(
-      'the server is not built (dist/src/operator-tools.js is missing). Run `npm run build`.',
-    );
-  }
-  return (await import(TOOLS_MODULE)) as OperatorTools;
-}
+const loadTools = () => importBuilt<OperatorTools>(TOOLS_MODULE, 'the server', 'dist/src/operator-tools.js');
 
 export function registerStorageCommands(program: Command): void {
   const storage = program.command('storage').description("move an installation's storage");
