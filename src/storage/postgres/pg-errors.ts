@@ -1,4 +1,4 @@
-import { CofferError, StorageUnavailable } from '../../errors/index.js';
+import { CofferError, StorageFull, StorageUnavailable } from '../../errors/index.js';
 
 /** SQLSTATEs and socket errors, sorted by what the caller should do about them. */
 
@@ -39,6 +39,8 @@ export function isTimeout(error: unknown): boolean {
 export function storageError(error: unknown, where: string, during: 'read' | 'write' | 'commit'): unknown {
   if (sqlState(error) === undefined && !isConnectionFailure(error)) return error;
   if (isTimeout(error)) return new StorageUnavailable(`The database (${where}) did not answer in time.`);
+  // disk_full: the same answer as SQLite's full disk (nothing was written; retry later).
+  if (sqlState(error) === '53100') return new StorageFull();
   if (isConnectionFailure(error)) {
     if (during === 'commit') {
       return new StorageUnavailable(
