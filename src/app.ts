@@ -17,6 +17,8 @@ import { BadParameter, CofferError } from './errors/index.js';
 import { Barrier, KEYRING_PATH } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
+import { keepCachesCoherent, shareThrottles } from './core/cluster-wiring.js';
+import { clusterRoutes } from './core/cluster-routes.js';
 import { createPipeline } from './core/pipeline.js';
 import { devRoutes } from './core/dev-routes.js';
 import { createPeriodicJobs } from './core/periodic-jobs.js';
@@ -28,12 +30,18 @@ import { Runtime } from './core/runtime.js';
 import { CommitRecordFile } from './core/commit-record.js';
 import { SealManager } from './core/seal-manager.js';
 import { createStoreCheck } from './core/store-check.js';
-import { INIT_PENDING_PATH, SEAL_CONFIG_PATH, WRAPPED_ROOT_KEY_PATH } from './seal/types.js';
+import {
+  INIT_PENDING_PATH,
+  LEGACY_PKCS11_UNSEAL_KEY_PATH,
+  SEAL_CONFIG_PATH,
+  WRAPPED_ROOT_KEY_PATH,
+  WRAPPED_UNSEAL_KEY_PATH,
+} from './seal/types.js';
 import { adminPlane } from './http/admin-plane.js';
 import { armPlane } from './http/arm-plane.js';
 import { decorateAuditFields, registerAuditHooks } from './http/audit-hooks.js';
 import { dataPlane } from './http/data-plane.js';
-import { registerHealthRoutes } from './http/health-routes.js';
+import { type Readiness, registerHealthRoutes } from './http/health-routes.js';
 import { createHttpServer } from './http/server.js';
 import { createIdentity } from './identity/identity.js';
 import { registerIdentityRoutes } from './identity/routes.js';
@@ -50,7 +58,6 @@ import { createCacheInvalidation, keyHandleInvalidation } from './core/cache-inv
 import { cofferVersion } from './lib/version.js';
 import { SoftwareKeyProvider } from './crypto/keys/software-provider.js';
 import { createAutoUnseal } from './core/auto-unseal.js';
-import { Pkcs11Seal } from './seal/pkcs11-seal.js';
 import { certificateRoutes } from './certificates/routes.js';
 import { certificateRenewalSweep } from './certificates/renewal-job.js';
 import { createCertificateService } from './certificates/service.js';
@@ -61,7 +68,9 @@ import { isObjectHeadPath } from './objects/store.js';
 import { secretRoutes } from './secrets/routes.js';
 import { createSecretService } from './secrets/service.js';
 import { PurgeFailed } from './objects/purge-expired.js';
+import { openKeyWrapper } from './seal/wrappers.js';
 import { FaultCounters } from './storage/fault-counters.js';
+import { PostgresStorage } from './storage/postgres/pg-storage.js';
 import { SPACE_PROBE_KEY, SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import { vaultAdminRoutes } from './vaults/routes.js';
 import { settingsRoutes } from './vaults/settings-routes.js';
@@ -77,6 +86,9 @@ const PLAIN_ROWS = new Set([
   INIT_PENDING_PATH,
   KEYRING_PATH,
   SPACE_PROBE_KEY,
+  // The unseal key wrapped by an auto-unseal seal's key: only that key opens it.
+  WRAPPED_UNSEAL_KEY_PATH,
+  LEGACY_PKCS11_UNSEAL_KEY_PATH,
 ]);
 
 /**
@@ -89,15 +101,28 @@ export async function buildApp(
   clock: Clock = systemClock,
 ) {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const faults = new FaultCounters();
-  const storage = new SqliteStorage(config.storage.file, {
-    cacheBytes: config.storage.cacheMiB * 1024 * 1024,
-    faults,
+  const { http, closeGracefully } = createHttpServer({
+    ...tls,
+    logLevel: config.logLevel,
+    limits: config.connections,
+    onFrameworkError: async (request, reply, status, body) => {
+      if (auditHooks) await auditHooks.frameworkError(request, reply, status, body);
+      else await reply.code(status).send(body);
+    },
   });
-  const commitRecord = new CommitRecordFile(config.commitRecordFile, (message) => http.log.warn(message));
+  const faults = new FaultCounters();
+  const storage = await openStorage(config, http, faults);
+  const cluster = storage.cluster;
+  // The commit record finds a local file rolled back to an older copy; PostgreSQL is its own
+  // authority on what was committed, so it has none (docs/fault-tolerance.md).
+  const commitRecord =
+    config.storage.type === 'sqlite'
+      ? new CommitRecordFile(config.commitRecordFile, (message) => http.log.warn(message))
+      : undefined;
   const barrier = new Barrier(storage, clock, {
     faults,
-    committed: (record) => commitRecord.committed(record),
+    committed: (record) => commitRecord?.committed(record),
+    countCommits: commitRecord !== undefined,
     // Object heads (`data/{vault id}/secrets/{name}`: a name and a version id) are read on every
     // get; their decryption is kept while their stored bytes stay the same.
     notSecret: (path) => path.startsWith('data/') && isObjectHeadPath(path.slice(path.indexOf('/', 5) + 1)),
@@ -112,16 +137,6 @@ export async function buildApp(
   const vaultUrl = (name: string) => `https://${name}.${config.baseDomain}${portSuffix()}`;
   /** What the 401 challenge names as the resource, and so the audience clients ask tokens for. */
   const vaultResource = () => `https://${config.baseDomain}${portSuffix()}`;
-
-  const { http, closeGracefully } = createHttpServer({
-    ...tls,
-    logLevel: config.logLevel,
-    limits: config.connections,
-    onFrameworkError: async (request, reply, status, body) => {
-      if (auditHooks) await auditHooks.frameworkError(request, reply, status, body);
-      else await reply.code(status).send(body);
-    },
-  });
 
   // The audit log writes its own operational lines through the server's logger.
   const auditLog: AuditLog = {
@@ -155,6 +170,7 @@ export async function buildApp(
       ...new Set([vaultResource(), `https://${config.baseDomain}`, 'https://vault.azure.net']),
     ],
     managementAudiences: () => arm.audiences(),
+    claim: (id, untilMs, nowMs) => cluster.claim(id, untilMs, nowMs),
   });
   const { principals, tokens } = identity;
   // -HSM keys of premium vaults live in the PKCS#11 token; every other key in software.
@@ -277,7 +293,11 @@ export async function buildApp(
       }
       http.log.error({ err: { type: (error as Error).name } }, 'background job failed');
     },
+    // With several nodes (or worker processes) only the leader sweeps.
+    leadership: cluster.leadership,
   });
+  // Auto-unseal: the key that wraps the unseal key, in another key vault or a PKCS#11 token.
+  const wrapper = config.dev ? undefined : await openKeyWrapper(config.seal);
   // Damage is never silent: each fault is logged with its path (never content) and counted.
   faults.onFault((fault) =>
     http.log.error({ fault: fault.kind, path: fault.path, detail: fault.detail }, 'fault'),
@@ -288,14 +308,14 @@ export async function buildApp(
     {
       afterUnseal: async () => {
         // First of all: a store rolled back to an older copy is refused before anything is served.
-        commitRecord.verify(await barrier.commitRecord());
+        commitRecord?.verify(await barrier.commitRecord());
         await runtime.load();
         const signer = await auditKeys.load(new Date(clock.nowMs()));
         await audit?.unsealed(signer);
         periodicJobs.start();
       },
       beforeSeal: () => {
-        commitRecord.stop();
+        commitRecord?.stop();
         // The last checkpoint before the key is put away (a no-op once the audit log is closed).
         void audit?.broker.setSigner(undefined, 'seal').catch(() => undefined);
         auditKeys.unload();
@@ -310,16 +330,23 @@ export async function buildApp(
       },
     },
     clock,
+    { wrapper, claim: (id, untilMs, nowMs) => cluster.claim(id, untilMs, nowMs) },
   );
+  keepCachesCoherent(cluster, {
+    vaults,
+    roles,
+    identity: { clearCache: () => identity.clearDirectoryCaches() },
+    core: {
+      clearCache: () => {
+        seal.forgetConfig();
+        barrier.refreshKeyring().catch(() => {});
+      },
+    },
+    arm: { clearCache: () => arm.clearCaches() },
+  });
 
-  // The pkcs11 seal: the token unwraps the unseal key at start, so the server unseals itself.
-  const hsmSeal =
-    config.seal.type === 'pkcs11'
-      ? await Pkcs11Seal.open({ ...config.seal.token, keyLabel: config.seal.keyLabel })
-      : undefined;
-  const autoUnseal =
-    hsmSeal &&
-    createAutoUnseal({ seal, storage, hsmSeal, log: (event) => http.log.warn(event, 'auto-unseal') });
+  // Started by main.ts: a node whose seal key answers opens itself, now or once it can.
+  const autoUnseal = wrapper && createAutoUnseal(seal, wrapper.type, http.log);
 
   /** Inside the freshly initialised barrier: the tenant, installation keys and first administrator. */
   const bootstrap = async (): Promise<IssuedCredentials> => {
@@ -332,7 +359,7 @@ export async function buildApp(
     return admin;
   };
 
-  const guard = createAbuseGuard(clock);
+  const guard = createAbuseGuard(clock, shareThrottles(cluster));
   const vaultThrottle = createVaultThrottle(clock);
   const bareHosts = new Set([config.publicHost, 'localhost', '127.0.0.1', '[::1]', '::1']);
   const pipeline = createPipeline({
@@ -367,8 +394,10 @@ export async function buildApp(
       })
     : decorateAuditFields(http);
 
-  registerHealthRoutes(http, async () => {
+  registerHealthRoutes(http, async (): Promise<Readiness> => {
     if (barrier.isSealed || (await storage.get(SEAL_CONFIG_PATH)) === undefined) return 'unavailable';
+    const mode = cluster.status().mode;
+    if (mode !== 'read-write') return mode;
     return (await storage.writable()) ? 'ready' : 'storage-full';
   });
   registerIdentityRoutes(http, {
@@ -394,20 +423,22 @@ export async function buildApp(
       }),
       allowInit: !config.dev,
       initialize: async (shares, threshold) => {
-        const result = await seal.initialize(
-          {
-            type: autoUnseal ? 'pkcs11' : 'shamir',
-            shares,
-            threshold,
-            protectUnsealKey: autoUnseal?.protect,
-          },
-          bootstrap,
-        );
-        // With the pkcs11 seal the shares are recovery shares: the token unseals the server now.
-        await autoUnseal?.attempt();
+        if (wrapper) {
+          // Auto-unseal: the node opens itself at once; recovery shares only if asked for (pkcs11 needs them).
+          const result = await seal.initialize(
+            { type: wrapper.type, shares: shares ?? 0, threshold: threshold ?? 0 },
+            bootstrap,
+          );
+          await seal.autoUnseal();
+          return { shares: result.shares, admin: result.bootstrapped };
+        }
+        if (shares === undefined || threshold === undefined)
+          throw new BadParameter('Send {"shares": N, "threshold": T}: the Shamir seal needs both.');
+        const result = await seal.initialize({ type: 'shamir', shares, threshold }, bootstrap);
         return { shares: result.shares, admin: result.bootstrapped };
       },
     }),
+    ...clusterRoutes({ cluster, sealed: () => barrier.isSealed, lastSweep: periodicJobs.lastSweep }),
     ...installationBackupRoutes({ storage, barrier, clock, cofferVersion: cofferVersion() }),
     ...vaultAdminRoutes(vaults, vaultUrl),
     ...devRoutes({
@@ -493,6 +524,8 @@ export async function buildApp(
     autoUnseal,
     vaultThrottle,
     storage,
+    cluster,
+    /** SQLite only: the copy of the commit count kept outside the store (rollback detection). */
     commitRecord,
     /** Faults counted since start (integrity failures, full disk, failed purges) for metrics. */
     faults,
@@ -513,12 +546,37 @@ export async function buildApp(
       await storage.close();
       // After the server: a request still in flight may need an RSA worker thread or the token.
       await keyProvider.close();
-      hsmSeal?.close();
+      wrapper?.close?.();
     },
   };
 }
 
 export type CofferApp = Awaited<ReturnType<typeof buildApp>> & { http: FastifyInstance };
+
+/**
+ * SQLite in the data dir (one process), or PostgreSQL for many nodes. A PostgreSQL that is down
+ * is not fatal: the node starts, answers 503 and /readyz 503, and connects when it can.
+ */
+async function openStorage(
+  config: CofferConfig,
+  http: FastifyInstance,
+  faults: FaultCounters,
+): Promise<SqliteStorage | PostgresStorage> {
+  const cacheBytes = config.storage.cacheMiB * 1024 * 1024;
+  if (config.storage.type === 'sqlite') return new SqliteStorage(config.storage.file, { cacheBytes, faults });
+  const storage = new PostgresStorage({
+    ...config.storage,
+    cacheBytes,
+    log: (level, message) => http.log[level]({ storage: 'postgres' }, message),
+  });
+  try {
+    await storage.start();
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+  return storage;
+}
 
 const AUDIT_OFF = 'The audit log is turned off on this server (audit.enabled is false).';
 

@@ -5,6 +5,7 @@ import { loadConfig, type ServerOptions } from './config/load.js';
 import type { CofferConfig } from './config/types.js';
 import { type DevFacts, prepareDevServer, writeDevFacts } from './core/dev-setup.js';
 import { StoreWithoutSealConfig } from './core/store-state.js';
+import { StorageUnavailable } from './errors/index.js';
 import { ensureDevTls } from './tls/dev-tls.js';
 import { loadTlsFiles } from './tls/server-options.js';
 
@@ -17,7 +18,7 @@ export async function startServer(options: ServerOptions): Promise<void> {
   try {
     await refuseLostStore(app, config);
     if (config.dev) admin = await prepareDevServer(app, config);
-    // The pkcs11 seal unseals the server itself (now, or as soon as the token answers).
+    // An auto-unseal seal (keyvault, pkcs11) unseals the node itself (now, or as soon as its key answers).
     app.autoUnseal?.start();
     await app.http.listen({ host: config.host, port: config.port });
   } catch (error) {
@@ -27,6 +28,7 @@ export async function startServer(options: ServerOptions): Promise<void> {
   }
   const port = (app.http.server.address() as AddressInfo).port;
   app.setPublicPort(port);
+  app.cluster.announce(app.authorityHost());
 
   if (admin && tls.caFile) {
     const url = app.authorityHost();
@@ -46,11 +48,7 @@ export async function startServer(options: ServerOptions): Promise<void> {
     writeDevFacts(config.dataDir, facts);
     printDevBanner(facts, config.dataDir);
   } else {
-    const status = await app.seal.status();
-    const sealed = app.autoUnseal ? 'unsealing with the HSM seal' : 'sealed: run coffer operator unseal';
-    process.stdout.write(
-      `Coffer listening on https://${config.host}:${port} (${status.initialized ? sealed : 'not initialised: run coffer operator init'})\n`,
-    );
+    process.stdout.write(`Coffer listening on https://${config.host}:${port} (${await startState(app)})\n`);
   }
 
   let stopping = false;
@@ -71,15 +69,36 @@ export async function startServer(options: ServerOptions): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
+/** What an operator must do next; a database still out of reach is not a reason to exit. */
+async function startState(app: CofferApp): Promise<string> {
+  try {
+    const status = await app.seal.status();
+    if (!status.initialized) return 'not initialised: run coffer operator init';
+    if (app.autoUnseal && status.sealType === 'pkcs11') return 'sealed: unsealing with the HSM seal';
+    if (app.autoUnseal && status.sealType === 'keyvault')
+      return 'sealed: unsealing itself with its keyvault key';
+    return 'sealed: run coffer operator unseal';
+  } catch {
+    return 'storage unavailable: retrying, see the log';
+  }
+}
+
 /**
  * Refused before anything runs: a store that could never be unsealed (records without a seal
  * configuration), and a missing or empty store where the commit record shows one existed. A
- * silent new store would hide the loss and invite an initialisation over it.
+ * silent new store would hide the loss and invite an initialisation over it. A database out of
+ * reach is not refused: the node starts, answers 503 and connects when it can.
  */
 async function refuseLostStore(app: CofferApp, config: CofferConfig): Promise<void> {
-  const state = await app.seal.storeState();
+  let state;
+  try {
+    state = await app.seal.storeState();
+  } catch (error) {
+    if (error instanceof StorageUnavailable) return;
+    throw error;
+  }
   if (state === 'orphaned') throw new StoreWithoutSealConfig();
-  if (state === 'empty' && app.commitRecord.exists()) {
+  if (state === 'empty' && app.commitRecord?.exists()) {
     throw new Error(
       `the store in ${config.dataDir} (coffer.db) is missing or empty, but ${app.commitRecord.file} shows it held data: it was deleted or replaced. ` +
         'Restore coffer.db (with coffer.db-wal if there was one) from a backup of this data dir. ' +

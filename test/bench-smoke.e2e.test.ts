@@ -16,4 +16,17 @@ describe('benchmark smoke', () => {
     });
     assert.match(stdout, /bench smoke: ok \((\d+) scenario rows/);
   });
+
+  it('runs the storage comparison briefly: SQLite, PostgreSQL with one node and with three', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [path.join(repoRoot, 'bench/storage.mjs'), '--smoke'],
+      {
+        cwd: repoRoot,
+        timeout: 180_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
+    assert.match(stdout, /bench storage smoke: ok \(10 rows, propagation p50 [\d.]+ ms\)/);
+  });
 });

@@ -12,7 +12,8 @@ const entryOf = (dist) => (dist ? path.join(dist, 'src/cli/main.js') : 'bin/coff
 export const SCOPE = 'https://vault.localhost/.default';
 
 /**
- * Spawns `coffer server --dev` (of the build in `dist`, default COFFER_DIST or this one) on DIR (with `env` added to its environment) and waits until DIR/dev.json is written and /readyz
+ * Spawns `coffer server --dev` (of the build in `dist`, default COFFER_DIST or this one) on DIR
+ * (with `env` added, e.g. COFFER_STORAGE_URL) and waits until DIR/dev.json is written and /readyz
  * answers 200. Resolves to {pid, dev, client, readyMs, stop()}; readyMs is spawn-to-ready.
  */
 export async function startCoffer({
@@ -20,11 +21,14 @@ export async function startCoffer({
   port,
   nodeArgs = [],
   env = {},
+  keepDevFile = false,
   timeoutMs = 120_000,
   dist = process.env.COFFER_DIST,
 }) {
   const devFile = path.join(dataDir, 'dev.json');
-  rmSync(devFile, { force: true });
+  // A second node of one installation keeps the copied dev.json: without it, it would give the
+  // administrator a new secret. Readiness then rests on /readyz alone.
+  if (!keepDevFile) rmSync(devFile, { force: true });
   const log = openSync(path.join(path.dirname(dataDir), `coffer-${port}.log`), 'a');
   const started = process.hrtime.bigint();
   const child = spawn(

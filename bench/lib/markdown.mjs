@@ -94,10 +94,15 @@ export function renderMarkdown(doc, jsonName) {
   ].join('\n');
 }
 
-export function writeReadmeTables(readmePath, markdown) {
+/** Replaces what lies between two marker comments (by default the main run's). */
+export function writeReadmeTables(readmePath, markdown, markers = { BEGIN, END }) {
   const text = readFileSync(readmePath, 'utf8');
-  const begin = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  if (begin < 0 || end < begin) throw new Error(`${readmePath} lacks the ${BEGIN} ... ${END} markers`);
-  writeFileSync(readmePath, `${text.slice(0, begin + BEGIN.length)}\n${markdown}\n${text.slice(end)}`);
+  const begin = text.indexOf(markers.BEGIN);
+  const end = text.indexOf(markers.END);
+  if (begin < 0 || end < begin)
+    throw new Error(`${readmePath} lacks the ${markers.BEGIN} ... ${markers.END} markers`);
+  writeFileSync(
+    readmePath,
+    `${text.slice(0, begin + markers.BEGIN.length)}\n${markdown}\n${text.slice(end)}`,
+  );
 }

@@ -192,6 +192,19 @@ describe('Barrier over SqliteStorage', () => {
     assert.equal(headerTerm(await storage.get('secrets/from-other')), 2);
   });
 
+  it("writes with the new term once told of another node's rotation, and refreshing never unseals", async () => {
+    const otherNode = new Barrier(storage, clock);
+    await otherNode.unseal(rootKey);
+    await barrier.rotate();
+    await otherNode.refreshKeyring();
+    await otherNode.put('secrets/told', Buffer.from('x'));
+    assert.equal(headerTerm(await storage.get('secrets/told')), 2);
+
+    otherNode.seal();
+    await otherNode.refreshKeyring();
+    assert.equal(otherNode.isSealed, true);
+  });
+
   it('lets a seal that lands mid-rotation win, without rewriting the keyring under a wiped key', async () => {
     // rotate() reads the clock between loading the keyring and writing the new one; sealing
     // there is an operator's seal arriving while a rotation is in flight.

@@ -35,6 +35,12 @@ export interface BarrierListeners {
    * while their stored bytes stay the same (plaintext-memo.ts). None when absent.
    */
   notSecret?: (path: string) => boolean;
+  /**
+   * False: keep no commit record. PostgreSQL is its own authority on what was committed (no file
+   * beside it to roll back), and one row that every write touches would make every concurrent
+   * SERIALIZABLE transaction of every node conflict (docs/fault-tolerance.md).
+   */
+  countCommits?: boolean;
 }
 
 /**
@@ -102,8 +108,20 @@ export class Barrier implements SecureStore {
     // Adopt the term only once committed (a term that never reached storage would make every
     // record written with it unreadable), and never revive a barrier sealed in the meantime.
     if (this.rootKey === rootKey) this.keyring = next;
-    this.listeners.committed?.(counted);
+    if (counted) this.listeners.committed?.(counted);
     return { term: next.activeTerm };
+  }
+
+  /**
+   * Another node rotated (its commit changed the keyring): write with its new term from now on.
+   * Never revives a barrier sealed meanwhile.
+   */
+  async refreshKeyring(): Promise<void> {
+    const rootKey = this.rootKey;
+    if (!rootKey) return;
+    const keyring = await this.loadKeyring(rootKey);
+    if (this.rootKey === rootKey) this.keyring = keyring;
+    else keyring.wipe();
   }
 
   /** A record read from a storage snapshot (a vault backup), authenticated and decrypted like any read. */
@@ -204,7 +222,8 @@ export class Barrier implements SecureStore {
   }
 
   /** Read-modify-write inside the transaction, so several writers (or nodes) never lose a count. */
-  private async countCommit(raw: StorageReader & StorageWriter): Promise<CommitRecord> {
+  private async countCommit(raw: StorageReader & StorageWriter): Promise<CommitRecord | undefined> {
+    if (this.listeners.countCommits === false) return undefined;
     const stored = await this.decrypt(COMMIT_RECORD_PATH, await raw.get(COMMIT_RECORD_PATH));
     const current = stored
       ? (JSON.parse(stored.toString('utf8')) as CommitRecord)

@@ -5,6 +5,7 @@ import { registerCompletionCommand } from './commands/completion.js';
 import { registerDevCommands } from './commands/dev.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerGroupCommands } from './commands/group.js';
+import { registerStorageCommands } from './commands/offline.js';
 import { registerHsmCommands } from './commands/hsm.js';
 import { registerKeyCommands } from './commands/key.js';
 import { registerLoginCommands } from './commands/login.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerUserCommands(program);
   registerGroupCommands(program);
   registerRoleCommands(program);
+  registerStorageCommands(program);
   registerHsmCommands(program);
   registerSecretCommands(program);
   registerKeyCommands(program);

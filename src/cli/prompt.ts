@@ -8,12 +8,21 @@ import { CliError } from './errors.js';
 const MAX_LINE = 16 * 1024;
 
 export async function readSecretLine(promptText: string): Promise<string> {
-  const stdin = process.stdin;
-  const line = stdin.isTTY ? await promptHidden(promptText) : await readFirstLine();
-  return line.trim();
+  return (await readSecretLines(1, () => promptText))[0]!;
 }
 
-function readFirstLine(): Promise<string> {
+/** `count` secrets (unseal shares), one per line of a pipe or one per hidden prompt. */
+export async function readSecretLines(
+  count: number,
+  promptFor: (index: number) => string,
+): Promise<string[]> {
+  if (!process.stdin.isTTY) return (await readFirstLines(count)).map((line) => line.trim());
+  const lines: string[] = [];
+  for (let index = 0; index < count; index++) lines.push((await promptHidden(promptFor(index))).trim());
+  return lines;
+}
+
+function readFirstLines(count: number): Promise<string[]> {
   const stdin = process.stdin;
   return new Promise((resolve, reject) => {
     let text = '';
@@ -22,12 +31,12 @@ function readFirstLine(): Promise<string> {
       // Destroying (not just pausing) lets the process exit even if the writer keeps the pipe open.
       stdin.destroy();
       if (error) reject(error);
-      else resolve(text.split(/\r?\n/)[0] ?? '');
+      else resolve(Array.from({ length: count }, (_, index) => text.split(/\r?\n/)[index] ?? ''));
     };
     const onData = (chunk: string): void => {
       text += chunk;
-      if (text.includes('\n')) finish();
-      else if (text.length > MAX_LINE)
+      if (text.split('\n').length > count) finish();
+      else if (text.length > MAX_LINE * count)
         finish(new CliError('the line on stdin is too long to be an unseal share.'));
     };
     const onEnd = (): void => finish();

@@ -4,8 +4,9 @@ import path from 'node:path';
 import { validateResourceGroupName } from '../arm/resource-ids.js';
 import { isUuid } from '../lib/ids.js';
 import { loadAuditConfig } from './audit.js';
+import { postgresSettings, sealSettings } from './nested.js';
 import { readPkcs11, readSeal } from './pkcs11.js';
-import type { CofferConfig, ConnectionLimits } from './types.js';
+import type { CofferConfig, ConnectionLimits, SealSettings } from './types.js';
 
 export interface ServerOptions {
   dev: boolean;
@@ -18,7 +19,8 @@ export interface ServerOptions {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const;
 /** Settings that are objects in the config file, each with its own environment variables (config/pkcs11.ts). */
 // Nested sections, read by their own loaders.
-const SECTIONS = ['pkcs11', 'seal', 'audit'];
+/** Sections of the config file that are objects, read by their own modules. */
+const SECTIONS = ['pkcs11', 'seal', 'audit', 'storage'];
 
 /** Keys a config file may hold, with the environment variable that overrides each. */
 const ENVIRONMENT: Record<string, string> = {
@@ -69,14 +71,15 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
   );
   const port = options.port ?? parseInteger('port', setting('port') ?? '8443', 0, 65535);
   const logLevel = setting('logLevel') ?? 'info';
+  const cacheMiB = parseInteger('storageCacheMiB', setting('storageCacheMiB') ?? '32', 0, 4096);
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new Error(`logLevel must be one of ${LOG_LEVELS.join(', ')}; got '${logLevel}'.`);
   }
   const pkcs11 = readPkcs11(file.pkcs11, env);
-  const seal = readSeal(file.seal, env, pkcs11);
+  const seal = readSealSettings(file.seal, env, pkcs11);
   if (options.dev && seal.type !== 'shamir') {
     throw new Error(
-      'a --dev server unseals itself from a key file in its data dir; seal.type pkcs11 (COFFER_SEAL_TYPE) is for production servers.',
+      `a --dev server unseals itself from a key file in its data dir; seal.type ${seal.type} (COFFER_SEAL_TYPE) is for production servers.`,
     );
   }
   const region = setting('region') ?? 'local';
@@ -104,10 +107,10 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
     publicHost: (setting('publicHost') ?? 'localhost').toLowerCase(),
     defaultVault: setting('defaultVault') ?? (options.dev ? 'dev' : undefined),
     tls: { certFile: setting('tlsCertFile'), keyFile: setting('tlsKeyFile') },
-    storage: {
+    storage: postgresSettings(file['storage'], env, cacheMiB) ?? {
       type: 'sqlite',
       file: path.join(dataDir, 'coffer.db'),
-      cacheMiB: parseInteger('storageCacheMiB', setting('storageCacheMiB') ?? '32', 0, 4096),
+      cacheMiB,
     },
     commitRecordFile: path.resolve(setting('commitRecordFile') ?? path.join(dataDir, 'commit-record.json')),
     purgeIntervalSeconds: parseInteger(
@@ -194,4 +197,18 @@ function parseInteger(name: string, text: string, min: number, max: number): num
     throw new Error(`${name} must be a whole number from ${min} to ${max}; got '${text}'.`);
   }
   return value;
+}
+
+/**
+ * `seal`: Shamir shares (default), a key in another key vault (nested.ts) or a PKCS#11 token key
+ * (pkcs11.ts). The two auto-unseal kinds read different settings, so each has its own reader.
+ */
+function readSealSettings(
+  fileValue: unknown,
+  env: NodeJS.ProcessEnv,
+  pkcs11: Parameters<typeof readSeal>[2],
+): SealSettings {
+  const fromFile = (fileValue as { type?: unknown } | undefined)?.type;
+  const type = env.COFFER_SEAL_TYPE || fromFile;
+  return type === 'keyvault' ? sealSettings(fileValue, env) : readSeal(fileValue, env, pkcs11);
 }

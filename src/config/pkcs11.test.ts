@@ -71,7 +71,10 @@ describe('pkcs11 and seal settings', () => {
     );
     assert.ok(own.type === 'pkcs11');
     assert.deepEqual([own.token.tokenLabel, own.token.pin, own.keyLabel], ['seal', '2', 'k']);
-    assert.throws(() => readSeal({ type: 'vault' }, {}, token), /seal.type must be shamir or pkcs11/);
+    assert.throws(
+      () => readSeal({ type: 'vault' }, {}, token),
+      /seal.type must be shamir, keyvault or pkcs11/,
+    );
     assert.throws(() => readSeal({ type: 'pkcs11' }, {}, undefined), /seal.library .* is required/);
   });
 });

@@ -13,7 +13,12 @@ export interface Pkcs11Settings {
   backupKeyLabel?: string;
 }
 
-export type SealSettings = { type: 'shamir' } | { type: 'pkcs11'; token: Pkcs11Settings; keyLabel: string };
+/** `seal: {type: "pkcs11", ...}`: auto-unseal with an AES key that never leaves the token. */
+export interface Pkcs11SealSettings {
+  type: 'pkcs11';
+  token: Pkcs11Settings;
+  keyLabel: string;
+}
 
 type Section = Record<string, unknown>;
 type Environment = NodeJS.ProcessEnv;
@@ -120,14 +125,14 @@ export function readSeal(
   fileValue: unknown,
   env: Environment,
   pkcs11: Pkcs11Settings | undefined,
-): SealSettings {
+): { type: 'shamir' } | Pkcs11SealSettings {
   const settings: Section = {
     ...section(fileValue, 'seal', SEAL_KEYS),
     ...defined({ type: env.COFFER_SEAL_TYPE, keyLabel: env.COFFER_SEAL_KEY_LABEL }),
   };
   const type = text(settings.type) ?? 'shamir';
   if (type === 'shamir') return { type };
-  if (type !== 'pkcs11') throw new Error(`seal.type must be shamir or pkcs11; got '${type}'.`);
+  if (type !== 'pkcs11') throw new Error(`seal.type must be shamir, keyvault or pkcs11; got '${type}'.`);
   return {
     type,
     token: { ...token(settings, env, 'seal', pkcs11), sessions: 1, backupKeyLabel: undefined },

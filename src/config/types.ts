@@ -1,5 +1,5 @@
 import type { AuditConfig } from './audit.js';
-import type { Pkcs11Settings, SealSettings } from './pkcs11.js';
+import type { Pkcs11SealSettings, Pkcs11Settings } from './pkcs11.js';
 
 /** The server's whole configuration, after defaults, file and environment are merged. */
 export interface CofferConfig {
@@ -15,10 +15,11 @@ export interface CofferConfig {
   defaultVault: string | undefined;
   tls: { certFile: string | undefined; keyFile: string | undefined };
   /** cacheMiB bounds the committed-row (ciphertext) read cache; 0 turns it off. */
-  storage: { type: 'sqlite'; file: string; cacheMiB: number };
+  storage: SqliteStorageConfig | PostgresStorageConfig;
   /**
    * The copy of the store's commit counter kept outside the database, to find a store rolled back
    * to an older copy. In the data dir by default; elsewhere it also finds a whole data dir put back.
+   * SQLite alone: PostgreSQL is its own authority (docs/fault-tolerance.md).
    */
   commitRecordFile: string;
   /** Seconds between runs of the job that purges deleted objects whose retention ended. */
@@ -32,7 +33,10 @@ export interface CofferConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** The PKCS#11 token that holds -HSM keys (premium vaults); undefined: no HSM. */
   pkcs11: Pkcs11Settings | undefined;
-  /** How the root key is sealed in production: Shamir shares, or a token key with recovery shares. */
+  /**
+   * How the root key is sealed in production: Shamir shares, or (auto-unseal) a key in another
+   * key vault or in a PKCS#11 token, with recovery shares for the token.
+   */
   seal: SealSettings;
   /** Reported in `x-ms-keyvault-region`, where Key Vault names its Azure region; Resource Manager's one location. */
   region: string;
@@ -59,4 +63,41 @@ export interface ConnectionLimits {
   maxConnections: number;
   /** After SIGTERM, how long requests in flight may take before their connections are closed. */
   shutdownTimeoutMs: number;
+}
+
+export interface SqliteStorageConfig {
+  type: 'sqlite';
+  file: string;
+  cacheMiB: number;
+}
+
+/** `storage.postgres` in the config file; COFFER_STORAGE_URL selects it too. */
+export interface PostgresStorageConfig {
+  type: 'postgres';
+  url: string;
+  readReplicaUrl: string | undefined;
+  maxConnections: number;
+  statementTimeoutMs: number;
+  cacheMiB: number;
+}
+
+export type SealSettings = { type: 'shamir' } | KeyVaultSealSettings | Pkcs11SealSettings;
+
+/** `seal: {type: "keyvault", ...}`: auto-unseal with a key in Azure Key Vault or another Coffer. */
+export interface KeyVaultSealSettings {
+  type: 'keyvault';
+  vaultUrl: string;
+  keyName: string;
+  /** Empty: the key's current version when wrapping; unwrapping uses the version that wrapped. */
+  keyVersion: string | undefined;
+  algorithm: 'RSA-OAEP-256' | 'RSA-OAEP' | 'A256KW';
+  credentials: {
+    tenantId: string;
+    clientId: string;
+    clientSecret: string;
+    /** Default https://login.microsoftonline.com; another Coffer's URL for a Coffer vault. */
+    authorityHost: string | undefined;
+    /** A PEM CA to trust for the vault and the authority (a Coffer with a private CA). */
+    caFile: string | undefined;
+  };
 }

@@ -42,13 +42,17 @@ function tokenSubjectKey(subject: TokenRequestSubject): string {
  * (throttle.ts). Requests answered 429 are not counted, so a caller that waits out Retry-After
  * gets back in.
  */
-export function createAbuseGuard(clock: Clock) {
-  const throttle = (maxFailures: number) =>
-    createFailureThrottle({ maxFailures, windowMs: ABUSE_LIMITS.windowMs, clock });
-  const tokenSubjects = throttle(ABUSE_LIMITS.tokenFailuresPerClient);
-  const tokenAddresses = throttle(ABUSE_LIMITS.tokenFailuresPerAddress);
-  const deniedPrincipals = throttle(ABUSE_LIMITS.deniedPerPrincipal);
-  const deniedAddresses = throttle(ABUSE_LIMITS.deniedPerAddress);
+export function createAbuseGuard(
+  clock: Clock,
+  /** Makes a counter count the failures other members see too (core/cluster-wiring.ts). */
+  share: (name: string, throttle: FailureThrottle) => FailureThrottle = (_name, throttle) => throttle,
+) {
+  const throttle = (name: string, maxFailures: number) =>
+    share(name, createFailureThrottle({ maxFailures, windowMs: ABUSE_LIMITS.windowMs, clock }));
+  const tokenSubjects = throttle('token-subject', ABUSE_LIMITS.tokenFailuresPerClient);
+  const tokenAddresses = throttle('token-address', ABUSE_LIMITS.tokenFailuresPerAddress);
+  const deniedPrincipals = throttle('denied-principal', ABUSE_LIMITS.deniedPerPrincipal);
+  const deniedAddresses = throttle('denied-address', ABUSE_LIMITS.deniedPerAddress);
 
   async function guard<T>(
     counters: Array<[FailureThrottle, string]>,

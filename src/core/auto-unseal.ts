@@ -1,75 +1,70 @@
-import { HSM_WRAPPED_UNSEAL_KEY_PATH, type Pkcs11Seal } from '../seal/pkcs11-seal.js';
-import type { Storage } from '../storage/types.js';
+import { CofferError } from '../errors/index.js';
+import { describeWrapperFailure } from '../seal/keyvault.js';
+import type { SealType } from '../seal/types.js';
 import type { SealManager } from './seal-manager.js';
 
-const RETRY_MS = 5_000;
+const RETRY_MS = 5000;
+
+type Log = { info(fields: object, message: string): void; warn(fields: object, message: string): void };
 
 /**
- * The PKCS#11 seal at start-up: the server unseals itself with the unseal key the token
- * unwraps, with no shares. If the token is not reachable yet, it stays sealed (503) and tries
- * again every few seconds until it unseals once; after that, an operator who seals it again
- * unseals with the recovery shares or a restart, as with HashiCorp Vault's auto-unseal.
+ * A node whose `seal` setting names a key held elsewhere (another key vault, a PKCS#11 token)
+ * opens itself at start-up, and keeps trying every few seconds while the store or that key is
+ * out of reach, so a restarted node comes back alone. It stops once unsealed (an operator who
+ * seals it again unseals with recovery shares or a restart, as with HashiCorp Vault), or at
+ * once when the installation uses another seal (nothing it can do).
  */
-export function createAutoUnseal(deps: {
-  seal: Pick<SealManager, 'status' | 'unsealWithKey'>;
-  storage: Pick<Storage, 'get' | 'put'>;
-  hsmSeal: Pkcs11Seal;
-  log: (event: { event: string; detail?: string }) => void;
-}) {
+export function createAutoUnseal(seal: Pick<SealManager, 'autoUnseal' | 'status'>, type: SealType, log: Log) {
   let timer: NodeJS.Timeout | undefined;
+  let stopped = true;
+  let lastProblem: string | undefined;
 
-  /** True once unsealed (or when there is nothing to unseal yet: not initialised). */
-  async function attempt(): Promise<boolean> {
-    const status = await deps.seal.status();
-    if (!status.initialized || !status.sealed) return true;
-    const wrapped = await deps.storage.get(HSM_WRAPPED_UNSEAL_KEY_PATH);
-    if (!wrapped) {
-      deps.log({
-        event: 'auto-unseal-impossible',
-        detail: 'this data dir was not initialised with the pkcs11 seal',
-      });
-      return true;
-    }
-    const unsealKey = await deps.hsmSeal.unwrap(wrapped);
+  async function attempt(): Promise<void> {
+    if (stopped) return;
     try {
-      await deps.seal.unsealWithKey(
-        unsealKey,
-        'The unseal key the HSM unwrapped does not open this data dir.',
-      );
-    } finally {
-      unsealKey.fill(0);
+      const status = await seal.status();
+      if (!status.initialized) return schedule();
+      if (!status.sealed) return;
+      if (!(await seal.autoUnseal())) {
+        log.warn(
+          { sealType: status.sealType },
+          `auto-unseal impossible: this installation uses the ${status.sealType} seal, not this node's ${type} seal; unseal it with its shares`,
+        );
+        return;
+      }
+      log.info({ sealType: status.sealType }, 'unsealed with the auto-unseal key');
+    } catch (error) {
+      const problem = describe(error);
+      // One line per new problem, not one every five seconds.
+      if (problem !== lastProblem) log.warn({ problem }, 'auto-unseal failed; retrying every 5 s');
+      lastProblem = problem;
+      schedule();
     }
-    deps.log({ event: 'auto-unsealed' });
-    return true;
+  }
+
+  function describe(error: unknown): string {
+    if (error instanceof CofferError) return error.message;
+    // The token's errors are Coffer's own words (pkcs11/errors.ts); the key vault SDK's may carry request details.
+    if (type === 'pkcs11' && error instanceof Error) return error.message;
+    return describeWrapperFailure(error);
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    timer = setTimeout(() => void attempt(), RETRY_MS);
+    timer.unref();
   }
 
   return {
-    /** For init: stores the unseal key wrapped by the token, before the init commits. */
-    async protect(unsealKey: Buffer): Promise<void> {
-      await deps.storage.put(HSM_WRAPPED_UNSEAL_KEY_PATH, await deps.hsmSeal.wrap(unsealKey));
-    },
-
-    attempt,
-
-    /** Unseals now, or keeps trying every few seconds until the token answers. */
+    /** Unseals now, or keeps trying every few seconds until the key answers. */
     start(): void {
-      const tryOnce = async () => {
-        timer = undefined;
-        const done = await attempt().catch((error: unknown) => {
-          deps.log({ event: 'auto-unseal-failed', detail: (error as Error).message });
-          return false;
-        });
-        if (!done) {
-          timer = setTimeout(() => void tryOnce(), RETRY_MS);
-          timer.unref();
-        }
-      };
-      void tryOnce();
+      if (!stopped) return;
+      stopped = false;
+      void attempt();
     },
-
     stop(): void {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
+      stopped = true;
+      clearTimeout(timer);
     },
   };
 }

@@ -11,8 +11,14 @@ import type { StoreCheck } from './store-check.js';
 export function operatorRoutes(deps: {
   seal: SealManager;
   barrier: Barrier;
-  /** Production init: Shamir seal plus the first tenant and administrator. */
-  initialize: (shares: number, threshold: number) => Promise<{ shares: string[]; admin: IssuedCredentials }>;
+  /**
+   * Production init: the first tenant and administrator, under a Shamir seal, or the node's
+   * auto-unseal key when it has one (shares and threshold are then not needed).
+   */
+  initialize: (
+    shares?: number,
+    threshold?: number,
+  ) => Promise<{ shares: string[]; admin: IssuedCredentials }>;
   /** False in dev mode, where the server initialises itself. */
   allowInit: boolean;
   check: StoreCheck;
@@ -38,14 +44,13 @@ export function operatorRoutes(deps: {
       schema: {
         body: {
           type: 'object',
-          required: ['shares', 'threshold'],
           properties: { shares: { type: 'integer' }, threshold: { type: 'integer' } },
         },
       },
       handler: async (request) => {
         if (!deps.allowInit)
           throw new BadParameter('A dev server initialises itself; operator init is for production servers.');
-        const { shares, threshold } = request.body as { shares: number; threshold: number };
+        const { shares, threshold } = request.body as { shares?: number; threshold?: number };
         const result = await deps.initialize(shares, threshold);
         return { body: { shares: result.shares, ...result.admin } };
       },

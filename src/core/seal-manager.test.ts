@@ -89,4 +89,33 @@ describe('SealManager initialisation over SqliteStorage', () => {
     await seal.initialize(DEV_KEY, bootstrap);
     await assert.rejects(seal.initialize(DEV_KEY, bootstrap), { code: 'AlreadyInitialized' });
   });
+
+  it("two members initialising at once: the second is refused with 409 and leaves the first one's work alone", async () => {
+    const claim = (id: string, untilMs: number, nowMs: number) => storage.cluster.claim(id, untilMs, nowMs);
+    const hooks = { afterUnseal: async () => {}, beforeSeal: () => {} };
+    const first = new SealManager(storage, barrier, hooks, clock, { claim });
+    const otherBarrier = new Barrier(storage, clock);
+    const second = new SealManager(storage, otherBarrier, hooks, clock, { claim });
+    let release!: () => void;
+    let bootstrapping!: () => void;
+    const inBootstrap = new Promise<void>((resolve) => (bootstrapping = resolve));
+    const running = first.initialize(DEV_KEY, async () => {
+      await bootstrap();
+      bootstrapping();
+      await new Promise<void>((resolve) => (release = resolve));
+      return 'first';
+    });
+    await inBootstrap;
+    await assert.rejects(second.initialize(DEV_KEY, bootstrap), (error: unknown) => {
+      assert.ok(error instanceof CofferError);
+      assert.equal(error.status, 409);
+      assert.match(error.message, /Another node is initialising this installation/);
+      return true;
+    });
+    assert.ok((await everyKey()).includes(INIT_PENDING_PATH), "the first member's marker is still there");
+    release();
+    assert.equal((await running).bootstrapped, 'first');
+    assert.equal(await seal.storeState(), 'initialized');
+    await assert.rejects(second.initialize(DEV_KEY, bootstrap), { code: 'AlreadyInitialized' });
+  });
 });

@@ -6,11 +6,16 @@ import { BadParameter, Conflict } from '../errors/index.js';
 import type { Clock } from '../lib/clock.js';
 import { combineShares, parseShare, splitUnsealKey, validateShamirParameters } from '../seal/shamir.js';
 import {
+  AUTO_UNSEAL_TYPES,
   INIT_PENDING_PATH,
+  type KeyWrapper,
+  LEGACY_PKCS11_UNSEAL_KEY_PATH,
   SEAL_CONFIG_PATH,
   type SealConfig,
   type SealType,
+  WRAPPED_UNSEAL_KEY_PATH,
   WRAPPED_ROOT_KEY_PATH,
+  type WrappedUnsealKey,
 } from '../seal/types.js';
 import type { Storage } from '../storage/types.js';
 import {
@@ -35,6 +40,25 @@ export interface UnsealHooks {
   beforeSeal(): void;
 }
 
+const INIT_CLAIM_ID = 'operator:init';
+/** How long an init in progress keeps other members from starting another. */
+const INIT_CLAIM_MS = 2 * 60_000;
+
+/**
+ * The unseal key as an auto-unseal seal stored it: JSON at its path, or a PKCS#11 blob written
+ * before the seals were unified.
+ */
+export async function readWrappedUnsealKey(
+  storage: Pick<Storage, 'get'>,
+): Promise<WrappedUnsealKey | undefined> {
+  const stored = await storage.get(WRAPPED_UNSEAL_KEY_PATH);
+  if (stored) return JSON.parse(stored.toString('utf8')) as WrappedUnsealKey;
+  const legacy = await storage.get(LEGACY_PKCS11_UNSEAL_KEY_PATH);
+  return (
+    legacy && { type: 'pkcs11', keyId: '', algorithm: 'CKM_AES_GCM', value: legacy.toString('base64url') }
+  );
+}
+
 /**
  * The seal lifecycle: initialise, gather unseal shares, open and close the barrier. A node
  * whose post-unseal setup fails seals itself again rather than serve half-open.
@@ -48,6 +72,12 @@ export class SealManager {
     private readonly barrier: Barrier,
     private readonly hooks: UnsealHooks,
     private readonly clock: Clock,
+    private readonly options: {
+      /** This node's auto-unseal key (the `seal` setting), if it has one. */
+      wrapper?: KeyWrapper;
+      /** The installation-wide claim (storage/cluster.ts) that lets one member at a time initialise. */
+      claim?: (id: string, untilMs: number, nowMs: number) => Promise<boolean>;
+    } = {},
   ) {}
 
   async status(): Promise<SealStatus> {
@@ -81,40 +111,58 @@ export class SealManager {
       shares: number;
       threshold: number;
       unsealKey?: () => Buffer;
-      /** An auto-unseal seal (pkcs11) stores the unseal key wrapped its own way, before init commits. */
-      protectUnsealKey?: (unsealKey: Buffer) => Promise<void>;
     },
     bootstrap: () => Promise<T>,
   ): Promise<{ shares: string[]; bootstrapped: T }> {
+    const now = this.clock.nowMs();
+    // Members share one store: two operators running init on two nodes at once would each write a
+    // root key (and each would take the other's marker for an interrupted init and clear it). The
+    // first claims the installation for a while; a crash frees it in time.
+    if (
+      this.options.claim &&
+      !(await this.options.claim(INIT_CLAIM_ID, now + INIT_CLAIM_MS, now)) &&
+      !(await this.loadConfig())
+    ) {
+      throw new Conflict(
+        'Another node is initialising this installation. Wait, then check coffer operator status.',
+      );
+    }
     const state = await this.storeState();
     if (state === 'initialized') throw new Conflict('Coffer is already initialised.', 'AlreadyInitialized');
     if (state === 'orphaned') throw new StoreWithoutSealConfig();
-    validateShamirParameters(options.shares, options.threshold);
+    const auto = AUTO_UNSEAL_TYPES.includes(options.type);
+    // An auto-unseal seal may come with recovery shares (pkcs11 always does): they open the store without its key.
+    const recoveryShares = options.type !== 'dev-key' && (!auto || options.shares > 0);
+    if (recoveryShares) validateShamirParameters(options.shares, options.threshold);
+    const wrapper = auto ? this.requireWrapper(options.type) : undefined;
     if (state === 'interrupted') await clearUnfinishedInitialisation(this.storage);
-    await this.storage.put(INIT_PENDING_PATH, Buffer.from(new Date(this.clock.nowMs()).toISOString()));
+    await this.storage.put(INIT_PENDING_PATH, Buffer.from(new Date(now).toISOString()));
     const rootKey = randomKey();
     try {
       const unsealKey = options.unsealKey?.() ?? randomKey();
+      // Wrapped before the root key exists: a key vault or token that refuses fails init early.
+      const wrappedUnsealKey = await wrapper?.wrap(unsealKey);
       await this.barrier.initialize(rootKey);
       await this.storage.put(WRAPPED_ROOT_KEY_PATH, wrapRootKey(unsealKey, rootKey));
       const bootstrapped = await bootstrap();
-      await options.protectUnsealKey?.(unsealKey);
       const config: SealConfig = {
         type: options.type,
         shares: options.shares,
         threshold: options.threshold,
         initializedAt: new Date(this.clock.nowMs()).toISOString(),
+        ...(wrapper && { wrappingKey: wrapper.description }),
       };
       // One commit turns the unfinished initialisation into an initialised store.
       await this.storage.transaction(async (tx) => {
+        if (wrappedUnsealKey)
+          await tx.put(WRAPPED_UNSEAL_KEY_PATH, Buffer.from(JSON.stringify(wrappedUnsealKey)));
         await tx.put(SEAL_CONFIG_PATH, Buffer.from(JSON.stringify(config)));
         await tx.delete(INIT_PENDING_PATH);
       });
       this.config = config;
       this.barrier.seal();
-      // A pkcs11 seal's shares are recovery shares: they unseal without the token.
-      const shares =
-        options.type !== 'dev-key' ? await splitUnsealKey(unsealKey, options.shares, options.threshold) : [];
+      const shares = recoveryShares ? await splitUnsealKey(unsealKey, options.shares, options.threshold) : [];
+      unsealKey.fill(0);
       return { shares, bootstrapped };
     } catch (error) {
       this.seal();
@@ -130,6 +178,11 @@ export class SealManager {
   async submitShare(text: string): Promise<SealStatus> {
     const config = await this.requireConfig();
     if (!this.barrier.isSealed) return this.status();
+    if (config.shares === 0) {
+      throw new BadParameter(
+        `This installation uses the ${config.type} seal: each node unseals itself when it starts, with the key in its "seal" setting. Check that node's seal settings and log, then restart it.`,
+      );
+    }
     const share = parseShare(text, config.shares === 1 ? 32 : 33);
     if (this.pendingShares.some((given) => constantTimeEqual(given, share))) {
       throw new BadParameter(
@@ -151,12 +204,33 @@ export class SealManager {
     this.pendingShares = [];
   }
 
-  /** Dev mode (the key file) and auto-unseal (the key the HSM unwrapped): open the barrier with the unseal key. */
-  async unsealWithKey(
-    unsealKey: Buffer,
-    failure = 'The dev unseal key does not open this data dir.',
-  ): Promise<void> {
-    await this.unsealWith(unsealKey, failure);
+  /**
+   * Auto-unseal: unwrap the unseal key with this node's wrapping key and open the barrier.
+   * False when the installation's seal is not the one this node is configured for.
+   */
+  async autoUnseal(): Promise<boolean> {
+    const config = await this.loadConfig();
+    if (!config || !this.options.wrapper || config.type !== this.options.wrapper.type) return false;
+    if (!this.barrier.isSealed) return true;
+    const wrapped = await readWrappedUnsealKey(this.storage);
+    if (!wrapped) throw new Error('the wrapped unseal key is missing from the store');
+    const unsealKey = await this.options.wrapper.unwrap(wrapped);
+    try {
+      await this.unsealWith(unsealKey, 'The unwrapped unseal key does not open this installation.');
+    } finally {
+      unsealKey.fill(0);
+    }
+    return true;
+  }
+
+  /** Another member changed the seal (seal-migrate): read it again when next needed. */
+  forgetConfig(): void {
+    this.config = undefined;
+  }
+
+  /** Dev mode: open the barrier with the key from the data dir. */
+  async unsealWithKey(unsealKey: Buffer): Promise<void> {
+    await this.unsealWith(unsealKey, 'The dev unseal key does not open this data dir.');
   }
 
   seal(): void {
@@ -178,6 +252,13 @@ export class SealManager {
     } finally {
       rootKey.fill(0);
     }
+  }
+
+  private requireWrapper(type: SealType): KeyWrapper {
+    const wrapper = this.options.wrapper;
+    if (wrapper?.type !== type)
+      throw new BadParameter(`This node has no ${type} seal configured: set "seal" in its config file.`);
+    return wrapper;
   }
 
   private async loadConfig(): Promise<SealConfig | undefined> {

@@ -34,6 +34,19 @@ describe('failure throttle', () => {
     assert.equal(await refusal(throttle, 'client:a'), 57, 'the attempt after the third failure is refused');
   });
 
+  it('counts failures another member saw: with local ones they close the key, and a waiting attempt is refused', async () => {
+    const { throttle } = make();
+    await fail(throttle, 'client:a');
+    throttle.recordFailure('client:a');
+    const inFlight = await throttle.reserve('client:a');
+    // The limit is reached by one local failure, one remote one and one attempt in flight.
+    const waiting = refusal(throttle, 'client:a');
+    throttle.recordFailure('client:a');
+    assert.equal(await waiting, 60, 'the third failure, seen elsewhere, closes the key for the waiter');
+    inFlight.settle(false);
+    assert.equal(await refusal(throttle, 'client:b'), undefined, 'other keys are not affected');
+  });
+
   it('counts attempts in flight: concurrent attempts beyond the limit wait, and are refused once it is reached', async () => {
     const { throttle } = make();
     const first = await Promise.all([1, 2, 3].map(() => throttle.reserve('user:u')));

@@ -16,6 +16,11 @@ export interface FailureThrottle {
    * too many attempts already wait for the same key.
    */
   reserve(key: string): Promise<ReservedAttempt>;
+  /**
+   * A failure seen elsewhere (another member of the installation, core/cluster-wiring.ts):
+   * counted like a local one, with no slot of its own.
+   */
+  recordFailure(key: string): void;
 }
 
 export interface ReservedAttempt {
@@ -78,13 +83,15 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
     return Math.max(1, Math.ceil((reopensAt - now) / 1000));
   }
 
+  function countFailure(key: string, state: KeyState): void {
+    state.failures = [...state.failures, clock.nowMs()].slice(-maxFailures);
+    states.delete(key);
+    states.set(key, state);
+  }
+
   function settle(key: string, state: KeyState, failed: boolean): void {
     state.inFlight--;
-    if (failed) {
-      state.failures = [...state.failures, clock.nowMs()].slice(-maxFailures);
-      states.delete(key);
-      states.set(key, state);
-    }
+    if (failed) countFailure(key, state);
     // A success frees one slot for one waiter; a failure may close the key, so every waiter rechecks.
     const wake = failed ? state.waiting.splice(0) : state.waiting.splice(0, 1);
     for (const resume of wake) resume();
@@ -92,6 +99,13 @@ export function createFailureThrottle(options: FailureThrottleOptions): FailureT
   }
 
   return {
+    recordFailure(key) {
+      const state = stateOf(key, clock.nowMs());
+      countFailure(key, state);
+      // The key may have closed: every waiter rechecks.
+      for (const resume of state.waiting.splice(0)) resume();
+    },
+
     async reserve(key) {
       for (;;) {
         const now = clock.nowMs();

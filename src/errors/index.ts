@@ -113,6 +113,27 @@ export class StorageFull extends ServiceUnavailable {
   }
 }
 
+/**
+ * The primary database is unreachable and this node serves reads from the replica: reads,
+ * lists, backups and cryptographic operations go on, every write is refused until the primary
+ * (or a promoted replica) is back, as Azure Key Vault does during a failover.
+ */
+export class ReadOnlyMode extends ServiceUnavailable {
+  constructor(retryAfterSeconds = 5) {
+    super(
+      'Coffer is in read-only mode: its primary database is unreachable, so writes are refused until it returns; reads and cryptographic operations continue. Retry the write after the time given in Retry-After.',
+      retryAfterSeconds,
+    );
+  }
+}
+
+/** The store cannot be reached (or did not answer in time); `reason` is ours, never a driver's text. */
+export class StorageUnavailable extends ServiceUnavailable {
+  constructor(reason: string, retryAfterSeconds = 5) {
+    super(`${reason} Retry after the time given in Retry-After.`, retryAfterSeconds);
+  }
+}
+
 /** Something inside Coffer is wrong (corrupt data, a broken invariant); never the client's fault. */
 export class InternalError extends Error {
   constructor(message: string) {

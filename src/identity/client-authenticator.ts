@@ -63,7 +63,7 @@ export function createClientAuthenticator(deps: {
         nowMs,
       });
       // Only a verified assertion is remembered, so nobody can block another client's jti.
-      deps.replay.accept(clientId, verified.jti, verified.expiresAtMs, nowMs);
+      await deps.replay.accept(clientId, verified.jti, verified.expiresAtMs, nowMs);
       return { record, credentialId: verified.credential.id };
     }
     const credential = await verifyFederatedAssertion({

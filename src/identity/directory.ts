@@ -1,3 +1,4 @@
+import { createCacheEpoch } from '../lib/cache-epoch.js';
 import type { Clock } from '../lib/clock.js';
 import type { GroupService } from './group-service.js';
 import { PRINCIPAL_CACHE_MS } from './principal-service.js';
@@ -24,6 +25,7 @@ export function createDirectory(deps: {
   groups: Pick<GroupService, 'groupsOf'>;
 }) {
   const cache = new Map<string, { value: ResolvedPrincipal | undefined; loadedAt: number }>();
+  const epoch = createCacheEpoch();
 
   async function load(objectId: string): Promise<ResolvedPrincipal | undefined> {
     const sp = await deps.principal(objectId);
@@ -61,9 +63,10 @@ export function createDirectory(deps: {
     const nowMs = deps.clock.nowMs();
     let entry = cache.get(objectId);
     if (!entry || nowMs - entry.loadedAt > PRINCIPAL_CACHE_MS) {
+      const keep = epoch.begin();
       entry = { value: await load(objectId), loadedAt: nowMs };
       if (cache.size >= CACHE_LIMIT) cache.clear();
-      cache.set(objectId, entry);
+      if (keep()) cache.set(objectId, entry);
     }
     return entry.value;
   }
@@ -72,8 +75,14 @@ export function createDirectory(deps: {
     resolve,
     /** The principal behind a token; undefined once deleted or disabled. */
     current: async (objectId: string) => (await resolve(objectId))?.principal,
-    invalidate: (objectId: string) => cache.delete(objectId),
-    clearCache: () => cache.clear(),
+    invalidate: (objectId: string) => {
+      epoch.bump();
+      cache.delete(objectId);
+    },
+    clearCache: () => {
+      epoch.bump();
+      cache.clear();
+    },
   };
 }
 

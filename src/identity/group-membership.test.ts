@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildMembershipIndex, transitiveGroups } from './group-membership.js';
-import { createReplayGuard } from './replay-guard.js';
 import type { GroupRecord } from './types.js';
 
 const group = (objectId: string, members: string[]): GroupRecord => ({
@@ -31,25 +30,5 @@ describe('transitive group membership', () => {
     const index = buildMembershipIndex([group('a', ['b', 'user']), group('b', ['a'])]);
     assert.deepEqual(transitiveGroups('user', index), ['a', 'b']);
     assert.deepEqual(transitiveGroups('a', index), ['b']);
-  });
-});
-
-describe('client assertion replay guard', () => {
-  it('refuses a jti seen before until it expires, per client', () => {
-    const guard = createReplayGuard();
-    guard.accept('client-a', 'jti-1', 10_000, 0);
-    assert.throws(() => guard.accept('client-a', 'jti-1', 10_000, 5_000), /already used/);
-    guard.accept('client-b', 'jti-1', 10_000, 5_000);
-    // Remembered past exp by the clock skew the verifier allows, then forgotten.
-    assert.throws(() => guard.accept('client-a', 'jti-1', 10_000, 60_000), /already used/);
-    guard.accept('client-a', 'jti-1', 200_000, 100_000);
-  });
-
-  it('refuses new assertions rather than forget live ones when full', () => {
-    const guard = createReplayGuard({ limit: 2 });
-    guard.accept('c', '1', 10_000, 0);
-    guard.accept('c', '2', 10_000, 0);
-    assert.throws(() => guard.accept('c', '3', 10_000, 0), /Too many/);
-    guard.accept('c', '3', 200_000, 100_000);
   });
 });

@@ -1,4 +1,5 @@
 import { BadParameter, Conflict, NotFound } from '../errors/index.js';
+import { createCacheEpoch } from '../lib/cache-epoch.js';
 import type { Clock } from '../lib/clock.js';
 import { isUuid, newUuid } from '../lib/ids.js';
 import { buildMembershipIndex, type MembershipIndex, transitiveGroups } from './group-membership.js';
@@ -22,10 +23,14 @@ export function createGroupService(deps: {
 }) {
   const { store, clock } = deps;
   let index: { value: MembershipIndex; loadedAt: number } | undefined;
+  const epoch = createCacheEpoch();
 
   async function membership(): Promise<MembershipIndex> {
     if (!index || clock.nowMs() - index.loadedAt > deps.cacheMs) {
-      index = { value: buildMembershipIndex(await store.list()), loadedAt: clock.nowMs() };
+      const keep = epoch.begin();
+      const loaded = { value: buildMembershipIndex(await store.list()), loadedAt: clock.nowMs() };
+      if (!keep()) return loaded.value;
+      index = loaded;
     }
     return index.value;
   }
@@ -74,6 +79,7 @@ export function createGroupService(deps: {
     find,
     list: () => store.list(),
     clearCache: () => {
+      epoch.bump();
       index = undefined;
     },
 

@@ -31,6 +31,9 @@ function identityFor(clock: ManualClock) {
     tenantId: () => '00000000-0000-4000-8000-000000000000',
     issuerBase: () => 'https://localhost:8443',
     audiences: () => ['https://vault.localhost'],
+    claim: () => {
+      throw new Error('not needed');
+    },
   });
 }
 

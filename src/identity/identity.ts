@@ -13,7 +13,7 @@ import { createPrincipalCredentials } from './principal-credentials.js';
 import { principalAdminRoutes } from './principal-routes.js';
 import { createPrincipalService, PRINCIPAL_CACHE_MS } from './principal-service.js';
 import { createPrincipalStore } from './principal-store.js';
-import { createReplayGuard } from './replay-guard.js';
+import { type Claim, createReplayGuard } from './replay-guard.js';
 import { createTokenService } from './token-service.js';
 import { createGroupStore, createUserStore } from './user-store.js';
 import { createUserService } from './user-service.js';
@@ -38,6 +38,8 @@ export function createIdentity(deps: {
   onChange?: (objectId: string) => void;
   /** Most verified tokens kept (token-service.ts). */
   verifiedTokenLimit?: number;
+  /** The installation-wide memory of used client assertions (storage/cluster.ts claims). */
+  claim: Claim;
 }) {
   const { clock } = deps;
   const changed = (objectId: string) => {
@@ -81,7 +83,7 @@ export function createIdentity(deps: {
   });
   const credentials = createPrincipalCredentials({ principals, clock });
   const discovery = createOidcDiscovery({ nowMs: () => clock.nowMs() });
-  const replay = createReplayGuard();
+  const replay = createReplayGuard({ claim: deps.claim });
   const tokenEndpoint = () => `${deps.issuerBase()}/${deps.tenantId()}/oauth2`;
   const clients = createClientAuthenticator({
     principals,
@@ -115,12 +117,17 @@ export function createIdentity(deps: {
       ...userAdminRoutes(users, groups),
       ...groupAdminRoutes(groups),
     ],
+    /** Another node changed principals, users or groups: their credentials and memberships are reloaded. */
+    clearDirectoryCaches(): void {
+      directory.clearCache();
+      groups.clearCache();
+    },
     /** On seal: nothing learned while unsealed stays in memory. */
     clearCaches(): void {
       directory.clearCache();
       groups.clearCache();
       tokens.clearCache();
-      // The replay memory stays: a seal and unseal must not reopen the window for a used assertion.
+      // The replay memory is in the store: a seal and unseal do not reopen the window for a used assertion.
       discovery.clear();
     },
   };

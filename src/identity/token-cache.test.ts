@@ -42,6 +42,9 @@ function identityOn(store: SecureStore, clock: ManualClock, verifiedTokenLimit?:
     issuerBase: () => 'https://localhost:8443',
     audiences: () => [AUDIENCE],
     verifiedTokenLimit,
+    claim: () => {
+      throw new Error('no client assertions here');
+    },
   });
 }
 

@@ -1,5 +1,6 @@
 import { BadParameter, Conflict, NotFound } from '../errors/index.js';
 import type { Clock } from '../lib/clock.js';
+import { createCacheEpoch } from '../lib/cache-epoch.js';
 import { isUuid, newUuid } from '../lib/ids.js';
 import { type Grant, scopeCovers } from './authorize.js';
 import { BUILTIN_ROLES } from './builtin-roles.js';
@@ -37,11 +38,15 @@ export function createRoleService(deps: {
   /** Built-in and custom roles, and an index by id, rebuilt only when custom roles are reloaded. */
   let custom: { roles: RoleDefinition[]; byId: Map<string, RoleDefinition>; loadedAt: number } | undefined;
   const fresh = (loadedAt: number) => clock.nowMs() - loadedAt <= ROLE_CACHE_MS;
+  const epoch = createCacheEpoch();
 
   async function catalog() {
     if (!custom || !fresh(custom.loadedAt)) {
+      const keep = epoch.begin();
       const roles = [...BUILTIN_ROLES, ...(await store.listDefinitions())];
-      custom = { roles, byId: new Map(roles.map((role) => [role.id, role])), loadedAt: clock.nowMs() };
+      const loaded = { roles, byId: new Map(roles.map((role) => [role.id, role])), loadedAt: clock.nowMs() };
+      if (!keep()) return loaded;
+      custom = loaded;
     }
     return custom;
   }
@@ -70,8 +75,9 @@ export function createRoleService(deps: {
     const key = principalId.toLowerCase();
     let entry = byPrincipal.get(key);
     if (!entry || !fresh(entry.loadedAt)) {
+      const keep = epoch.begin();
       entry = { assignments: await store.assignmentsOf(key), loadedAt: clock.nowMs() };
-      byPrincipal.set(key, entry);
+      if (keep()) byPrincipal.set(key, entry);
     }
     return entry.assignments;
   }
@@ -222,7 +228,9 @@ export function createRoleService(deps: {
       return assignment;
     },
 
+    /** Everything cached is dropped, and loads in flight will not be kept (another node changed roles). */
     clearCache(): void {
+      epoch.bump();
       byPrincipal.clear();
       custom = undefined;
     },

@@ -3,9 +3,7 @@ import type pkcs11js from 'pkcs11js';
 import { type Handle, type Pkcs11Api, ck, ckrOf } from '../crypto/keys/pkcs11/library.js';
 import { findAll } from '../crypto/keys/pkcs11/objects.js';
 import { Pkcs11Token, type TokenOptions } from '../crypto/keys/pkcs11/token.js';
-
-/** Where the HSM-wrapped unseal key is stored (in the clear area, like the wrapped root key). */
-export const HSM_WRAPPED_UNSEAL_KEY_PATH = 'core/unseal-key-pkcs11';
+import type { KeyWrapper, WrappedUnsealKey } from './types.js';
 
 const FORMAT = 1;
 const IV_BYTES = 12;
@@ -35,7 +33,9 @@ export class SealKeyMismatch extends Error {
  * unseals itself at start. The unseal key is still split into recovery shares at init: they
  * open the store without the token, to migrate to another seal or recover from a lost HSM.
  */
-export class Pkcs11Seal {
+export class Pkcs11Seal implements KeyWrapper {
+  readonly type = 'pkcs11' as const;
+
   private constructor(
     private readonly token: Pkcs11Token,
     private readonly keyLabel: string,
@@ -46,8 +46,28 @@ export class Pkcs11Seal {
     return new Pkcs11Seal(token, settings.keyLabel);
   }
 
+  /** The token key's label: which key wraps, never secret. */
+  get description(): string {
+    return `pkcs11:${this.keyLabel}`;
+  }
+
+  /** The KeyWrapper side (auto-unseal, seal-migrate): the blob below, in the stored JSON shape. */
+  async wrap(unsealKey: Buffer): Promise<WrappedUnsealKey> {
+    const blob = await this.wrapBlob(unsealKey);
+    return {
+      type: 'pkcs11',
+      keyId: this.keyLabel,
+      algorithm: 'CKM_AES_GCM',
+      value: blob.toString('base64url'),
+    };
+  }
+
+  unwrap(wrapped: WrappedUnsealKey): Promise<Buffer> {
+    return this.unwrapBlob(Buffer.from(wrapped.value, 'base64url'));
+  }
+
   /** Wraps the unseal key; creates the seal key in the token first if it does not exist yet. */
-  async wrap(unsealKey: Buffer): Promise<Buffer> {
+  private async wrapBlob(unsealKey: Buffer): Promise<Buffer> {
     const iv = randomBytes(IV_BYTES);
     const sealed = await this.token.withSession(async (api, session) => {
       const key = this.#find(api, session) ?? (await this.#create(api, session));
@@ -57,7 +77,7 @@ export class Pkcs11Seal {
     return Buffer.concat([Buffer.from([FORMAT]), iv, sealed]);
   }
 
-  async unwrap(blob: Buffer): Promise<Buffer> {
+  private async unwrapBlob(blob: Buffer): Promise<Buffer> {
     if (blob[0] !== FORMAT || blob.length <= 1 + IV_BYTES + TAG_BITS / 8) throw new SealKeyMismatch();
     const iv = blob.subarray(1, 1 + IV_BYTES);
     const sealed = blob.subarray(1 + IV_BYTES);

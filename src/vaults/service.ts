@@ -1,5 +1,6 @@
 import { readJson, type SecureReader, type SecureStore, writeJson } from '../barrier/secure-store.js';
 import { BadParameter, Conflict, NotFound } from '../errors/index.js';
+import { createCacheEpoch } from '../lib/cache-epoch.js';
 import type { AuthenticatedPrincipal } from '../identity/types.js';
 import type { Clock } from '../lib/clock.js';
 import { newUuid } from '../lib/ids.js';
@@ -106,6 +107,7 @@ export function createVaultService(deps: {
   hsmAvailable?: () => boolean;
 }) {
   const cache = new Map<string, VaultRecord>();
+  const epoch = createCacheEpoch();
   const path = livePath;
   const removeRoleAssignments = deps.removeRoleAssignments ?? (async () => 0);
   const deleted = createDeletedVaults({
@@ -123,8 +125,9 @@ export function createVaultService(deps: {
     const key = name.toLowerCase();
     const cached = cache.get(key);
     if (cached) return cached;
+    const keep = epoch.begin();
     const record = await readJson<VaultRecord>(deps.system, path(key));
-    if (record) cache.set(key, record);
+    if (record && keep()) cache.set(key, record);
     return record;
   }
 
@@ -209,9 +212,10 @@ export function createVaultService(deps: {
             settings.throttle !== 'off' && { throttle: settings.throttle }),
         };
         await writeJson(tx, path(key), record);
-        cache.set(key, record);
         return record;
       });
+      // PostgreSQL may run the work again after a conflict: only a committed record is cached.
+      cache.set(key, created);
       if (created.accessPolicies?.length) auditPolicies(created, 'create', [], by);
       return created;
     },
@@ -295,7 +299,11 @@ export function createVaultService(deps: {
     purge: deleted.purge,
     purgeExpired: deleted.purgeExpired,
 
-    clearCache: () => cache.clear(),
+    /** Also on another node's change to a vault: loads in flight are not kept. */
+    clearCache: () => {
+      epoch.bump();
+      cache.clear();
+    },
   };
 }
 

@@ -1,6 +1,5 @@
 import './loopback-dns.js';
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { ensureDevTls } from '../../src/tls/dev-tls.js';
 import { type RawResponse, rawRequest } from './http.js';
@@ -24,16 +23,7 @@ export interface ProductionServer {
 }
 
 /** A TCP port that was free a moment ago, for servers that must come back on the same port. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../src/storage/postgres/pg-test-cluster.js';
 
 /**
  * `coffer server --data-dir DIR --port PORT` in production mode, with a certificate for

@@ -9,9 +9,9 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { BackupStreamTap } from '../backup-stream.js';
+import { importBuilt } from '../built-module.js';
 import { CliError, sentence } from '../errors.js';
 import { addOutputOption, apiClientFor, outputFormat } from '../options.js';
 import { type OutputSettings, printResult } from '../output.js';
@@ -46,14 +46,8 @@ interface Summary {
 // Loaded on demand, as `coffer server` loads the server: the other commands never pay for it.
 const OFFLINE_MODULE = new URL('../../backup/offline.js', import.meta.url).href;
 
-async function loadOffline(): Promise<Offline> {
-  if (!existsSync(fileURLToPath(OFFLINE_MODULE))) {
-    throw new CliError(
-      'the backup tools are not built (dist/src/backup/offline.js is missing). Run `npm run build`.',
-    );
-  }
-  return (await import(OFFLINE_MODULE)) as Offline;
-}
+const loadOffline = () =>
+  importBuilt<Offline>(OFFLINE_MODULE, 'the backup tools', 'dist/src/backup/offline.js');
 
 export function registerBackupCommands(operator: Command): void {
   const backup = leaf(

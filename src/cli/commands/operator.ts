@@ -3,8 +3,9 @@ import { CliError } from '../errors.js';
 import { apiClientFor, outputFormat, parseInteger } from '../options.js';
 import { asRecord, printResult } from '../output.js';
 import { readSecretLine } from '../prompt.js';
-import { renderProperties } from '../table.js';
+import { renderProperties, renderTable } from '../table.js';
 import { type Action, leaf } from './leaf.js';
+import { registerSealMigrate } from './offline.js';
 import { registerBackupCommands } from './operator-backup.js';
 import { registerCheckCommand } from './operator-check.js';
 
@@ -27,12 +28,27 @@ export function registerOperatorCommands(program: Command): void {
     initAction,
   );
   init
-    .requiredOption('--shares <n>', 'number of unseal shares to make (1-10)', parseInteger(1, 10))
-    .requiredOption('--threshold <t>', 'shares needed to unseal (1-10)', parseInteger(1, 10));
+    .option(
+      '--shares <n>',
+      'number of unseal shares to make (1-10); not with a keyvault seal',
+      parseInteger(1, 10),
+    )
+    .option(
+      '--threshold <t>',
+      'shares needed to unseal (1-10); not with a keyvault seal',
+      parseInteger(1, 10),
+    );
 
   leaf(operator, 'unseal', 'give one unseal share (read from stdin when omitted)', unsealAction)
     .argument('[share]', 'an unseal share; prefer stdin, which stays out of shell history')
     .option('--reset', 'forget the shares given so far');
+
+  registerSealMigrate(operator);
+
+  leaf(operator, 'nodes', "this node's storage mode and the installation's nodes", async ({ command }) => {
+    const answer = asRecord(await apiClientFor(command).call('GET', `${BASE}/nodes`));
+    printResult(outputFormat(command), answer, () => renderNodes(answer));
+  });
 
   leaf(operator, 'seal', 'seal the store: every request answers 503 until unsealed', async ({ command }) => {
     const status = await apiClientFor(command).call('POST', `${BASE}/seal`);
@@ -65,13 +81,36 @@ export function registerOperatorCommands(program: Command): void {
 }
 
 const initAction: Action = async ({ command }) => {
-  const { shares, threshold } = command.opts<{ shares: number; threshold: number }>();
-  if (threshold > shares) throw new CliError('--threshold cannot exceed --shares. Lower --threshold.');
+  const { shares, threshold } = command.opts<{ shares?: number; threshold?: number }>();
+  if ((shares === undefined) !== (threshold === undefined))
+    throw new CliError(
+      'give --shares and --threshold together (or neither, for a server with a keyvault seal).',
+    );
+  if (shares !== undefined && threshold !== undefined && threshold > shares)
+    throw new CliError('--threshold cannot exceed --shares. Lower --threshold.');
   const answer = asRecord(
     await apiClientFor(command).callAnonymous('POST', `${BASE}/init`, { shares, threshold }),
   );
-  printResult(outputFormat(command), answer, () => renderInit(answer, threshold));
+  printResult(outputFormat(command), answer, () => renderInit(answer, threshold ?? 0));
 };
+
+function renderNodes(answer: Record<string, unknown>): string {
+  const node = asRecord(answer['node']);
+  const members = Array.isArray(answer['members']) ? answer['members'].map(asRecord) : [];
+  return [
+    renderProperties([
+      ['This node', node['memberId']],
+      ['Storage', `${String(node['backend'])}, ${String(node['mode'])}`],
+      ['Hears other nodes', node['feedLive']],
+      ['Leads the sweeps', node['leader']],
+      ['Stale bound (ms)', node['staleBoundMs']],
+    ]),
+    renderTable(
+      ['Node', 'URL', 'Leader', 'Seen'],
+      members.map((member) => [member['memberId'], member['url'], member['leader'], member['seenAt']]),
+    ),
+  ].join('\n');
+}
 
 const unsealAction: Action = async ({ command, operands }) => {
   const api = apiClientFor(command);
@@ -116,6 +155,15 @@ function renderInit(answer: Record<string, unknown>, threshold: number): string 
     ['Client ID', answer['clientId']],
     ['Client secret', answer['clientSecret']],
   ]);
+  if (shares.length === 0) {
+    return [
+      'First administrator:',
+      credentials,
+      'WARNING: this client secret is shown once and never again: keep it in a secrets manager.',
+      'The store is sealed by its key vault key and unsealed itself; every node does so when it starts.',
+      '',
+    ].join('\n');
+  }
   return [
     shareLines,
     'First administrator:',

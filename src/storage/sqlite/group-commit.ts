@@ -11,6 +11,8 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** Enough to amortise one fsync over many writers, small enough to keep each commit short. */
 const MAX_BATCH = 256;
+/** How long a commit waits for another process's write transaction (members of one installation). */
+const WRITE_LOCK_WAIT_MS = 5000;
 
 /**
  * Group commit: transactions queued while the previous commit was reaching the disk run
@@ -39,9 +41,11 @@ export class GroupCommitter {
     private readonly db: Database.Database,
     private readonly tx: StorageTransaction,
     private readonly onCommitted: (writtenKeys: Set<string>) => void = () => {},
+    /** Inside the batch, after its last unit and before COMMIT (the change table's row). */
+    private readonly beforeCommit: (writtenKeys: Set<string>) => void = () => {},
+    /** Makes a COMMIT durable (none: the COMMIT itself was, synchronous=FULL). */
     private readonly sync: () => Promise<void> = async () => {},
   ) {}
-
   /**
    * Resolves at once unless `key` (or, with `prefix`, any key under it) was written by a batch
    * that is committed but not yet durable; then once it is (rejecting if the sync failed).
@@ -84,10 +88,10 @@ export class GroupCommitter {
   private async runBatch(batch: Pending[]): Promise<void> {
     const outcomes: Outcome[] = [];
     const written = new Set<string>();
-    const tx = this.recording(written);
     try {
-      this.db.exec('BEGIN IMMEDIATE');
-      for (const pending of batch) outcomes.push(await this.runOne(pending, tx));
+      await this.begin();
+      for (const pending of batch) outcomes.push(await this.runOne(pending, written));
+      this.beforeCommit(written);
       this.db.exec('COMMIT');
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -129,7 +133,24 @@ export class GroupCommitter {
     }
   }
 
-  /** The transaction handle, noting every key written (rolled-back units too: harmless). */
+  /**
+   * BEGIN IMMEDIATE, waiting for another process's write transaction without blocking the event
+   * loop: SQLite's own busy handler sleeps the whole thread, so reads would stop meanwhile.
+   */
+  private async begin(): Promise<void> {
+    const deadline = Date.now() + WRITE_LOCK_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.db.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1 + attempt, 20) * Math.random()));
+      }
+    }
+  }
+
+  /** The transaction handle, noting every key written. */
   private recording(written: Set<string>): StorageTransaction {
     return {
       get: (key) => this.tx.get(key),
@@ -145,11 +166,14 @@ export class GroupCommitter {
     };
   }
 
-  private async runOne(pending: Pending, tx: StorageTransaction): Promise<Outcome> {
+  /** Adds the keys the unit wrote to `written` only if it succeeded: a rolled-back unit wrote nothing. */
+  private async runOne(pending: Pending, written: Set<string>): Promise<Outcome> {
+    const unitWritten = new Set<string>();
     this.db.exec('SAVEPOINT unit');
     try {
-      const value = await pending.work(tx);
+      const value = await pending.work(this.recording(unitWritten));
       this.db.exec('RELEASE unit');
+      for (const key of unitWritten) written.add(key);
       return { ok: true, value };
     } catch (error) {
       // After some errors (SQLITE_FULL, I/O errors) SQLite rolls the whole transaction back

@@ -5,9 +5,10 @@
  * plaintext, like HashiCorp Vault's physical cache. Absent rows are remembered too (`null`), so
  * probing a missing name repeatedly costs no SQLite read either.
  *
- * It stays exact because this process is the only writer (the data-dir lock) and the committer
- * forgets every key a batch wrote synchronously after its COMMIT, in the same turn of the event
- * loop, before any reader can run again.
+ * It stays exact because the committer forgets every key a batch wrote synchronously after its
+ * COMMIT, in the same turn of the event loop, before any reader can run again, and the writes of
+ * other processes (members of one installation) are forgotten before the next read looks here
+ * (sqlite-cluster.ts). The PostgreSQL backend uses it too, with its own rule (pg-storage.ts).
  */
 export class RowCache {
   private readonly rows = new Map<string, Buffer | null>();
@@ -44,6 +45,11 @@ export class RowCache {
     if (row === undefined) return;
     this.rows.delete(key);
     this.bytes -= entrySize(key, row);
+  }
+
+  clear(): void {
+    this.rows.clear();
+    this.bytes = 0;
   }
 
   get size(): { rows: number; bytes: number } {

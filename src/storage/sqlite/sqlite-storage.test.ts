@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { exerciseCluster } from '../cluster-suite.js';
 import { exerciseStorage } from '../storage-suite.js';
 import { SCHEMA_VERSION } from './migrations.js';
 import { SqliteStorage } from './sqlite-storage.js';
@@ -15,12 +16,23 @@ function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-'));
 }
 
-exerciseStorage('sqlite', async () => {
+exerciseStorage('sqlite', async (options) => {
   const dir = tempDir();
   const file = path.join(dir, 'coffer.db');
   return {
-    storage: new SqliteStorage(file),
-    reopen: async () => new SqliteStorage(file),
+    storage: new SqliteStorage(file, options),
+    reopen: async () => new SqliteStorage(file, options),
+    cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+// Several processes of one installation over one file (`coffer server --workers N`): each
+// member here is a SqliteStorage of its own, with its own connections, as a process would have.
+exerciseCluster('sqlite members over one file', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'coffer.db');
+  return {
+    member: async () => new SqliteStorage(file, { mode: 'member', pollMs: 20 }),
     cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
   };
 });
@@ -50,6 +62,19 @@ describe('SqliteStorage specifics', () => {
       });
     } finally {
       await storage.close();
+    }
+  });
+
+  it('members of one installation keep the sync in the COMMIT: another process reads the file at once', async () => {
+    // A member's commit is read straight from the file by the others, so a sync held back until
+    // after the COMMIT would let them serve a write that a power loss can still take away.
+    const first = new SqliteStorage(file, { mode: 'member' });
+    const second = new SqliteStorage(file, { mode: 'member' });
+    try {
+      for (const member of [first, second])
+        assert.deepEqual(member.durability(), { journalMode: 'wal', synchronous: 2, walSync: 'in-commit' });
+    } finally {
+      await Promise.all([first.close(), second.close()]);
     }
   });
 
@@ -194,102 +219,41 @@ describe('SqliteStorage specifics', () => {
     await second.close();
   });
 
-  describe('row cache', () => {
-    const value = (text: string) => Buffer.from(text, 'utf8');
+  it('admits many members of one installation, but never beside a lone server', async () => {
+    const members = [
+      new SqliteStorage(file, { mode: 'member' }),
+      new SqliteStorage(file, { mode: 'member' }),
+    ];
+    try {
+      assert.throws(() => new SqliteStorage(file), /another Coffer process is using/);
+    } finally {
+      for (const member of members) await member.close();
+    }
+    const lone = new SqliteStorage(file);
+    try {
+      assert.throws(() => new SqliteStorage(file, { mode: 'member' }), /single-process Coffer server holds/);
+    } finally {
+      await lone.close();
+    }
+  });
 
-    it('serves the newest committed row after puts, deletes and transactions', async () => {
-      const storage = new SqliteStorage(file);
-      try {
-        assert.equal(await storage.get('c/k'), undefined); // remembered as absent
-        await storage.put('c/k', value('one'));
-        assert.equal((await storage.get('c/k'))?.toString(), 'one');
-        await storage.transaction(async (tx) => tx.put('c/k', value('two')));
-        assert.equal((await storage.get('c/k'))?.toString(), 'two');
-        await storage.delete('c/k');
-        assert.equal(await storage.get('c/k'), undefined);
-        await storage.put('c/k', value('three'));
-        assert.equal((await storage.get('c/k'))?.toString(), 'three');
-      } finally {
-        await storage.close();
-      }
-    });
-
-    it('never shows a row that is not committed, nor one whose transaction rolled back', async () => {
-      const storage = new SqliteStorage(file);
-      try {
-        await storage.put('c/k', value('committed'));
-        assert.equal((await storage.get('c/k'))?.toString(), 'committed');
-        let release!: () => void;
-        const held = new Promise<void>((resolve) => (release = resolve));
-        let written!: () => void;
-        const wrote = new Promise<void>((resolve) => (written = resolve));
-        const open = storage.transaction(async (tx) => {
-          await tx.put('c/k', value('uncommitted'));
-          written();
-          await held;
-        });
-        await wrote;
-        // Read (and cached) while the transaction is open: the committed row, not its write.
-        assert.equal((await storage.get('c/k'))?.toString(), 'committed');
-        release();
-        await open;
-        assert.equal((await storage.get('c/k'))?.toString(), 'uncommitted');
-
-        await assert.rejects(
-          storage.transaction(async (tx) => {
-            await tx.put('c/k', value('rolled back'));
-            await tx.put('c/other', value('rolled back'));
-            throw new Error('refused');
-          }),
-          /refused/,
-        );
-        assert.equal((await storage.get('c/k'))?.toString(), 'uncommitted');
-        assert.equal(await storage.get('c/other'), undefined);
-      } finally {
-        await storage.close();
-      }
-    });
-
-    it('hands out copies, so a caller wiping its buffer cannot change what is read next', async () => {
-      const storage = new SqliteStorage(file);
-      try {
-        await storage.put('c/k', value('secret'));
-        (await storage.get('c/k'))?.fill(0);
-        (await storage.get('c/k'))?.fill(0);
-        assert.equal((await storage.get('c/k'))?.toString(), 'secret');
-      } finally {
-        await storage.close();
-      }
-    });
-
-    it('stays within its bound and still answers every read right', async () => {
-      const storage = new SqliteStorage(file, { cacheBytes: 16 * 1024 });
-      try {
-        const keys = Array.from({ length: 200 }, (_, i) => `c/${String(i).padStart(3, '0')}`);
-        await storage.transaction(async (tx) => {
-          for (const key of keys) await tx.put(key, value(key.repeat(20)));
-        });
-        for (let round = 0; round < 2; round++) {
-          for (const key of keys) assert.equal((await storage.get(key))?.toString(), key.repeat(20));
-        }
-        const usage = storage.cacheUsage();
-        assert.ok(usage.bytes <= 16 * 1024, `cache holds ${usage.bytes} bytes`);
-        assert.ok(usage.rows > 0 && usage.rows < keys.length, `cache holds ${usage.rows} rows`);
-      } finally {
-        await storage.close();
-      }
-    });
-
-    it('can be turned off', async () => {
-      const storage = new SqliteStorage(file, { cacheBytes: 0 });
-      try {
-        await storage.put('c/k', value('v'));
-        assert.equal((await storage.get('c/k'))?.toString(), 'v');
-        assert.deepEqual(storage.cacheUsage(), { rows: 0, bytes: 0 });
-      } finally {
-        await storage.close();
-      }
-    });
+  it('reads what another member committed at once, not after its next poll', async () => {
+    // A poll interval far beyond the test: only the data_version check can make B see A's write.
+    const [a, b] = [
+      new SqliteStorage(file, { mode: 'member', pollMs: 60_000 }),
+      new SqliteStorage(file, { mode: 'member', pollMs: 60_000 }),
+    ];
+    try {
+      await a.put('k', Buffer.from('one'));
+      assert.equal((await b.get('k'))?.toString(), 'one');
+      await a.put('k', Buffer.from('two'));
+      assert.equal((await b.get('k'))?.toString(), 'two');
+      await a.delete('k');
+      assert.equal(await b.get('k'), undefined);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 
   it(

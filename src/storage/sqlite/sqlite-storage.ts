@@ -2,19 +2,27 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fdatasync, openSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { ListOptions, Storage, StorageSnapshot, StorageTransaction } from '../types.js';
+import type { ClusteredStorage } from '../cluster.js';
+import type { ListOptions, StorageSnapshot, StorageTransaction } from '../types.js';
 import { GroupCommitter } from './group-commit.js';
-import { lockDataFile } from './data-file-lock.js';
+import { type DataFileMode, lockDataFile } from './data-file-lock.js';
 import { checkDataFile, type FileCheck, isDamageError, StoreDamaged } from './file-check.js';
 import { migrate } from './migrations.js';
 import type { FaultCounters } from '../fault-counters.js';
 import { RowCache } from './row-cache.js';
+import { SqliteCluster } from './sqlite-cluster.js';
 import { openSqliteSnapshot } from './snapshot.js';
 import { SpaceMonitor } from './space-monitor.js';
 
 export interface SqliteOptions {
   /** Bound of the committed-row cache (ciphertext); 0 turns it off. */
   cacheBytes?: number;
+  /** `member`: one of several processes of one installation on this file (data-file-lock.ts). */
+  mode?: DataFileMode;
+  /** Members: how often to poll the change table (ms). */
+  pollMs?: number;
+  /** Failures of background work (heartbeats, pruning), which has nobody else to tell. */
+  onError?: (error: unknown) => void;
   /** Hears each write refused for lack of space. */
   faults?: FaultCounters;
   /**
@@ -37,14 +45,18 @@ const FILE_CHECK_WORKER = new URL('./file-check-worker.js', import.meta.url);
  * The embedded backend. Two connections on one WAL database: writes and transactions on one,
  * run one at a time by the group committer, so an open transaction's uncommitted rows are
  * never visible to anybody else; plain reads on the other, which sees only committed data and
- * never waits for a writer. Every commit reaches the disk before it is acknowledged (an
- * fdatasync of the WAL on libuv's pool after the COMMIT, synchronous=NORMAL doing the rest at
- * checkpoints), so an acknowledged write survives kill -9 and power loss, and the event loop
- * serves requests while the disk works; group commit lets many writers share one sync, and no
- * read sees a committed row before it is durable (group-commit.ts). One process per file (a
- * lock beside it), which is what lets the row cache in front of the read connection stay exact.
+ * never waits for a writer. Every commit reaches the disk before it is acknowledged, so an
+ * acknowledged write survives kill -9 and power loss. A lone process (the default) fdatasyncs the
+ * WAL on libuv's pool after the COMMIT (synchronous=NORMAL doing the rest at checkpoints), so the
+ * event loop serves requests while the disk works, and no read of its own sees a committed row
+ * before it is durable (group-commit.ts). Members of one installation over one file
+ * (sqlite-cluster.ts) read each other's commits straight from the file, where that rule could
+ * not hold, so they keep synchronous=FULL: the COMMIT is durable when it returns. Group commit
+ * lets many writers share one sync. One lone process per file (a lock beside it), or members
+ * that tell each other what they wrote, which is what lets the row cache in front of the read
+ * connection stay exact.
  */
-export class SqliteStorage implements Storage {
+export class SqliteStorage implements ClusteredStorage {
   private readonly writer: Database.Database;
   private readonly reader: Database.Database;
   private readonly committer: GroupCommitter;
@@ -52,15 +64,19 @@ export class SqliteStorage implements Storage {
   private readonly readStatements: ReturnType<typeof prepare>;
   private readonly lock: Database.Database;
   private readonly cache: RowCache;
+  readonly cluster: SqliteCluster;
   private readonly space: SpaceMonitor;
   /** The WAL, opened at the first sync (SQLite creates it with the first write). */
   private walFd: number | undefined;
+  /** A lone process syncs each commit itself, off the event loop; members let the COMMIT do it. */
+  private readonly deferSync: boolean;
 
   constructor(
     readonly file: string,
     options: SqliteOptions = {},
   ) {
-    this.lock = lockDataFile(file);
+    this.lock = lockDataFile(file, options.mode);
+    this.deferSync = (options.mode ?? 'exclusive') === 'exclusive';
     this.space = new SpaceMonitor(
       async () => {
         await this.committer.submit((tx) => tx.put(SPACE_PROBE_KEY, randomBytes(SPACE_PROBE_BYTES)));
@@ -77,13 +93,16 @@ export class SqliteStorage implements Storage {
     }
     try {
       this.writer.pragma('journal_mode = WAL');
-      // The commit's own fsync moves off the event loop: syncWal() runs it before acknowledging.
-      this.writer.pragma('synchronous = NORMAL');
+      // A lone process moves the commit's fsync off the event loop (syncWal() runs it before
+      // acknowledging); members keep it in the COMMIT, since other processes read the file.
+      this.writer.pragma(this.deferSync ? 'synchronous = NORMAL' : 'synchronous = FULL');
       this.writer.pragma('busy_timeout = 5000');
       // Damage is found here, at start, rather than by users as missing objects.
       const check = checkDataFile(this.writer, 'quick', 10);
       if (!check.ok) throw new StoreDamaged(file, check.problems);
       migrate(this.writer);
+      // From now on the committer waits for other members' writes itself, off the event loop.
+      this.writer.pragma('busy_timeout = 0');
     } catch (error) {
       // A refused data file (e.g. a newer schema) must not stay open, and locked, in this process.
       this.writer.close();
@@ -96,6 +115,16 @@ export class SqliteStorage implements Storage {
     this.readStatements = prepare(this.reader);
     const statements = this.statements;
     const cache = this.cache;
+    this.cluster = new SqliteCluster({
+      file,
+      mode: options.mode ?? 'exclusive',
+      reader: this.reader,
+      writer: this.writer,
+      write: (step) => this.committer.submit(async () => step()),
+      forget: (keys) => (keys === 'all' ? cache.clear() : keys.forEach((key) => cache.forget(key))),
+      pollMs: options.pollMs,
+      onError: options.onError,
+    });
     this.committer = new GroupCommitter(
       this.writer,
       {
@@ -110,10 +139,13 @@ export class SqliteStorage implements Storage {
         },
       },
       (written) => written.forEach((key) => cache.forget(key)),
-      async () => {
-        await options.beforeSync?.();
-        await this.syncWal();
-      },
+      (written) => this.cluster.recordCommit(written),
+      this.deferSync
+        ? async () => {
+            await options.beforeSync?.();
+            await this.syncWal();
+          }
+        : undefined,
     );
   }
 
@@ -133,15 +165,16 @@ export class SqliteStorage implements Storage {
    * The durability settings in force, for operators and tests to confirm: WAL, synchronous
    * NORMAL (1), and `walSync` 'fdatasync-before-ack', the commit's sync that Coffer runs itself.
    */
-  durability(): { journalMode: string; synchronous: number; walSync: 'fdatasync-before-ack' } {
+  durability(): { journalMode: string; synchronous: number; walSync: 'fdatasync-before-ack' | 'in-commit' } {
     return {
       journalMode: this.writer.pragma('journal_mode', { simple: true }) as string,
       synchronous: this.writer.pragma('synchronous', { simple: true }) as number,
-      walSync: 'fdatasync-before-ack',
+      walSync: this.deferSync ? 'fdatasync-before-ack' : 'in-commit',
     };
   }
 
   async get(key: string): Promise<Buffer | undefined> {
+    this.cluster.beforeRead();
     const undurable = this.committer.whenDurable(key);
     if (undurable !== undefined) await undurable;
     const cached = this.cache.get(key);
@@ -198,6 +231,7 @@ export class SqliteStorage implements Storage {
   }
 
   async close(): Promise<void> {
+    await this.cluster.close();
     await this.committer.idle();
     this.reader.close();
     this.writer.close();
