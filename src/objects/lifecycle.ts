@@ -16,6 +16,8 @@ import { type ObjectReader, type ObjectWriter, objectStore, objectWriter } from 
 import type {
   DeletedHead,
   DeletedView,
+  ObjectChange,
+  ObjectChangeListener,
   ObjectHead,
   ObjectKind,
   ObjectView,
@@ -50,6 +52,8 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
   linkedCollections?: readonly string[];
   /** What versions own outside the barrier (HSM key objects): purged, backed up and restored with them. */
   outside?: OutsideState;
+  /** Hears each change once it is committed (events). */
+  changed?: ObjectChangeListener;
 }) {
   const { kind } = deps;
   const linkedCollections = deps.linkedCollections ?? [];
@@ -68,6 +72,11 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
   const now = () => unixSeconds(deps.clock.nowMs());
   const keyOf = (name: string) => validateObjectName(name, kind.noun).toLowerCase();
   const lower = kind.noun.toLowerCase();
+  /** After the commit: a listener's failure never undoes or fails a write that happened. */
+  const committed = async (vault: VaultRecord, change: Omit<ObjectChange, 'noun'>) => {
+    await deps.changed?.(vault, { ...change, noun: kind.noun }).catch(() => undefined);
+  };
+  const datesOf = (record: VersionRecord) => ({ version: record.version, nbf: record.nbf, exp: record.exp });
 
   const notFound = (name: string, version?: string) =>
     new NotFound(
@@ -139,12 +148,15 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
       await deps.outside?.purging(tx, removed);
     });
     await deps.outside?.purged(vault);
+    await committed(vault, { action: 'Purged', name });
   }
 
   return {
     keyOf,
     now,
     refuseManaged,
+    /** For writes a domain makes itself (a certificate's issued version): tells the listener. */
+    committed,
 
     /**
      * Writes a new version and makes it the latest. `build` gets the current latest (if any)
@@ -156,7 +168,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
       build: (fields: { version: string; time: number }, latest: ObjectView<R> | undefined) => R,
     ): Promise<ObjectView<R>> {
       const key = keyOf(name);
-      return storeFor(vault).transaction(async (tx) => {
+      const written = await storeFor(vault).transaction(async (tx) => {
         if (await tx.deletedHead(key)) throw deletedConflict(name);
         const current = await tx.head(key);
         const latest = current && (await tx.version(key, current.latestVersion));
@@ -170,6 +182,8 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
         await tx.putHead(key, head);
         return { head, record };
       });
+      await committed(vault, { action: 'NewVersion', name: written.head.name, ...datesOf(written.record) });
+      return written;
     },
 
     resolve: (vault: VaultRecord, name: string, version?: string): Promise<ObjectView<R>> =>
@@ -209,7 +223,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
 
     async delete(vault: VaultRecord, name: string): Promise<DeletedView<R>> {
       const key = keyOf(name);
-      return transaction(vault, async (tx, linked) => {
+      const deleted = await transaction(vault, async (tx, linked) => {
         const head = await tx.head(key);
         const record = head && (await tx.version(key, head.latestVersion));
         if (!head || !record) throw notFound(name);
@@ -229,6 +243,8 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
         }
         return { head: deleted, record };
       });
+      await committed(vault, { action: 'Deleted', name: deleted.head.name, ...datesOf(deleted.record) });
+      return deleted;
     },
 
     async getDeleted(vault: VaultRecord, name: string): Promise<DeletedView<R>> {
@@ -245,7 +261,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
 
     async recover(vault: VaultRecord, name: string): Promise<ObjectView<R>> {
       const key = keyOf(name);
-      return transaction(vault, async (tx, linked) => {
+      const recovered = await transaction(vault, async (tx, linked) => {
         const found = await readDeleted(tx, key);
         if (!found) throw deletedNotFound(name);
         refuseManaged(found.record, name, 'recover');
@@ -258,6 +274,8 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
         const head: ObjectHead = { name: found.head.name, latestVersion: found.head.latestVersion };
         return { head, record: found.record };
       });
+      await committed(vault, { action: 'Recovered', name: recovered.head.name, ...datesOf(recovered.record) });
+      return recovered;
     },
 
     purge,
