@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { createArm } from './arm/arm.js';
+import { vaultResourceId } from './arm/resource-ids.js';
 import { AuditKeys } from './audit/audit-keys.js';
 import { auditRoutes } from './audit/routes.js';
 import { type ServiceEvent, serviceEventRecord } from './audit/service-event.js';
@@ -35,6 +36,8 @@ import { decorateAuditFields, registerAuditHooks } from './http/audit-hooks.js';
 import { dataPlane } from './http/data-plane.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { createHttpServer } from './http/server.js';
+import { createEvents } from './events/events.js';
+import { eventRoutes } from './events/routes.js';
 import { createIdentity } from './identity/identity.js';
 import { registerIdentityRoutes } from './identity/routes.js';
 import { roleApiRoutes } from './policy/role-api.js';
@@ -64,6 +67,7 @@ import { vaultAdminRoutes } from './vaults/routes.js';
 import { settingsRoutes } from './vaults/settings-routes.js';
 import { createVaultService } from './vaults/service.js';
 import type { VaultRecord } from './vaults/types.js';
+import type { ObjectChangeListener } from './objects/types.js';
 
 export const ADMIN_PRINCIPAL_NAME = 'administrator';
 
@@ -167,12 +171,17 @@ export async function buildApp(
       if (released.failed > 0)
         http.log.warn({ event: 'hsm-keys-left', vault: vault.name, ...released }, 'hsm');
       await eraseVaultData(vaultData(vault));
+      await events.forgetVault(vault);
     },
     removeRoleAssignments: (name) => roles.deleteAssignmentsUnder(`/vaults/${name}`),
     inVaultTime,
     // Service events (a permission model switch, a purge by the retention sweep) become audit
-    // records beside their request's.
-    audit: recordServiceEvent,
+    // records beside their request's; access changes also become events.
+    audit: (event) => {
+      recordServiceEvent(event);
+      void events.vaultChanged(event);
+    },
+    changed: (event) => void events.vaultChanged(event),
     hsmAvailable: () => keyProvider.hasHsm,
   });
   const arm = createArm({
@@ -190,25 +199,44 @@ export async function buildApp(
       vaultUrl,
     },
   });
+  // After the writes commit, changes become events (docs/events.md).
+  const events = createEvents({
+    store: barrier.view('sys/events/'),
+    config: config.events,
+    clock,
+    vaultClock,
+    vaultUrl,
+    topicOf: async (name) => {
+      const vault = await vaults.find(name);
+      const group = vault?.resource?.resourceGroup ?? config.defaultResourceGroup;
+      return vaultResourceId(arm.subscriptionId(), group, name);
+    },
+    vaultNames: async () => (await vaults.list()).map((vault) => vault.name),
+    log: auditLog,
+  });
+  const changed: ObjectChangeListener = (vault, change) => events.objectChanged(vault, change);
   const roles = createRoleService({
     store: createRoleStore(systemStore),
     clock,
+    assignmentChanged: (action, assignment) => void events.roleAssignmentChanged(action, assignment),
     resolvePrincipal: async (id) => (await principals.find(id)).objectId,
     vaultExists: async (name) => (await vaults.find(name)) !== undefined,
   });
   const backupCodec = createBackupCodec(runtime.backupKey);
-  const secrets = createSecretService({ vaultStore: vaultData, backupCodec, clock: vaultClock });
+  const secrets = createSecretService({ vaultStore: vaultData, backupCodec, clock: vaultClock, changed });
   const keys = createKeyService({
     vaultStore: vaultData,
     backupCodec,
     clock: vaultClock,
     provider: keyProvider,
+    changed,
   });
   const certificates = createCertificateService({
     vaultStore: vaultData,
     backupCodec,
     clock: vaultClock,
     provider: keyProvider,
+    changed,
   });
 
   const vaultRestore = createVaultRestore({ root: barrier, forgetVaults: () => vaults.clearCache() });
@@ -225,14 +253,30 @@ export async function buildApp(
       keyRotationSweep({
         keys,
         clock: vaultClock,
-        // Until the event mechanism lands, a near-expiry notice is a structured log line.
-        notify: (notice) => http.log.warn({ event: 'KeyNearExpiry', ...notice }, 'key near expiry'),
+        // A due Notify action is the key's NearExpiry event (Azure: "configured by the rotation policy").
+        notify: async (vault, notice) => {
+          const facts = {
+            name: notice.key,
+            version: notice.version,
+            nbf: notice.notBefore,
+            exp: notice.expiresOn,
+          };
+          await events.nearExpiryNotice(vault, 'Key', facts);
+        },
       }),
       certificateRenewalSweep({
         certificates,
         clock: vaultClock,
-        notify: (notice) =>
-          http.log.warn({ event: 'CertificateNearExpiry', ...notice }, 'certificate near expiry'),
+        // EmailContacts: Coffer sends no mail; the event is what subscribers act on.
+        notify: async (vault, notice) => {
+          const facts = {
+            name: notice.certificate,
+            version: notice.version,
+            nbf: notice.notBefore,
+            exp: notice.expiresOn,
+          };
+          await events.nearExpiryNotice(vault, 'Certificate', facts);
+        },
         onError: (error, certificate) =>
           http.log.error(
             // Only our own errors' messages are known to be free of secrets; others give their type.
@@ -246,6 +290,18 @@ export async function buildApp(
             'certificate renewal failed',
           ),
       }),
+      events.expirySweep([
+        { type: 'Secret', list: (vault, after, limit) => secrets.list(vault, after, limit) },
+        {
+          type: 'Key',
+          list: (vault, after, limit) => keys.list(vault, after, limit),
+          ownsNearExpiry: async (vault, name) =>
+            (await keys.readPolicy(vault, name))?.lifetimeActions.some(
+              (action) => action.action.type === 'Notify',
+            ) ?? false,
+        },
+        { type: 'Certificate', list: (vault, after, limit) => certificates.list(vault, after, limit) },
+      ]),
     ],
     installationSweeps: [() => vaults.purgeExpired(), () => vaultRestore.eraseAbandoned()],
     inVaultTime,
@@ -275,6 +331,7 @@ export async function buildApp(
         await runtime.load();
         const signer = await auditKeys.load(new Date(clock.nowMs()));
         await audit?.unsealed(signer);
+        await events.start();
         periodicJobs.start();
       },
       beforeSeal: () => {
@@ -283,6 +340,7 @@ export async function buildApp(
         void audit?.broker.setSigner(undefined, 'seal').catch(() => undefined);
         auditKeys.unload();
         periodicJobs.stop();
+        void events.stop();
         runtime.unload();
         identity.clearCaches();
         vaults.clearCache();
@@ -400,6 +458,7 @@ export async function buildApp(
     }),
     ...identity.adminRoutes(),
     ...roleAdminRoutes(roles),
+    ...eventRoutes(events, vaults),
     ...auditRoutes({
       query: (query) => (audit ? audit.index.query(query) : Promise.reject(new BadParameter(AUDIT_OFF))),
       hmac: (name) => auditKeys.hmac(name),
@@ -484,10 +543,14 @@ export async function buildApp(
       publicPort = port;
     },
     audit,
+    /** For other modules (alerts): `events.publishEvent(vault, type, subject, data)`. */
+    events,
     /** Finishes requests in flight (within the shutdown deadline), then closes the store. */
     async close(): Promise<void> {
       autoUnseal?.stop();
       await closeGracefully();
+      // Deliveries in flight end within their deadline; what is left stays in the outbox.
+      await events.stop();
       // After the last request, before the seal: the shutdown checkpoint needs the key.
       await audit?.close();
       seal.seal();

@@ -36,7 +36,9 @@ describe('certificate renewal sweep', () => {
   const sweep = certificateRenewalSweep({
     certificates,
     clock,
-    notify: (notice) => notices.push(notice),
+    notify: async (_vault, notice) => {
+      notices.push(notice);
+    },
     onError: (_error, certificate) => failures.push(certificate),
   });
   const x509Of = (cer: string) => new X509Certificate(Buffer.from(cer, 'base64'));

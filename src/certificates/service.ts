@@ -123,7 +123,13 @@ export function createCertificateService(deps: {
 
   /** A version issued (created, imported or merged) is a new version once committed. */
   const announce = (vault: VaultRecord, name: string, record: CertificateVersionRecord) =>
-    objects.committed(vault, { action: 'NewVersion', name, version: record.version, nbf: record.nbf, exp: record.exp });
+    objects.committed(vault, {
+      action: 'NewVersion',
+      name,
+      version: record.version,
+      nbf: record.nbf,
+      exp: record.exp,
+    });
   const pending = createPendingOperations({
     objects,
     records,

@@ -43,7 +43,10 @@ type Raw = Record<string, unknown>;
  * Event Grid's: 30 tries, 30 s per request; retries from 10 s doubling to an hour.
  */
 export function loadEventsConfig(fromFile: unknown, env: NodeJS.ProcessEnv, dev: boolean): EventsConfig {
-  if (fromFile !== undefined && (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)))
+  if (
+    fromFile !== undefined &&
+    (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile))
+  )
     throw new Error('events must be an object (see the README, "Events")');
   const file = (fromFile ?? {}) as Raw;
   const known = Object.keys(EVENTS_ENVIRONMENT);
@@ -54,7 +57,13 @@ export function loadEventsConfig(fromFile: unknown, env: NodeJS.ProcessEnv, dev:
     const fromEnv = env[EVENTS_ENVIRONMENT[key]];
     return fromEnv !== undefined && fromEnv !== '' ? fromEnv : file[key];
   };
-  const retryInitialSeconds = number('events.retryInitialSeconds', setting('retryInitialSeconds'), 10, 0.05, 3600);
+  const retryInitialSeconds = number(
+    'events.retryInitialSeconds',
+    setting('retryInitialSeconds'),
+    10,
+    0.05,
+    3600,
+  );
   const retryMaxSeconds = number('events.retryMaxSeconds', setting('retryMaxSeconds'), 3600, 0.05, 86400);
   if (retryMaxSeconds < retryInitialSeconds)
     throw new Error('events.retryMaxSeconds cannot be less than events.retryInitialSeconds.');

@@ -2,7 +2,13 @@ import type { Clock } from '../lib/clock.js';
 import type { EventStore } from './store.js';
 import type { DeadLetterRecord, DeliveryRecord, SubscriptionRecord } from './types.js';
 import { type WebhookClient, describeFailure } from './webhook.js';
-import { VALIDATION_EVENT_TYPE, deliveryRequest, originAllowed, validationAnswered, validationRequest } from './wire.js';
+import {
+  VALIDATION_EVENT_TYPE,
+  deliveryRequest,
+  originAllowed,
+  validationAnswered,
+  validationRequest,
+} from './wire.js';
 
 export interface RetrySettings {
   maxAttempts: number;
@@ -46,7 +52,7 @@ export function createDispatcher(deps: {
   send: WebhookClient;
   clock: Clock;
   retry: RetrySettings;
-  topicOf: (vault: string) => string;
+  topicOf: (vault: string) => Promise<string>;
   log: DispatcherLog;
 }) {
   const jobs = new Map<string, Job>();
@@ -128,12 +134,20 @@ export function createDispatcher(deps: {
     }
     const failed = { ...delivery, attempts, lastError: failure };
     if (attempts >= deps.retry.maxAttempts || NOT_RETRIED.has(status)) {
-      await deadLetter(failed, NOT_RETRIED.has(status) ? failure : `${attempts} tries failed; the last: ${failure}`);
+      await deadLetter(
+        failed,
+        NOT_RETRIED.has(status) ? failure : `${attempts} tries failed; the last: ${failure}`,
+      );
       return;
     }
     const retry = { ...failed, nextAttemptAt: deps.clock.nowMs() + retryDelayMs(deps.retry, attempts) };
     await deps.store.transaction((tx) => tx.writeDelivery(retry));
-    enqueue({ kind: 'delivery', ref: id, subscription: subscriptionKey(retry.vault, retry.subscription), dueAt: retry.nextAttemptAt });
+    enqueue({
+      kind: 'delivery',
+      ref: id,
+      subscription: subscriptionKey(retry.vault, retry.subscription),
+      dueAt: retry.nextAttemptAt,
+    });
   }
 
   async function deadLetter(delivery: DeliveryRecord, reason: string): Promise<void> {
@@ -198,7 +212,10 @@ export function createDispatcher(deps: {
     });
     if (!stillThere) return false;
     if (updated.state === 'Failed')
-      deps.log.warn({ event: 'event-subscription-failed', vault, subscription: name, reason: failure }, 'events');
+      deps.log.warn(
+        { event: 'event-subscription-failed', vault, subscription: name, reason: failure },
+        'events',
+      );
     if (updated.nextValidationAt !== undefined)
       enqueue({ kind: 'validation', ref, subscription: ref, dueAt: updated.nextValidationAt });
     return updated.state === 'Active';
@@ -214,7 +231,11 @@ export function createDispatcher(deps: {
         ? undefined
         : `the endpoint answered the OPTIONS handshake ${answer.status} without WebHook-Allowed-Origin: eventgrid.azure.net`;
     }
-    const request = validationRequest(subscription, deps.topicOf(subscription.vault), deps.clock.nowMs());
+    const request = validationRequest(
+      subscription,
+      await deps.topicOf(subscription.vault),
+      deps.clock.nowMs(),
+    );
     const answer = await deps.send(subscription.endpoint, 'POST', request.headers, request.body);
     return validationAnswered(answer.status, answer.body, subscription.validationCode)
       ? undefined

@@ -54,16 +54,21 @@ export function createPublisher(deps: {
   vaultClock: Clock;
   /** Real time, for scheduling deliveries. */
   clock: Clock;
-  topicOf: (vault: string) => string;
+  topicOf: (vault: string) => Promise<string>;
   delivered: (records: DeliveryRecord[]) => void;
 }) {
-  function event(vault: string, type: string, subject: string, data: Record<string, unknown>): VaultEvent {
+  async function event(
+    vault: string,
+    type: string,
+    subject: string,
+    data: Record<string, unknown>,
+  ): Promise<VaultEvent> {
     return {
       id: randomUUID(),
       type,
       subject,
       time: new Date(deps.vaultClock.nowMs()).toISOString(),
-      topic: deps.topicOf(vault),
+      topic: await deps.topicOf(vault),
       vault,
       data,
     };
@@ -74,7 +79,9 @@ export function createPublisher(deps: {
     alongside?: (tx: EventTransaction) => Promise<void>,
   ): Promise<DeliveryRecord[]> {
     const vaults = [...new Set(events.map((item) => item.vault))];
-    const subscriptions = (await Promise.all(vaults.map((vault) => deps.store.listSubscriptions(vault)))).flat();
+    const subscriptions = (
+      await Promise.all(vaults.map((vault) => deps.store.listSubscriptions(vault)))
+    ).flat();
     const now = deps.clock.nowMs();
     const records: DeliveryRecord[] = events.flatMap((item) =>
       subscriptions

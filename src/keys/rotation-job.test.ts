@@ -32,7 +32,13 @@ describe('key rotation sweep', () => {
     provider: new RoutingKeyProvider(new SoftwareKeyProvider()),
   });
   const notices: KeyExpiryNotice[] = [];
-  const sweep = keyRotationSweep({ keys, clock, notify: (notice) => notices.push(notice) });
+  const sweep = keyRotationSweep({
+    keys,
+    clock,
+    notify: async (_vault, notice) => {
+      notices.push(notice);
+    },
+  });
   const nowSeconds = () => unixSeconds(clock.nowMs());
 
   const versionsOf = async (vault: VaultRecord, name: string): Promise<KeyView[]> =>

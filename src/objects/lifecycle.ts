@@ -274,7 +274,11 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
         const head: ObjectHead = { name: found.head.name, latestVersion: found.head.latestVersion };
         return { head, record: found.record };
       });
-      await committed(vault, { action: 'Recovered', name: recovered.head.name, ...datesOf(recovered.record) });
+      await committed(vault, {
+        action: 'Recovered',
+        name: recovered.head.name,
+        ...datesOf(recovered.record),
+      });
       return recovered;
     },
 
