@@ -111,7 +111,7 @@ describe('certificate renewal sweep', () => {
         lifetimeActions: [{ trigger: { lifetimePercentage: 50 }, action: 'EmailContacts' }],
       },
     });
-    const { version, exp } = await latest(vault, 'legacy');
+    const { version, exp, nbf } = await latest(vault, 'legacy');
     clock.advance(40 * DAY_MS);
     assert.equal(await sweep(vault), 1);
     assert.equal(await sweep(vault), 0, 'notified once');
@@ -121,6 +121,7 @@ describe('certificate renewal sweep', () => {
         vault: vault.name,
         certificate: 'legacy',
         version,
+        notBefore: nbf,
         expiresOn: exp,
         contacts: [{ email: 'pki@example.com', name: 'PKI team' }],
       },
