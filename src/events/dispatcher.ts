@@ -49,7 +49,7 @@ const NOT_RETRIED = new Set([400, 413]);
  */
 export function createDispatcher(deps: {
   store: EventStore;
-  send: WebhookClient;
+  webhook: WebhookClient;
   clock: Clock;
   retry: RetrySettings;
   topicOf: (vault: string) => Promise<string>;
@@ -122,7 +122,7 @@ export function createDispatcher(deps: {
     let failure: string | undefined;
     let status = 0;
     try {
-      const answer = await deps.send(subscription.endpoint, 'POST', request.headers, request.body);
+      const answer = await deps.webhook.send(subscription.endpoint, 'POST', request.headers, request.body);
       status = answer.status;
       if (status < 200 || status > 299) failure = `the endpoint answered ${status}`;
     } catch (error) {
@@ -224,7 +224,7 @@ export function createDispatcher(deps: {
   /** undefined when the endpoint completed the handshake, else why not. */
   async function handshake(subscription: SubscriptionRecord): Promise<string | undefined> {
     if (subscription.schema === 'CloudEventSchemaV1_0') {
-      const answer = await deps.send(subscription.endpoint, 'OPTIONS', {
+      const answer = await deps.webhook.send(subscription.endpoint, 'OPTIONS', {
         'webhook-request-origin': 'eventgrid.azure.net',
       });
       return originAllowed(answer.status, answer.headers)
@@ -236,7 +236,7 @@ export function createDispatcher(deps: {
       await deps.topicOf(subscription.vault),
       deps.clock.nowMs(),
     );
-    const answer = await deps.send(subscription.endpoint, 'POST', request.headers, request.body);
+    const answer = await deps.webhook.send(subscription.endpoint, 'POST', request.headers, request.body);
     return validationAnswered(answer.status, answer.body, subscription.validationCode)
       ? undefined
       : `the endpoint answered the validation handshake ${answer.status} without the validationResponse`;
@@ -271,8 +271,10 @@ export function createDispatcher(deps: {
       started = false;
       if (timer) clearTimeout(timer);
       timer = undefined;
-      await Promise.allSettled([...running]);
+      // Cleared first: a start() while this waits loads the outbox afresh, and keeps it.
       jobs.clear();
+      deps.webhook.abortAll();
+      await Promise.allSettled([...running]);
     },
 
     delivered(records: DeliveryRecord[]): void {

@@ -61,14 +61,14 @@ export function createEvents(deps: {
   const { config } = deps;
   const store = createEventStore(deps.store);
   const policy = { allowPrivateEndpoints: config.allowPrivateEndpoints, allowedHosts: config.allowedHosts };
-  const send = createWebhookClient({
+  const webhook = createWebhookClient({
     policy,
     timeoutMs: config.deliveryTimeoutSeconds * 1000,
     extraCa: config.caFile ? readFileSync(config.caFile, 'utf8') : undefined,
   });
   const dispatcher = createDispatcher({
     store,
-    send,
+    webhook,
     clock: deps.clock,
     topicOf: deps.topicOf,
     log: deps.log,

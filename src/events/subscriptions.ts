@@ -27,7 +27,8 @@ export function subscriptionView(record: SubscriptionRecord) {
     id: record.id,
     vault: record.vault,
     name: record.name,
-    endpoint: record.endpoint,
+    // As Event Grid's endpointBaseUrl: a query string may carry a key, so it is never shown.
+    endpoint: baseUrl(record.endpoint),
     eventTypes: record.eventTypes,
     schema: record.schema,
     provisioningState: record.state,
@@ -105,6 +106,11 @@ export function createSubscriptions(deps: {
       return record;
     },
   };
+}
+
+function baseUrl(endpoint: string): string {
+  const url = new URL(endpoint);
+  return `${url.origin}${url.pathname}`;
 }
 
 function validName(name: string): string {

@@ -1,3 +1,4 @@
+import type { ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { type EndpointPolicy, checkLiteralHost, guardedLookup } from './endpoint-guard.js';
@@ -26,8 +27,9 @@ const MAX_ANSWER_BYTES = 64 * 1024;
 export function createWebhookClient(options: WebhookClientOptions) {
   const ca = options.extraCa ? [...rootCertificates, options.extraCa] : undefined;
   const lookup = guardedLookup(options.policy);
+  const inFlight = new Set<ClientRequest>();
 
-  return function send(
+  function send(
     endpoint: string,
     method: 'POST' | 'OPTIONS',
     headers: Record<string, string>,
@@ -50,6 +52,8 @@ export function createWebhookClient(options: WebhookClientOptions) {
         rejectUnauthorized: true,
         lookup,
       });
+      inFlight.add(req);
+      req.on('close', () => inFlight.delete(req));
       const deadline = setTimeout(
         () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)),
         options.timeoutMs,
@@ -80,6 +84,14 @@ export function createWebhookClient(options: WebhookClientOptions) {
       });
       req.end(payload);
     });
+  }
+
+  return {
+    send,
+    /** Ends every request in flight at once (seal, shutdown): each fails and is tried again later. */
+    abortAll(): void {
+      for (const req of inFlight) req.destroy(new Error('the server is stopping'));
+    },
   };
 }
 
