@@ -125,6 +125,11 @@ describe('events (Event Grid schema and CloudEvents over HTTPS webhooks)', () =>
       VAULT,
     ]);
     assert.deepEqual(listed.map((item) => item.name).sort(), ['main', 'mute']);
+    // A key in the endpoint's query string reaches the endpoint but is never shown again.
+    const keyed = await subscribe('keyed', '/keyed?code=hook-key-5f2e');
+    assert.equal(keyed.endpoint, hook.url('/keyed'));
+    assert.ok(hook.requests.some((request) => request.path === '/keyed?code=hook-key-5f2e'));
+    await cofferCli(server.dataDir, ['event', 'subscription', 'delete', '--vault', VAULT, '--name', 'keyed']);
     const table = await cofferCli(server.dataDir, ['event', 'subscription', 'list', '--vault', VAULT]);
     assert.match(table.stdout, /main\s+Active\s+EventGridSchema/);
   });
