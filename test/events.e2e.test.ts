@@ -6,6 +6,7 @@ import { KeyClient } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { vaultUrlOf } from './helpers/certificates.js';
 import { cofferCli, cofferJson } from './helpers/coffer-cli.js';
+import { bearerRequest, fetchToken } from './helpers/http.js';
 import { type DevServer, startDevServer } from './helpers/server-process.js';
 import { Webhook } from './helpers/webhook.js';
 
@@ -151,6 +152,52 @@ describe('events (Event Grid schema and CloudEvents over HTTPS webhooks)', () =>
       ...['--endpoint', hook.url('/main', '127.0.0.1')],
     ]);
     assert.match(loopback.stderr, /127\.0\.0\.1.*not a public address/);
+  });
+
+  it("authorizes subscriptions with Event Grid's actions at the vault's scope, and audits them", async () => {
+    const sp = await cofferJson<{ clientId: string; clientSecret: string; objectId: string }>(
+      server.dataDir,
+      [...['sp', 'create', '--name', 'event-watcher']],
+    );
+    const assign = (role: string) =>
+      cofferJson(server.dataDir, [
+        ...['role', 'assignment', 'create', '--role', role, '--assignee', sp.objectId],
+        ...['--scope', `/vaults/${VAULT}`],
+      ]);
+    await assign('Key Vault Reader');
+    const token = await fetchToken(
+      server.facts.authorityHost,
+      server.facts.tenantId,
+      sp.clientId,
+      sp.clientSecret,
+    );
+    const path = `${server.facts.url}/coffer/vaults/${VAULT}/eventSubscriptions`;
+    const body = { endpoint: hook.url('/watcher') };
+    assert.equal(
+      (await bearerRequest(`${path}/watcher`, token, 'PUT', body)).status,
+      403,
+      'a reader may not subscribe',
+    );
+    assert.equal((await bearerRequest(path, token, 'GET')).status, 403);
+    await assign('Key Vault Crypto Service Encryption User');
+    const created = await bearerRequest(`${path}/watcher`, token, 'PUT', body);
+    assert.equal(created.status, 201, created.text);
+    assert.equal((created.json() as Subscription).provisioningState, 'Active');
+    const everyVault = await bearerRequest(`${server.facts.url}/coffer/events/dead-letters`, token, 'GET');
+    assert.equal(everyVault.status, 403, 'the whole dead-letter list needs the installation scope');
+    const otherVault = await bearerRequest(
+      `${server.facts.url}/coffer/vaults/dev/eventSubscriptions/x`,
+      token,
+      'PUT',
+      body,
+    );
+    assert.equal(otherVault.status, 403, 'not on another vault');
+    assert.equal((await bearerRequest(`${path}/watcher`, token, 'DELETE')).status, 204);
+    const records = await cofferJson<Array<{ properties: { httpStatusCode: number } }>>(server.dataDir, [
+      ...['audit', 'query', '--vault', VAULT, '--operation', 'EventSubscriptionCreate'],
+    ]);
+    const statuses = records.map((record) => record.properties.httpStatusCode);
+    assert.ok(statuses.includes(403) && statuses.includes(201), `audited: ${statuses.join(', ')}`);
   });
 
   it("delivers Key Vault's events with Azure's data shapes, parsed by @azure/eventgrid", async () => {
