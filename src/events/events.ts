@@ -97,7 +97,7 @@ export function createEvents(deps: {
   /** A committed change whose event cannot be stored is logged (the write itself stands). */
   async function raise(vault: string, type: string, subject: string, data: Record<string, unknown>) {
     try {
-      await publisher.publish([await publisher.event(vault, type, subject, data)]);
+      await publisher.publish(vault, type, () => publisher.event(vault, type, subject, data));
     } catch (error) {
       deps.log.error(
         { event: 'event-not-stored', vault, eventType: type, err: { type: (error as Error).name } },
@@ -119,20 +119,16 @@ export function createEvents(deps: {
   /** Raises a sweep's (or a lifetime action's) event once per object version and stage. */
   async function raiseOnce(vault: VaultRecordRef, type: ObjectType, facts: ObjectFacts, stage: ExpiryStage) {
     const eventType = STAGE_EVENT[stage](type);
-    const event = await publisher.event(
-      vault.name,
-      eventType,
-      facts.name,
-      objectEventData(deps.vaultUrl(vault.name), vault.name, type, facts),
-    );
+    const data = objectEventData(deps.vaultUrl(vault.name), vault.name, type, facts);
     const collection = COLLECTION_OF[type];
     try {
-      await publisher.publish([event], async (tx) => {
+      const event = () => publisher.event(vault.name, eventType, facts.name, data);
+      await publisher.publish(vault.name, eventType, event, async (tx, item) => {
         const marker = (await tx.readSent(vault.id, collection, facts.name, facts.version)) ?? {};
         if (marker[stage]) throw new AlreadySent();
         await tx.writeSent(vault.id, collection, facts.name, facts.version, {
           ...marker,
-          [stage]: event.time,
+          [stage]: item.time,
         });
       });
     } catch (error) {
@@ -154,7 +150,7 @@ export function createEvents(deps: {
     async publishEvent(vault: string, type: string, subject: string, data: Record<string, unknown>) {
       if (!KNOWN_EVENT_TYPES.has(type) && !EXTENSION_TYPE_PATTERN.test(type))
         throw new BadParameter(`Unknown event type ${type}: use Coffer.<Area>.<Name>.`);
-      await publisher.publish([await publisher.event(vault, type, subject, data)]);
+      await publisher.publish(vault, type, () => publisher.event(vault, type, subject, data));
     },
 
     /** The object lifecycles' listener. */

@@ -74,32 +74,32 @@ export function createPublisher(deps: {
     };
   }
 
+  /**
+   * `event` is built only when some subscription wants its type (or `alongside` must be
+   * written anyway), so a vault nobody subscribed to pays one listing per change.
+   */
   async function publish(
-    events: VaultEvent[],
-    alongside?: (tx: EventTransaction) => Promise<void>,
+    vault: string,
+    type: string,
+    event: () => Promise<VaultEvent>,
+    alongside?: (tx: EventTransaction, item: VaultEvent) => Promise<void>,
   ): Promise<DeliveryRecord[]> {
-    const vaults = [...new Set(events.map((item) => item.vault))];
-    const subscriptions = (
-      await Promise.all(vaults.map((vault) => deps.store.listSubscriptions(vault)))
-    ).flat();
+    const subscriptions = (await deps.store.listSubscriptions(vault)).filter((item) => wants(item, type));
+    if (subscriptions.length === 0 && !alongside) return [];
+    const item = await event();
     const now = deps.clock.nowMs();
-    const records: DeliveryRecord[] = events.flatMap((item) =>
-      subscriptions
-        .filter((subscription) => subscription.vault === item.vault && wants(subscription, item.type))
-        .map((subscription) => ({
-          id: newDeliveryId(now),
-          vault: item.vault,
-          subscription: subscription.name,
-          subscriptionId: subscription.id,
-          event: item,
-          attempts: 0,
-          nextAttemptAt: now,
-        })),
-    );
-    if (records.length === 0 && !alongside) return [];
+    const records: DeliveryRecord[] = subscriptions.map((subscription) => ({
+      id: newDeliveryId(now),
+      vault,
+      subscription: subscription.name,
+      subscriptionId: subscription.id,
+      event: item,
+      attempts: 0,
+      nextAttemptAt: now,
+    }));
     await deps.store.transaction(async (tx) => {
       for (const record of records) await tx.writeDelivery(record);
-      await alongside?.(tx);
+      await alongside?.(tx, item);
     });
     deps.delivered(records);
     return records;
