@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { createArm } from './arm/arm.js';
+import { vaultResourceId } from './arm/resource-ids.js';
 import { AuditKeys } from './audit/audit-keys.js';
 import { auditRoutes } from './audit/routes.js';
 import { type ServiceEvent, serviceEventRecord } from './audit/service-event.js';
@@ -17,7 +18,7 @@ import { BadParameter, CofferError } from './errors/index.js';
 import { Barrier, KEYRING_PATH } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
-import { keepCachesCoherent, shareThrottles } from './core/cluster-wiring.js';
+import { keepCachesCoherent, runWhileLeading, shareThrottles } from './core/cluster-wiring.js';
 import { clusterRoutes } from './core/cluster-routes.js';
 import { createPipeline } from './core/pipeline.js';
 import { devRoutes } from './core/dev-routes.js';
@@ -43,6 +44,8 @@ import { decorateAuditFields, registerAuditHooks } from './http/audit-hooks.js';
 import { dataPlane } from './http/data-plane.js';
 import { type Readiness, registerHealthRoutes } from './http/health-routes.js';
 import { createHttpServer } from './http/server.js';
+import { createEvents } from './events/events.js';
+import { eventRoutes } from './events/routes.js';
 import { createIdentity } from './identity/identity.js';
 import { registerIdentityRoutes } from './identity/routes.js';
 import { roleApiRoutes } from './policy/role-api.js';
@@ -76,6 +79,7 @@ import { vaultAdminRoutes } from './vaults/routes.js';
 import { settingsRoutes } from './vaults/settings-routes.js';
 import { createVaultService } from './vaults/service.js';
 import type { VaultRecord } from './vaults/types.js';
+import type { ObjectChangeListener } from './objects/types.js';
 
 export const ADMIN_PRINCIPAL_NAME = 'administrator';
 
@@ -197,12 +201,17 @@ export async function buildApp(
         http.log.warn({ event: 'hsm-keys-left', vault: vault.name, ...released }, 'hsm');
       await eraseVaultData(vaultData(vault));
       cacheInvalidation.changed('vault', keyHandlePrefix(vault.id));
+      await events.forgetVault(vault);
     },
     removeRoleAssignments: (name) => roles.deleteAssignmentsUnder(`/vaults/${name}`),
     inVaultTime,
     // Service events (a permission model switch, a purge by the retention sweep) become audit
-    // records beside their request's.
-    audit: recordServiceEvent,
+    // records beside their request's; access changes also become events.
+    audit: (event) => {
+      recordServiceEvent(event);
+      void events.vaultChanged(event);
+    },
+    changed: (event) => void events.vaultChanged(event),
     hsmAvailable: () => keyProvider.hasHsm,
   });
   const arm = createArm({
@@ -220,20 +229,38 @@ export async function buildApp(
       vaultUrl,
     },
   });
+  // After the writes commit, changes become events (docs/events.md).
+  const events = createEvents({
+    store: barrier.view('sys/events/'),
+    config: config.events,
+    clock,
+    vaultClock,
+    vaultUrl,
+    topicOf: async (name) => {
+      const vault = await vaults.find(name);
+      const group = vault?.resource?.resourceGroup ?? config.defaultResourceGroup;
+      return vaultResourceId(arm.subscriptionId(), group, name);
+    },
+    vaultNames: async () => (await vaults.list()).map((vault) => vault.name),
+    log: auditLog,
+  });
+  const changed: ObjectChangeListener = (vault, change) => events.objectChanged(vault, change);
   const roles = createRoleService({
     store: createRoleStore(systemStore),
     clock,
+    assignmentChanged: (action, assignment) => void events.roleAssignmentChanged(action, assignment),
     resolvePrincipal: async (id) => (await principals.find(id)).objectId,
     vaultExists: async (name) => (await vaults.find(name)) !== undefined,
   });
   const backupCodec = createBackupCodec(runtime.backupKey);
-  const secrets = createSecretService({ vaultStore: vaultData, backupCodec, clock: vaultClock });
+  const secrets = createSecretService({ vaultStore: vaultData, backupCodec, clock: vaultClock, changed });
   const keys = createKeyService({
     vaultStore: vaultData,
     backupCodec,
     clock: vaultClock,
     provider: keyProvider,
     onChange: keyChanged,
+    changed,
   });
   // A certificate's key is its linked object: its changes reach the key's cached handles too.
   const certificates = createCertificateService({
@@ -242,6 +269,7 @@ export async function buildApp(
     clock: vaultClock,
     provider: keyProvider,
     onChange: keyChanged,
+    changed,
   });
 
   const vaultRestore = createVaultRestore({ root: barrier, forgetVaults: () => vaults.clearCache() });
@@ -258,14 +286,30 @@ export async function buildApp(
       keyRotationSweep({
         keys,
         clock: vaultClock,
-        // Until the event mechanism lands, a near-expiry notice is a structured log line.
-        notify: (notice) => http.log.warn({ event: 'KeyNearExpiry', ...notice }, 'key near expiry'),
+        // A due Notify action is the key's NearExpiry event (Azure: "configured by the rotation policy").
+        notify: async (vault, notice) => {
+          const facts = {
+            name: notice.key,
+            version: notice.version,
+            nbf: notice.notBefore,
+            exp: notice.expiresOn,
+          };
+          await events.nearExpiryNotice(vault, 'Key', facts);
+        },
       }),
       certificateRenewalSweep({
         certificates,
         clock: vaultClock,
-        notify: (notice) =>
-          http.log.warn({ event: 'CertificateNearExpiry', ...notice }, 'certificate near expiry'),
+        // EmailContacts: Coffer sends no mail; the event is what subscribers act on.
+        notify: async (vault, notice) => {
+          const facts = {
+            name: notice.certificate,
+            version: notice.version,
+            nbf: notice.notBefore,
+            exp: notice.expiresOn,
+          };
+          await events.nearExpiryNotice(vault, 'Certificate', facts);
+        },
         onError: (error, certificate) =>
           http.log.error(
             // Only our own errors' messages are known to be free of secrets; others give their type.
@@ -279,6 +323,18 @@ export async function buildApp(
             'certificate renewal failed',
           ),
       }),
+      events.expirySweep([
+        { type: 'Secret', list: (vault, after, limit) => secrets.list(vault, after, limit) },
+        {
+          type: 'Key',
+          list: (vault, after, limit) => keys.list(vault, after, limit),
+          ownsNearExpiry: async (vault, name) =>
+            (await keys.readPolicy(vault, name))?.lifetimeActions.some(
+              (action) => action.action.type === 'Notify',
+            ) ?? false,
+        },
+        { type: 'Certificate', list: (vault, after, limit) => certificates.list(vault, after, limit) },
+      ]),
     ],
     installationSweeps: [() => vaults.purgeExpired(), () => vaultRestore.eraseAbandoned()],
     inVaultTime,
@@ -302,6 +358,7 @@ export async function buildApp(
   faults.onFault((fault) =>
     http.log.error({ fault: fault.kind, path: fault.path, detail: fault.detail }, 'fault'),
   );
+  let stopDelivering: (() => void) | undefined;
   const seal = new SealManager(
     storage,
     barrier,
@@ -312,6 +369,10 @@ export async function buildApp(
         await runtime.load();
         const signer = await auditKeys.load(new Date(clock.nowMs()));
         await audit?.unsealed(signer);
+        // Delivery, like the sweeps, runs on the leader only: two members would send each event twice.
+        stopDelivering = runWhileLeading(cluster, 'sys/events/', events, (error) =>
+          http.log.error({ err: { type: (error as Error).name } }, 'event delivery failed to start'),
+        );
         periodicJobs.start();
       },
       beforeSeal: () => {
@@ -320,6 +381,8 @@ export async function buildApp(
         void audit?.broker.setSigner(undefined, 'seal').catch(() => undefined);
         auditKeys.unload();
         periodicJobs.stop();
+        stopDelivering?.();
+        stopDelivering = undefined;
         runtime.unload();
         identity.clearCaches();
         // Parsed private keys go with the barrier key: nothing usable stays in memory sealed.
@@ -450,6 +513,7 @@ export async function buildApp(
     }),
     ...identity.adminRoutes(),
     ...roleAdminRoutes(roles),
+    ...eventRoutes(events, vaults),
     ...auditRoutes({
       query: (query) => (audit ? audit.index.query(query) : Promise.reject(new BadParameter(AUDIT_OFF))),
       hmac: (name) => auditKeys.hmac(name),
@@ -536,10 +600,14 @@ export async function buildApp(
       publicPort = port;
     },
     audit,
+    /** For other modules (alerts): `events.publishEvent(vault, type, subject, data)`. */
+    events,
     /** Finishes requests in flight (within the shutdown deadline), then closes the store. */
     async close(): Promise<void> {
       autoUnseal?.stop();
       await closeGracefully();
+      // Deliveries in flight end within their deadline; what is left stays in the outbox.
+      await events.stop();
       // After the last request, before the seal: the shutdown checkpoint needs the key.
       await audit?.close();
       seal.seal();

@@ -99,7 +99,10 @@ describe('dev-mode time shift', () => {
       )
     ).pollUntilDone();
     await shift(200, 'clockwork');
-    await server.process.waitForOutput(/"event":"CertificateNearExpiry"[^\n]*"certificate":"renewing"/);
+    // EmailContacts raises CertificateNearExpiry (test/events.e2e.test.ts receives it); the server logs it too.
+    await server.process.waitForOutput(
+      /"eventType":"Microsoft.KeyVault.CertificateNearExpiry"[^\n]*"subject":"renewing"/,
+    );
     assert.equal((await collect(certificates.listPropertiesOfCertificateVersions('renewing'))).length, 1);
     await shift(140, 'clockwork');
     const versions = await collect(certificates.listPropertiesOfCertificateVersions('renewing'));

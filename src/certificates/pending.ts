@@ -72,6 +72,8 @@ export function createPendingOperations(deps: {
   issuance: Issuance;
   provider: KeyProvider;
   hsmKeys: Pick<HsmKeyKeeper, 'condemn' | 'reap'>;
+  /** Tells the events module of a merged (issued) version once committed. */
+  announce: (vault: VaultRecord, name: string, record: CertificateVersionRecord) => Promise<void>;
 }) {
   const { objects, records } = deps;
   const notFound = (name: string) =>
@@ -227,7 +229,7 @@ export function createPendingOperations(deps: {
         if (input.x5c.length === 0) throw new BadParameter('x5c must hold the certificate, then its chain.');
         validateCommonProperties({ tags: input.tags });
         const time = objects.now();
-        return records(vault).transaction(async (tx) => {
+        const merged = await records(vault).transaction(async (tx) => {
           const operation = await tx.readPending(key);
           const policy = await tx.readPolicy(key);
           if (!operation || operation.status !== 'inProgress' || !operation.material || !policy) {
@@ -255,6 +257,8 @@ export function createPendingOperations(deps: {
           await tx.writePending(key, completed(operation, time));
           return { head, record: issued.certificate };
         });
+        await deps.announce(vault, merged.head.name, merged.record);
+        return merged;
       },
     },
   };

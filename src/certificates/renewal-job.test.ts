@@ -36,7 +36,9 @@ describe('certificate renewal sweep', () => {
   const sweep = certificateRenewalSweep({
     certificates,
     clock,
-    notify: (notice) => notices.push(notice),
+    notify: async (_vault, notice) => {
+      notices.push(notice);
+    },
     onError: (_error, certificate) => failures.push(certificate),
   });
   const x509Of = (cer: string) => new X509Certificate(Buffer.from(cer, 'base64'));
@@ -109,7 +111,7 @@ describe('certificate renewal sweep', () => {
         lifetimeActions: [{ trigger: { lifetimePercentage: 50 }, action: 'EmailContacts' }],
       },
     });
-    const { version, exp } = await latest(vault, 'legacy');
+    const { version, exp, nbf } = await latest(vault, 'legacy');
     clock.advance(40 * DAY_MS);
     assert.equal(await sweep(vault), 1);
     assert.equal(await sweep(vault), 0, 'notified once');
@@ -119,6 +121,7 @@ describe('certificate renewal sweep', () => {
         vault: vault.name,
         certificate: 'legacy',
         version,
+        notBefore: nbf,
         expiresOn: exp,
         contacts: [{ email: 'pki@example.com', name: 'PKI team' }],
       },

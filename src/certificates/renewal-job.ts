@@ -7,6 +7,7 @@ export interface CertificateExpiryNotice {
   vault: string;
   certificate: string;
   version: string;
+  notBefore: number;
   expiresOn: number | undefined;
   contacts: Contact[];
 }
@@ -23,13 +24,14 @@ export function actionDueAt(action: LifetimeAction, nbf: number, exp: number): n
 /**
  * Applies certificate policies' lifetime actions once per version: `AutoRenew` issues a new
  * version from the policy; `EmailContacts` hands a notice with the vault's contacts to `notify`
- * (the event mechanism takes it from there). A certificate that cannot be renewed (its CA
+ * (the CertificateNearExpiry event). A certificate that cannot be renewed (its CA
  * expired, say) is reported and the sweep goes on with the others.
  */
 export function certificateRenewalSweep(deps: {
   certificates: Pick<CertificateService, 'list' | 'readPolicy' | 'renew' | 'markActed' | 'contacts'>;
   clock: Clock;
-  notify: (notice: CertificateExpiryNotice) => void;
+  /** Raises the notice (the CertificateNearExpiry event); resolves once it is stored. */
+  notify: (vault: VaultRecord, notice: CertificateExpiryNotice) => Promise<void>;
   onError: (error: unknown, certificate: string) => void;
 }) {
   const contactsOf = (vault: VaultRecord) => deps.certificates.contacts.getContacts(vault).catch(() => []);
@@ -52,10 +54,11 @@ export function certificateRenewalSweep(deps: {
         try {
           if (due.has('EmailContacts') && policy.actedVersion !== record.version) {
             const contacts = await contactsOf(vault);
-            deps.notify({
+            await deps.notify(vault, {
               vault: vault.name,
               certificate: head.name,
               version: record.version,
+              notBefore: nbf,
               expiresOn: exp,
               contacts,
             });

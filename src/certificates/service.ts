@@ -6,6 +6,7 @@ import type { Clock } from '../lib/clock.js';
 import { newVersionId } from '../lib/ids.js';
 import type { BackupCodec } from '../objects/backup.js';
 import { createObjectLifecycle } from '../objects/lifecycle.js';
+import type { ObjectChangeListener } from '../objects/types.js';
 import { objectReader } from '../objects/store.js';
 import { validateCommonProperties } from '../objects/validation.js';
 import { createHsmKeyKeeper } from '../keys/hsm-keys.js';
@@ -55,6 +56,8 @@ export function createCertificateService(deps: {
   vaultStore: (vault: VaultRecord) => SecureStore;
   backupCodec: BackupCodec;
   clock: Clock;
+  /** Hears committed changes (events). */
+  changed?: ObjectChangeListener;
   provider: KeyProvider;
   /** Hears every committed change of an object (lifecycle.ts), for the caches built from it. */
   onChange?: (vault: VaultRecord, key: string) => void;
@@ -120,7 +123,23 @@ export function createCertificateService(deps: {
     return { material: await issuance.generateKey(policy, placement), fresh: true };
   }
 
-  const pending = createPendingOperations({ objects, records, issuance, provider: deps.provider, hsmKeys });
+  /** A version issued (created, imported or merged) is a new version once committed. */
+  const announce = (vault: VaultRecord, name: string, record: CertificateVersionRecord) =>
+    objects.committed(vault, {
+      action: 'NewVersion',
+      name,
+      version: record.version,
+      nbf: record.nbf,
+      exp: record.exp,
+    });
+  const pending = createPendingOperations({
+    objects,
+    records,
+    issuance,
+    provider: deps.provider,
+    hsmKeys,
+    announce,
+  });
 
   async function create(
     vault: VaultRecord,
@@ -146,7 +165,7 @@ export function createCertificateService(deps: {
       const certificate = await issuance.issue(policy, material, time, ca);
       const chain = [certificate, ...(ca ? [ca.certificateDer, ...ca.chainAbove] : [])];
       const issued = issuedVersion(deps.provider, { ...input, version, time, chain, material, policy });
-      return records(vault).transaction(async (tx) => {
+      const done = await records(vault).transaction(async (tx) => {
         await refuseInProgress(tx, key, name);
         await tx.writeIssued(key, name, issued);
         await tx.writePolicy(key, policy);
@@ -154,6 +173,8 @@ export function createCertificateService(deps: {
         await tx.writePending(key, completed);
         return accepted(completed);
       });
+      await announce(vault, name, issued.certificate);
+      return done;
     });
   }
 
@@ -207,7 +228,7 @@ export function createCertificateService(deps: {
     },
   ): Promise<CertificateView> {
     const { material, keyInfo, facts, detected, parts, time } = imported;
-    return records(vault).transaction(async (tx) => {
+    const written = await records(vault).transaction(async (tx) => {
       const previous = await tx.readPolicy(key);
       const policy = policyFromCertificate(input.policy ?? {}, previous, facts, keyInfo, detected, time);
       const version = newVersionId();
@@ -223,6 +244,8 @@ export function createCertificateService(deps: {
       await tx.writePolicy(key, policy);
       return { head, record: issued.certificate };
     });
+    await announce(vault, written.head.name, written.record);
+    return written;
   }
 
   /** Changes a version's attributes and tags; enabled moves the key and secret with it. */

@@ -4,6 +4,7 @@ import { registerCertificateCommands } from './commands/certificate.js';
 import { registerCompletionCommand } from './commands/completion.js';
 import { registerDevCommands } from './commands/dev.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerEventCommands } from './commands/event.js';
 import { registerGroupCommands } from './commands/group.js';
 import { registerStorageCommands } from './commands/offline.js';
 import { registerHsmCommands } from './commands/hsm.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerAgentCommand(program);
   registerDevCommands(program);
   registerAuditCommands(program);
+  registerEventCommands(program);
   useOneLineErrors(program);
   return program;
 }

@@ -5,6 +5,7 @@ import { validateResourceGroupName } from '../arm/resource-ids.js';
 import { isUuid } from '../lib/ids.js';
 import { loadAuditConfig } from './audit.js';
 import { postgresSettings, sealSettings } from './nested.js';
+import { loadEventsConfig } from './events.js';
 import { readPkcs11, readSeal } from './pkcs11.js';
 import type { CofferConfig, ConnectionLimits, SealSettings } from './types.js';
 
@@ -20,7 +21,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as cons
 /** Settings that are objects in the config file, each with its own environment variables (config/pkcs11.ts). */
 // Nested sections, read by their own loaders.
 /** Sections of the config file that are objects, read by their own modules. */
-const SECTIONS = ['pkcs11', 'seal', 'audit', 'storage'];
+const SECTIONS = ['pkcs11', 'seal', 'audit', 'storage', 'events'];
 
 /** Keys a config file may hold, with the environment variable that overrides each. */
 const ENVIRONMENT: Record<string, string> = {
@@ -138,6 +139,7 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
     defaultResourceGroup,
     backupDir: backupDirOf(setting('backupDir'), dataDir, options.dev),
     audit: loadAuditConfig(file['audit'], env, dataDir),
+    events: loadEventsConfig(file['events'], env, options.dev),
   };
 }
 

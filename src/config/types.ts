@@ -1,4 +1,5 @@
 import type { AuditConfig } from './audit.js';
+import type { EventsConfig } from './events.js';
 import type { Pkcs11SealSettings, Pkcs11Settings } from './pkcs11.js';
 
 /** The server's whole configuration, after defaults, file and environment are merged. */
@@ -50,6 +51,7 @@ export interface CofferConfig {
    */
   backupDir: string | undefined;
   audit: AuditConfig;
+  events: EventsConfig;
 }
 
 export interface ConnectionLimits {

@@ -84,3 +84,33 @@ export function shareThrottles(cluster: Pick<Cluster, 'onEvent' | 'publish'>) {
     };
   };
 }
+
+/**
+ * Work that must run on one member at a time and see what every member queues (event delivery):
+ * started while this member leads, stopped when it no longer does, and restarted (which reloads
+ * its queue from the store) when another member commits under `prefix`. A lone process always
+ * leads. Returns the function that stops following.
+ */
+export function runWhileLeading(
+  cluster: Pick<Cluster, 'onEvent' | 'leadership'>,
+  prefix: string,
+  work: { start(): Promise<void>; stop(): Promise<void> },
+  onError: (error: unknown) => void,
+): () => void {
+  const run = (step: () => Promise<void>) => void step().catch(onError);
+  const stopLeading = cluster.leadership.onChange((leads) => run(leads ? work.start : work.stop));
+  const stopListening = cluster.onEvent((event) => {
+    if (!cluster.leadership.isLeader) return;
+    if (
+      event.type === 'reset' ||
+      (event.type === 'changed' && event.keys.some((key) => key.startsWith(prefix)))
+    )
+      run(work.start);
+  });
+  if (cluster.leadership.isLeader) run(work.start);
+  return () => {
+    stopLeading();
+    stopListening();
+    run(work.stop);
+  };
+}

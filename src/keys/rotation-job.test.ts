@@ -32,7 +32,13 @@ describe('key rotation sweep', () => {
     provider: new RoutingKeyProvider(new SoftwareKeyProvider()),
   });
   const notices: KeyExpiryNotice[] = [];
-  const sweep = keyRotationSweep({ keys, clock, notify: (notice) => notices.push(notice) });
+  const sweep = keyRotationSweep({
+    keys,
+    clock,
+    notify: async (_vault, notice) => {
+      notices.push(notice);
+    },
+  });
   const nowSeconds = () => unixSeconds(clock.nowMs());
 
   const versionsOf = async (vault: VaultRecord, name: string): Promise<KeyView[]> =>
@@ -171,7 +177,13 @@ describe('key rotation sweep', () => {
     clock.advance(DAY_MS);
     assert.equal(await sweep(vault), 1);
     assert.deepEqual(mine(), [
-      { vault: vault.name, key: 'watched', version: created.record.version, expiresOn: created.record.exp },
+      {
+        vault: vault.name,
+        key: 'watched',
+        version: created.record.version,
+        expiresOn: created.record.exp,
+        notBefore: created.record.nbf,
+      },
     ]);
     assert.equal(await sweep(vault), 0, 'the same version is not notified twice');
     clock.advance(10 * DAY_MS);

@@ -8,17 +8,19 @@ export interface KeyExpiryNotice {
   key: string;
   version: string;
   expiresOn: number | undefined;
+  notBefore: number | undefined;
 }
 
 /**
  * Applies rotation policies: a due `Rotate` action makes a new version; a due `Notify` action
- * hands a notice to `notify` once per key version (the event mechanism picks it up). Returns
+ * hands a notice to `notify` once per key version (the KeyNearExpiry event). Returns
  * how many keys were rotated or notified.
  */
 export function keyRotationSweep(deps: {
   keys: Pick<KeyService, 'list' | 'readPolicy' | 'rotate' | 'markNotified'>;
   clock: Clock;
-  notify: (notice: KeyExpiryNotice) => void;
+  /** Raises the notice (the KeyNearExpiry event); resolves once it is stored. */
+  notify: (vault: VaultRecord, notice: KeyExpiryNotice) => Promise<void>;
 }) {
   return async (vault: VaultRecord): Promise<number> => {
     let acted = 0;
@@ -37,7 +39,13 @@ export function keyRotationSweep(deps: {
           await deps.keys.rotate(vault, head.name);
           acted++;
         } else if (due.length > 0 && policy.notifiedVersion !== record.version) {
-          deps.notify({ vault: vault.name, key: head.name, version: record.version, expiresOn: record.exp });
+          await deps.notify(vault, {
+            vault: vault.name,
+            key: head.name,
+            version: record.version,
+            expiresOn: record.exp,
+            notBefore: record.nbf,
+          });
           await deps.keys.markNotified(vault, head.name, record.version);
           acted++;
         }

@@ -5,6 +5,7 @@ import { BadParameter, Forbidden } from '../errors/index.js';
 import { type Clock, unixSeconds } from '../lib/clock.js';
 import type { BackupCodec } from '../objects/backup.js';
 import { createObjectLifecycle } from '../objects/lifecycle.js';
+import type { ObjectChangeListener } from '../objects/types.js';
 import { definedOnly } from '../secrets/service.js';
 import type { VaultRecord } from '../vaults/types.js';
 import { createKeyOperations } from './key-operations.js';
@@ -37,6 +38,8 @@ export function createKeyService(deps: {
   vaultStore: (vault: VaultRecord) => SecureStore;
   backupCodec: BackupCodec;
   clock: Clock;
+  /** Hears committed changes (events). */
+  changed?: ObjectChangeListener;
   provider: KeyProvider;
   /** Hears every committed change of an object (lifecycle.ts), for the caches built from it. */
   onChange?: (vault: VaultRecord, key: string) => void;

@@ -16,6 +16,8 @@ import { type ObjectReader, type ObjectWriter, objectStore, objectWriter } from 
 import type {
   DeletedHead,
   DeletedView,
+  ObjectChange,
+  ObjectChangeListener,
   ObjectHead,
   ObjectKind,
   ObjectView,
@@ -55,6 +57,8 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
    * restore) by its lower-cased name, its linked objects' included: caches built from it drop it.
    */
   onChange?: (vault: VaultRecord, key: string) => void;
+  /** Hears each change once it is committed (events). */
+  changed?: ObjectChangeListener;
 }) {
   const { kind } = deps;
   const linkedCollections = deps.linkedCollections ?? [];
@@ -79,6 +83,11 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
   };
   const keyOf = (name: string) => validateObjectName(name, kind.noun).toLowerCase();
   const lower = kind.noun.toLowerCase();
+  /** After the commit: a listener's failure never undoes or fails a write that happened. */
+  const announce = async (vault: VaultRecord, change: Omit<ObjectChange, 'noun'>) => {
+    await deps.changed?.(vault, { ...change, noun: kind.noun }).catch(() => undefined);
+  };
+  const datesOf = (record: VersionRecord) => ({ version: record.version, nbf: record.nbf, exp: record.exp });
 
   const notFound = (name: string, version?: string) =>
     new NotFound(
@@ -151,12 +160,15 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
     });
     await committed(vault, key, purged);
     await deps.outside?.purged(vault);
+    await announce(vault, { action: 'Purged', name });
   }
 
   return {
     keyOf,
     now,
     refuseManaged,
+    /** For writes a domain makes itself (a certificate's issued version): tells the listener. */
+    committed: announce,
 
     /**
      * Writes a new version and makes it the latest. `build` gets the current latest (if any)
@@ -182,7 +194,9 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
         await tx.putHead(key, head);
         return { head, record };
       });
-      return committed(vault, key, added);
+      const written = await committed(vault, key, added);
+      await announce(vault, { action: 'NewVersion', name: written.head.name, ...datesOf(written.record) });
+      return written;
     },
 
     resolve: (vault: VaultRecord, name: string, version?: string): Promise<ObjectView<R>> =>
@@ -243,7 +257,9 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
         }
         return { head: deleted, record };
       });
-      return committed(vault, key, deleting);
+      const deleted = await committed(vault, key, deleting);
+      await announce(vault, { action: 'Deleted', name: deleted.head.name, ...datesOf(deleted.record) });
+      return deleted;
     },
 
     async getDeleted(vault: VaultRecord, name: string): Promise<DeletedView<R>> {
@@ -273,7 +289,9 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
         const head: ObjectHead = { name: found.head.name, latestVersion: found.head.latestVersion };
         return { head, record: found.record };
       });
-      return committed(vault, key, recovering);
+      const recovered = await committed(vault, key, recovering);
+      await announce(vault, { action: 'Recovered', name: recovered.head.name, ...datesOf(recovered.record) });
+      return recovered;
     },
 
     purge,

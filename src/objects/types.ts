@@ -69,3 +69,26 @@ export interface OutsideState {
   /** Values from a backup made usable here, and how to undo that if the restore then fails. */
   imported<T>(values: T[], label: string): Promise<{ values: T[]; undo(): Promise<void> }>;
 }
+
+/**
+ * A committed change the events module hears about (docs/events.md): what happened to which
+ * object, with the version's dates. Identifiers and dates only, never content.
+ */
+export interface ObjectChange {
+  action: 'NewVersion' | 'Deleted' | 'Recovered' | 'Purged';
+  /** `Secret`, `Key`, `Certificate`. */
+  noun: string;
+  name: string;
+  version?: string;
+  nbf?: number;
+  exp?: number;
+}
+
+/** Told of each committed change; failures are its own to log, never the write's. */
+export type ObjectChangeListener = (vault: VaultRecordRef, change: ObjectChange) => Promise<void>;
+
+/** The vault as a listener needs it (the domain's VaultRecord satisfies it). */
+export interface VaultRecordRef {
+  id: string;
+  name: string;
+}

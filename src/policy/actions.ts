@@ -96,6 +96,10 @@ export const ManagementActions = {
   operate: 'Coffer/operator/action',
   // Reading the audit log: at a vault's scope, that vault's records; at `/`, everything.
   readAuditLogs: 'Coffer/auditLogs/read',
+  // Event Grid's own actions, as Azure's built-in Key Vault roles list them.
+  readEventSubscriptions: 'Microsoft.EventGrid/eventSubscriptions/read',
+  writeEventSubscriptions: 'Microsoft.EventGrid/eventSubscriptions/write',
+  deleteEventSubscriptions: 'Microsoft.EventGrid/eventSubscriptions/delete',
 } as const;
 
 export type DataAction =

@@ -32,6 +32,8 @@ export function createRoleService(deps: {
   /** A principal's (or group's) object id from an object id or client id; NotFound when unknown. */
   resolvePrincipal: (id: string) => Promise<string>;
   vaultExists: (name: string) => Promise<boolean>;
+  /** Told after an assignment is saved or removed (events). */
+  assignmentChanged?: (action: 'Created' | 'Deleted', assignment: RoleAssignment) => void;
 }) {
   const { store, clock } = deps;
   const byPrincipal = new Map<string, { assignments: RoleAssignment[]; loadedAt: number }>();
@@ -183,6 +185,7 @@ export function createRoleService(deps: {
       };
       await store.saveAssignment(assignment);
       byPrincipal.delete(assignment.principalId);
+      deps.assignmentChanged?.('Created', assignment);
       return assignment;
     },
 
@@ -225,6 +228,7 @@ export function createRoleService(deps: {
       const assignment = await getAssignment(id);
       await store.deleteAssignment(assignment);
       byPrincipal.delete(assignment.principalId);
+      deps.assignmentChanged?.('Deleted', assignment);
       return assignment;
     },
 

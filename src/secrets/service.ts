@@ -4,6 +4,7 @@ import { BadParameter, Forbidden } from '../errors/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { BackupCodec } from '../objects/backup.js';
 import { createObjectLifecycle } from '../objects/lifecycle.js';
+import type { ObjectChangeListener } from '../objects/types.js';
 import type { VaultRecord } from '../vaults/types.js';
 import type { SecretProperties, SecretVersionRecord, SecretView } from './types.js';
 import { validateSecretProperties, validateSecretValue } from './validation.js';
@@ -18,6 +19,8 @@ export function createSecretService(deps: {
   vaultStore: (vault: VaultRecord) => SecureStore;
   backupCodec: BackupCodec;
   clock: Clock;
+  /** Hears committed changes (events). */
+  changed?: ObjectChangeListener;
 }) {
   const objects = createObjectLifecycle<SecretVersionRecord>({ kind: SECRET_KIND, ...deps });
 

@@ -46,6 +46,8 @@ export function createDeletedVaults(deps: {
   forget: (name: string) => void;
   remember: (record: VaultRecord) => void;
   audit?: (event: AuditEvent) => void;
+  /** Told after a soft delete or a recovery committed (events). */
+  changed?: (event: { event: 'VaultDeleted' | 'VaultRecovered'; vault: string }) => void;
 }) {
   const nowMs = () => deps.clock.nowMs();
 
@@ -84,6 +86,7 @@ export function createDeletedVaults(deps: {
       }),
     );
     deps.forget(key);
+    deps.changed?.({ event: 'VaultDeleted', vault: deleted.name });
     return deleted;
   }
 
@@ -107,6 +110,7 @@ export function createDeletedVaults(deps: {
       return vault as VaultRecord;
     });
     deps.remember(recovered);
+    deps.changed?.({ event: 'VaultRecovered', vault: recovered.name });
     return recovered;
   }
 

@@ -103,6 +103,8 @@ export function createVaultService(deps: {
   /** Runs `work` in the vault's own time (the dev-mode time shift). */
   inVaultTime?: <T>(vault: VaultRecord, work: () => Promise<T>) => Promise<T>;
   audit?: (event: AuditEvent) => void;
+  /** Told after a soft delete or a recovery committed (events). */
+  changed?: (event: { event: 'VaultDeleted' | 'VaultRecovered'; vault: string }) => void;
   /** Whether a PKCS#11 token is configured: premium vaults need one. */
   hsmAvailable?: () => boolean;
 }) {
@@ -119,6 +121,7 @@ export function createVaultService(deps: {
     forget: (name) => cache.delete(name),
     remember: (record) => cache.set(record.name, record),
     audit: deps.audit,
+    changed: deps.changed,
   });
 
   async function find(name: string): Promise<VaultRecord | undefined> {
