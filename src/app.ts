@@ -355,6 +355,8 @@ export async function buildApp(
   registerIdentityRoutes(http, {
     pipeline,
     tokens,
+    users: identity.users,
+    codes: identity.codes,
     guard,
     signingKey: runtime.signingKey,
     tenantId: runtime.tenantId,
