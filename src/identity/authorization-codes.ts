@@ -94,8 +94,16 @@ export function createAuthorizationCodes(clock: Clock) {
           'invalid_grant',
           'AADSTS501481: The code_verifier does not match the code_challenge supplied in the authorization request.',
         );
-      const { expiresAtMs: _expires, ...rest } = grant;
-      return rest;
+      return {
+        clientId: grant.clientId,
+        redirectUri: grant.redirectUri,
+        codeChallenge: grant.codeChallenge,
+        objectId: grant.objectId,
+        userPrincipalName: grant.userPrincipalName,
+        displayName: grant.displayName,
+        credentialId: grant.credentialId,
+        scope: grant.scope,
+      };
     },
 
     clear: () => outstanding.clear(),
