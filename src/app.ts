@@ -13,7 +13,7 @@ import { hsmBackupRoutes } from './backup/hsm-routes.js';
 import { installationBackupRoutes } from './backup/routes.js';
 import { writeVaultBackup } from './backup/vault-backup.js';
 import { createVaultRestore } from './backup/vault-restore.js';
-import { BadParameter, CofferError } from './errors/index.js';
+import { BadParameter, CofferError, NotFound } from './errors/index.js';
 import { Barrier, KEYRING_PATH } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
@@ -64,6 +64,7 @@ import { vaultAdminRoutes } from './vaults/routes.js';
 import { settingsRoutes } from './vaults/settings-routes.js';
 import { createVaultService } from './vaults/service.js';
 import type { VaultRecord } from './vaults/types.js';
+import { createWebConsole } from './ui/ui.js';
 
 export const ADMIN_PRINCIPAL_NAME = 'administrator';
 
@@ -193,7 +194,13 @@ export async function buildApp(
   const roles = createRoleService({
     store: createRoleStore(systemStore),
     clock,
-    resolvePrincipal: async (id) => (await principals.find(id)).objectId,
+    // Service principals (object or client id), users (object id or UPN) and groups all hold roles.
+    resolvePrincipal: async (id) => {
+      const objectId = await identity.resolveObjectId(id);
+      if (!objectId)
+        throw new NotFound('PrincipalNotFound', `No principal, user or group is '${id.slice(0, 128)}'.`);
+      return objectId;
+    },
     vaultExists: async (name) => (await vaults.find(name)) !== undefined,
   });
   const backupCodec = createBackupCodec(runtime.backupKey);
@@ -285,6 +292,7 @@ export async function buildApp(
         periodicJobs.stop();
         runtime.unload();
         identity.clearCaches();
+        webConsole.clearSessions();
         vaults.clearCache();
         roles.clearCache();
         arm.clearCaches();
@@ -417,6 +425,18 @@ export async function buildApp(
     }),
   ]);
   armPlane(http, pipeline, arm.routes(), { subscriptionId: arm.subscriptionId });
+  // The console calls the HTTP API above in process, as the signed-in user (src/ui).
+  const webConsole = createWebConsole({
+    clock,
+    inject: (request) => http.inject(request),
+    vaultUrl,
+    authorityHost,
+    tenantId: runtime.tenantId,
+    scope: () => `${vaultResource()}/.default`,
+    clientAddress: (request) =>
+      pipeline.clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for']),
+  });
+  webConsole.register(http);
   dataPlane(
     http,
     pipeline,

@@ -63,6 +63,28 @@ describe('authorization code flow with PKCE (the web console sign-in)', () => {
     assert.equal(claims.appid, CONSOLE_CLIENT_ID);
   });
 
+  it('a user signed in with a code holds the roles assigned to them (by UPN) and nothing more', async () => {
+    const { verifier, challenge } = pkcePair();
+    const code = await client.code('alice@coffer.test', PASSWORD, challenge);
+    const token = (
+      (await client.redeem({ code, code_verifier: verifier })).json() as { access_token: string }
+    ).access_token;
+    const secrets = `${server.facts.vaultUrl}/secrets?api-version=7.6`;
+    assert.equal((await bearerRequest(secrets, token, 'GET')).status, 403, 'no role yet');
+    const assigned = await bearerRequest(
+      `${server.facts.url}/coffer/roles/assignments`,
+      await adminToken(server.facts),
+      'POST',
+      { role: 'Key Vault Secrets User', principalId: 'alice@coffer.test', scope: '/vaults/dev' },
+    );
+    assert.equal(assigned.status, 201, assigned.text);
+    assert.equal((await bearerRequest(secrets, token, 'GET')).status, 200);
+    const write = await bearerRequest(`${server.facts.vaultUrl}/secrets/x?api-version=7.6`, token, 'PUT', {
+      value: 'v',
+    });
+    assert.equal(write.status, 403, 'Secrets User reads, never writes');
+  });
+
   it('refuses bad authorization requests on the page itself, never redirecting', async () => {
     const { challenge } = pkcePair();
     const cases: Array<[Record<string, string>, RegExp]> = [
