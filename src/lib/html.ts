@@ -39,15 +39,16 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeH
 
 /**
  * The headers of every HTML page: a strict Content-Security-Policy (only this origin's own
- * script, style and images; no inline script or style; no framing), no referrer (a callback
- * URL carries an authorization code), and no caching.
+ * script, style and images; no inline script or style; no framing), referrers only within this
+ * origin (no other site learns a console URL; `no-referrer` would also make the browser send
+ * `Origin: null` on our own forms, which the console's write check refuses), and no caching.
  */
 export const HTML_PAGE_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'text/html; charset=utf-8',
   'content-security-policy':
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-  'referrer-policy': 'no-referrer',
+  'referrer-policy': 'same-origin',
   'x-frame-options': 'DENY',
   'cross-origin-opener-policy': 'same-origin',
   'cache-control': 'no-store',

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, newProfile, signIn } from './helpers/browser.js';
+import { adminToken, bearerRequest } from './helpers/http.js';
+import { type DevServer, startDevServer } from './helpers/server-process.js';
+
+const PASSWORD = 'correct horse battery staple';
+/** Set to a directory (docs/console) to save screenshots of the main pages there. */
+const SCREENSHOTS = process.env.COFFER_CONSOLE_SCREENSHOTS;
+
+describe('web console in chromium (Playwright)', () => {
+  let server: DevServer;
+  let browser: Browser;
+  let token: string;
+
+  const admin = (method: string, apiPath: string, body?: unknown) =>
+    bearerRequest(`${server.facts.url}${apiPath}`, token, method, body);
+
+  async function screenshot(page: Page, name: string): Promise<void> {
+    if (!SCREENSHOTS) return;
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  }
+
+  before(async () => {
+    server = await startDevServer();
+    token = await adminToken(server.facts);
+    for (const [upn, administrator] of [
+      ['alice@coffer.test', true],
+      ['bob@coffer.test', false],
+    ] as const) {
+      const created = await admin('POST', '/coffer/users', {
+        userPrincipalName: upn,
+        password: PASSWORD,
+        administrator,
+      });
+      assert.equal(created.status, 201, created.text);
+    }
+    const assigned = await admin('POST', '/coffer/roles/assignments', {
+      role: 'Key Vault Administrator',
+      principalId: 'alice@coffer.test',
+      scope: '/',
+    });
+    assert.equal(assigned.status, 201, assigned.text);
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    assert.equal(await server.stop('SIGTERM'), 0);
+  });
+
+  it('signs in through the authorization code flow; the session cookie is HttpOnly, Secure, SameSite=Strict, __Host-', async () => {
+    const profile = await newProfile(browser);
+    const page = await profile.newPage();
+    await page.goto(`${server.facts.url}/ui/`);
+    await screenshot(page, 'sign-in');
+    await signIn(page, server.facts.url, 'alice@coffer.test', PASSWORD);
+    await page.getByRole('link', { name: 'dev', exact: true }).waitFor();
+    await screenshot(page, 'vaults');
+    const cookies = await profile.cookies();
+    const session = cookies.find((cookie) => cookie.name === '__Host-coffer-session');
+    assert.ok(session, `cookies: ${cookies.map((cookie) => cookie.name).join(', ')}`);
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.secure, true);
+    assert.equal(session.sameSite, 'Strict');
+    assert.equal(session.path, '/');
+    assert.equal(await page.evaluate('document.cookie'), '', 'no script sees any cookie');
+    await profile.close();
+  });
+
+  it('creates a secret, reveals it (an audit record of the read appears) and hides it again', async () => {
+    const profile = await newProfile(browser);
+    const page = await profile.newPage();
+    await signIn(page, server.facts.url, 'alice@coffer.test', PASSWORD);
+    await page.goto(`${server.facts.url}/ui/vaults/dev/secrets`);
+    await page.getByLabel('Name', { exact: true }).fill('db-password');
+    await page.getByLabel('Value', { exact: true }).fill('s3cr3t-from-the-console');
+    await page.getByLabel('Tags (name=value, one per line)').fill('env=prod');
+    await page.getByRole('button', { name: 'Set secret' }).click();
+    await page.getByText('Secret db-password set.').waitFor();
+    assert.equal(await page.getByText('s3cr3t-from-the-console').count(), 0, 'not shown until revealed');
+
+    const before = await auditCount('SecretGet', 'db-password');
+    await page.getByRole('button', { name: 'Reveal' }).click();
+    const revealed = page.locator('#revealed-value');
+    assert.equal(await revealed.textContent(), 's3cr3t-from-the-console');
+    await screenshot(page, 'secret-revealed');
+    assert.equal(
+      await auditCount('SecretGet', 'db-password'),
+      before + 1,
+      'the reveal is its own audited read',
+    );
+    await page.getByRole('button', { name: 'Hide' }).click();
+    assert.equal(await page.getByText('s3cr3t-from-the-console').count(), 0);
+    await page.goto(`${server.facts.url}/ui/vaults/dev/secrets`);
+    await screenshot(page, 'secrets');
+    await profile.close();
+  });
+
+  it('shows HTML in names, tags and content types as text, and its CSP blocks an injected inline script', async () => {
+    const set = await bearerRequest(
+      `${server.facts.vaultUrl}/secrets/html-test?api-version=7.6`,
+      token,
+      'PUT',
+      {
+        value: 'x',
+        contentType: '<script>window.__pwned = 1</script>',
+        tags: { note: '<img src=x onerror="window.__pwned = 2">' },
+      },
+    );
+    assert.equal(set.status, 200, set.text);
+    const profile = await newProfile(browser);
+    const page = await profile.newPage();
+    const dialogs: string[] = [];
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await signIn(page, server.facts.url, 'alice@coffer.test', PASSWORD);
+    await page.goto(`${server.facts.url}/ui/vaults/dev/secrets`);
+    await page.getByText('<script>window.__pwned = 1</script>').waitFor();
+    await page.getByText('note=<img src=x onerror="window.__pwned = 2">').waitFor();
+    assert.equal(await page.evaluate('window.__pwned'), undefined);
+
+    // An inline script injected into the live page (as an XSS would): the CSP refuses to run it.
+    const violated = await page.evaluate(`new Promise((resolve) => {
+      document.addEventListener('securitypolicyviolation', (event) => resolve(event.violatedDirective));
+      const script = document.createElement('script');
+      script.textContent = 'window.__pwned = 3';
+      document.body.append(script);
+    })`);
+    assert.match(String(violated), /^script-src/);
+    assert.equal(await page.evaluate('window.__pwned'), undefined);
+    assert.deepEqual(dialogs, []);
+    await profile.close();
+  });
+
+  it('a user without rights sees a clear refusal, not data', async () => {
+    const profile = await newProfile(browser);
+    const page = await profile.newPage();
+    await signIn(page, server.facts.url, 'bob@coffer.test', PASSWORD);
+    await page.getByRole('alert').getByText('You are not allowed to list vaults.').waitFor();
+    await page.goto(`${server.facts.url}/ui/vaults/dev/secrets`);
+    await page.getByRole('alert').getByText('You are not allowed to list the secrets of dev.').waitFor();
+    assert.equal(await page.getByText('db-password').count(), 0);
+    await screenshot(page, 'refusal');
+    await profile.close();
+  });
+
+  /** Audit records of one operation on one object, through the admin API's audit query. */
+  async function auditCount(operation: string, object: string): Promise<number> {
+    const response = await admin(
+      'GET',
+      `/coffer/audit/records?operation=${operation}&object=${object}&limit=1000`,
+    );
+    assert.equal(response.status, 200, response.text);
+    return (response.json() as { value: unknown[] }).value.length;
+  }
+});
