@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { createPublicKey, type JsonWebKey, verify } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, newProfile, signIn } from './helpers/browser.js';
+import { Openssl, pemBlock } from './helpers/certificates.js';
 import { adminToken, bearerRequest } from './helpers/http.js';
 import { type DevServer, startDevServer } from './helpers/server-process.js';
 
@@ -136,6 +138,90 @@ describe('web console in chromium (Playwright)', () => {
     assert.match(String(violated), /^script-src/);
     assert.equal(await page.evaluate('window.__pwned'), undefined);
     assert.deepEqual(dialogs, []);
+    await profile.close();
+  });
+
+  it('creates and rotates a key, sets its rotation policy, and signs a digest node:crypto verifies', async () => {
+    const profile = await newProfile(browser);
+    const page = await profile.newPage();
+    await signIn(page, server.facts.url, 'alice@coffer.test', PASSWORD);
+    await page.goto(`${server.facts.url}/ui/vaults/dev/keys`);
+    await page.getByLabel('Name', { exact: true }).fill('signing');
+    await page.getByLabel('Type').selectOption('RSA-2048');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.getByText('Key signing created.').waitFor();
+    const versionRows = page.locator('h2:has-text("Versions") + table tbody tr');
+    assert.equal(await versionRows.count(), 1);
+
+    await page.getByRole('button', { name: 'Rotate now' }).click();
+    await page.getByText(/Key signing rotated: new version [0-9a-f]{32}\./).waitFor();
+    assert.equal(await versionRows.count(), 2, 'rotation made a second version');
+
+    await page.getByLabel(/Rotate after/).fill('P90D');
+    await page.getByLabel(/Versions expire after/).fill('P1Y');
+    await page.getByRole('button', { name: 'Save rotation policy' }).click();
+    await page.getByText('Rotation policy saved.').waitFor();
+    await page.getByRole('cell', { name: 'P90D after creation' }).waitFor();
+
+    await page.getByLabel('Text to hash and sign').fill('console test digest');
+    await page.getByRole('button', { name: 'Sign and verify' }).click();
+    assert.equal(await page.locator('#verified').textContent(), 'valid');
+    await screenshot(page, 'key');
+    const signature = Buffer.from((await page.locator('#signature').textContent()) ?? '', 'base64url');
+    const key = await bearerRequest(`${server.facts.vaultUrl}/keys/signing?api-version=7.6`, token, 'GET');
+    const publicKey = createPublicKey({ key: (key.json() as { key: JsonWebKey }).key, format: 'jwk' });
+    assert.ok(
+      verify('sha256', Buffer.from('console test digest'), publicKey, signature),
+      'node:crypto agrees',
+    );
+    await profile.close();
+  });
+
+  it('issues a certificate through a CSR: download it, sign it with an openssl CA, upload the merge', async () => {
+    const profile = await newProfile(browser);
+    const page = await profile.newPage();
+    await signIn(page, server.facts.url, 'alice@coffer.test', PASSWORD);
+    await page.goto(`${server.facts.url}/ui/vaults/dev/certificates`);
+    await page.getByLabel('Name', { exact: true }).fill('web');
+    await page.getByRole('button', { name: 'Issue certificate' }).click();
+    await page.getByText('Certificate web issued.').waitFor();
+
+    await page.goto(`${server.facts.url}/ui/vaults/dev/certificates`);
+    await page.getByLabel('Name', { exact: true }).fill('external');
+    await page.getByLabel('Subject').fill('CN=external.example');
+    await page.getByLabel('Issuer').selectOption('Unknown');
+    await page.getByRole('button', { name: 'Issue certificate' }).click();
+    await page.getByText('Certificate external is pending: download its CSR below.').waitFor();
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: /Download the CSR/ }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), 'external.csr');
+    const csrPem = readFileSync((await download.path())!, 'utf8');
+    const csrDer = Buffer.from(csrPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    const openssl = new Openssl();
+    const ca = openssl.ca('console-ca', '/CN=Console Test CA');
+    const signed = openssl.signRequest('external', csrDer, ca);
+    const upload = openssl.path(openssl.write('external-signed.pem', pemBlock('CERTIFICATE', signed.raw)));
+
+    await page.getByLabel('Signed certificate file (PEM)').setInputFiles(upload);
+    await page.waitForFunction("document.getElementById('merge-pem').value.includes('BEGIN CERTIFICATE')");
+    await page.getByRole('button', { name: 'Merge' }).click();
+    await page.getByText('Certificate external merged and issued.').waitFor();
+    const cer = await bearerRequest(
+      `${server.facts.vaultUrl}/certificates/external?api-version=7.6`,
+      token,
+      'GET',
+    );
+    assert.equal(
+      (cer.json() as { x5t: string }).x5t,
+      Buffer.from(signed.fingerprint.replace(/:/g, ''), 'hex').toString('base64url'),
+    );
+
+    await page.goto(`${server.facts.url}/ui/vaults/dev/certificates`);
+    assert.equal(await page.locator('svg.expiry rect').count(), 2, 'one bar per certificate');
+    await screenshot(page, 'certificates');
     await profile.close();
   });
 

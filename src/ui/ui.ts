@@ -3,6 +3,8 @@ import type { Clock } from '../lib/clock.js';
 import { createConsoleApi, type Inject } from './api.js';
 import { registerConsole } from './console.js';
 import { overviewPages } from './pages/overview.js';
+import { certificatePages } from './pages/certificates.js';
+import { keyPages } from './pages/keys.js';
 import { secretPages } from './pages/secrets.js';
 import { createConsoleSessions } from './sessions.js';
 
@@ -23,7 +25,7 @@ export function createWebConsole(deps: {
       registerConsole(app, {
         api,
         sessions,
-        pages: [...overviewPages(), ...secretPages()],
+        pages: [...overviewPages(), ...secretPages(), ...keyPages(), ...certificatePages()],
         tenantId: deps.tenantId,
         authorityHost: deps.authorityHost,
         scope: deps.scope,
