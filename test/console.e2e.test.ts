@@ -237,6 +237,95 @@ describe('web console in chromium (Playwright)', () => {
     await profile.close();
   });
 
+  it('role assignments: alice grants bob Key Vault Secrets User on dev, and bob then reads secrets but still cannot write', async () => {
+    const profile = await newProfile(browser);
+    const page = await profile.newPage();
+    await signIn(page, server.facts.url, 'alice@coffer.test', PASSWORD);
+    await page.goto(`${server.facts.url}/ui/vaults/dev/access`);
+    await page.getByLabel('Role').fill('Key Vault Secrets User');
+    await page.getByLabel(/^Principal/).fill('bob@coffer.test');
+    await page.getByRole('button', { name: 'Assign role' }).click();
+    await page.getByText('Key Vault Secrets User assigned to bob@coffer.test at /vaults/dev.').waitFor();
+    await page.getByRole('cell', { name: 'Key Vault Secrets User' }).waitFor();
+    await screenshot(page, 'access');
+
+    const bob = await (await newProfile(browser)).newPage();
+    await signIn(bob, server.facts.url, 'bob@coffer.test', PASSWORD);
+    await bob.goto(`${server.facts.url}/ui/vaults/dev/secrets`);
+    await bob.getByRole('link', { name: 'db-password' }).waitFor();
+    await bob.getByLabel('Name', { exact: true }).fill('bobs-secret');
+    await bob.getByLabel('Value', { exact: true }).fill('nope');
+    await bob.getByRole('button', { name: 'Set secret' }).click();
+    await bob.getByRole('alert').getByText('You are not allowed to set secret bobs-secret.').waitFor();
+    assert.equal(
+      (await bearerRequest(`${server.facts.vaultUrl}/secrets/bobs-secret?api-version=7.6`, token, 'GET'))
+        .status,
+      404,
+    );
+    await profile.close();
+  });
+
+  it('deleted objects: recover a deleted secret, then purge it after a second delete', async () => {
+    assert.equal(
+      (await bearerRequest(`${server.facts.vaultUrl}/secrets/html-test?api-version=7.6`, token, 'DELETE'))
+        .status,
+      200,
+    );
+    const profile = await newProfile(browser);
+    const page = await profile.newPage();
+    page.on('dialog', (dialog) => void dialog.accept());
+    await signIn(page, server.facts.url, 'alice@coffer.test', PASSWORD);
+    await page.goto(`${server.facts.url}/ui/vaults/dev/deleted`);
+    await screenshot(page, 'deleted');
+    await page
+      .getByRole('row', { name: /html-test/ })
+      .getByRole('button', { name: 'Recover' })
+      .click();
+    await page.getByText('html-test recovered.').waitFor();
+    assert.equal(
+      (await bearerRequest(`${server.facts.vaultUrl}/secrets/html-test?api-version=7.6`, token, 'GET'))
+        .status,
+      200,
+    );
+
+    await page.goto(`${server.facts.url}/ui/vaults/dev/secrets/html-test`);
+    await page.getByRole('button', { name: 'Delete secret' }).click();
+    await page.goto(`${server.facts.url}/ui/vaults/dev/deleted`);
+    await page
+      .getByRole('row', { name: /html-test/ })
+      .getByRole('button', { name: 'Purge' })
+      .click();
+    await page.getByText('html-test purged.').waitFor();
+    const deleted = await bearerRequest(
+      `${server.facts.vaultUrl}/deletedsecrets/html-test?api-version=7.6`,
+      token,
+      'GET',
+    );
+    assert.equal(deleted.status, 404);
+    await profile.close();
+  });
+
+  it('the audit viewer finds the reveal by object, caller and result; seal status shows unsealed', async () => {
+    const profile = await newProfile(browser);
+    const page = await profile.newPage();
+    await signIn(page, server.facts.url, 'alice@coffer.test', PASSWORD);
+    await page.goto(`${server.facts.url}/ui/audit`);
+    await page.getByLabel('Object').fill('db-password');
+    await page.getByLabel('Caller').fill('alice@coffer.test');
+    await page.getByLabel('Result').fill('Success');
+    await page.getByLabel('Operation').fill('SecretGet');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const rows = page.locator('tbody tr', { hasText: 'SecretGet' });
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 1, 'one reveal, one read');
+    assert.match((await rows.first().textContent()) ?? '', /alice@coffer\.test/);
+    await screenshot(page, 'audit');
+    await page.goto(`${server.facts.url}/ui/seal`);
+    await page.getByText('Unsealed').waitFor();
+    await screenshot(page, 'seal');
+    await profile.close();
+  });
+
   /** Audit records of one operation on one object, through the admin API's audit query. */
   async function auditCount(operation: string, object: string): Promise<number> {
     const response = await admin(

@@ -3,7 +3,10 @@ import type { Clock } from '../lib/clock.js';
 import { createConsoleApi, type Inject } from './api.js';
 import { registerConsole } from './console.js';
 import { overviewPages } from './pages/overview.js';
+import { accessPages } from './pages/access.js';
+import { auditPages } from './pages/audit.js';
 import { certificatePages } from './pages/certificates.js';
+import { deletedPages } from './pages/deleted.js';
 import { keyPages } from './pages/keys.js';
 import { secretPages } from './pages/secrets.js';
 import { createConsoleSessions } from './sessions.js';
@@ -25,7 +28,15 @@ export function createWebConsole(deps: {
       registerConsole(app, {
         api,
         sessions,
-        pages: [...overviewPages(), ...secretPages(), ...keyPages(), ...certificatePages()],
+        pages: [
+          ...overviewPages(),
+          ...secretPages(),
+          ...keyPages(),
+          ...certificatePages(),
+          ...accessPages(),
+          ...deletedPages(),
+          ...auditPages(),
+        ],
         tenantId: deps.tenantId,
         authorityHost: deps.authorityHost,
         scope: deps.scope,
