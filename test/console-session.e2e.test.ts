@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { eventually } from './helpers/audit.js';
 import { consoleRequest, consoleSignIn, cookieValue, csrfOf, setCookie } from './helpers/console-http.js';
 import { adminToken, bearerRequest, rawRequest } from './helpers/http.js';
 import { type DevServer, startDevServer } from './helpers/server-process.js';
@@ -97,6 +98,21 @@ describe('web console over HTTP: cookies, CSRF, sessions, headers', () => {
     const accepted = await consoleRequest(url, session, { form: { ...form, _csrf: csrf }, origin });
     assert.equal(accepted.status, 303);
     assert.equal(await secretStatus('csrf-target'), 200, 'the same form with the token is written');
+    // The audit log names the user on the console's own records, refused ones included, and on
+    // the API call the accepted form made.
+    const records = async (operation: string) => {
+      const query = `operation=${operation}&caller=carol@coffer.test&limit=1000`;
+      const response = await bearerRequest(`${origin}/coffer/audit/records?${query}`, token, 'GET');
+      return (response.json() as { value: Array<{ properties: { httpStatusCode: number } }> }).value;
+    };
+    // The index catches up with the spool in the background: wait for it.
+    const statuses = async () =>
+      (await records('ConsoleAction')).map((record) => record.properties.httpStatusCode).sort();
+    await eventually(
+      async () => JSON.stringify(await statuses()) === JSON.stringify([303, 403, 403, 403]),
+      'three refused console writes and one accepted, by carol',
+    );
+    await eventually(async () => (await records('SecretSet')).length === 1, 'one SecretSet, by carol');
   });
 
   it('without a session: pages send the browser to sign in, writes are refused with 401 and change nothing', async () => {

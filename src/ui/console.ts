@@ -100,7 +100,8 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): void {
       accessToken: token,
       userPrincipalName: String(claims.upn ?? ''),
       objectId: String(claims.oid ?? ''),
-      expiresAtMs: Number(claims.exp) * 1000,
+      // A token without a numeric expiry (never issued here) gives a session that is already over.
+      expiresAtMs: Number.isFinite(claims.exp) ? Number(claims.exp) * 1000 : 0,
     });
     request.auditIdentity = { objectId: String(claims.oid ?? ''), upn: String(claims.upn ?? '') };
     return reply
