@@ -14,7 +14,7 @@ import { hsmBackupRoutes } from './backup/hsm-routes.js';
 import { installationBackupRoutes } from './backup/routes.js';
 import { writeVaultBackup } from './backup/vault-backup.js';
 import { createVaultRestore } from './backup/vault-restore.js';
-import { BadParameter, CofferError } from './errors/index.js';
+import { BadParameter, CofferError, NotFound } from './errors/index.js';
 import { Barrier, KEYRING_PATH } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
@@ -80,6 +80,7 @@ import { settingsRoutes } from './vaults/settings-routes.js';
 import { createVaultService } from './vaults/service.js';
 import type { VaultRecord } from './vaults/types.js';
 import type { ObjectChangeListener } from './objects/types.js';
+import { createWebConsole } from './ui/ui.js';
 
 export const ADMIN_PRINCIPAL_NAME = 'administrator';
 
@@ -249,7 +250,13 @@ export async function buildApp(
     store: createRoleStore(systemStore),
     clock,
     assignmentChanged: (action, assignment) => void events.roleAssignmentChanged(action, assignment),
-    resolvePrincipal: async (id) => (await principals.find(id)).objectId,
+    // Service principals (object or client id), users (object id or UPN) and groups all hold roles.
+    resolvePrincipal: async (id) => {
+      const objectId = await identity.resolveObjectId(id);
+      if (!objectId)
+        throw new NotFound('PrincipalNotFound', `No principal, user or group is '${id.slice(0, 128)}'.`);
+      return objectId;
+    },
     vaultExists: async (name) => (await vaults.find(name)) !== undefined,
   });
   const backupCodec = createBackupCodec(runtime.backupKey);
@@ -387,6 +394,7 @@ export async function buildApp(
         identity.clearCaches();
         // Parsed private keys go with the barrier key: nothing usable stays in memory sealed.
         keyProvider.forgetKeyHandles();
+        webConsole.clearSessions();
         vaults.clearCache();
         roles.clearCache();
         arm.clearCaches();
@@ -466,6 +474,8 @@ export async function buildApp(
   registerIdentityRoutes(http, {
     pipeline,
     tokens,
+    users: identity.users,
+    codes: identity.codes,
     guard,
     signingKey: runtime.signingKey,
     tenantId: runtime.tenantId,
@@ -529,6 +539,18 @@ export async function buildApp(
     }),
   ]);
   armPlane(http, pipeline, arm.routes(), { subscriptionId: arm.subscriptionId });
+  // The console calls the HTTP API above in process, as the signed-in user (src/ui).
+  const webConsole = createWebConsole({
+    clock,
+    inject: (request) => http.inject(request),
+    vaultUrl,
+    authorityHost,
+    tenantId: runtime.tenantId,
+    scope: () => `${vaultResource()}/.default`,
+    clientAddress: (request) =>
+      pipeline.clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for']),
+  });
+  webConsole.register(http);
   dataPlane(
     http,
     pipeline,

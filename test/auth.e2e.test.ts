@@ -279,8 +279,13 @@ describe('authentication: Entra-compatible tokens and the bearer challenge (dev 
     assert.equal(typeof (unknownTenant.json() as OAuthErrorBody).error, 'string');
     assert.ok(!unknownTenant.text.includes('access_token'));
 
+    // The authorization code grant is supported now (the console's sign-in); the device code grant is not.
     assertOAuthError(
-      await tokenRequest({ ...valid, grant_type: 'authorization_code', scope: vaultScope }),
+      await tokenRequest({
+        ...valid,
+        grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+        scope: vaultScope,
+      }),
       400,
       'unsupported_grant_type',
     );

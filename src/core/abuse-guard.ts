@@ -29,10 +29,13 @@ export interface TokenRequestSubject {
 /**
  * Whose budget a token request spends: a password guess spends the user's, whatever `client_id`
  * it names (a fresh random client id per guess must not buy a fresh budget); a client
- * credential spends the client's.
+ * credential spends the client's. A bad authorization code spends its sender's address's client
+ * budget: the console is one public client every user shares, so counting per client would let
+ * anyone lock every user out of it with ten bad codes a minute.
  */
-function tokenSubjectKey(subject: TokenRequestSubject): string {
+function tokenSubjectKey(subject: TokenRequestSubject, address: string): string {
   if (subject.grantType === 'password') return `user:${(subject.username ?? '').toLowerCase()}`;
+  if (subject.grantType === 'authorization_code') return `code:${address}`;
   return `client:${(subject.clientId ?? '').toLowerCase()}`;
 }
 
@@ -84,7 +87,7 @@ export function createAbuseGuard(
     tokenRequest: <T>(subject: TokenRequestSubject, address: string, attempt: () => Promise<T>) =>
       guard(
         [
-          [tokenSubjects, tokenSubjectKey(subject)],
+          [tokenSubjects, tokenSubjectKey(subject, address)],
           [tokenAddresses, `address:${address}`],
         ],
         (error) => error instanceof OAuthError && COUNTED_OAUTH_ERRORS.has(error.error),

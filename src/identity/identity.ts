@@ -3,6 +3,7 @@ import type { AdminRoute } from '../http/admin-plane.js';
 import type { Clock } from '../lib/clock.js';
 import { NotFound } from '../errors/index.js';
 import { isUuid } from '../lib/ids.js';
+import { createAuthorizationCodes } from './authorization-codes.js';
 import { createClientAuthenticator } from './client-authenticator.js';
 import { createDirectory } from './directory.js';
 import { groupAdminRoutes, userAdminRoutes } from './directory-routes.js';
@@ -92,9 +93,11 @@ export function createIdentity(deps: {
     clock,
     assertionAudiences: () => [`${tokenEndpoint()}/v2.0/token`, `${tokenEndpoint()}/token`],
   });
+  const codes = createAuthorizationCodes(clock);
   const tokens = createTokenService({
     clients,
     users,
+    codes,
     directory,
     clock,
     signingKey: deps.signingKey,
@@ -110,6 +113,7 @@ export function createIdentity(deps: {
     users,
     groups,
     tokens,
+    codes,
     directory,
     resolveObjectId,
     adminRoutes: (): AdminRoute[] => [
@@ -127,6 +131,7 @@ export function createIdentity(deps: {
       directory.clearCache();
       groups.clearCache();
       tokens.clearCache();
+      codes.clear();
       // The replay memory is in the store: a seal and unseal do not reopen the window for a used assertion.
       discovery.clear();
     },

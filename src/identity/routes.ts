@@ -2,15 +2,19 @@ import { decodeJwt } from 'jose';
 import type { AbuseGuard } from '../core/abuse-guard.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pipeline } from '../core/pipeline.js';
+import type { AuthorizationCodes } from './authorization-codes.js';
+import { registerAuthorizeRoutes } from './authorize-routes.js';
 import { OAuthError } from './oauth-error.js';
 import type { SigningKey } from './signing-key.js';
 import type { TokenService } from './token-service.js';
+import type { UserService } from './user-service.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 const FORM_BODY_LIMIT = 64 * 1024;
 
 /**
- * The Entra ID compatible endpoints (CONTRACT section 4): OpenID configuration, token, JWKS.
+ * The Entra ID compatible endpoints (CONTRACT section 4): OpenID configuration, token, JWKS, and
+ * the authorization endpoint (authorize-routes.ts).
  * An unknown tenant is answered as Entra does, with an OAuth error, never with data.
  */
 export function registerIdentityRoutes(
@@ -18,6 +22,8 @@ export function registerIdentityRoutes(
   deps: {
     pipeline: Pipeline;
     tokens: TokenService;
+    users: Pick<UserService, 'verifyPassword'>;
+    codes: Pick<AuthorizationCodes, 'issue'>;
     /** Throttles clients and addresses whose token requests keep failing. */
     guard: Pick<AbuseGuard, 'tokenRequest'>;
     signingKey: () => SigningKey;
@@ -47,8 +53,9 @@ export function registerIdentityRoutes(
       authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
       jwks_uri: `${base}/discovery/v2.0/keys`,
       token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt'],
-      grant_types_supported: ['client_credentials', 'password'],
-      response_types_supported: ['token'],
+      grant_types_supported: ['client_credentials', 'password', 'authorization_code'],
+      response_types_supported: ['code', 'token'],
+      code_challenge_methods_supported: ['S256'],
       subject_types_supported: ['pairwise'],
       id_token_signing_alg_values_supported: ['RS256'],
       scopes_supported: ['openid'],
@@ -60,6 +67,8 @@ export function registerIdentityRoutes(
   const unaudited = { config: { audit: false } };
   app.get('/:tenantId/v2.0/.well-known/openid-configuration', unaudited, openIdConfiguration);
   app.get('/:tenantId/.well-known/openid-configuration', unaudited, openIdConfiguration);
+
+  registerAuthorizeRoutes(app, deps);
 
   app.get('/:tenantId/discovery/v2.0/keys', unaudited, async (request) => {
     requireTenant(request);
@@ -113,6 +122,9 @@ export function registerIdentityRoutes(
         username: form.username,
         password: form.password,
         scope: form.scope,
+        code: form.code,
+        redirectUri: form.redirect_uri,
+        codeVerifier: form.code_verifier,
       }),
     );
     request.auditIdentity.objectId = stringOr(decodeJwt(response.access_token).oid);

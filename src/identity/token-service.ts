@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Clock } from '../lib/clock.js';
 import { newUuid } from '../lib/ids.js';
+import type { AuthorizationCodes } from './authorization-codes.js';
 import type { ClientAuthenticator, ClientCredentials } from './client-authenticator.js';
 import type { Directory } from './directory.js';
 import { OAuthError } from './oauth-error.js';
@@ -26,6 +27,10 @@ export interface TokenRequest extends ClientCredentials {
   scope: string | undefined;
   username?: string | undefined;
   password?: string | undefined;
+  /** The authorization code grant (the web console's sign-in): RFC 6749 4.1.3 with PKCE. */
+  code?: string | undefined;
+  redirectUri?: string | undefined;
+  codeVerifier?: string | undefined;
 }
 
 /** Which API a token is presented to: a vault (data plane and admin API) or Resource Manager. */
@@ -52,6 +57,7 @@ export interface TokenResponse {
 export function createTokenService(deps: {
   clients: ClientAuthenticator;
   users: Pick<UserService, 'verifyPassword'>;
+  codes: Pick<AuthorizationCodes, 'redeem'>;
   directory: Pick<Directory, 'resolve'>;
   clock: Clock;
   signingKey: () => SigningKey;
@@ -140,7 +146,17 @@ export function createTokenService(deps: {
         'AADSTS50126: Error validating credentials due to invalid username or password, or the user is disabled.',
       );
     }
-    const app = request.clientId ? { appid: request.clientId, azp: request.clientId } : {};
+    return signUser(user, user.password.id, audience, request.clientId);
+  }
+
+  /** A user's token, from the password or the authorization code grant. */
+  function signUser(
+    user: Pick<UserRecord, 'objectId' | 'userPrincipalName' | 'displayName'>,
+    credentialId: string,
+    audience: string,
+    clientId: string | undefined,
+  ): Promise<TokenResponse> {
+    const app = clientId ? { appid: clientId, azp: clientId } : {};
     const claims = {
       oid: user.objectId,
       upn: user.userPrincipalName,
@@ -150,7 +166,26 @@ export function createTokenService(deps: {
       scp: 'user_impersonation',
       ...app,
     };
-    return sign({ ...claims, [CREDENTIAL_CLAIM]: user.password.id }, user.objectId, audience);
+    return sign({ ...claims, [CREDENTIAL_CLAIM]: credentialId }, user.objectId, audience);
+  }
+
+  /** The code is spent before anything else is checked; the user must still exist and be enabled. */
+  async function authorizationCodeGrant(request: TokenRequest): Promise<TokenResponse> {
+    const grant = deps.codes.redeem({
+      code: request.code,
+      clientId: request.clientId,
+      redirectUri: request.redirectUri,
+      codeVerifier: request.codeVerifier,
+    });
+    const audience = audienceForScope(grant.scope);
+    const resolved = await deps.directory.resolve(grant.objectId);
+    if (!resolved || !resolved.credentialIds.has(grant.credentialId))
+      throw new OAuthError(
+        400,
+        'invalid_grant',
+        'AADSTS50057: The user was disabled, deleted or changed their password after signing in. Sign in again.',
+      );
+    return signUser(grant, grant.credentialId, audience, grant.clientId);
   }
 
   async function issue(request: TokenRequest): Promise<TokenResponse> {
@@ -159,10 +194,11 @@ export function createTokenService(deps: {
     }
     if (request.grantType === 'client_credentials') return clientCredentials(request);
     if (request.grantType === 'password') return passwordGrant(request);
+    if (request.grantType === 'authorization_code') return authorizationCodeGrant(request);
     throw new OAuthError(
       400,
       'unsupported_grant_type',
-      'AADSTS70003: Only grant_type=client_credentials and grant_type=password are supported.',
+      'AADSTS70003: Only grant_type=client_credentials, password and authorization_code are supported.',
     );
   }
 

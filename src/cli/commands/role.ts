@@ -26,7 +26,10 @@ export function registerRoleCommands(program: Command): void {
 
   leaf(assignment, 'create', 'assign a role to a principal at a scope', createAssignment)
     .requiredOption('--role <role>', 'role name or id, such as "Key Vault Secrets User"')
-    .requiredOption('--assignee <id>', 'objectId or clientId of a principal or group')
+    .requiredOption(
+      '--assignee <id>',
+      'objectId or clientId of a principal, a user (objectId or user name) or a group',
+    )
     .requiredOption(
       '--scope <scope>',
       "'/', '/vaults/{vault}' or '/vaults/{vault}/{secrets|keys|certificates}/{name}'",

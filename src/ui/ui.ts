@@ -1,0 +1,49 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Clock } from '../lib/clock.js';
+import { createConsoleApi, type Inject } from './api.js';
+import { registerConsole } from './console.js';
+import { overviewPages } from './pages/overview.js';
+import { accessPages } from './pages/access.js';
+import { auditPages } from './pages/audit.js';
+import { certificatePages } from './pages/certificates.js';
+import { deletedPages } from './pages/deleted.js';
+import { keyPages } from './pages/keys.js';
+import { secretPages } from './pages/secrets.js';
+import { createConsoleSessions } from './sessions.js';
+
+/** The web console, wired for app.ts: its sessions, its API client and every page. */
+export function createWebConsole(deps: {
+  clock: Clock;
+  inject: Inject;
+  vaultUrl: (vault: string) => string;
+  authorityHost: () => string;
+  tenantId: () => string;
+  scope: () => string;
+  clientAddress: (request: FastifyRequest) => string;
+}) {
+  const sessions = createConsoleSessions(deps.clock);
+  const api = createConsoleApi(deps);
+  return {
+    register(app: FastifyInstance): void {
+      registerConsole(app, {
+        api,
+        sessions,
+        pages: [
+          ...overviewPages(),
+          ...secretPages(),
+          ...keyPages(),
+          ...certificatePages(),
+          ...accessPages(),
+          ...deletedPages(),
+          ...auditPages(),
+        ],
+        tenantId: deps.tenantId,
+        authorityHost: deps.authorityHost,
+        scope: deps.scope,
+        clientAddress: deps.clientAddress,
+      });
+    },
+    /** On seal: every session ends (the tokens they hold open nothing until unsealed anyway). */
+    clearSessions: () => sessions.clear(),
+  };
+}
