@@ -34,6 +34,10 @@ import { armPlane } from './http/arm-plane.js';
 import { decorateAuditFields, registerAuditHooks } from './http/audit-hooks.js';
 import { dataPlane } from './http/data-plane.js';
 import { registerHealthRoutes } from './http/health-routes.js';
+import { registerMetricsRoute, registerRequestMetrics } from './http/metrics-routes.js';
+import { startAlerts } from './audit/alerts/alerts.js';
+import type { Alert } from './audit/alerts/types.js';
+import { createServerMetrics } from './metrics/server-metrics.js';
 import { createHttpServer } from './http/server.js';
 import { createIdentity } from './identity/identity.js';
 import { registerIdentityRoutes } from './identity/routes.js';
@@ -50,6 +54,7 @@ import { SoftwareKeyProvider } from './crypto/keys/software-provider.js';
 import { createAutoUnseal } from './core/auto-unseal.js';
 import { Pkcs11Seal } from './seal/pkcs11-seal.js';
 import { certificateRoutes } from './certificates/routes.js';
+import { soonestCertificateExpiries } from './certificates/expiry-horizon.js';
 import { certificateRenewalSweep } from './certificates/renewal-job.js';
 import { createCertificateService } from './certificates/service.js';
 import { keyRoutes } from './keys/routes.js';
@@ -167,6 +172,9 @@ export async function buildApp(
       if (released.failed > 0)
         http.log.warn({ event: 'hsm-keys-left', vault: vault.name, ...released }, 'hsm');
       await eraseVaultData(vaultData(vault));
+      // A purged vault's metric series go with it: vault labels stay bounded by vaults that exist.
+      metrics?.requests.forgetVault(vault.name);
+      vaultThrottle.forget(vault);
     },
     removeRoleAssignments: (name) => roles.deleteAssignmentsUnder(`/vaults/${name}`),
     inVaultTime,
@@ -315,6 +323,36 @@ export async function buildApp(
 
   const guard = createAbuseGuard(clock);
   const vaultThrottle = createVaultThrottle(clock);
+  const metrics = config.metrics.enabled
+    ? createServerMetrics({
+        sealed: () => barrier.isSealed,
+        storageBytes: () => storage.diskBytes(),
+        faults: () => faults.snapshot(),
+        audit: () => audit?.broker.stats(),
+        throttle: () => ({
+          usagePercent: vaultThrottle.usagePercent(),
+          throttled: vaultThrottle.throttledCounts(),
+        }),
+        certificateExpiries: async () => soonestCertificateExpiries(await vaults.list(), certificates),
+        nowMs: () => clock.nowMs(),
+      })
+    : undefined;
+  // The seam for the events work (issue 13, point 5): publishEvent(alert.vault ?? '',
+  // ALERT_EVENT_TYPE, alert.rule, alert). Until then an alert is its warn line and its count.
+  const raiseAlert = (_alert: Alert): void => undefined;
+  if (audit && config.alerts.enabled)
+    startAlerts({
+      broker: audit.broker,
+      config: config.alerts,
+      log: auditLog,
+      raise: raiseAlert,
+      counted: (rule) => metrics?.alertRaised(rule),
+    });
+  else if (config.alerts.enabled)
+    http.log.warn(
+      {},
+      'alerts are off: they read the audit log, which is turned off (audit.enabled is false)',
+    );
   const bareHosts = new Set([config.publicHost, 'localhost', '127.0.0.1', '[::1]', '::1']);
   const pipeline = createPipeline({
     barrier,
@@ -347,11 +385,19 @@ export async function buildApp(
         tenantId: () => (barrier.isSealed ? undefined : runtime.tenantId()),
       })
     : decorateAuditFields(http);
+  if (metrics) registerRequestMetrics(http, metrics.requests);
 
   registerHealthRoutes(http, async () => {
     if (barrier.isSealed || (await storage.get(SEAL_CONFIG_PATH)) === undefined) return 'unavailable';
     return (await storage.writable()) ? 'ready' : 'storage-full';
   });
+  if (metrics)
+    registerMetricsRoute(http, {
+      pipeline,
+      scrapeTokenSha256: config.metrics.scrapeTokenSha256,
+      render: metrics.render,
+      contentType: metrics.contentType,
+    });
   registerIdentityRoutes(http, {
     pipeline,
     tokens,
@@ -484,6 +530,8 @@ export async function buildApp(
       publicPort = port;
     },
     audit,
+    /** Undefined when metrics are turned off (metrics.enabled false). */
+    metrics,
     /** Finishes requests in flight (within the shutdown deadline), then closes the store. */
     async close(): Promise<void> {
       autoUnseal?.stop();

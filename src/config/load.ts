@@ -4,6 +4,7 @@ import path from 'node:path';
 import { validateResourceGroupName } from '../arm/resource-ids.js';
 import { isUuid } from '../lib/ids.js';
 import { loadAuditConfig } from './audit.js';
+import { loadAlertsConfig, loadMetricsConfig } from './metrics.js';
 import { readPkcs11, readSeal } from './pkcs11.js';
 import type { CofferConfig, ConnectionLimits } from './types.js';
 
@@ -18,7 +19,7 @@ export interface ServerOptions {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const;
 /** Settings that are objects in the config file, each with its own environment variables (config/pkcs11.ts). */
 // Nested sections, read by their own loaders.
-const SECTIONS = ['pkcs11', 'seal', 'audit'];
+const SECTIONS = ['pkcs11', 'seal', 'audit', 'metrics', 'alerts'];
 
 /** Keys a config file may hold, with the environment variable that overrides each. */
 const ENVIRONMENT: Record<string, string> = {
@@ -135,6 +136,8 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
     defaultResourceGroup,
     backupDir: backupDirOf(setting('backupDir'), dataDir, options.dev),
     audit: loadAuditConfig(file['audit'], env, dataDir),
+    metrics: loadMetricsConfig(file['metrics'], env),
+    alerts: loadAlertsConfig(file['alerts'], env),
   };
 }
 

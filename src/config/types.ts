@@ -1,4 +1,5 @@
 import type { AuditConfig } from './audit.js';
+import type { AlertsConfig, MetricsConfig } from './metrics.js';
 import type { Pkcs11Settings, SealSettings } from './pkcs11.js';
 
 /** The server's whole configuration, after defaults, file and environment are merged. */
@@ -46,6 +47,8 @@ export interface CofferConfig {
    */
   backupDir: string | undefined;
   audit: AuditConfig;
+  metrics: MetricsConfig;
+  alerts: AlertsConfig;
 }
 
 export interface ConnectionLimits {

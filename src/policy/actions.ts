@@ -94,6 +94,8 @@ export const ManagementActions = {
   operate: 'Coffer/operator/action',
   // Reading the audit log: at a vault's scope, that vault's records; at `/`, everything.
   readAuditLogs: 'Coffer/auditLogs/read',
+  // Scraping GET /metrics: counts and states, never names or values; only at `/`.
+  readMetrics: 'Coffer/metrics/read',
 } as const;
 
 export type DataAction =

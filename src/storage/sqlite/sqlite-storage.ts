@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { ListOptions, Storage, StorageSnapshot, StorageTransaction } from '../types.js';
@@ -100,6 +101,19 @@ export class SqliteStorage implements Storage {
       },
       (written) => written.forEach((key) => cache.forget(key)),
     );
+  }
+
+  /** Bytes the store takes on disk: the database and its write-ahead log (for metrics). */
+  diskBytes(): number {
+    let bytes = 0;
+    for (const file of [this.file, `${this.file}-wal`]) {
+      try {
+        bytes += statSync(file).size;
+      } catch {
+        // No write-ahead log between checkpoints, or the file is being replaced: counts nothing.
+      }
+    }
+    return bytes;
   }
 
   /** How full the row cache is, for operators and tests. */
