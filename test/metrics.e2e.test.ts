@@ -122,13 +122,13 @@ describe('GET /metrics', () => {
     hidden.push(scraper.clientSecret, token);
     const scraped = await scrape(`Bearer ${token}`);
     assert.equal(scraped.value('coffer_sealed'), 0);
-    // CONTRACT section 8: the dev administrator's token scrapes (the administrator flag).
-    await scrape(`Bearer ${adminToken}`);
     const record = spoolRecords(server.dataDir)
       .filter((entry) => entry.operationName === 'MetricsGet')
       .at(-1)!;
     assert.equal(record.properties?.httpStatusCode, 200);
     assert.equal(record.properties?.['appliedRoleName'], 'Metrics Reader');
+    // CONTRACT section 8: the dev administrator's token scrapes (the administrator flag).
+    await scrape(`Bearer ${adminToken}`);
   });
 
   it('counts SDK calls under Azure Monitor names: ServiceApiHit, ServiceApiResult, ServiceApiLatency, Availability', async () => {
