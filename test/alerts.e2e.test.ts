@@ -132,9 +132,10 @@ describe('alerts over the audit stream', () => {
     const before = await alertCount('refusedBurst');
     for (let index = 0; index < 6; index++)
       assert.equal((await rawRequest(`${server.facts.vaultUrl}/secrets/x?api-version=7.6`)).status, 401);
-    // Six forged tokens from one address do trip it.
-    for (let index = 0; index < 5; index++) await vaultGet(`forged.${index}.token`, '/secrets/x');
-    await waitForAlert('refusedBurst', (alert) => alert.caller === 'address:127.0.0.1');
+    // Five forged tokens from the same address do trip it, and only they (a key read, not a secret's).
+    for (let index = 0; index < 5; index++) await vaultGet(`forged.${index}.token`, '/keys/x');
+    const line = await waitForAlert('refusedBurst', (alert) => alert.caller === 'address:127.0.0.1');
+    assert.deepEqual([line.refused, line.lastStatus, line.lastOperation], [5, 401, 'KeyGet']);
     assert.equal(await alertCount('refusedBurst'), before + 1);
   });
 
