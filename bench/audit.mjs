@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { fetchToken, startCoffer } from './lib/coffer.mjs';
 import { measure } from './lib/measure.mjs';
 import { prepareFixtures, scenarioTargets } from './lib/scenarios.mjs';
+import { createBenchToken } from './lib/softhsm.mjs';
 import { hasWrk } from './lib/wrk.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -48,7 +49,7 @@ try {
       const server = await startCoffer({
         dataDir: path.join(work, `${name}-${round}`.replace(/\W/g, '-')),
         port,
-        env,
+        env: { ...createBenchToken(path.join(work, `hsm-${name}-${round}`.replace(/\W/g, '-'))), ...env },
       });
       try {
         const token = await fetchToken(server);

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const PACKAGES = [
   '@azure/identity',
+  '@azure/arm-keyvault',
   '@azure/keyvault-secrets',
   '@azure/keyvault-keys',
   '@azure/keyvault-certificates',

@@ -53,6 +53,10 @@ const SDK_WIRE_SUITES = [
   'test/secrets',
   'test/keys',
   'test/certificates',
+  // Resource Manager through KeyVaultManagementClient, and managed identity through
+  // DefaultAzureCredential: issue 12 promises both to the clients people install today.
+  'test/arm',
+  'test/managed-identity',
 ];
 const newestDir = path.resolve(root, process.env.COFFER_NEWEST_SDK_DIR ?? '.sdk-newest');
 

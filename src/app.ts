@@ -49,6 +49,8 @@ import type { IssuedCredentials } from './identity/types.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { Pkcs11KeyProvider } from './crypto/keys/pkcs11/provider.js';
 import { RoutingKeyProvider } from './crypto/keys/routing-provider.js';
+import { keyHandlePrefix } from './crypto/keys/key-handle-cache.js';
+import { createCacheInvalidation, keyHandleInvalidation } from './core/cache-invalidation.js';
 import { cofferVersion } from './lib/version.js';
 import { SoftwareKeyProvider } from './crypto/keys/software-provider.js';
 import { createAutoUnseal } from './core/auto-unseal.js';
@@ -60,6 +62,7 @@ import { createCertificateService } from './certificates/service.js';
 import { keyRoutes } from './keys/routes.js';
 import { keyRotationSweep } from './keys/rotation-job.js';
 import { createKeyService } from './keys/service.js';
+import { isObjectHeadPath } from './objects/store.js';
 import { secretRoutes } from './secrets/routes.js';
 import { createSecretService } from './secrets/service.js';
 import { PurgeFailed } from './objects/purge-expired.js';
@@ -100,6 +103,9 @@ export async function buildApp(
   const barrier = new Barrier(storage, clock, {
     faults,
     committed: (record) => commitRecord.committed(record),
+    // Object heads (`data/{vault id}/secrets/{name}`: a name and a version id) are read on every
+    // get; their decryption is kept while their stored bytes stay the same.
+    notSecret: (path) => path.startsWith('data/') && isObjectHeadPath(path.slice(path.indexOf('/', 5) + 1)),
   });
   const systemStore = barrier.view('sys/');
   const runtime = new Runtime(barrier.view('sys/identity/'));
@@ -140,9 +146,12 @@ export async function buildApp(
     });
   };
 
+  // The one seam through which caches drop what changed (and a cluster layer hears of it).
+  const cacheInvalidation = createCacheInvalidation();
   const identity = createIdentity({
     store: barrier.view('sys/identity/'),
     clock,
+    onChange: (objectId) => cacheInvalidation.changed('principal', objectId),
     signingKey: runtime.signingKey,
     tenantId: runtime.tenantId,
     issuerBase: authorityHost,
@@ -159,6 +168,10 @@ export async function buildApp(
     new SoftwareKeyProvider({ rsaWorkers: config.cryptoWorkers }),
     hsmKeys,
   );
+  const keyChanged = keyHandleInvalidation(cacheInvalidation, keyProvider);
+  cacheInvalidation.register('principal', (objectId) =>
+    objectId === undefined ? identity.clearCaches() : identity.directory.invalidate(objectId),
+  );
   // Vault domains see their vault's time (shifted in dev mode only); identity keeps the real one.
   const timeShift = createTimeShift(clock);
   const vaultClock = timeShift.clock;
@@ -172,6 +185,7 @@ export async function buildApp(
       if (released.failed > 0)
         http.log.warn({ event: 'hsm-keys-left', vault: vault.name, ...released }, 'hsm');
       await eraseVaultData(vaultData(vault));
+      cacheInvalidation.changed('vault', keyHandlePrefix(vault.id));
       // A purged vault's metric series go with it: vault labels stay bounded by vaults that exist.
       metrics?.requests.forgetVault(vault.name);
       vaultThrottle.forget(vault);
@@ -211,12 +225,15 @@ export async function buildApp(
     backupCodec,
     clock: vaultClock,
     provider: keyProvider,
+    onChange: keyChanged,
   });
+  // A certificate's key is its linked object: its changes reach the key's cached handles too.
   const certificates = createCertificateService({
     vaultStore: vaultData,
     backupCodec,
     clock: vaultClock,
     provider: keyProvider,
+    onChange: keyChanged,
   });
 
   const vaultRestore = createVaultRestore({ root: barrier, forgetVaults: () => vaults.clearCache() });
@@ -293,6 +310,8 @@ export async function buildApp(
         periodicJobs.stop();
         runtime.unload();
         identity.clearCaches();
+        // Parsed private keys go with the barrier key: nothing usable stays in memory sealed.
+        keyProvider.forgetKeyHandles();
         vaults.clearCache();
         roles.clearCache();
         arm.clearCaches();

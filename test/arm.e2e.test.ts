@@ -243,7 +243,7 @@ describe('Resource Manager: KeyVaultManagementClient against Coffer', () => {
       [{ enableSoftDelete: false }, 'enableSoftDelete'],
       [{ networkAcls: { virtualNetworkRules: [{ id: '/subscriptions/x/vnet' }] } }, 'virtual networks'],
       [{ tenantId: '00000000-0000-0000-0000-000000000000' }, 'serves tenant'],
-      [{ createMode: 'recover' }, 'soft-deleted vaults'],
+      [{ createMode: 'recover' }, 'nothing to recover'],
       [{ unknownSetting: 1 }, "unknown field 'unknownSetting'"],
     ];
     for (const [properties, says] of cases) {
@@ -265,6 +265,32 @@ describe('Resource Manager: KeyVaultManagementClient against Coffer', () => {
     const occupied = await arm.call('DELETE', `/resourcegroups/${GROUP}?api-version=2022-09-01`);
     assert.equal(occupied.status, 409, 'a group that holds vaults is not deleted, nor are its vaults');
     assert.equal(armErrorOf(occupied).code, 'ResourceGroupNotEmpty');
+  });
+
+  // Found by the fuzz suite (test/fuzz): groups were looked up in a plain object, so a group
+  // named `__proto__` or `constructor` found Object.prototype's members and listing it was a 500.
+  it('treats groups named like members of Object.prototype as any other name', async () => {
+    const version = '?api-version=2022-09-01';
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const vaults = `/resourceGroups/${name}/providers/Microsoft.KeyVault/vaults?api-version=2024-11-01`;
+      const absent = await arm.call('GET', `/resourcegroups/${name}${version}`);
+      assert.equal(absent.status, 404, `${name}: ${absent.text}`);
+      assert.equal(armErrorOf(absent).code, 'ResourceGroupNotFound');
+      assert.equal((await arm.call('GET', vaults)).status, 404, name);
+      const made = await arm.call('PUT', `/resourcegroups/${name}${version}`, { location: 'local' });
+      assert.equal(made.status, 201, `${name}: ${made.text}`);
+      const listed = await arm.call('GET', vaults);
+      assert.deepEqual(listed.json(), { value: [] }, name);
+      const groups = (await arm.call('GET', `/resourcegroups${version}`)).json() as {
+        value: { name: string }[];
+      };
+      assert.ok(
+        groups.value.some((group) => group.name === name),
+        `${name} is listed`,
+      );
+      assert.equal((await arm.call('DELETE', `/resourcegroups/${name}${version}`)).status, 200, name);
+      assert.equal((await arm.call('GET', `/resourcegroups/${name}${version}`)).status, 404, name);
+    }
   });
 
   it('serves what az and Terraform read first: metadata, subscriptions and tenants', async () => {

@@ -286,6 +286,30 @@ describe('authentication: Entra-compatible tokens and the bearer challenge (dev 
     );
   });
 
+  // Found by the fuzz suite (test/fuzz): a JSON body reached the token endpoint with a list as
+  // client_id, and counting its failure threw (500). The endpoint takes forms only (CONTRACT 4).
+  it('refuses a token request that is not form-encoded with invalid_request', async () => {
+    const { clientId, clientSecret } = server.facts;
+    const scope = 'https://vault.localhost/.default';
+    const url = `${server.facts.authorityHost}/${server.facts.tenantId}/oauth2/v2.0/token`;
+    const bodies = [
+      { grant_type: 'client_credentials', client_id: [clientId], client_secret: clientSecret, scope },
+      { grant_type: 'password', username: { upn: 'x' }, password: 'p', scope },
+      { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope },
+    ];
+    for (const body of bodies) {
+      const response = await rawRequest(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assertOAuthError(response, 400, 'invalid_request');
+      assert.match((response.json() as OAuthErrorBody).error_description, /x-www-form-urlencoded/);
+    }
+    const plain = await rawRequest(url, { method: 'POST', body: `client_id=${clientId}` });
+    assertOAuthError(plain, 400, 'invalid_request');
+  });
+
   it('refuses a tampered token, a token signed by another key and an unsigned token with 401', async () => {
     assert.equal((await dataPlane(adminToken)).status, 200, 'the untouched token works');
     assertChallenged(await dataPlane(tamper(adminToken)));

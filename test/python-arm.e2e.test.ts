@@ -8,7 +8,8 @@ import { type DevServer, startDevServer } from './helpers/server-process.js';
 // 22.0.0, azure-mgmt-keyvault 10.1.0), with their default api-versions (subscriptions 2021-01-01,
 // resource groups 2022-09-01 under `resourcegroups`, vaults 2022-07-01, resources 2015-11-01) and
 // their ARMPolling, pointed at Coffer as `az cloud register` + `az login` would: what `az login`,
-// `az group create` and `az keyvault create/update/set-policy/list/delete` send, without az.
+// `az group create` and `az keyvault create/update/set-policy/list/delete/list-deleted/recover/purge`
+// send, without az.
 
 interface ArmFindings {
   subscriptions: string[];
@@ -22,6 +23,12 @@ interface ArmFindings {
   resources: string[];
   nameAvailable: boolean;
   afterDelete: string[];
+  deleted: Array<{ name: string; vaultId: string }>;
+  shownDeleted: { name: string; purgeProtection: boolean };
+  recoveredTags: Record<string, string>;
+  recoveredPolicies: number;
+  purgeStatus: string;
+  afterPurge: string[];
   groupExistsAfterDelete: boolean;
 }
 
@@ -35,7 +42,7 @@ describe("Resource Manager through the Azure CLI's Python management clients", (
     assert.equal(await server.stop(), 0);
   });
 
-  it('lists the subscription, makes a group, creates (polling), updates, grants, lists and deletes a vault', async () => {
+  it('lists the subscription, makes a group, creates (polling), updates, grants, lists, deletes, recovers and purges a vault', async () => {
     const { admin } = await adminApi(server);
     const administrator = (await admin('GET', `/principals/${server.facts.clientId}`)) as {
       objectId: string;
@@ -59,6 +66,12 @@ describe("Resource Manager through the Azure CLI's Python management clients", (
     assert.ok(found.resources.includes(found.created.id), found.resources.join());
     assert.equal(found.nameAvailable, false);
     assert.deepEqual(found.afterDelete, []);
+    assert.deepEqual(found.deleted, [{ name: 'py-vault', vaultId: found.created.id }]);
+    assert.deepEqual(found.shownDeleted, { name: 'py-vault', purgeProtection: false });
+    assert.deepEqual(found.recoveredTags, { by: 'az', env: 'test' }, 'recovered as it was deleted');
+    assert.equal(found.recoveredPolicies, 1);
+    assert.equal(found.purgeStatus, 'Succeeded');
+    assert.deepEqual(found.afterPurge, []);
     assert.equal(found.groupExistsAfterDelete, false);
   });
 });

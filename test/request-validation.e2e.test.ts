@@ -197,4 +197,116 @@ describe('request validation: control characters and unknown fields', () => {
     });
     assert.equal(response.status, 200, response.text);
   });
+
+  // Found by the fuzz suite (test/fuzz): an extra field nested 20,000 deep in a contact was kept,
+  // and storing it overflowed the stack (500); a plain unknown field was stored silently.
+  it('refuses unknown fields in certificate contacts, however deep, and keeps the contacts', async () => {
+    const contacts = [{ email: 'ops@coffer.test', name: 'Ops' }];
+    assert.equal((await raw('PUT', '/certificates/contacts', { contacts })).status, 200);
+    await refusesField(
+      'PUT',
+      '/certificates/contacts',
+      { contacts: [{ email: 'a@coffer.test', mail: 'x' }] },
+      'mail',
+    );
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const response = await rawRequest(`${server.facts.vaultUrl}/certificates/contacts?api-version=7.6`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: `{"contacts":[{"email":"a@coffer.test","notes":${deep}}]}`,
+    });
+    assert.equal(response.status, 400, response.text.slice(0, 300));
+    assert.equal((response.json() as { error: { code: string } }).error.code, 'BadParameter');
+    const kept = await raw('GET', '/certificates/contacts', undefined);
+    assert.deepEqual((kept.json() as { contacts: unknown }).contacts, contacts);
+  });
+
+  // Found by the fuzz suite (test/fuzz): an action that is not a string was turned into text for
+  // the error message; an object with its own `toString` made that throw (500), and so did a list
+  // nested 20,000 deep (it exhausted the stack).
+  it('refuses custom role actions that are not names, whatever their shape', async () => {
+    const bodies: Array<[string, string, string]> = [
+      [
+        'POST',
+        `${server.facts.url}/coffer/roles/definitions`,
+        '{"name":"r1","dataActions":[{"toString":1}]}',
+      ],
+      ['POST', `${server.facts.url}/coffer/roles/definitions`, '{"name":"r2","actions":[["a"]]}'],
+      [
+        'PUT',
+        `${server.facts.vaultUrl}/providers/Microsoft.Authorization/roleDefinitions/${crypto.randomUUID()}?api-version=7.6`,
+        '{"properties":{"roleName":"r3","permissions":[{"dataActions":[{"valueOf":{},"toString":[]}]}]}}',
+      ],
+    ];
+    for (const [method, url, body] of bodies) {
+      const response = await rawRequest(url, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body,
+      });
+      assert.equal(response.status, 400, `${method} ${url}: ${response.text.slice(0, 300)}`);
+      const { error } = response.json() as { error: { code: string; message: string } };
+      assert.equal(error.code, 'BadParameter');
+      assert.match(error.message, /holds (an object|a list), which is not an action name/);
+    }
+  });
+
+  // Found by the fuzz suite (test/fuzz): bodies nested thousands deep reached code that walks
+  // them recursively (two such 500s above); free-form members such as a JWK's were accepted.
+  it('refuses a body nested more than 64 levels deep, on every plane, changing nothing', async () => {
+    const deep = `${'['.repeat(5_000)}${']'.repeat(5_000)}`;
+    const jwk = '"kty":"oct","k":"WfV7QTmYSF2hwG_BJX2yhBjS9RPEnKfPvjtDOB6dnmg"';
+    const bodies: Array<[string, string, string]> = [
+      ['PUT', `${server.facts.vaultUrl}/keys/deep?api-version=7.6`, `{"key":{${jwk},"x5c":${deep}}}`],
+      ['POST', `${server.facts.url}/coffer/roles/definitions`, `{"name":"deep","actions":${deep}}`],
+      ['PUT', `${server.facts.vaultUrl}/secrets/deep?api-version=7.6`, `{"value":"v","tags":${deep}}`],
+    ];
+    for (const [method, url, body] of bodies) {
+      const response = await rawRequest(url, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body,
+      });
+      assert.equal(response.status, 400, `${method} ${url}: ${response.text.slice(0, 300)}`);
+      assert.match(
+        (response.json() as { error: { message: string } }).error.message,
+        /nested more than 64 levels/,
+      );
+    }
+    await assert.rejects(keys.getKey('deep'), { statusCode: 404 }, 'no key was imported');
+  });
+
+  // Found by the fuzz suite (test/fuzz): a parameter given twice arrives as a list where every route reads a
+  // string; `$filter` twice on the role API was a 500.
+  it('refuses a query parameter given twice, on every plane, naming it', async () => {
+    const { facts } = server;
+    const twice = [
+      `${facts.vaultUrl}/providers/Microsoft.Authorization/roleAssignments?api-version=7.6&$filter=atScope()&$filter=atScope()`,
+      `${facts.vaultUrl}/providers/Microsoft.Authorization/roleDefinitions?api-version=7.6&$filter=x&$filter=y`,
+      `${facts.vaultUrl}/secrets/existing?api-version=7.6&outContentType=a&outContentType=b`,
+      `${facts.url}/coffer/roles/assignments?scope=/&scope=/vaults/dev`,
+      `${facts.url}/subscriptions/${facts.subscriptionId}/resources?api-version=2021-04-01&$filter=a&$filter=b`,
+    ];
+    for (const url of twice) {
+      const armToken = url.includes('/subscriptions/')
+        ? await fetchToken(
+            facts.authorityHost,
+            facts.tenantId,
+            facts.clientId,
+            facts.clientSecret,
+            `${facts.url}/.default`,
+          )
+        : token;
+      const response = await rawRequest(url, { headers: { authorization: `Bearer ${armToken}` } });
+      assert.equal(response.status, 400, `${url}: ${response.text}`);
+      const { error } = response.json() as { error: { code: string; message: string } };
+      assert.match(error.message, /given more than once/, url);
+      assert.ok(
+        error.message.includes("'$filter'") ||
+          error.message.includes("'outContentType'") ||
+          error.message.includes("'scope'"),
+        error.message,
+      );
+    }
+  });
 });

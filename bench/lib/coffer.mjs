@@ -8,23 +8,28 @@ import { createClient, expectOk } from './https-client.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // COFFER_DIST (as for the tests) runs another compilation, so two builds can be compared.
-const ENTRY = process.env.COFFER_DIST
-  ? path.join(process.env.COFFER_DIST, 'src/cli/main.js')
-  : 'bin/coffer.js';
+const entryOf = (dist) => (dist ? path.join(dist, 'src/cli/main.js') : 'bin/coffer.js');
 export const SCOPE = 'https://vault.localhost/.default';
 
 /**
- * Spawns `coffer server --dev` on DIR (with `env` added to its environment) and waits until DIR/dev.json is written and /readyz
+ * Spawns `coffer server --dev` (of the build in `dist`, default COFFER_DIST or this one) on DIR (with `env` added to its environment) and waits until DIR/dev.json is written and /readyz
  * answers 200. Resolves to {pid, dev, client, readyMs, stop()}; readyMs is spawn-to-ready.
  */
-export async function startCoffer({ dataDir, port, nodeArgs = [], env = {}, timeoutMs = 120_000 }) {
+export async function startCoffer({
+  dataDir,
+  port,
+  nodeArgs = [],
+  env = {},
+  timeoutMs = 120_000,
+  dist = process.env.COFFER_DIST,
+}) {
   const devFile = path.join(dataDir, 'dev.json');
   rmSync(devFile, { force: true });
   const log = openSync(path.join(path.dirname(dataDir), `coffer-${port}.log`), 'a');
   const started = process.hrtime.bigint();
   const child = spawn(
     process.execPath,
-    [...nodeArgs, ENTRY, 'server', '--dev', '--data-dir', dataDir, '--port', String(port)],
+    [...nodeArgs, entryOf(dist), 'server', '--dev', '--data-dir', dataDir, '--port', String(port)],
     { cwd: ROOT, stdio: ['ignore', log, log], env: { ...process.env, ...env } },
   );
   let exited = null;

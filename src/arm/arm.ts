@@ -70,7 +70,7 @@ export function createArm(deps: {
         ...vaultRoutes({ vaults, groups, operations, clock, context }),
         ...groupRoutes({ vaults, groups, context }),
         ...subscriptionRoutes(subscriptionDeps),
-        ...deletedVaultRoutes(),
+        ...deletedVaultRoutes({ vaults, operations, clock, context }),
       ],
       authenticated: sessionRoutes(subscriptionDeps),
       anonymous: metadataRoutes(cloud),

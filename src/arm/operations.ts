@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { readJson, type SecureStore, writeJson } from '../barrier/secure-store.js';
 import { constantTimeEqual } from '../crypto/constant-time.js';
 import type { Clock } from '../lib/clock.js';
+import { locationPath } from './resource-ids.js';
 
 /**
  * Long-running operations as Resource Manager clients poll them: a create-or-update answers
@@ -60,3 +61,12 @@ export function createOperations(deps: { store: SecureStore; clock: Clock }) {
 }
 
 export type Operations = ReturnType<typeof createOperations>;
+
+/** Where a client polls an operation: `Azure-AsyncOperation` of a PUT, `Location` of a purge. */
+export function operationStatusUrl(
+  baseUrl: string,
+  place: { subscriptionId: string; location: string; apiVersion: string },
+  operationId: string,
+): string {
+  return `${baseUrl}${locationPath(place.subscriptionId, place.location)}/operationStatuses/${operationId}?api-version=${encodeURIComponent(place.apiVersion)}`;
+}

@@ -30,7 +30,10 @@ export function createResourceGroups(deps: {
   location: string;
 }) {
   const key = (name: string) => name.toLowerCase();
-  const load = async (reader: SecureReader = deps.store) => (await readJson<GroupMap>(reader, RECORD)) ?? {};
+  // Without a prototype: a group named `__proto__` or `constructor` is a key like any other, not
+  // a member of Object.prototype that a lookup would find.
+  const load = async (reader: SecureReader = deps.store): Promise<GroupMap> =>
+    Object.assign(Object.create(null) as GroupMap, await readJson<GroupMap>(reader, RECORD));
   const implicitDefault = (): ResourceGroupRecord => ({
     name: deps.defaultGroup,
     location: deps.location,

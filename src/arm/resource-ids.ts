@@ -4,6 +4,7 @@ import { checkNoControlCharacters } from '../objects/validation.js';
 /** Resource Manager's identifiers and the rules for names, locations and tags (Azure's limits). */
 
 export const VAULT_TYPE = 'Microsoft.KeyVault/vaults';
+export const DELETED_VAULT_TYPE = 'Microsoft.KeyVault/deletedVaults';
 
 export const subscriptionPath = (subscriptionId: string) => `/subscriptions/${subscriptionId}`;
 
@@ -12,6 +13,13 @@ export const resourceGroupId = (subscriptionId: string, group: string) =>
 
 export const vaultResourceId = (subscriptionId: string, group: string, vault: string) =>
   `${resourceGroupId(subscriptionId, group)}/providers/${VAULT_TYPE}/${vault}`;
+
+/** Deleted vaults belong to the subscription at a location: their group is gone from their id. */
+export const locationPath = (subscriptionId: string, location: string) =>
+  `${subscriptionPath(subscriptionId)}/providers/Microsoft.KeyVault/locations/${location}`;
+
+export const deletedVaultResourceId = (subscriptionId: string, location: string, vault: string) =>
+  `${locationPath(subscriptionId, location)}/deletedVaults/${vault}`;
 
 /** Letters, digits, `_ ( ) . -`, up to 90, not ending with a period (ASCII only here). */
 const RESOURCE_GROUP_NAME = /^[-\w.()]{0,89}[-\w()]$/;

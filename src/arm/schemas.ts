@@ -96,7 +96,10 @@ const vaultProperties = {
   publicNetworkAccess: text(16),
 } as const;
 
-/** `VaultCreateOrUpdateParameters`: location and properties (with tenantId and sku) required. */
+/**
+ * `VaultCreateOrUpdateParameters`: location and properties (with tenantId and sku) required,
+ * except to recover a deleted vault, which Azure takes with `createMode` alone.
+ */
 export const vaultPutSchema = {
   type: 'object',
   required: ['location', 'properties'],
@@ -107,9 +110,11 @@ export const vaultPutSchema = {
     tags: tagsSchema,
     properties: {
       type: 'object',
-      required: ['tenantId', 'sku'],
       additionalProperties: false,
       properties: vaultProperties,
+      if: { required: ['createMode'], properties: { createMode: { const: 'recover' } } },
+      then: {},
+      else: { required: ['tenantId', 'sku'] },
     },
   },
 } as const;

@@ -14,7 +14,7 @@ const SUBSCRIPTION_URL = '/subscriptions/:subscriptionId';
 const PROVIDER_URL = `${SUBSCRIPTION_URL}/providers/Microsoft.KeyVault`;
 
 export interface ArmSubscriptionDeps {
-  vaults: Pick<VaultService, 'find' | 'list'>;
+  vaults: Pick<VaultService, 'find' | 'list' | 'getDeleted'>;
   operations: Operations;
   context: (apiVersion: string) => ArmContext;
   cloud: () => CloudFacts;
@@ -53,8 +53,8 @@ export function subscriptionRoutes(deps: ArmSubscriptionDeps): ArmRoute[] {
 }
 
 /**
- * Vault names are global, as in Azure. Once vaults can be soft-deleted, a deleted vault's name is
- * taken too (Azure reports it as AlreadyExists): see deleted-vault-routes.ts.
+ * Vault names are global, as in Azure, and a deleted vault holds its name until it is purged
+ * (Azure reports both as AlreadyExists, and says which in the message).
  */
 async function nameAvailability(deps: ArmSubscriptionDeps, name: string) {
   let key: string;
@@ -68,6 +68,17 @@ async function nameAvailability(deps: ArmSubscriptionDeps, name: string) {
       nameAvailable: false,
       reason: 'AlreadyExists',
       message: `The vault name '${key}' is already in use.`,
+    };
+  }
+  const deleted = await deps.vaults.getDeleted(key).catch((error: unknown) => {
+    if (error instanceof NotFound) return undefined;
+    throw error;
+  });
+  if (deleted) {
+    return {
+      nameAvailable: false,
+      reason: 'AlreadyExists',
+      message: `The vault name '${key}' is held by a deleted vault until it is purged: recover it (PUT with createMode 'recover') or purge it (POST .../deletedVaults/${key}/purge).`,
     };
   }
   return { nameAvailable: true };

@@ -108,6 +108,31 @@ describe('Resource Manager vault writes: what changes who reads data', () => {
   });
 });
 
+describe('createMode recover', () => {
+  it('brings a deleted vault back with vaults/write at its own scope, applying nothing of the body', () => {
+    const recover = planPut(
+      body({ createMode: 'recover', enableRbacAuthorization: false, accessPolicies: [entry('c', ['get'])] }),
+      'rg',
+      undefined,
+      context,
+    );
+    assert.deepEqual(recover, { create: false, recover: true, settings: {}, changesDataAccess: false });
+    // Not `/` as a create would need, and no data access change: the vault returns as it was.
+    assert.deepEqual(planTargets(recover, 'v1'), [{ scope: '/vaults/v1' }]);
+  });
+
+  it('on a live vault is an ordinary update, with the data access rule', () => {
+    const plan = planPut(
+      body({ createMode: 'recover', enableRbacAuthorization: true }),
+      'rg',
+      vault,
+      context,
+    );
+    assert.equal(plan.recover, undefined);
+    assert.deepEqual(planTargets(plan, 'v1'), [{ scope: '/vaults/v1' }, GRANT]);
+  });
+});
+
 describe('the generic resource list filter', () => {
   it('takes resourceType eq filters, and refuses others', () => {
     assert.equal(listsVaults(undefined), true);

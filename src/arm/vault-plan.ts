@@ -26,6 +26,12 @@ import {
  */
 export interface VaultWritePlan {
   create: boolean;
+  /**
+   * `createMode: recover` with no live vault of that name: the deleted vault comes back as it
+   * was deleted, and the rest of the body is not applied (as in Azure, which takes
+   * `createMode` alone); a later PUT or PATCH changes it.
+   */
+  recover?: boolean;
   settings: VaultSettings;
   changesDataAccess: boolean;
 }
@@ -47,6 +53,9 @@ export function planPut(
   const properties = body.properties ?? {};
   checkSupported(properties, context.tenantId);
   const location = checkLocation(body.location ?? '', context.location, VAULT_TYPE);
+  if (!current && properties.createMode === 'recover') {
+    return { create: false, recover: true, settings: {}, changesDataAccess: false };
+  }
   if (!current) return planCreate(body, properties, { resourceGroup: group, location }, context);
   checkSku(properties, current);
   const plan = planChanges(properties, current, context);
@@ -167,6 +176,8 @@ export function planTargets(plan: VaultWritePlan, vaultName: string): AdminTarge
     (setting) => setting !== 'enableRbacAuthorization' && setting !== 'accessPolicies',
   );
   const targets: AdminTarget[] = [];
+  // Recovering writes the vault back where its role assignments still are: vaults/write there.
+  if (plan.recover) return [{ scope }];
   if (plan.create) targets.push({ scope: '/' });
   else if (other.length > 0 || !plan.changesDataAccess) targets.push({ scope });
   if (plan.changesDataAccess) targets.push(dataAccessChange(scope));

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { Conflict, NotFound } from '../errors/index.js';
+import { BadParameter, Conflict, NotFound } from '../errors/index.js';
 import type { ArmRoute } from '../http/arm-plane.js';
 import type { Clock } from '../lib/clock.js';
 import { ManagementActions } from '../policy/actions.js';
@@ -7,7 +7,7 @@ import { dataAccessChange } from '../policy/data-access-change.js';
 import { accessPolicyList, type PolicyUpdateKind } from '../vaults/access-control.js';
 import { validateVaultName, type VaultService } from '../vaults/service.js';
 import type { VaultRecord } from '../vaults/types.js';
-import type { Operations } from './operations.js';
+import { type Operations, operationStatusUrl } from './operations.js';
 import type { ResourceGroups } from './resource-groups.js';
 import { accessPolicyUpdateSchema, vaultPatchSchema, vaultPutSchema } from './schemas.js';
 import { type PlanContext, planPatch, planPut, planTargets, type VaultWritePlan } from './vault-plan.js';
@@ -43,6 +43,13 @@ interface VaultParams {
   operationKind?: PolicyUpdateKind;
 }
 
+/** Azure's 400 for `createMode: recover` when there is nothing to recover. */
+const softDeletedVaultDoesNotExist = (name: string) =>
+  new BadParameter(
+    `A soft deleted vault with the name '${name}' does not exist, so there is nothing to recover: create the vault with createMode 'default' (or leave createMode out). List deleted vaults with GET /subscriptions/{id}/providers/Microsoft.KeyVault/deletedVaults.`,
+    'SoftDeletedVaultDoesNotExist',
+  );
+
 const paramsOf = (request: FastifyRequest) => request.params as VaultParams;
 const apiVersionOf = (request: FastifyRequest) => (request.query as { 'api-version': string })['api-version'];
 const vaultScope = (request: FastifyRequest) => `/vaults/${validateVaultName(paramsOf(request).vaultName)}`;
@@ -72,6 +79,25 @@ export function vaultRoutes(deps: ArmVaultDeps): ArmRoute[] {
     return record;
   }
 
+  /**
+   * `createMode: recover`: the deleted vault of this name, back in the group it was deleted from
+   * (checked only now, after authorization, so the answer names that group to no one else).
+   */
+  async function recoverAt(request: FastifyRequest): Promise<VaultRecord> {
+    const { vaultName, resourceGroupName } = paramsOf(request);
+    const name = validateVaultName(vaultName);
+    const deleted = await vaults.getDeleted(name).catch((error: unknown) => {
+      if (error instanceof NotFound) throw softDeletedVaultDoesNotExist(name);
+      throw error;
+    });
+    if (!inGroup(deleted, request)) {
+      throw new BadParameter(
+        `The deleted vault '${name}' was in resource group '${resourceOf(deleted, contextOf(request)).resourceGroup}', and is recovered there: send the PUT to that group, not '${resourceGroupName.slice(0, 90)}'.`,
+      );
+    }
+    return vaults.recover(name);
+  }
+
   async function planPutFor(request: FastifyRequest) {
     const { vaultName, resourceGroupName } = paramsOf(request);
     const name = validateVaultName(vaultName);
@@ -98,12 +124,12 @@ export function vaultRoutes(deps: ArmVaultDeps): ArmRoute[] {
         const plan = plans.get(request)!;
         const name = validateVaultName(paramsOf(request).vaultName);
         const startMs = deps.clock.nowMs();
-        const record = plan.create
-          ? await vaults.create(name, plan.settings, request.principal)
-          : await vaults.update(name, plan.settings, request.principal);
+        let record: VaultRecord;
+        if (plan.recover) record = await recoverAt(request);
+        else if (plan.create) record = await vaults.create(name, plan.settings, request.principal);
+        else record = await vaults.update(name, plan.settings, request.principal);
         const context = contextOf(request);
-        const operation = await deps.operations.issue(startMs);
-        const status = `${request.baseUrl}/subscriptions/${context.subscriptionId}/providers/Microsoft.KeyVault/locations/${context.location}/operationStatuses/${operation}?api-version=${encodeURIComponent(apiVersionOf(request))}`;
+        const status = operationStatusUrl(request.baseUrl, context, await deps.operations.issue(startMs));
         return {
           status: plan.create ? 201 : 200,
           body: vaultView(record, context),

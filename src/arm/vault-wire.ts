@@ -1,8 +1,8 @@
 import { BadParameter } from '../errors/index.js';
 import type { AccessPolicy } from '../policy/access-policies.js';
 import type { AccessPolicyInput, NetworkAclsInput } from '../vaults/access-control.js';
-import type { VaultRecord, VaultResource } from '../vaults/types.js';
-import { VAULT_TYPE, vaultResourceId } from './resource-ids.js';
+import type { DeletedVaultRecord, VaultRecord, VaultResource } from '../vaults/types.js';
+import { DELETED_VAULT_TYPE, deletedVaultResourceId, VAULT_TYPE, vaultResourceId } from './resource-ids.js';
 
 /**
  * The only code that knows Resource Manager's vault JSON (`Microsoft.KeyVault/vaults`, swagger
@@ -116,6 +116,24 @@ export function vaultView(record: VaultRecord, context: VaultViewContext) {
   };
 }
 
+/** The `DeletedVault` resource: where it was (`vaultId`), when it went and when it will be purged. */
+export function deletedVaultView(record: DeletedVaultRecord, context: VaultViewContext) {
+  const { location, tags } = resourceOf(record, context);
+  return {
+    id: deletedVaultResourceId(context.subscriptionId, location, record.name),
+    name: record.name,
+    type: DELETED_VAULT_TYPE,
+    properties: {
+      vaultId: vaultIdOf(record, context),
+      location,
+      deletionDate: record.deletionDate,
+      scheduledPurgeDate: record.scheduledPurgeDate,
+      tags,
+      purgeProtectionEnabled: record.enablePurgeProtection,
+    },
+  };
+}
+
 /** A vault in the generic resource list (`GET /subscriptions/{id}/resources`). */
 export function genericResourceView(record: VaultRecord, context: VaultViewContext) {
   const { location, tags } = resourceOf(record, context);
@@ -194,11 +212,6 @@ export function checkSupported(properties: WireVaultProperties, tenantId: string
   if (access !== undefined && access !== 'enabled') {
     throw new BadParameter(
       "publicNetworkAccess must be 'Enabled': Coffer has no private endpoints, so 'Disabled' would lock every client out. Restrict addresses with networkAcls instead.",
-    );
-  }
-  if (properties.createMode === 'recover') {
-    throw new BadParameter(
-      "createMode 'recover' needs soft-deleted vaults, which this server does not keep yet: create the vault anew.",
     );
   }
 }

@@ -235,3 +235,60 @@ describe('Barrier over SqliteStorage', () => {
     });
   });
 });
+
+describe('Barrier: kept plaintext of records that hold nothing secret', () => {
+  let dir: string;
+  let storage: SqliteStorage;
+  let rootKey: Buffer;
+  const clock = new ManualClock(1_700_000_000_000);
+  const notSecret = (path: string) => path.startsWith('heads/');
+  let barrier: Barrier;
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-memo-'));
+    storage = new SqliteStorage(path.join(dir, 'coffer.db'));
+    rootKey = randomKey();
+    barrier = new Barrier(storage, clock, { notSecret });
+    await barrier.initialize(rootKey);
+  });
+
+  afterEach(async () => {
+    await storage.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('follows every change of the stored bytes: its own writes, another node, a restored row', async () => {
+    await barrier.put('heads/a', Buffer.from('v1'));
+    assert.deepEqual(await barrier.get('heads/a'), Buffer.from('v1'));
+    const v1Row = (await storage.get('heads/a'))!;
+    await barrier.put('heads/a', Buffer.from('v2'));
+    assert.deepEqual(await barrier.get('heads/a'), Buffer.from('v2'));
+    const otherNode = new Barrier(storage, clock);
+    await otherNode.unseal(rootKey);
+    await otherNode.put('heads/a', Buffer.from('v3'));
+    assert.deepEqual(await barrier.get('heads/a'), Buffer.from('v3'));
+    await storage.put('heads/a', v1Row); // an older copy of the row, put back below the barrier
+    assert.deepEqual(await barrier.get('heads/a'), Buffer.from('v1'));
+  });
+
+  it('never serves a damaged row from what it kept, and hands out copies a caller may wipe', async () => {
+    await barrier.put('heads/a', PLAINTEXT);
+    const first = (await barrier.get('heads/a'))!;
+    first.fill(0);
+    assert.deepEqual(await barrier.get('heads/a'), PLAINTEXT);
+    const row = (await storage.get('heads/a'))!;
+    const tampered = Buffer.from(row);
+    tampered[tampered.length - 1] = tampered[tampered.length - 1]! ^ 1;
+    await storage.put('heads/a', tampered);
+    await assert.rejects(barrier.get('heads/a'), isIntegrityError);
+  });
+
+  it('is Sealed when sealed, whatever it kept', async () => {
+    await barrier.put('heads/a', Buffer.from('v1'));
+    await barrier.get('heads/a');
+    barrier.seal();
+    await assert.rejects(barrier.get('heads/a'), isSealed);
+    await barrier.unseal(rootKey);
+    assert.deepEqual(await barrier.get('heads/a'), Buffer.from('v1'));
+  });
+});

@@ -5,6 +5,7 @@ import type { FaultCounters } from '../storage/fault-counters.js';
 import type { ListOptions, Storage, StorageReader, StorageWriter } from '../storage/types.js';
 import { deriveInstallationBackupKey } from './backup-key.js';
 import { Keyring } from './keyring.js';
+import { PlaintextMemo } from './plaintext-memo.js';
 import { decryptRecord, encryptRecord, recordTerm } from './record-format.js';
 import { prefixedView, type SecureStore, type SecureTransaction } from './secure-store.js';
 
@@ -29,6 +30,11 @@ export interface BarrierListeners {
   faults?: FaultCounters;
   /** Hears the commit record after each write is durable. */
   committed?: (record: CommitRecord) => void;
+  /**
+   * Paths whose plaintext holds nothing secret (object heads), whose decryption may be kept
+   * while their stored bytes stay the same (plaintext-memo.ts). None when absent.
+   */
+  notSecret?: (path: string) => boolean;
 }
 
 /**
@@ -39,11 +45,15 @@ export interface BarrierListeners {
 export class Barrier implements SecureStore {
   private keyring: Keyring | undefined;
 
+  private readonly memo: PlaintextMemo | undefined;
+
   constructor(
     private readonly storage: Storage,
     private readonly clock: Clock,
     private readonly listeners: BarrierListeners = {},
-  ) {}
+  ) {
+    this.memo = listeners.notSecret && new PlaintextMemo(listeners.notSecret);
+  }
 
   get isSealed(): boolean {
     return this.keyring === undefined;
@@ -71,6 +81,7 @@ export class Barrier implements SecureStore {
   }
 
   seal(): void {
+    this.memo?.clear();
     this.keyring?.wipe();
     this.keyring = undefined;
     this.rootKey?.fill(0);
@@ -111,7 +122,16 @@ export class Barrier implements SecureStore {
   }
 
   async get(path: string): Promise<Buffer | undefined> {
-    return this.decrypt(path, await this.storage.get(path));
+    const stored = await this.storage.get(path);
+    if (stored === undefined || this.memo === undefined || !this.memo.keeps(path)) {
+      return this.decrypt(path, stored);
+    }
+    this.requireKeyring(); // sealed: Sealed, whatever was kept
+    const kept = this.memo.lookup(path, stored);
+    if (kept !== undefined) return kept;
+    const plaintext = await this.decrypt(path, stored);
+    if (plaintext !== undefined) this.memo.remember(path, stored, plaintext);
+    return plaintext;
   }
 
   /**

@@ -56,6 +56,8 @@ export function createCertificateService(deps: {
   backupCodec: BackupCodec;
   clock: Clock;
   provider: KeyProvider;
+  /** Hears every committed change of an object (lifecycle.ts), for the caches built from it. */
+  onChange?: (vault: VaultRecord, key: string) => void;
 }) {
   const hsmKeys = createHsmKeyKeeper({ provider: deps.provider, vaultStore: deps.vaultStore });
   const objects = createObjectLifecycle<CertificateVersionRecord>({

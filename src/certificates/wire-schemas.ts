@@ -38,6 +38,8 @@ const contactSchema = {
     phone: { type: 'string', maxLength: 64 },
   },
 } as const;
+/** A contact as sent: unknown fields are refused (and so never stored), as in every request body. */
+const contactInputSchema = { ...contactSchema, additionalProperties: false } as const;
 const issuerInputProperties = {
   provider: nullableString,
   credentials: { type: ['object', 'null'], properties: { account_id: nullableString, pwd: nullableString } },
@@ -116,7 +118,9 @@ export const certificateSchemas = {
   contactsBody: {
     type: 'object',
     required: ['contacts'],
-    properties: { contacts: { type: 'array', items: contactSchema } },
+    additionalProperties: false,
+    // `id` is read-only: a client may send back the contacts it read.
+    properties: { id: string, contacts: { type: 'array', items: contactInputSchema } },
   },
   issuerSetBody: { type: 'object', required: ['provider'], properties: issuerInputProperties },
   issuerUpdateBody: { type: 'object', properties: issuerInputProperties },

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { CommitRecordFile, StoreRolledBack } from './commit-record.js';
+import { CommitRecordFile, FLUSH_INTERVAL_MS, StoreRolledBack } from './commit-record.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -29,8 +29,18 @@ describe('CommitRecordFile', () => {
     assert.deepEqual(onDisk(), { storeId: 's', count: 7 });
     record.committed({ storeId: 's', count: 8 });
     record.committed({ storeId: 's', count: 9 });
+    // At most one write per FLUSH_INTERVAL_MS: the record may lag that long, never run ahead.
     await tick();
+    assert.deepEqual(onDisk(), { storeId: 's', count: 7 });
+    await new Promise((resolve) => setTimeout(resolve, FLUSH_INTERVAL_MS + 20));
     assert.deepEqual(onDisk(), { storeId: 's', count: 9 });
+  });
+
+  it('writes what is pending at once when stopped (seal, shutdown), whatever the interval', () => {
+    record.verify({ storeId: 's', count: 1 });
+    record.committed({ storeId: 's', count: 2 });
+    record.stop();
+    assert.deepEqual(onDisk(), { storeId: 's', count: 2 });
   });
 
   it('writes nothing before the store was verified (an initialisation in progress)', async () => {

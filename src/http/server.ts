@@ -82,6 +82,14 @@ export function createHttpServer(options: {
       );
     request.authority = authority;
     request.baseUrl = httpsOrigin(authority);
+    // A parameter given twice arrives as a list; every route reads each parameter as one string.
+    const repeated = Object.entries(request.query as Record<string, unknown>).find(
+      ([, value]) => typeof value !== 'string',
+    );
+    if (repeated)
+      throw new BadParameter(
+        `The query parameter '${repeated[0].slice(0, 40)}' is given more than once. Give each parameter once.`,
+      );
     reply.header('strict-transport-security', 'max-age=31536000');
     reply.header('x-content-type-options', 'nosniff');
     reply.header('cache-control', 'no-store');

@@ -34,9 +34,16 @@ export function createIdentity(deps: {
   audiences: () => readonly string[];
   /** The audiences of Resource Manager tokens (src/arm). */
   managementAudiences?: () => readonly string[];
+  /** Hears each principal, user or group change (core/cache-invalidation.ts tells other processes). */
+  onChange?: (objectId: string) => void;
+  /** Most verified tokens kept (token-service.ts). */
+  verifiedTokenLimit?: number;
 }) {
   const { clock } = deps;
-  const changed = (objectId: string) => directory.invalidate(objectId);
+  const changed = (objectId: string) => {
+    directory.invalidate(objectId);
+    deps.onChange?.(objectId);
+  };
   const principals = createPrincipalService({
     store: createPrincipalStore(deps.store),
     clock,
@@ -93,6 +100,7 @@ export function createIdentity(deps: {
     issuerBase: deps.issuerBase,
     audiences: deps.audiences,
     managementAudiences: deps.managementAudiences,
+    verifiedCacheLimit: deps.verifiedTokenLimit,
   });
 
   return {

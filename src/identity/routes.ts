@@ -1,11 +1,12 @@
 import { decodeJwt } from 'jose';
 import type { AbuseGuard } from '../core/abuse-guard.js';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pipeline } from '../core/pipeline.js';
 import { OAuthError } from './oauth-error.js';
 import type { SigningKey } from './signing-key.js';
 import type { TokenService } from './token-service.js';
 
+const FORM = 'application/x-www-form-urlencoded';
 const FORM_BODY_LIMIT = 64 * 1024;
 
 /**
@@ -24,14 +25,6 @@ export function registerIdentityRoutes(
     authorityHost: () => string;
   },
 ): void {
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
-    (_request, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
-    },
-  );
-
   const requireTenant = (request: FastifyRequest) => {
     deps.pipeline.requireUnsealed();
     const { tenantId } = request.params as { tenantId: string };
@@ -73,40 +66,59 @@ export function registerIdentityRoutes(
     return { keys: [deps.signingKey().publicJwk] };
   });
 
-  app.post(
-    '/:tenantId/oauth2/v2.0/token',
-    { config: { operation: 'Authentication' } },
-    async (request, reply) => {
-      const form = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<
-        string,
-        string
-      >;
-      // Who asked, for the audit record: identifiers only, never the secret, assertion or password.
-      request.auditIdentity = { appId: stringOr(form.client_id), upn: stringOr(form.username) };
-      deps.pipeline.requireUnsealed();
-      const address = deps.pipeline.clientAddress(
-        request.socket.remoteAddress,
-        request.headers['x-forwarded-for'],
+  // The token endpoint reads forms only (OAuth 2.0, CONTRACT section 4): its own parsers, so no
+  // other body (JSON, whose fields may be lists or objects) ever reaches it as one.
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      FORM,
+      { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
+      (_request, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      },
+    );
+    scope.addContentTypeParser(
+      '*',
+      { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
+      (_request, _body, done) => done(null, undefined),
+    );
+    scope.post('/:tenantId/oauth2/v2.0/token', { config: { operation: 'Authentication' } }, tokenRoute);
+  });
+
+  async function tokenRoute(request: FastifyRequest, reply: FastifyReply) {
+    const form = (request.body ?? {}) as Record<string, string>;
+    // Who asked, for the audit record: identifiers only, never the secret, assertion or password.
+    request.auditIdentity = { appId: stringOr(form.client_id), upn: stringOr(form.username) };
+    deps.pipeline.requireUnsealed();
+    const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (mediaType !== FORM)
+      throw new OAuthError(
+        400,
+        'invalid_request',
+        `AADSTS900144: The token request must be form-encoded: send it with Content-Type: ${FORM}.`,
       );
-      const subject = { grantType: form.grant_type, clientId: form.client_id, username: form.username };
-      const response = await deps.guard.tokenRequest(subject, address, () =>
-        deps.tokens.issue({
-          tenantId: (request.params as { tenantId: string }).tenantId,
-          grantType: form.grant_type,
-          clientId: form.client_id,
-          clientSecret: form.client_secret,
-          clientAssertionType: form.client_assertion_type,
-          clientAssertion: form.client_assertion,
-          username: form.username,
-          password: form.password,
-          scope: form.scope,
-        }),
-      );
-      request.auditIdentity.objectId = stringOr(decodeJwt(response.access_token).oid);
-      reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-      return response;
-    },
-  );
+    const address = deps.pipeline.clientAddress(
+      request.socket.remoteAddress,
+      request.headers['x-forwarded-for'],
+    );
+    const subject = { grantType: form.grant_type, clientId: form.client_id, username: form.username };
+    const response = await deps.guard.tokenRequest(subject, address, () =>
+      deps.tokens.issue({
+        tenantId: (request.params as { tenantId: string }).tenantId,
+        grantType: form.grant_type,
+        clientId: form.client_id,
+        clientSecret: form.client_secret,
+        clientAssertionType: form.client_assertion_type,
+        clientAssertion: form.client_assertion,
+        username: form.username,
+        password: form.password,
+        scope: form.scope,
+      }),
+    );
+    request.auditIdentity.objectId = stringOr(decodeJwt(response.access_token).oid);
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    return response;
+  }
 }
 
 const stringOr = (value: unknown): string | undefined =>

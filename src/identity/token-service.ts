@@ -10,7 +10,10 @@ import type { AuthenticatedPrincipal, UserRecord } from './types.js';
 import type { UserService } from './user-service.js';
 
 export const TOKEN_LIFETIME_SECONDS = 3600;
-const VERIFIED_CACHE_LIMIT = 10_000;
+/** Clock skew allowed between the node that issued a token and the one verifying it. */
+export const CLOCK_TOLERANCE_SECONDS = 60;
+/** Verified tokens kept: each is ~200 bytes, so the bound is ~2 MB. */
+export const VERIFIED_CACHE_LIMIT = 10_000;
 /**
  * A private claim: the id of the credential (secret, certificate, federated credential or
  * password) the token was issued for, so removing that credential revokes the token too.
@@ -39,7 +42,12 @@ export interface TokenResponse {
  * Issues and verifies access tokens (JWT, RS256) the way Entra ID does for the client
  * credentials flow (service principals) and the resource-owner password flow (users).
  * Verified tokens are cached by their hash, so the hot path of every data-plane request costs
- * a map lookup, not an RSA verification.
+ * a map lookup, not an RSA verification. The cache is bounded (`verifiedCacheLimit`, expired
+ * entries out first, then the oldest) and never outlives a token's `exp`; it keeps only what
+ * the signature proved (object id, credential id, audience, expiry), so revocation is not
+ * cached with it: every request still asks the directory whether the principal is enabled and
+ * the credential still there, which is immediate on this process and at most
+ * PRINCIPAL_CACHE_MS (30 s) late for a change made by another process.
  */
 export function createTokenService(deps: {
   clients: ClientAuthenticator;
@@ -53,7 +61,10 @@ export function createTokenService(deps: {
   audiences: () => readonly string[];
   /** Audiences of the management plane (ARM); a token for one plane is refused by the other. */
   managementAudiences?: () => readonly string[];
+  /** Most verified tokens kept (VERIFIED_CACHE_LIMIT when absent). */
+  verifiedCacheLimit?: number;
 }) {
+  const cacheLimit = deps.verifiedCacheLimit ?? VERIFIED_CACHE_LIMIT;
   const verified = new Map<
     string,
     { objectId: string; credentialId?: string; audience: string; expiresAtMs: number }
@@ -173,7 +184,7 @@ export function createTokenService(deps: {
     if (!entry) {
       entry = await verify(token, nowMs);
       if (!entry) return undefined;
-      if (verified.size >= VERIFIED_CACHE_LIMIT) verified.clear();
+      if (verified.size >= cacheLimit) makeRoom(nowMs);
       verified.set(cacheKey, entry);
     }
     if (!audiencesOf(plane).includes(entry.audience)) return undefined;
@@ -184,6 +195,15 @@ export function createTokenService(deps: {
     return resolved.principal;
   }
 
+  /** Drops the expired entries, and if none had expired the oldest (a Map keeps insertion order). */
+  function makeRoom(nowMs: number): void {
+    for (const [key, entry] of verified) if (entry.expiresAtMs <= nowMs) verified.delete(key);
+    for (const key of verified.keys()) {
+      if (verified.size < cacheLimit) break;
+      verified.delete(key);
+    }
+  }
+
   async function verify(token: string, nowMs: number) {
     try {
       const { payload } = await jwtVerify(token, deps.signingKey().publicKey, {
@@ -191,7 +211,7 @@ export function createTokenService(deps: {
         audience: [...deps.audiences(), ...audiencesOf('management')],
         algorithms: ['RS256'],
         currentDate: new Date(nowMs),
-        clockTolerance: 60,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
         requiredClaims: ['exp', 'oid'],
       });
       if (typeof payload.oid !== 'string' || typeof payload.exp !== 'number') return undefined;
@@ -201,14 +221,22 @@ export function createTokenService(deps: {
         objectId: payload.oid,
         audience: payload.aud,
         credentialId: typeof credential === 'string' ? credential : undefined,
-        expiresAtMs: payload.exp * 1000,
+        // The cache honours a token exactly as long as the verification would.
+        expiresAtMs: (payload.exp + CLOCK_TOLERANCE_SECONDS) * 1000,
       };
     } catch {
       return undefined;
     }
   }
 
-  return { issue, authenticate, issuer, clearCache: () => verified.clear() };
+  return {
+    issue,
+    authenticate,
+    issuer,
+    clearCache: () => verified.clear(),
+    /** How many verified tokens are kept, for tests and diagnostics. */
+    cachedTokens: () => verified.size,
+  };
 }
 
 export type TokenService = ReturnType<typeof createTokenService>;

@@ -1,6 +1,7 @@
 import { rejectSymmetricInputs } from '../crypto/keys/aes.js';
 import { BadParameter } from '../errors/index.js';
-import type { KeyProvider } from '../crypto/keys/provider.js';
+import { keyHandleId } from '../crypto/keys/key-handle-cache.js';
+import type { KeyProvider, KeyUse } from '../crypto/keys/provider.js';
 import { type Clock, unixSeconds } from '../lib/clock.js';
 import type { ObjectLifecycle } from '../objects/lifecycle.js';
 import type { VaultRecord } from '../vaults/types.js';
@@ -17,8 +18,9 @@ export interface OperationInput {
 
 /**
  * The cryptographic operations on a stored key: look the version up, apply Key Vault's gate
- * (enabled, key_ops, validity window), then hand the material to the provider. The material
- * lives in memory only for the duration of the call.
+ * (enabled, key_ops, validity window), then hand the material to the provider. The record is
+ * read and checked on every call; the provider may keep the parsed private key under the
+ * version's handle id, and keeps it only while the record it reads carries the same material.
  */
 export function createKeyOperations(deps: {
   objects: Pick<ObjectLifecycle<KeyVersionRecord>, 'resolve'>;
@@ -35,6 +37,10 @@ export function createKeyOperations(deps: {
     checkOperationAllowed(view.record, operation, unixSeconds(deps.clock.nowMs()));
     return view;
   }
+
+  const use = (vault: VaultRecord, name: string, view: { record: KeyVersionRecord }): KeyUse => ({
+    handleId: keyHandleId(vault.id, name, view.record.version),
+  });
 
   return {
     async encrypt(vault: VaultRecord, name: string, version: string | undefined, input: OperationInput) {
@@ -54,17 +60,22 @@ export function createKeyOperations(deps: {
 
     async decrypt(vault: VaultRecord, name: string, version: string | undefined, input: OperationInput) {
       const view = await usable(vault, name, version, 'decrypt');
-      const value = await deps.provider.decrypt(view.record.material, input.alg, input.value, {
-        iv: input.iv,
-        aad: input.aad,
-        tag: input.tag,
-      });
+      const value = await deps.provider.decrypt(
+        view.record.material,
+        input.alg,
+        input.value,
+        { iv: input.iv, aad: input.aad, tag: input.tag },
+        use(vault, name, view),
+      );
       return { view, value };
     },
 
     async sign(vault: VaultRecord, name: string, version: string | undefined, alg: string, digest: Buffer) {
       const view = await usable(vault, name, version, 'sign');
-      return { view, value: await deps.provider.sign(view.record.material, alg, digest) };
+      return {
+        view,
+        value: await deps.provider.sign(view.record.material, alg, digest, use(vault, name, view)),
+      };
     },
 
     async verify(
@@ -89,7 +100,13 @@ export function createKeyOperations(deps: {
     async unwrapKey(vault: VaultRecord, name: string, version: string | undefined, input: OperationInput) {
       rejectSymmetricInputs({ name: input.alg }, input);
       const view = await usable(vault, name, version, 'unwrapKey');
-      return { view, value: await deps.provider.unwrapKey(view.record.material, input.alg, input.value) };
+      const value = await deps.provider.unwrapKey(
+        view.record.material,
+        input.alg,
+        input.value,
+        use(vault, name, view),
+      );
+      return { view, value };
     },
   };
 }

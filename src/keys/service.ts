@@ -38,6 +38,8 @@ export function createKeyService(deps: {
   backupCodec: BackupCodec;
   clock: Clock;
   provider: KeyProvider;
+  /** Hears every committed change of an object (lifecycle.ts), for the caches built from it. */
+  onChange?: (vault: VaultRecord, key: string) => void;
 }) {
   const { provider } = deps;
   const hsmKeys = createHsmKeyKeeper({ provider, vaultStore: deps.vaultStore });

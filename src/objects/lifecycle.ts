@@ -50,6 +50,11 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
   linkedCollections?: readonly string[];
   /** What versions own outside the barrier (HSM key objects): purged, backed up and restored with them. */
   outside?: OutsideState;
+  /**
+   * Hears every committed change of an object (a new version, an update, delete, recover, purge,
+   * restore) by its lower-cased name, its linked objects' included: caches built from it drop it.
+   */
+  onChange?: (vault: VaultRecord, key: string) => void;
 }) {
   const { kind } = deps;
   const linkedCollections = deps.linkedCollections ?? [];
@@ -66,6 +71,12 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
       ),
     );
   const now = () => unixSeconds(deps.clock.nowMs());
+  /** `work`'s result once it has committed, after telling onChange; a failed write changed nothing. */
+  const committed = async <T>(vault: VaultRecord, key: string, work: Promise<T>): Promise<T> => {
+    const result = await work;
+    deps.onChange?.(vault, key);
+    return result;
+  };
   const keyOf = (name: string) => validateObjectName(name, kind.noun).toLowerCase();
   const lower = kind.noun.toLowerCase();
 
@@ -120,7 +131,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
       );
     }
     const key = keyOf(name);
-    await transaction(vault, async (tx, linked) => {
+    const purged = transaction(vault, async (tx, linked) => {
       const found = await readDeleted(tx, key);
       if (!found) throw deletedNotFound(name);
       refuseManaged(found.record, name, 'purge');
@@ -138,6 +149,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
       }
       await deps.outside?.purging(tx, removed);
     });
+    await committed(vault, key, purged);
     await deps.outside?.purged(vault);
   }
 
@@ -156,7 +168,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
       build: (fields: { version: string; time: number }, latest: ObjectView<R> | undefined) => R,
     ): Promise<ObjectView<R>> {
       const key = keyOf(name);
-      return storeFor(vault).transaction(async (tx) => {
+      const added = storeFor(vault).transaction(async (tx) => {
         if (await tx.deletedHead(key)) throw deletedConflict(name);
         const current = await tx.head(key);
         const latest = current && (await tx.version(key, current.latestVersion));
@@ -170,6 +182,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
         await tx.putHead(key, head);
         return { head, record };
       });
+      return committed(vault, key, added);
     },
 
     resolve: (vault: VaultRecord, name: string, version?: string): Promise<ObjectView<R>> =>
@@ -177,7 +190,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
 
     /** Changes one version in place (attributes, tags); `change` returns the new record. */
     async update(vault: VaultRecord, name: string, version: string | undefined, change: (record: R) => R) {
-      return storeFor(vault).transaction(async (tx) => {
+      const updated = storeFor(vault).transaction(async (tx) => {
         const { head, record } = await resolve(tx, name, version);
         refuseManaged(record, name, 'update');
         const updated = { ...change(record), updated: now() };
@@ -186,6 +199,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
         await tx.putVersion(keyOf(name), updated);
         return { head, record: updated };
       });
+      return committed(vault, keyOf(name), updated);
     },
 
     async list(vault: VaultRecord, after: string | undefined, limit: number): Promise<Page<ObjectView<R>>> {
@@ -209,7 +223,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
 
     async delete(vault: VaultRecord, name: string): Promise<DeletedView<R>> {
       const key = keyOf(name);
-      return transaction(vault, async (tx, linked) => {
+      const deleting = transaction(vault, async (tx, linked) => {
         const head = await tx.head(key);
         const record = head && (await tx.version(key, head.latestVersion));
         if (!head || !record) throw notFound(name);
@@ -229,6 +243,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
         }
         return { head: deleted, record };
       });
+      return committed(vault, key, deleting);
     },
 
     async getDeleted(vault: VaultRecord, name: string): Promise<DeletedView<R>> {
@@ -245,7 +260,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
 
     async recover(vault: VaultRecord, name: string): Promise<ObjectView<R>> {
       const key = keyOf(name);
-      return transaction(vault, async (tx, linked) => {
+      const recovering = transaction(vault, async (tx, linked) => {
         const found = await readDeleted(tx, key);
         if (!found) throw deletedNotFound(name);
         refuseManaged(found.record, name, 'recover');
@@ -258,6 +273,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
         const head: ObjectHead = { name: found.head.name, latestVersion: found.head.latestVersion };
         return { head, record: found.record };
       });
+      return committed(vault, key, recovering);
     },
 
     purge,
@@ -294,7 +310,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
         `${vault.name}/${decoded.head.name}`,
       );
       const { head, versions } = contents;
-      return transaction(vault, async (tx, linked) => {
+      const restoring = transaction(vault, async (tx, linked) => {
         for (const store of [tx, ...linked]) {
           if (await store.deletedHead(key)) throw deletedConflict(head.name);
           if (await store.head(key)) {
@@ -318,6 +334,7 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
         await undo();
         throw error;
       });
+      return committed(vault, key, restoring);
     },
 
     /** Purges every deleted object in the vault whose retention has ended; returns how many. */

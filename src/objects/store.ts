@@ -24,6 +24,16 @@ function objectPaths(collection: string) {
   };
 }
 
+const HEAD_PATH = /^(secrets|keys|certificates)\/[^/]+$/;
+
+/**
+ * Whether a path in a vault's view is the head of a live object: its name and latest version
+ * id, nothing secret (the barrier may keep such plaintext, see barrier/plaintext-memo.ts).
+ */
+export function isObjectHeadPath(path: string): boolean {
+  return HEAD_PATH.test(path);
+}
+
 export function objectReader<R extends VersionRecord>(source: SecureReader, collection: string) {
   const paths = objectPaths(collection);
   return {

@@ -76,6 +76,8 @@ export const ManagementActions = {
   readResourceGroups: 'Microsoft.Resources/subscriptions/resourceGroups/read',
   writeResourceGroups: 'Microsoft.Resources/subscriptions/resourceGroups/write',
   deleteResourceGroups: 'Microsoft.Resources/subscriptions/resourceGroups/delete',
+  // Azure's two reads: the subscription's list, and one deleted vault at its location.
+  listDeletedVaults: 'Microsoft.KeyVault/deletedVaults/read',
   readDeletedVaults: 'Microsoft.KeyVault/locations/deletedVaults/read',
   purgeDeletedVaults: 'Microsoft.KeyVault/locations/deletedVaults/purge/action',
   readRoleAssignments: 'Microsoft.Authorization/roleAssignments/read',

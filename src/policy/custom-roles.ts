@@ -45,8 +45,19 @@ function actionList(permission: Record<string, unknown>, field: ActionList): str
   return value.map((action) => {
     if (typeof action !== 'string' || !ACTION_PATTERN.test(action))
       throw new BadParameter(
-        `${field} holds '${String(action).slice(0, 80)}', which is not an action name such as Microsoft.KeyVault/vaults/secrets/getSecret/action.`,
+        `${field} holds ${describe(action)}, which is not an action name such as Microsoft.KeyVault/vaults/secrets/getSecret/action.`,
       );
     return action;
   });
+}
+
+/**
+ * What a caller sent, for a message, without converting it: String() of a JSON object or list
+ * runs code the caller shaped (an own `toString`, or nesting deep enough to exhaust the stack).
+ */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `'${value.slice(0, 80)}'`;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

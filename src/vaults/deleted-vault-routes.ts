@@ -26,7 +26,7 @@ export function deletedVaultRoutes(
       method: 'GET',
       url: '/coffer/deletedvaults',
       operation: 'VaultListDeleted',
-      action: ManagementActions.readDeletedVaults,
+      action: ManagementActions.listDeletedVaults,
       handler: async () => ({ body: { value: (await vaults.listDeleted()).map(deletedView) } }),
     },
     {

@@ -184,7 +184,7 @@ export function createVaultService(deps: {
           throw new Conflict(`A vault named '${key}' already exists.`, 'VaultAlreadyExists');
         if (await readJson(reader, deletedPath(key)))
           throw new Conflict(
-            `A vault named '${key}' exists in the deleted state, and its name cannot be reused until it is purged. Recover it with \`coffer vault recover ${key}\`, or purge it with \`coffer vault purge ${key}\`.`,
+            `A vault named '${key}' exists in the deleted state, and its name cannot be reused until it is purged. Recover it with \`coffer vault recover ${key}\` (through Resource Manager: a PUT with createMode 'recover'), or purge it with \`coffer vault purge ${key}\`.`,
             'ConflictError',
           );
       };

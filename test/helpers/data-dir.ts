@@ -62,10 +62,11 @@ export function keysUnder(dataDir: string, prefix: string): string[] {
 }
 
 /**
- * Every record of a stopped dev server's data dir, decrypted with its own unseal key: what the
- * store holds behind the barrier, for tests that must see past the encryption at rest.
+ * Every record under `prefix` (the vaults' data by default; `sys/identity/` for the tenant's
+ * keys) of a stopped dev server's data dir, decrypted with its own unseal key: what the store
+ * holds behind the barrier, for tests that must see past the encryption at rest.
  */
-export async function decryptedRecords(dataDir: string): Promise<Map<string, Buffer>> {
+export async function decryptedRecords(dataDir: string, prefix = 'data/'): Promise<Map<string, Buffer>> {
   const storage = new SqliteStorage(path.join(dataDir, 'coffer.db'));
   try {
     const barrier = new Barrier(storage, systemClock);
@@ -80,8 +81,8 @@ export async function decryptedRecords(dataDir: string): Promise<Map<string, Buf
       throw new Error(`${dataDir} has no unseal.key: only a dev server's data dir can be read back`);
     await seal.unsealWithKey(unsealKey);
     const records = new Map<string, Buffer>();
-    for (const key of await barrier.list('data/')) {
-      const value = await barrier.get(`data/${key}`);
+    for (const key of await barrier.list(prefix)) {
+      const value = await barrier.get(`${prefix}${key}`);
       if (value) records.set(key, value);
     }
     seal.seal();

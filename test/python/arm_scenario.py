@@ -1,6 +1,6 @@
 """The Azure CLI's own management clients (Debian's python3-azure: azure-mgmt-resource 22.0.0,
 azure-mgmt-keyvault 10.1.0) against Coffer's Resource Manager plane, as `az login`, `az group create`
-and `az keyvault create/update/set-policy/list/delete` call them: default api-versions, ARMPolling.
+and `az keyvault create/update/set-policy/list/delete/list-deleted/recover/purge` call them: default api-versions, ARMPolling.
 
 Usage: python3 arm_scenario.py ADMIN_OBJECT_ID   (COFFER_DEV_DATA_DIR and REQUESTS_CA_BUNDLE set by the test)
 """
@@ -62,6 +62,19 @@ def scenario(dev, cred, admin_object_id):
     taken = vaults.vaults.check_name_availability(VaultCheckNameAvailabilityParameters(name="py-vault"))
     vaults.vaults.delete(GROUP, "py-vault")
     after_delete = [v.name for v in vaults.vaults.list_by_resource_group(GROUP)]
+    # `az keyvault list-deleted`, `show-deleted`, `recover` (a PUT with create_mode recover) and
+    # `purge` (a long-running POST, ARMPolling at its Location).
+    deleted = [{"name": v.name, "vaultId": v.properties.vault_id} for v in vaults.vaults.list_deleted()]
+    shown = vaults.vaults.get_deleted("py-vault", "local")
+    recover = VaultProperties(tenant_id=dev["tenantId"], sku=Sku(family="A", name="standard"), create_mode="recover")
+    recovered = vaults.vaults.begin_create_or_update(
+        GROUP, "py-vault", VaultCreateOrUpdateParameters(location="local", properties=recover)
+    ).result()
+    recovered_policies = len(recovered.properties.access_policies)
+    vaults.vaults.delete(GROUP, "py-vault")
+    purge = vaults.vaults.begin_purge_deleted("py-vault", "local")
+    purge.result()
+    after_purge = [v.name for v in vaults.vaults.list_deleted()]
     groups.resource_groups.begin_delete(GROUP).result()
     return {
         "subscriptions": listed,
@@ -77,6 +90,12 @@ def scenario(dev, cred, admin_object_id):
         "resources": resources,
         "nameAvailable": taken.name_available,
         "afterDelete": after_delete,
+        "deleted": deleted,
+        "shownDeleted": {"name": shown.name, "purgeProtection": shown.properties.purge_protection_enabled},
+        "recoveredTags": recovered.tags,
+        "recoveredPolicies": recovered_policies,
+        "purgeStatus": purge.status(),
+        "afterPurge": after_purge,
         "groupExistsAfterDelete": groups.resource_groups.check_existence(GROUP),
     }
 

@@ -38,7 +38,7 @@ export class IndexSink implements Sink {
     });
     // After an open failure (above) this adds nothing: the first failure is the one reported.
     this.worker.on('error', (error) =>
-      this.fail(new Error(`audit index thread failed: ${error?.message ?? String(error)}`)),
+      this.fail(new Error(`audit index thread failed: ${describeThreadError(error)}`)),
     );
     this.worker.on('exit', () => this.fail(new Error('audit index thread stopped')));
   }
@@ -81,4 +81,12 @@ export class IndexSink implements Sink {
     for (const waiter of this.pending.values()) waiter.reject(error);
     this.pending.clear();
   }
+}
+
+/** A thread's error arrives deserialized, sometimes as a bare object: name what it carries. */
+function describeThreadError(error: unknown): string {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof message === 'string' && message !== '') return message;
+  if (typeof code === 'string') return code;
+  return 'no reason given';
 }

@@ -37,25 +37,31 @@ function diskIsFull(): boolean {
   }
 }
 
-let db: IndexDb;
+let db: IndexDb | undefined;
 try {
   db = new IndexDb(file);
 } catch (error) {
+  // Said as a message, not thrown: a thrown SqliteError reaches the sink's 'error' event as a
+  // bare object (no message, sometimes before this), and the operator would read "[object Object]".
   parentPort!.postMessage({ id: OPEN_FAILED_ID, ok: false, error: describe(error) } satisfies IndexResponse);
-  throw error;
+  parentPort!.close(); // nothing more to do: the thread ends, and the sink keeps the reason above
 }
 
-parentPort!.on('message', (request: IndexRequest) => {
-  let response: IndexResponse;
-  try {
-    response = { id: request.id, ok: true, result: handle(request) };
-  } catch (error) {
-    response = { id: request.id, ok: false, error: describe(error) };
-  }
-  parentPort!.postMessage(response);
-});
+if (db) serve(db);
 
-function handle(request: IndexRequest): unknown {
+function serve(db: IndexDb): void {
+  parentPort!.on('message', (request: IndexRequest) => {
+    let response: IndexResponse;
+    try {
+      response = { id: request.id, ok: true, result: handle(db, request) };
+    } catch (error) {
+      response = { id: request.id, ok: false, error: describe(error) };
+    }
+    parentPort!.postMessage(response);
+  });
+}
+
+function handle(db: IndexDb, request: IndexRequest): unknown {
   switch (request.type) {
     case 'cursor':
       return db.cursor();

@@ -19,6 +19,14 @@ export interface DecryptOptions extends EncryptOptions {
   tag?: Buffer;
 }
 
+/**
+ * How the caller knows the key: `handleId` (key-handle-cache.ts: vault, key, version) lets a
+ * backend keep the parsed key between private operations. Without it nothing is kept.
+ */
+export interface KeyUse {
+  handleId?: string;
+}
+
 export interface EncryptResult {
   result: Buffer;
   /** Present for GCM and CBC: the caller must hand it back to decrypt. */
@@ -59,12 +67,18 @@ export interface KeyOperations<M> {
   publicJwk(material: M): PublicJwk;
   /** Bits: RSA modulus, EC field (256, 384, 521), oct key. */
   keySize(material: M): number;
-  sign(material: M, alg: string, digest: Buffer): Promise<Buffer>;
+  sign(material: M, alg: string, digest: Buffer, use?: KeyUse): Promise<Buffer>;
   verify(material: M, alg: string, digest: Buffer, signature: Buffer): Promise<boolean>;
   encrypt(material: M, alg: string, plaintext: Buffer, options?: EncryptOptions): Promise<EncryptResult>;
-  decrypt(material: M, alg: string, ciphertext: Buffer, options?: DecryptOptions): Promise<Buffer>;
+  decrypt(
+    material: M,
+    alg: string,
+    ciphertext: Buffer,
+    options?: DecryptOptions,
+    use?: KeyUse,
+  ): Promise<Buffer>;
   wrapKey(material: M, alg: string, key: Buffer): Promise<Buffer>;
-  unwrapKey(material: M, alg: string, wrapped: Buffer): Promise<Buffer>;
+  unwrapKey(material: M, alg: string, wrapped: Buffer, use?: KeyUse): Promise<Buffer>;
   /** Releases what the backend holds (worker threads, token sessions); called once, on shutdown. */
   close(): Promise<void>;
 }
@@ -94,6 +108,11 @@ export interface KeyProvider extends KeyOperations<KeyMaterial> {
   exportForBackup(material: KeyMaterial): Promise<KeyMaterial>;
   /** The material of a restored backup: an HSM key unwrapped into the token again. */
   importFromBackup(material: KeyMaterial, placement?: KeyPlacement): Promise<KeyMaterial>;
+  /**
+   * Drops the parsed keys kept for `handleId`s starting with `prefix` (a key, a vault), or all of
+   * them without one: called on every change of a key and on seal (core/cache-invalidation.ts).
+   */
+  forgetKeyHandles(prefix?: string): void;
   /** Whether an HSM is configured: premium vaults need one. */
   readonly hasHsm: boolean;
 }

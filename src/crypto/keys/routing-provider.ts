@@ -6,6 +6,7 @@ import type {
   EncryptResult,
   KeyPlacement,
   KeyProvider,
+  KeyUse,
   TransferTarget,
 } from './provider.js';
 import type { SoftwareKeyProvider } from './software-provider.js';
@@ -90,10 +91,14 @@ export class RoutingKeyProvider implements KeyProvider {
     return this.hsm ? this.hsm.keySize(material) : 0;
   }
 
-  sign(material: KeyMaterial, alg: string, digest: Buffer): Promise<Buffer> {
+  forgetKeyHandles(prefix?: string): void {
+    this.software.forgetKeyHandles(prefix);
+  }
+
+  sign(material: KeyMaterial, alg: string, digest: Buffer, use?: KeyUse): Promise<Buffer> {
     return isHsmMaterial(material)
       ? this.#later(() => this.#token().sign(material, alg, digest))
-      : this.software.sign(material, alg, digest);
+      : this.software.sign(material, alg, digest, use);
   }
 
   verify(material: KeyMaterial, alg: string, digest: Buffer, signature: Buffer): Promise<boolean> {
@@ -113,10 +118,16 @@ export class RoutingKeyProvider implements KeyProvider {
       : this.software.encrypt(material, alg, plaintext, options);
   }
 
-  decrypt(material: KeyMaterial, alg: string, ciphertext: Buffer, options?: DecryptOptions): Promise<Buffer> {
+  decrypt(
+    material: KeyMaterial,
+    alg: string,
+    ciphertext: Buffer,
+    options?: DecryptOptions,
+    use?: KeyUse,
+  ): Promise<Buffer> {
     return isHsmMaterial(material)
       ? this.#later(() => this.#token().decrypt(material, alg, ciphertext, options))
-      : this.software.decrypt(material, alg, ciphertext, options);
+      : this.software.decrypt(material, alg, ciphertext, options, use);
   }
 
   wrapKey(material: KeyMaterial, alg: string, key: Buffer): Promise<Buffer> {
@@ -125,10 +136,10 @@ export class RoutingKeyProvider implements KeyProvider {
       : this.software.wrapKey(material, alg, key);
   }
 
-  unwrapKey(material: KeyMaterial, alg: string, wrapped: Buffer): Promise<Buffer> {
+  unwrapKey(material: KeyMaterial, alg: string, wrapped: Buffer, use?: KeyUse): Promise<Buffer> {
     return isHsmMaterial(material)
       ? this.#later(() => this.#token().unwrapKey(material, alg, wrapped))
-      : this.software.unwrapKey(material, alg, wrapped);
+      : this.software.unwrapKey(material, alg, wrapped, use);
   }
 
   /** The operations never throw: a missing token is a rejection like any other failure. */

@@ -110,11 +110,11 @@ describe('RSA worker pool', () => {
     const pool = new RsaWorkerPool({ size: 2 });
     try {
       const big = keys[3] as RsaPrivateJwk; // RSA-4096: each sign takes long enough to be cut off
-      await pool.run('sign', big, 'RS256', digestOf('sha256'));
+      await pool.run('sign', rsaPrivate(big), 'RS256', digestOf('sha256'));
       const [victim] = pool.workers;
       assert.ok(victim);
       const data = Array.from({ length: 16 }, (_, i) => Buffer.from(`cut ${i}`));
-      const runs = data.map((d) => pool.run('sign', big, 'RS256', digestOf('sha256', d)));
+      const runs = data.map((d) => pool.run('sign', rsaPrivate(big), 'RS256', digestOf('sha256', d)));
       void victim.terminate();
       const settled = await withTimeout(Promise.allSettled(runs), 30_000);
       let failed = 0;
@@ -130,7 +130,10 @@ describe('RSA worker pool', () => {
       assert.ok(failed > 0, 'the terminated thread had operations pending');
       assert.ok(failed < runs.length, 'the other thread completed its share');
 
-      const signature = await withTimeout(pool.run('sign', big, 'PS256', digestOf('sha256')), 30_000);
+      const signature = await withTimeout(
+        pool.run('sign', rsaPrivate(big), 'PS256', digestOf('sha256')),
+        30_000,
+      );
       const options = { key: rsaPrivate(big), padding: RSA_PKCS1_PSS_PADDING, saltLength: 32 };
       assert.ok(
         crypto.verify(
@@ -151,16 +154,21 @@ describe('RSA worker pool', () => {
     const pool = new RsaWorkerPool({ size: 2 });
     try {
       const key = keys[0] as RsaPrivateJwk;
-      await pool.run('sign', key, 'RS256', digestOf('sha256'));
+      await pool.run('sign', rsaPrivate(key), 'RS256', digestOf('sha256'));
       const [victim] = pool.workers;
       assert.ok(victim);
       victim.postMessage(null); // a request without an id: the thread throws and dies
-      const runs = Array.from({ length: 8 }, () => pool.run('sign', key, 'RS256', digestOf('sha256')));
+      const runs = Array.from({ length: 8 }, () =>
+        pool.run('sign', rsaPrivate(key), 'RS256', digestOf('sha256')),
+      );
       const settled = await withTimeout(Promise.allSettled(runs), 30_000);
       const failed = settled.filter((outcome) => outcome.status === 'rejected');
       assert.equal(failed.length, 4, 'the four queued behind the bad message');
       for (const outcome of failed) assert.ok(outcome.reason instanceof InternalError);
-      const signature = await withTimeout(pool.run('sign', key, 'RS256', digestOf('sha256')), 30_000);
+      const signature = await withTimeout(
+        pool.run('sign', rsaPrivate(key), 'RS256', digestOf('sha256')),
+        30_000,
+      );
       assert.ok(
         crypto.verify(
           'sha256',
@@ -178,11 +186,14 @@ describe('RSA worker pool', () => {
   it('close() fails what is pending, refuses what comes later, and can be called twice', async () => {
     const pool = new RsaWorkerPool({ size: 1 });
     const key = keys[0] as RsaPrivateJwk;
-    await pool.run('sign', key, 'RS256', digestOf('sha256'));
-    const pending = assert.rejects(pool.run('sign', key, 'RS256', digestOf('sha256')), InternalError);
+    await pool.run('sign', rsaPrivate(key), 'RS256', digestOf('sha256'));
+    const pending = assert.rejects(
+      pool.run('sign', rsaPrivate(key), 'RS256', digestOf('sha256')),
+      InternalError,
+    );
     await pool.close();
     await pending;
-    await assert.rejects(pool.run('sign', key, 'RS256', digestOf('sha256')), /closed/);
+    await assert.rejects(pool.run('sign', rsaPrivate(key), 'RS256', digestOf('sha256')), /closed/);
     assert.equal(pool.workers.length, 0);
     await pool.close();
   });

@@ -1,19 +1,19 @@
+import type { KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BadParameter, InternalError } from '../../errors/index.js';
 import type { RsaWorkerOp, RsaWorkerRequest, RsaWorkerResponse } from './rsa-worker.js';
-import type { RsaPrivateJwk } from './types.js';
 
 /**
  * RSA private-key operations (sign, decrypt, unwrap) on a small pool of worker threads, so the
  * ~0.3-0.8 ms each one costs (more on a freshly imported key) leaves the event loop free for
  * every other request and uses the machine's other cores.
  *
- * Key material: each request carries a structured-clone COPY of the private JWK (the RSA
- * members only). The worker imports it, runs the operation and drops both the copy and the
- * KeyObject when it answers, exactly as the main thread used to; nothing is cached on either
- * side, so a key stays in memory only while an operation needs it. The input goes in, and the
- * result comes back, in a buffer of its own that is transferred, not shared.
+ * Key material: each request carries the private KeyObject (key-handle-cache.ts). Posting a
+ * KeyObject shares OpenSSL's key with the thread (no JWK crosses, nothing is re-imported), so
+ * a cached handle stays warm whichever thread runs it; the worker keeps no reference once it
+ * has answered. The input goes in, and the result comes back, in a buffer of its own that is
+ * transferred, not shared.
  *
  * Threads start lazily (all of them on the first operation), run unref'd while idle so the pool
  * never keeps the process alive (a thread with an operation in flight holds it, like any other
@@ -63,14 +63,14 @@ export class RsaWorkerPool {
    * BadParameter from rsa.ts (failed decryption, wrong ciphertext length) comes back as the same
    * BadParameter, anything else as an InternalError that quotes nothing from the worker.
    */
-  run(op: RsaWorkerOp, jwk: RsaPrivateJwk, alg: string, input: Buffer): Promise<Buffer> {
+  run(op: RsaWorkerOp, key: KeyObject, alg: string, input: Buffer): Promise<Buffer> {
     if (this.#closed) return Promise.reject(new InternalError('The RSA worker pool is closed.'));
     const thread = this.#pick();
     const id = ++this.#nextId;
     // new Uint8Array(buffer) copies into an ArrayBuffer of exactly this size: posting a Buffer
     // itself would clone the whole (pooled) backing store, other allocations included.
     const copy = new Uint8Array(input);
-    const request: RsaWorkerRequest = { id, op, alg, jwk: rsaMembers(jwk), input: copy };
+    const request: RsaWorkerRequest = { id, op, alg, key, input: copy };
     return new Promise<Buffer>((resolve, reject) => {
       try {
         thread.worker.postMessage(request, [copy.buffer]);
@@ -165,10 +165,4 @@ function workerExecArgv(): string[] {
     else if (!flag.startsWith('--input-type=')) flags.push(flag);
   }
   return flags;
-}
-
-/** Only the RSA members: whatever else a stored object might carry does not cross to the thread. */
-function rsaMembers(jwk: RsaPrivateJwk): RsaPrivateJwk {
-  const { n, e, d, p, q, dp, dq, qi } = jwk;
-  return { kty: 'RSA', n, e, d, p, q, dp, dq, qi };
 }

@@ -1,14 +1,13 @@
-import { createPrivateKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { BadParameter } from '../../errors/index.js';
 import { cipherAlgorithm, signatureAlgorithm } from './algorithms.js';
 import { rsaDecrypt, rsaSign } from './rsa.js';
-import type { RsaPrivateJwk } from './types.js';
 
 /**
  * The entry point of an RSA worker thread (started by rsa-worker-pool.ts). For each request it
- * imports the private JWK it was sent, runs the same rsa.ts operation the main thread ran before,
- * and answers; the KeyObject and the JWK copy are dropped with the request, nothing is cached.
+ * runs the rsa.ts operation with the private KeyObject it was sent (OpenSSL's key, shared with
+ * the main thread's handle cache) and answers; it keeps no reference to the key afterwards.
  *
  * Only two kinds of failure come back: a BadParameter's message (a client mistake; by the
  * errors contract it quotes no key material, plaintext or ciphertext), or 'internal' with no
@@ -23,7 +22,8 @@ export interface RsaWorkerRequest {
   op: RsaWorkerOp;
   /** The Azure algorithm name; the main thread has already checked it fits the op and the key. */
   alg: string;
-  jwk: RsaPrivateJwk;
+  /** The private key: a KeyObject crosses to the thread as a handle on the same OpenSSL key. */
+  key: KeyObject;
   /** The digest to sign or the ciphertext to decrypt, in a buffer of its own (transferred). */
   input: Uint8Array;
 }
@@ -35,7 +35,8 @@ export type RsaWorkerResponse =
 
 function run(request: RsaWorkerRequest): Buffer {
   const input = Buffer.from(request.input.buffer, request.input.byteOffset, request.input.byteLength);
-  const key = createPrivateKey({ key: request.jwk, format: 'jwk' });
+  const { key } = request;
+  if (key?.type !== 'private' || key.asymmetricKeyType !== 'rsa') throw new Error('not an RSA private key');
   switch (request.op) {
     case 'sign': {
       const alg = signatureAlgorithm(request.alg);

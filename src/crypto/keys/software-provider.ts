@@ -11,7 +11,8 @@ import { ecdsaSign, ecdsaVerify } from './ecdsa.js';
 import { generateKey } from './generate.js';
 import { checkCurve, checkDigest, checkOctSize, keyTypeMismatch } from './operation-checks.js';
 import { decodeStored, importPrivateJwk, keySizeOf, publicJwkOf, storedCurve } from './jwk.js';
-import type { DecryptOptions, EncryptOptions, EncryptResult, KeyOperations } from './provider.js';
+import { KeyHandleCache, type KeyHandleCacheOptions } from './key-handle-cache.js';
+import type { DecryptOptions, EncryptOptions, EncryptResult, KeyOperations, KeyUse } from './provider.js';
 import { rsaEncrypt, rsaVerify } from './rsa.js';
 import { RsaWorkerPool } from './rsa-worker-pool.js';
 import type { EcPrivateJwk, KeySpec, PublicJwk, RsaPrivateJwk, StoredKeyMaterial } from './types.js';
@@ -19,19 +20,34 @@ import type { EcPrivateJwk, KeySpec, PublicJwk, RsaPrivateJwk, StoredKeyMaterial
 export interface SoftwareKeyProviderOptions {
   /** Threads for RSA private-key operations; os.availableParallelism() when absent. */
   rsaWorkers?: number;
+  /** Bounds of the cache of parsed RSA private keys (key-handle-cache.ts). */
+  keyHandles?: KeyHandleCacheOptions;
 }
 
 /**
  * Key Vault key operations with node:crypto. RSA private-key operations (sign, decrypt, unwrap)
- * run on the provider's own pool of worker threads (rsa-worker-pool.ts), which close() ends;
- * everything else (RSA public operations, AES, ECDSA) runs in the calling thread.
+ * run on the provider's own pool of worker threads (rsa-worker-pool.ts), which close() ends,
+ * with the parsed key from a bounded cache (key-handle-cache.ts) when the caller names the key
+ * version; everything else (RSA public operations, AES, ECDSA) runs in the calling thread.
  */
 export class SoftwareKeyProvider implements KeyOperations<StoredKeyMaterial> {
   /** Where the RSA private-key operations run; public for tests and diagnostics. */
   readonly rsaPool: RsaWorkerPool;
+  /** Parsed RSA private keys kept between operations; public for tests and diagnostics. */
+  readonly keyHandles: KeyHandleCache;
 
   constructor(options: SoftwareKeyProviderOptions = {}) {
     this.rsaPool = new RsaWorkerPool({ size: options.rsaWorkers });
+    this.keyHandles = new KeyHandleCache(options.keyHandles);
+  }
+
+  forgetKeyHandles(prefix?: string): void {
+    if (prefix === undefined) this.keyHandles.clear();
+    else this.keyHandles.invalidate(prefix);
+  }
+
+  #rsaPrivateKey(material: StoredKeyMaterial, alg: KeyAlgorithm, use: KeyUse | undefined): KeyObject {
+    return this.keyHandles.rsaPrivateKey(rsaMaterial(material, alg), use?.handleId);
   }
 
   generate(spec: KeySpec): Promise<StoredKeyMaterial> {
@@ -52,14 +68,14 @@ export class SoftwareKeyProvider implements KeyOperations<StoredKeyMaterial> {
 
   // async: a check that fails (unknown algorithm, wrong key, bad digest) rejects, never throws.
 
-  async sign(material: StoredKeyMaterial, alg: string, digest: Buffer): Promise<Buffer> {
+  async sign(material: StoredKeyMaterial, alg: string, digest: Buffer, use?: KeyUse): Promise<Buffer> {
     const spec = signatureAlgorithm(alg);
     checkDigest(spec, digest);
     if (spec.scheme === 'ecdsa') {
       const ec = ecMaterial(material, spec);
       return ecdsaSign(storedCurve(ec), decodeStored(ec.d), digest);
     }
-    return this.rsaPool.run('sign', rsaMaterial(material, spec), spec.name, digest);
+    return this.rsaPool.run('sign', this.#rsaPrivateKey(material, spec, use), spec.name, digest);
   }
 
   async verify(
@@ -96,11 +112,13 @@ export class SoftwareKeyProvider implements KeyOperations<StoredKeyMaterial> {
     alg: string,
     ciphertext: Buffer,
     options: DecryptOptions = {},
+    use?: KeyUse,
   ): Promise<Buffer> {
     const spec = cipherAlgorithm('encrypt', alg);
     if (spec.keyType === 'RSA') {
       rejectSymmetricInputs(spec, options);
-      return this.rsaPool.run('decrypt', rsaMaterial(material, spec), spec.name, ciphertext);
+      const key = this.#rsaPrivateKey(material, spec, use);
+      return this.rsaPool.run('decrypt', key, spec.name, ciphertext);
     }
     return aesDecrypt(octKey(material, spec), spec, ciphertext, options);
   }
@@ -111,10 +129,10 @@ export class SoftwareKeyProvider implements KeyOperations<StoredKeyMaterial> {
     return aesWrap(octKey(material, spec), spec, key);
   }
 
-  async unwrapKey(material: StoredKeyMaterial, alg: string, wrapped: Buffer): Promise<Buffer> {
+  async unwrapKey(material: StoredKeyMaterial, alg: string, wrapped: Buffer, use?: KeyUse): Promise<Buffer> {
     const spec = cipherAlgorithm('wrap', alg);
     if (spec.keyType === 'RSA') {
-      return this.rsaPool.run('unwrap', rsaMaterial(material, spec), spec.name, wrapped);
+      return this.rsaPool.run('unwrap', this.#rsaPrivateKey(material, spec, use), spec.name, wrapped);
     }
     return aesUnwrap(octKey(material, spec), spec, wrapped);
   }
@@ -130,12 +148,8 @@ function rsaMaterial(material: StoredKeyMaterial, alg: KeyAlgorithm): RsaPrivate
   return material;
 }
 
-// No KeyObject cache: key material stays in memory only while an operation needs it. The price
-// is paid per operation: parsing the JWK (~20-30 µs), and above all OpenSSL's set-up on a freshly
-// imported key (blinding, Montgomery contexts), which makes its first private operation cost
-// about twice a warm key's (RSA-2048: ~600-780 µs against ~250-350 µs). That is why private
-// operations run on the worker pool. Public operations are cheap (~60 µs with a fresh key) and stay
-// in the calling thread, on a public key: the private members are not even parsed for them.
+// Public operations are cheap (~60 µs with a fresh key) and stay in the calling thread, on a
+// public key: the private members are not even parsed for them, and nothing is cached.
 function rsaPublicKey(material: StoredKeyMaterial, alg: KeyAlgorithm): KeyObject {
   const { n, e } = rsaMaterial(material, alg);
   return createPublicKey({ key: { kty: 'RSA', n, e }, format: 'jwk' });

@@ -38,12 +38,78 @@ describe('SqliteStorage specifics', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs in WAL mode with synchronous=FULL, so an acknowledged commit survives power loss', async () => {
+  it('runs in WAL mode and syncs the WAL itself before acknowledging, so a commit survives power loss', async () => {
     const storage = new SqliteStorage(file);
     try {
-      // NORMAL (1) in WAL mode may lose the last commits on power loss; only FULL (2) may not.
-      assert.deepEqual(storage.durability(), { journalMode: 'wal', synchronous: 2 });
+      // NORMAL (1) alone may lose the last commits on power loss: the fdatasync before each
+      // acknowledgement is what makes them durable (test/durability.e2e.test.ts kills the server).
+      assert.deepEqual(storage.durability(), {
+        journalMode: 'wal',
+        synchronous: 1,
+        walSync: 'fdatasync-before-ack',
+      });
     } finally {
+      await storage.close();
+    }
+  });
+
+  it('a failed sync acknowledges nobody, and stops the storage rather than serve what may not be on disk', async () => {
+    let failing = false;
+    const storage = new SqliteStorage(file, {
+      beforeSync: () =>
+        failing ? Promise.reject(Object.assign(new Error('EIO'), { code: 'EIO' })) : undefined,
+    });
+    try {
+      await storage.put('a/k', Buffer.from('v1'));
+      failing = true;
+      await assert.rejects(
+        storage.put('a/k', Buffer.from('v2')),
+        /could not be synced to disk \(EIO\); restart/,
+      );
+      // SQLite holds v2 (committed), but nobody may see it: it may not have reached the disk.
+      await assert.rejects(storage.get('a/k'), /restart the server/);
+      await assert.rejects(storage.get('b/other'), /restart the server/);
+      await assert.rejects(storage.put('b/other', Buffer.from('x')), /restart the server/);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('shows nobody a committed write before it is durable: reads of it wait for the sync', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let holding = false;
+    const storage = new SqliteStorage(file, { beforeSync: () => (holding ? gate : undefined) });
+    try {
+      await storage.put('a/k', Buffer.from('v1'));
+      await storage.put('b/other', Buffer.from('o'));
+      assert.equal(String(await storage.get('a/k')), 'v1'); // now in the row cache
+      holding = true;
+      let acknowledged = false;
+      const write = storage.put('a/k', Buffer.from('v2')).then(() => (acknowledged = true));
+      // The COMMIT is in the file (a connection of its own sees it) while its sync is held.
+      const raw = new Database(file, { readonly: true });
+      const rawRead = () =>
+        raw.prepare('SELECT value FROM entries WHERE key = ?').get('a/k') as { value: Buffer };
+      while (String(rawRead().value) !== 'v2') await new Promise((resolve) => setImmediate(resolve));
+      raw.close();
+      const reads = [storage.get('a/k'), storage.readUncached('a/k'), storage.list('a/')];
+      const pending = Symbol('pending');
+      const settled = await Promise.race([
+        Promise.race(reads).then((value) => value),
+        new Promise((resolve) => setTimeout(() => resolve(pending), 100)),
+      ]);
+      assert.equal(settled, pending, 'a read of the written key answered before the write was durable');
+      assert.equal(String(await storage.get('b/other')), 'o', 'other keys are read without waiting');
+      assert.equal(acknowledged, false);
+      release();
+      await write;
+      const [cached, uncached, listed] = await Promise.all(reads);
+      assert.equal(String(cached), 'v2');
+      assert.equal(String(uncached), 'v2');
+      assert.deepEqual(listed, ['a/k']);
+    } finally {
+      release();
       await storage.close();
     }
   });
