@@ -43,6 +43,10 @@ import { armPlane } from './http/arm-plane.js';
 import { decorateAuditFields, registerAuditHooks } from './http/audit-hooks.js';
 import { dataPlane } from './http/data-plane.js';
 import { type Readiness, registerHealthRoutes } from './http/health-routes.js';
+import { registerMetricsRoute, registerRequestMetrics } from './http/metrics-routes.js';
+import { startAlerts } from './audit/alerts/alerts.js';
+import { type Alert, ALERT_EVENT_TYPE } from './audit/alerts/types.js';
+import { createServerMetrics } from './metrics/server-metrics.js';
 import { createHttpServer } from './http/server.js';
 import { createEvents } from './events/events.js';
 import { eventRoutes } from './events/routes.js';
@@ -62,6 +66,7 @@ import { cofferVersion } from './lib/version.js';
 import { SoftwareKeyProvider } from './crypto/keys/software-provider.js';
 import { createAutoUnseal } from './core/auto-unseal.js';
 import { certificateRoutes } from './certificates/routes.js';
+import { soonestCertificateExpiries } from './certificates/expiry-horizon.js';
 import { certificateRenewalSweep } from './certificates/renewal-job.js';
 import { createCertificateService } from './certificates/service.js';
 import { keyRoutes } from './keys/routes.js';
@@ -203,6 +208,9 @@ export async function buildApp(
       await eraseVaultData(vaultData(vault));
       cacheInvalidation.changed('vault', keyHandlePrefix(vault.id));
       await events.forgetVault(vault);
+      // A purged vault's metric series go with it: vault labels stay bounded by vaults that exist.
+      metrics?.requests.forgetVault(vault.name);
+      vaultThrottle.forget(vault);
     },
     removeRoleAssignments: (name) => roles.deleteAssignmentsUnder(`/vaults/${name}`),
     inVaultTime,
@@ -432,6 +440,45 @@ export async function buildApp(
 
   const guard = createAbuseGuard(clock, shareThrottles(cluster));
   const vaultThrottle = createVaultThrottle(clock);
+  const metrics = config.metrics.enabled
+    ? createServerMetrics({
+        sealed: () => barrier.isSealed,
+        storageBytes: () => (storage instanceof SqliteStorage ? storage.diskBytes() : undefined),
+        faults: () => faults.snapshot(),
+        audit: () => audit?.broker.stats(),
+        throttle: () => ({
+          usagePercent: vaultThrottle.usagePercent(),
+          throttled: vaultThrottle.throttledCounts(),
+        }),
+        certificateExpiries: async () => soonestCertificateExpiries(await vaults.list(), certificates),
+        eventOutboxDepth: () => events.outboxDepth(),
+        nowMs: () => clock.nowMs(),
+      })
+    : undefined;
+  // An alert about a vault is also an event to that vault's subscribers (docs/events.md); one
+  // about the installation (no vault) has no subscribers to reach: its warn line and count remain.
+  const raiseAlert = (alert: Alert): void => {
+    if (alert.vault === undefined) return;
+    const data = { rule: alert.rule, caller: alert.caller, vault: alert.vault, details: alert.details };
+    events
+      .publishEvent(alert.vault, ALERT_EVENT_TYPE, alert.rule, data)
+      .catch((error: unknown) =>
+        http.log.error({ err: { type: (error as Error).name } }, 'an alert could not be raised as an event'),
+      );
+  };
+  if (audit && config.alerts.enabled)
+    startAlerts({
+      broker: audit.broker,
+      config: config.alerts,
+      log: auditLog,
+      raise: raiseAlert,
+      counted: (rule) => metrics?.alertRaised(rule),
+    });
+  else if (config.alerts.enabled)
+    http.log.warn(
+      {},
+      'alerts are off: they read the audit log, which is turned off (audit.enabled is false)',
+    );
   const bareHosts = new Set([config.publicHost, 'localhost', '127.0.0.1', '[::1]', '::1']);
   const pipeline = createPipeline({
     barrier,
@@ -464,6 +511,7 @@ export async function buildApp(
         tenantId: () => (barrier.isSealed ? undefined : runtime.tenantId()),
       })
     : decorateAuditFields(http);
+  if (metrics) registerRequestMetrics(http, metrics.requests);
 
   registerHealthRoutes(http, async (): Promise<Readiness> => {
     if (barrier.isSealed || (await storage.get(SEAL_CONFIG_PATH)) === undefined) return 'unavailable';
@@ -471,6 +519,13 @@ export async function buildApp(
     if (mode !== 'read-write') return mode;
     return (await storage.writable()) ? 'ready' : 'storage-full';
   });
+  if (metrics)
+    registerMetricsRoute(http, {
+      pipeline,
+      scrapeTokenSha256: config.metrics.scrapeTokenSha256,
+      render: metrics.render,
+      contentType: metrics.contentType,
+    });
   registerIdentityRoutes(http, {
     pipeline,
     tokens,
@@ -624,6 +679,8 @@ export async function buildApp(
     audit,
     /** For other modules (alerts): `events.publishEvent(vault, type, subject, data)`. */
     events,
+    /** Undefined when metrics are turned off (metrics.enabled false). */
+    metrics,
     /** Finishes requests in flight (within the shutdown deadline), then closes the store. */
     async close(): Promise<void> {
       autoUnseal?.stop();

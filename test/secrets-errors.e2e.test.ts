@@ -76,6 +76,15 @@ describe('secrets: Azure rules and errors', () => {
     await server.stop();
   });
 
+  it('answers 400 to an update of an invalid secret name, and stays up (it used to crash the server)', async () => {
+    // The fuzz suite found it: the name was checked after the update's transaction had started,
+    // so that transaction's rejection went unhandled and ended the process.
+    const name = encodeURIComponent('\u{4c35b}\u{1052c5}\u{3184a}');
+    const response = await raw('PATCH', `/secrets/${name}/`, { body: JSON.stringify({ tags: { a: 'b' } }) });
+    assert.equal(response.status, 400, response.text);
+    assert.equal((await rawRequest(`${server.facts.url}/healthz`)).status, 200, 'the server is still up');
+  });
+
   describe('not found', () => {
     it('answers 404 SecretNotFound for an unknown name, through every operation', async () => {
       await rejectsWith(client.getSecret('never-set'), 404, 'SecretNotFound');

@@ -153,14 +153,16 @@ function sinkList(value: unknown, auditDir: string): AuditSinkConfig[] {
   });
 }
 
-function flag(name: string, value: unknown, fallback: boolean): boolean {
+/** A true/false setting (config files hold booleans, the environment strings). */
+export function flag(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
   throw new Error(`${name} must be true or false; got '${String(value)}'.`);
 }
 
-function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
+/** A whole-number setting within bounds. */
+export function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const number = Number(value);
   if (!Number.isInteger(number) || number < min || number > max)

@@ -6,6 +6,7 @@ import { isUuid } from '../lib/ids.js';
 import { loadAuditConfig } from './audit.js';
 import { postgresSettings, sealSettings } from './nested.js';
 import { loadEventsConfig } from './events.js';
+import { loadAlertsConfig, loadMetricsConfig } from './metrics.js';
 import { readPkcs11, readSeal } from './pkcs11.js';
 import type { CofferConfig, ConnectionLimits, SealSettings } from './types.js';
 
@@ -21,7 +22,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as cons
 /** Settings that are objects in the config file, each with its own environment variables (config/pkcs11.ts). */
 // Nested sections, read by their own loaders.
 /** Sections of the config file that are objects, read by their own modules. */
-const SECTIONS = ['pkcs11', 'seal', 'audit', 'storage', 'events'];
+const SECTIONS = ['pkcs11', 'seal', 'audit', 'storage', 'events', 'metrics', 'alerts'];
 
 /** Keys a config file may hold, with the environment variable that overrides each. */
 const ENVIRONMENT: Record<string, string> = {
@@ -140,6 +141,8 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
     backupDir: backupDirOf(setting('backupDir'), dataDir, options.dev),
     audit: loadAuditConfig(file['audit'], env, dataDir),
     events: loadEventsConfig(file['events'], env, options.dev),
+    metrics: loadMetricsConfig(file['metrics'], env),
+    alerts: loadAlertsConfig(file['alerts'], env),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { AuditConfig } from './audit.js';
 import type { EventsConfig } from './events.js';
 import type { Pkcs11SealSettings, Pkcs11Settings } from './pkcs11.js';
+import type { AlertsConfig, MetricsConfig } from './metrics.js';
 
 /** The server's whole configuration, after defaults, file and environment are merged. */
 export interface CofferConfig {
@@ -52,6 +53,8 @@ export interface CofferConfig {
   backupDir: string | undefined;
   audit: AuditConfig;
   events: EventsConfig;
+  metrics: MetricsConfig;
+  alerts: AlertsConfig;
 }
 
 export interface ConnectionLimits {

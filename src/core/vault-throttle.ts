@@ -90,10 +90,18 @@ class Bucket {
   take(cost: number): void {
     this.tokens -= Math.min(cost, this.capacity);
   }
+
+  /** The share of the capacity in use now (0-1), taking nothing. */
+  used(nowMs: number): number {
+    this.waitFor(0, nowMs);
+    return 1 - this.tokens / this.capacity;
+  }
 }
 
 interface VaultBuckets {
   setting: ThrottleSetting;
+  /** The vault's name, for metrics (buckets are kept by id, which a rename would not change). */
+  name: string;
   creates?: Bucket;
   units: Bucket;
 }
@@ -108,7 +116,7 @@ export function createVaultThrottle(clock: Clock) {
   const throttled = new Map<string, number>();
 
   function bucketsOf(
-    vault: { id: string; throttle?: ThrottleSetting },
+    vault: { id: string; name: string; throttle?: ThrottleSetting },
     setting: ThrottleSetting,
   ): VaultBuckets {
     let buckets = byVault.get(vault.id);
@@ -119,10 +127,11 @@ export function createVaultThrottle(clock: Clock) {
         setting === 'azure'
           ? {
               setting,
+              name: vault.name,
               creates: new Bucket(AZURE_LIMITS.creates, window, now),
               units: new Bucket(AZURE_LIMITS.transactions, window, now),
             }
-          : { setting, units: new Bucket(setting as number, window, now) };
+          : { setting, name: vault.name, units: new Bucket(setting as number, window, now) };
       byVault.set(vault.id, buckets);
     }
     return buckets;
@@ -154,6 +163,26 @@ export function createVaultThrottle(clock: Clock) {
 
     /** Requests refused with 429 per vault since start, for the metrics endpoint. */
     throttledCounts: (): Readonly<Record<string, number>> => Object.fromEntries(throttled),
+
+    /**
+     * Per throttled vault that has seen requests: the share of its window's allowance in use now,
+     * in percent (Azure's SaturationShoebox); the fuller of its two buckets under `azure`.
+     */
+    usagePercent(): Readonly<Record<string, number>> {
+      const now = clock.nowMs();
+      const usage: Record<string, number> = {};
+      for (const buckets of byVault.values()) {
+        const used = Math.max(buckets.units.used(now), buckets.creates?.used(now) ?? 0);
+        usage[buckets.name] = Math.round(used * 10_000) / 100;
+      }
+      return usage;
+    },
+
+    /** Drops a deleted vault's buckets and counts. */
+    forget(vault: { id: string; name: string }): void {
+      byVault.delete(vault.id);
+      throttled.delete(vault.name);
+    },
   };
 }
 

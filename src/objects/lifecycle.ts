@@ -204,16 +204,19 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
 
     /** Changes one version in place (attributes, tags); `change` returns the new record. */
     async update(vault: VaultRecord, name: string, version: string | undefined, change: (record: R) => R) {
+      // The name is checked before the transaction starts: thrown while a transaction's promise
+      // was pending, its rejection went unhandled and ended the process.
+      const key = keyOf(name);
       const updated = storeFor(vault).transaction(async (tx) => {
         const { head, record } = await resolve(tx, name, version);
         refuseManaged(record, name, 'update');
         const updated = { ...change(record), updated: now() };
         // The window is checked on the result: an update may send only one of nbf and exp.
         validateCommonProperties({ nbf: updated.nbf, exp: updated.exp });
-        await tx.putVersion(keyOf(name), updated);
+        await tx.putVersion(key, updated);
         return { head, record: updated };
       });
-      return committed(vault, keyOf(name), updated);
+      return committed(vault, key, updated);
     },
 
     async list(vault: VaultRecord, after: string | undefined, limit: number): Promise<Page<ObjectView<R>>> {

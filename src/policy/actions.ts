@@ -100,6 +100,8 @@ export const ManagementActions = {
   readEventSubscriptions: 'Microsoft.EventGrid/eventSubscriptions/read',
   writeEventSubscriptions: 'Microsoft.EventGrid/eventSubscriptions/write',
   deleteEventSubscriptions: 'Microsoft.EventGrid/eventSubscriptions/delete',
+  // Scraping GET /metrics: counts and states, never names or values; only at `/`.
+  readMetrics: 'Coffer/metrics/read',
 } as const;
 
 export type DataAction =

@@ -234,10 +234,12 @@ export function createVaultService(deps: {
       validateSettings(settings);
       let previousModel: boolean | undefined;
       let previousPolicies: AccessPolicy[] = [];
+      let previousAcls: VaultRecord['networkAcls'];
       const updated = await modify(name, (current) => {
         checkProtection(current, settings);
         previousModel = current.enableRbacAuthorization;
         previousPolicies = current.accessPolicies ?? [];
+        previousAcls = current.networkAcls;
         return {
           ...current,
           softDeleteRetentionInDays: settings.softDeleteRetentionInDays ?? current.softDeleteRetentionInDays,
@@ -259,6 +261,17 @@ export function createVaultService(deps: {
           vault: updated.name,
           from: permissionModel(previousModel),
           to: permissionModel(updated.enableRbacAuthorization),
+          by: actorOf(by),
+        });
+      }
+      // Who may reach the vault changed: on record beside the request (a PATCH or PUT may carry it
+      // among other settings), so the alert rules see it whatever route changed it.
+      if (JSON.stringify(previousAcls ?? null) !== JSON.stringify(updated.networkAcls ?? null)) {
+        deps.audit?.({
+          event: 'VaultNetworkRulesChanged',
+          vault: updated.name,
+          defaultAction: updated.networkAcls?.defaultAction ?? 'Allow',
+          ipRules: updated.networkAcls?.ipRules.length ?? 0,
           by: actorOf(by),
         });
       }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fdatasync, openSync } from 'node:fs';
+import { closeSync, fdatasync, openSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { ClusteredStorage } from '../cluster.js';
@@ -154,6 +154,19 @@ export class SqliteStorage implements ClusteredStorage {
     this.walFd ??= openSync(`${this.file}-wal`, 'r');
     const fd = this.walFd;
     return new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+  }
+
+  /** Bytes the store takes on disk: the database and its write-ahead log (for metrics). */
+  diskBytes(): number {
+    let bytes = 0;
+    for (const file of [this.file, `${this.file}-wal`]) {
+      try {
+        bytes += statSync(file).size;
+      } catch {
+        // No write-ahead log between checkpoints, or the file is being replaced: counts nothing.
+      }
+    }
+    return bytes;
   }
 
   /** How full the row cache is, for operators and tests. */
