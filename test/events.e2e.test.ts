@@ -237,6 +237,13 @@ describe('events (Event Grid schema and CloudEvents over HTTPS webhooks)', () =>
     await pollEvents('/main', 'Coffer.KeyVault.SecretDeleted', 'payroll');
     await secrets.purgeDeletedSecret('payroll');
     await pollEvents('/main', 'Coffer.KeyVault.SecretPurged', 'payroll');
+    // The purge also trips the destructive-action alert rule, raised to the vault's subscribers.
+    const [alert] = await pollEvents('/main', 'Coffer.Security.AlertRaised', 'destructive');
+    const alertData = alert!.data as { rule: string; vault: string; caller: string };
+    assert.equal(alertData.rule, 'destructive');
+    assert.equal(alertData.vault, VAULT);
+    assert.ok(alertData.caller, 'the alert names who did it');
+    assert.ok(!JSON.stringify(alertData).includes('payroll'), 'an alert carries no object name');
 
     await cofferJson(server.dataDir, ['vault', 'update', VAULT, '--enable-rbac-authorization', 'false']);
     const [policy] = await pollEvents('/main', 'Microsoft.KeyVault.VaultAccessPolicyChanged', VAULT);
