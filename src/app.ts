@@ -14,7 +14,7 @@ import { hsmBackupRoutes } from './backup/hsm-routes.js';
 import { installationBackupRoutes } from './backup/routes.js';
 import { writeVaultBackup } from './backup/vault-backup.js';
 import { createVaultRestore } from './backup/vault-restore.js';
-import { BadParameter, CofferError, NotFound } from './errors/index.js';
+import { BadParameter, NotFound } from './errors/index.js';
 import { Barrier, KEYRING_PATH } from './barrier/barrier.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
@@ -22,7 +22,7 @@ import { keepCachesCoherent, runWhileLeading, shareThrottles } from './core/clus
 import { clusterRoutes } from './core/cluster-routes.js';
 import { createPipeline } from './core/pipeline.js';
 import { devRoutes } from './core/dev-routes.js';
-import { createPeriodicJobs } from './core/periodic-jobs.js';
+import { createBackgroundJobs } from './app/background-jobs.js';
 import { isHsmType, requestCost } from './core/request-cost.js';
 import { createTimeShift } from './core/time-shift.js';
 import { createVaultThrottle } from './core/vault-throttle.js';
@@ -67,15 +67,12 @@ import { SoftwareKeyProvider } from './crypto/keys/software-provider.js';
 import { createAutoUnseal } from './core/auto-unseal.js';
 import { certificateRoutes } from './certificates/routes.js';
 import { soonestCertificateExpiries } from './certificates/expiry-horizon.js';
-import { certificateRenewalSweep } from './certificates/renewal-job.js';
 import { createCertificateService } from './certificates/service.js';
 import { keyRoutes } from './keys/routes.js';
-import { keyRotationSweep } from './keys/rotation-job.js';
 import { createKeyService } from './keys/service.js';
 import { isObjectHeadPath } from './objects/store.js';
 import { secretRoutes } from './secrets/routes.js';
 import { createSecretService } from './secrets/service.js';
-import { PurgeFailed } from './objects/purge-expired.js';
 import { openKeyWrapper } from './seal/wrappers.js';
 import { FaultCounters } from './storage/fault-counters.js';
 import { PostgresStorage } from './storage/postgres/pg-storage.js';
@@ -291,80 +288,18 @@ export async function buildApp(
   const backupJobs = createBackupJobs(clock);
   if (hsmKeys) hsmKeys.token.onEvent = (event) => http.log.warn(event, 'hsm');
 
-  const periodicJobs = createPeriodicJobs({
+  const periodicJobs = createBackgroundJobs({
     vaults,
-    sweeps: [
-      (vault) => secrets.purgeExpired(vault),
-      (vault) => keys.purgeExpired(vault),
-      (vault) => certificates.purgeExpired(vault),
-      (vault) => keys.reapHsmKeys(vault),
-      keyRotationSweep({
-        keys,
-        clock: vaultClock,
-        // A due Notify action is the key's NearExpiry event (Azure: "configured by the rotation policy").
-        notify: async (vault, notice) => {
-          const facts = {
-            name: notice.key,
-            version: notice.version,
-            nbf: notice.notBefore,
-            exp: notice.expiresOn,
-          };
-          await events.nearExpiryNotice(vault, 'Key', facts);
-        },
-      }),
-      certificateRenewalSweep({
-        certificates,
-        clock: vaultClock,
-        // EmailContacts: Coffer sends no mail; the event is what subscribers act on.
-        notify: async (vault, notice) => {
-          const facts = {
-            name: notice.certificate,
-            version: notice.version,
-            nbf: notice.notBefore,
-            exp: notice.expiresOn,
-          };
-          await events.nearExpiryNotice(vault, 'Certificate', facts);
-        },
-        onError: (error, certificate) =>
-          http.log.error(
-            // Only our own errors' messages are known to be free of secrets; others give their type.
-            {
-              certificate,
-              err: {
-                type: (error as Error).name,
-                message: error instanceof CofferError ? error.message : undefined,
-              },
-            },
-            'certificate renewal failed',
-          ),
-      }),
-      events.expirySweep([
-        { type: 'Secret', list: (vault, after, limit) => secrets.list(vault, after, limit) },
-        {
-          type: 'Key',
-          list: (vault, after, limit) => keys.list(vault, after, limit),
-          ownsNearExpiry: async (vault, name) =>
-            (await keys.readPolicy(vault, name))?.lifetimeActions.some(
-              (action) => action.action.type === 'Notify',
-            ) ?? false,
-        },
-        { type: 'Certificate', list: (vault, after, limit) => certificates.list(vault, after, limit) },
-      ]),
-    ],
-    installationSweeps: [() => vaults.purgeExpired(), () => vaultRestore.eraseAbandoned()],
+    secrets,
+    keys,
+    certificates,
+    events,
+    vaultRestore,
+    vaultClock,
     inVaultTime,
     intervalMs: config.purgeIntervalSeconds * 1000,
-    onError: (error) => {
-      if (error instanceof PurgeFailed) {
-        for (const failure of error.failures) {
-          const path = `vaults/${error.vault}/deleted${error.collection}/${failure.name}`;
-          faults.record({ kind: 'purgeFailure', path, detail: failure.reason });
-        }
-        return;
-      }
-      http.log.error({ err: { type: (error as Error).name } }, 'background job failed');
-    },
-    // With several nodes (or worker processes) only the leader sweeps.
+    faults,
+    log: http.log,
     leadership: cluster.leadership,
   });
   // Auto-unseal: the key that wraps the unseal key, in another key vault or a PKCS#11 token.
