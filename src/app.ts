@@ -83,6 +83,7 @@ import { createVaultService } from './vaults/service.js';
 import type { VaultRecord } from './vaults/types.js';
 import type { ObjectChangeListener } from './objects/types.js';
 import { createWebConsole } from './ui/ui.js';
+import { acceptForms } from './http/form-body.js';
 
 export const ADMIN_PRINCIPAL_NAME = 'administrator';
 
@@ -540,7 +541,11 @@ export async function buildApp(
     clientAddress: (request) =>
       pipeline.clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for']),
   });
-  webConsole.register(http);
+  // The console's pages post HTML forms.
+  http.register(async (scope) => {
+    acceptForms(scope);
+    webConsole.register(scope);
+  });
   dataPlane(
     http,
     pipeline,

@@ -4,13 +4,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pipeline } from '../core/pipeline.js';
 import type { AuthorizationCodes } from './authorization-codes.js';
 import { registerAuthorizeRoutes } from './authorize-routes.js';
+import { acceptForms, FORM } from '../http/form-body.js';
 import { OAuthError } from './oauth-error.js';
 import type { SigningKey } from './signing-key.js';
 import type { TokenService } from './token-service.js';
 import type { UserService } from './user-service.js';
-
-const FORM = 'application/x-www-form-urlencoded';
-const FORM_BODY_LIMIT = 64 * 1024;
 
 /**
  * The Entra ID compatible endpoints (CONTRACT section 4): OpenID configuration, token, JWKS, and
@@ -68,7 +66,11 @@ export function registerIdentityRoutes(
   app.get('/:tenantId/v2.0/.well-known/openid-configuration', unaudited, openIdConfiguration);
   app.get('/:tenantId/.well-known/openid-configuration', unaudited, openIdConfiguration);
 
-  registerAuthorizeRoutes(app, deps);
+  // The sign-in form posts an HTML form.
+  app.register(async (scope) => {
+    acceptForms(scope);
+    registerAuthorizeRoutes(scope, deps);
+  });
 
   app.get('/:tenantId/discovery/v2.0/keys', unaudited, async (request) => {
     requireTenant(request);
@@ -79,17 +81,9 @@ export function registerIdentityRoutes(
   // other body (JSON, whose fields may be lists or objects) ever reaches it as one.
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser(
-      FORM,
-      { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
-      (_request, body, done) => {
-        done(null, Object.fromEntries(new URLSearchParams(body as string)));
-      },
-    );
-    scope.addContentTypeParser(
-      '*',
-      { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
-      (_request, _body, done) => done(null, undefined),
+    acceptForms(scope);
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, _body, done) =>
+      done(null, undefined),
     );
     scope.post('/:tenantId/oauth2/v2.0/token', { config: { operation: 'Authentication' } }, tokenRoute);
   });
