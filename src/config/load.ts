@@ -15,6 +15,8 @@ export interface ServerOptions {
   port?: number;
   host?: string;
   configFile?: string;
+  /** `--workers N`: server processes sharing the listener (node:cluster). */
+  workers?: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const;
@@ -37,6 +39,7 @@ const ENVIRONMENT: Record<string, string> = {
   storageCacheMiB: 'COFFER_STORAGE_CACHE_MIB',
   commitRecordFile: 'COFFER_COMMIT_RECORD_FILE',
   cryptoWorkers: 'COFFER_CRYPTO_WORKERS',
+  workers: 'COFFER_WORKERS',
   trustedProxies: 'COFFER_TRUSTED_PROXIES',
   logLevel: 'COFFER_LOG_LEVEL',
   region: 'COFFER_REGION',
@@ -120,6 +123,10 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
       1,
       86400,
     ),
+    // Production uses every core; dev mode stays one process, as simple to debug as before.
+    workers:
+      options.workers ??
+      parseInteger('workers', setting('workers') ?? String(options.dev ? 1 : availableParallelism()), 1, 256),
     cryptoWorkers: parseInteger(
       'cryptoWorkers',
       setting('cryptoWorkers') ?? String(availableParallelism()),
