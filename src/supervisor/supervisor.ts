@@ -40,6 +40,10 @@ export class Supervisor {
   }
 
   async run(): Promise<void> {
+    // Each worker accepts from the shared socket itself. Under round-robin the supervisor accepts
+    // and hands each connection over, and one handed to a worker as it dies is held open, without
+    // an answer or a deadline, by the supervisor; it would also spend a core's share on accepting.
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
     process.on('SIGINT', () => this.stop('SIGINT'));
     process.on('SIGTERM', () => this.stop('SIGTERM'));
     // A config error fails the first worker: it prints its error once, and no other is started.

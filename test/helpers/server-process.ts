@@ -99,14 +99,31 @@ export interface DevServer {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
+/**
+ * COFFER_TEST_WORKERS=N runs the dev servers of a suite as `--workers N` (scripts/run-tests.mjs
+ * runs the main e2e suites a second time so): the same behaviour is owed by N processes.
+ */
+export function testWorkers(): string[] {
+  const workers = process.env.COFFER_TEST_WORKERS;
+  return workers ? ['--workers', workers] : [];
+}
+
 /** `coffer server --dev` on a free port, as CONTRACT section 2 says, ready when dev.json is written. */
 export async function startDevServer(
-  options: { dataDir?: string; env?: NodeJS.ProcessEnv; port?: number } = {},
+  options: { dataDir?: string; env?: NodeJS.ProcessEnv; port?: number; workers?: number } = {},
 ): Promise<DevServer> {
   const dataDir = options.dataDir ?? scratchDir('dev');
   seedTestCa(dataDir);
   const server = spawnCoffer(
-    ['server', '--dev', '--data-dir', dataDir, '--port', String(options.port ?? 0)],
+    [
+      'server',
+      '--dev',
+      '--data-dir',
+      dataDir,
+      '--port',
+      String(options.port ?? 0),
+      ...(options.workers ? ['--workers', String(options.workers)] : testWorkers()),
+    ],
     options.env,
   );
   await server.waitForOutput(/"caFile": "[^"]+"/);
