@@ -13,6 +13,8 @@ interface Slot {
   index: number;
   worker?: Worker;
   ready: boolean;
+  /** Asked for the shares: it applies seal events from now on (a message sent earlier could be lost). */
+  attached: boolean;
   startedAt: number;
   failures: number;
 }
@@ -34,6 +36,7 @@ export class Supervisor {
     this.slots = Array.from({ length: config.workers }, (_, index) => ({
       index,
       ready: false,
+      attached: false,
       startedAt: 0,
       failures: 0,
     }));
@@ -70,6 +73,7 @@ export class Supervisor {
     const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(slot.index) });
     slot.worker = worker;
     slot.ready = false;
+    slot.attached = false;
     slot.startedAt = Date.now();
     worker.on('message', (message: unknown) => {
       if (isCofferMessage(message)) this.onMessage(slot, worker, message as WorkerMessage);
@@ -108,6 +112,7 @@ export class Supervisor {
         slot.ready = true;
         return;
       case 'catch-up':
+        slot.attached = true;
         for (const share of this.shares)
           worker.send({ coffer: 'apply', id: 0, event: { kind: 'share', share } });
         worker.send({ coffer: 'done', id: message.id });
@@ -125,8 +130,11 @@ export class Supervisor {
   private async relay(origin: Worker, event: SealEvent): Promise<void> {
     if (event.kind === 'share') this.shares.push(event.share);
     else this.shares = [];
+    // A worker still starting gets the shares when it asks for them (catch-up), before it listens.
     const others = this.slots.flatMap((slot) =>
-      slot.worker && slot.worker !== origin && slot.worker.isConnected() ? [slot.worker] : [],
+      slot.attached && slot.worker && slot.worker !== origin && slot.worker.isConnected()
+        ? [slot.worker]
+        : [],
     );
     const answers = await Promise.all(others.map((worker) => this.apply(worker, event)));
     // Shares that did not open the store (a wrong one resets progress everywhere) are not kept.
