@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { bearerRequest, fetchToken, type RawResponse, rawRequest } from './helpers/http.js';
 import { within } from './helpers/pg-nodes.js';
 import { type ProductionServer, startProductionServer } from './helpers/production-server.js';
-import { type DevServer, startDevServer } from './helpers/server-process.js';
+import { type DevServer, scratchDir, spawnCoffer, startDevServer } from './helpers/server-process.js';
 
 /** Scheduling on a loaded 2-core CI machine, beyond the bound the workers state. */
 const SLACK_MS = 1000;
@@ -240,5 +240,24 @@ describe('coffer server --workers 2 (production): unseal and seal reach every wo
     const deadline = Date.now() + 3000;
     while (Date.now() < deadline) assert.equal((await status()).sealed, false);
     await assertBurstOpen('after the restart');
+  });
+});
+
+describe('coffer server --workers 2: a start that cannot succeed', () => {
+  it("prints the first worker's error once, starts no other worker and exits non-zero", async () => {
+    // A production server without a TLS certificate: a configuration error every worker would hit.
+    const server = spawnCoffer([
+      'server',
+      '--data-dir',
+      scratchDir('workers-bad'),
+      '--port',
+      '0',
+      '--workers',
+      '2',
+    ]);
+    const code = await server.waitForExit();
+    assert.notEqual(code, 0);
+    const errors = server.output.match(/needs a TLS certificate/g) ?? [];
+    assert.equal(errors.length, 1, server.output);
   });
 });
