@@ -14,6 +14,17 @@ import { loadTlsFiles } from './tls/server-options.js';
 
 /** `coffer server`: load configuration, build the app, listen, and stop cleanly on SIGINT/SIGTERM. */
 export async function startServer(options: ServerOptions): Promise<void> {
+  try {
+    await runServer(options);
+  } catch (error) {
+    // A worker's IPC channel would keep it running after the CLI printed the error: close it, so
+    // the worker ends and its supervisor sees the failed start.
+    if (cluster.isWorker) process.disconnect();
+    throw error;
+  }
+}
+
+async function runServer(options: ServerOptions): Promise<void> {
   const loaded = loadConfig(options);
   if (loaded.workers > 1 && cluster.isPrimary) return new Supervisor(loaded).run();
   const worker = cluster.isWorker ? workerOf(loaded) : undefined;

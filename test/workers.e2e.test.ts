@@ -53,6 +53,7 @@ describe('coffer server --workers 2 (dev mode): one installation served by two p
 
   before(async () => {
     server = await startDevServer({ workers: 2 });
+    await server.process.waitForOutput(/all 2 workers are serving/);
     const { facts } = server;
     token = await fetchToken(facts.authorityHost, facts.tenantId, facts.clientId, facts.clientSecret);
   });
@@ -166,6 +167,8 @@ describe('coffer server --workers 2 (production): unseal and seal reach every wo
 
   before(async () => {
     server = await startProductionServer({ env: { COFFER_WORKERS: '2' } });
+    // The first worker prints its line as it listens; the second starts after it.
+    await server.process.waitForOutput(/all 2 workers are serving/);
     const response = await fresh(`${server.url}/coffer/operator/init`, {
       method: 'POST',
       body: { shares: 3, threshold: 2 },
@@ -238,7 +241,12 @@ describe('coffer server --workers 2 (production): unseal and seal reach every wo
     });
     // The new worker listens only once it is open: no connection meets a sealed worker.
     const deadline = Date.now() + 3000;
-    while (Date.now() < deadline) assert.equal((await status()).sealed, false);
+    while (Date.now() < deadline) {
+      const answer = await status().catch((error: Error) =>
+        assert.fail(`${error.message}\n${server.process.output}`),
+      );
+      assert.equal(answer.sealed, false);
+    }
     await assertBurstOpen('after the restart');
   });
 });

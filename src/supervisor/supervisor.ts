@@ -29,6 +29,8 @@ interface Slot {
 export class Supervisor {
   private readonly slots: Slot[];
   private stopping = false;
+  /** Said once, when every worker first listens: until then the first ones serve alone. */
+  private allServed = false;
   /** The shares given since the workers were last sealed: a restarted worker opens with them. */
   private shares: string[] = [];
 
@@ -50,10 +52,7 @@ export class Supervisor {
     process.on('SIGINT', () => this.stop('SIGINT'));
     process.on('SIGTERM', () => this.stop('SIGTERM'));
     // A config error fails the first worker: it prints its error once, and no other is started.
-    if (!(await this.startFirst(this.slots[0]!))) {
-      process.exitCode = 1;
-      return;
-    }
+    if (!(await this.startFirst(this.slots[0]!))) process.exit(1);
     for (const slot of this.slots.slice(1)) this.fork(slot);
   }
 
@@ -78,6 +77,8 @@ export class Supervisor {
     worker.on('message', (message: unknown) => {
       if (isCofferMessage(message)) this.onMessage(slot, worker, message as WorkerMessage);
     });
+    // A message to a worker that just died fails here; its 'exit' restarts it, the supervisor goes on.
+    worker.on('error', () => undefined);
     worker.on('exit', (code, signal) => {
       if (slot.worker === worker) slot.worker = undefined;
       if (this.stopping) return this.exitWhenAllGone();
@@ -110,6 +111,10 @@ export class Supervisor {
     switch (message.coffer) {
       case 'ready':
         slot.ready = true;
+        if (!this.allServed && this.slots.every((each) => each.ready)) {
+          this.allServed = true;
+          process.stdout.write(`Coffer: all ${this.slots.length} workers are serving\n`);
+        }
         return;
       case 'catch-up':
         slot.attached = true;
