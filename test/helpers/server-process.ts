@@ -82,7 +82,9 @@ export class ServerProcess {
 export function spawnCoffer(args: string[], env: NodeJS.ProcessEnv = {}): ServerProcess {
   const child = spawn(process.execPath, [cofferBin, ...args], {
     cwd: repoRoot,
-    env: { ...process.env, COFFER_LOG_LEVEL: 'info', ...env },
+    // One process unless a test asks for workers: a production server's default is one per CPU,
+    // and the suites written for one process (its lock, its log) keep testing one.
+    env: { ...process.env, COFFER_LOG_LEVEL: 'info', COFFER_WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new ServerProcess(child);
