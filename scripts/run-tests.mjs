@@ -58,10 +58,22 @@ const SDK_WIRE_SUITES = [
   'test/arm',
   'test/managed-identity',
 ];
+/**
+ * Issue 15: the e2e suites pass with `--workers 2`. These run a second time with every dev server
+ * started as two workers sharing the listener (COFFER_TEST_WORKERS, test/helpers/server-process.ts).
+ */
+const WORKERS_SUITES = [
+  'test/secrets.e2e',
+  'test/keys.e2e',
+  'test/certificates.e2e',
+  'test/rbac.e2e',
+  'test/identity-credentials.e2e',
+  'test/identity-users.e2e',
+];
 const newestDir = path.resolve(root, process.env.COFFER_NEWEST_SDK_DIR ?? '.sdk-newest');
 
 /** Runs compiled test files; with sdkDir, the Azure SDK packages they import come from that install. */
-function runTests(testFiles, sdkDir) {
+function runTests(testFiles, sdkDir, extraEnv = {}) {
   const hook = sdkDir ? ['--import', path.join(root, 'scripts', 'sdk-from-dir.mjs')] : [];
   const result = spawnSync(process.execPath, [...hook, '--test', '--test-concurrency=2', ...testFiles], {
     stdio: 'inherit',
@@ -72,6 +84,7 @@ function runTests(testFiles, sdkDir) {
       COFFER_TEST_CA_DIR: path.dirname(caFile),
       COFFER_TEST_TMP: scratch,
       ...(sdkDir ? { COFFER_SDK_DIR: sdkDir } : {}),
+      ...extraEnv,
     },
   });
   return result.status ?? 1;
@@ -118,6 +131,13 @@ function runNewestSdkPass() {
 let status = runTests(files, process.env.COFFER_SDK_DIR);
 // A full run (no filter) also runs the SDK wire suites against the newest SDK releases.
 if (status === 0 && filters.length === 0 && !process.env.COFFER_SDK_DIR) status = runNewestSdkPass();
+if (status === 0 && filters.length === 0 && !process.env.COFFER_TEST_WORKERS) {
+  console.log('# workers pass: the main e2e suites against `coffer server --workers 2`');
+  const suites = files.filter((file) =>
+    WORKERS_SUITES.some((suite) => path.relative(dist, file).startsWith(suite)),
+  );
+  status = runTests(suites, process.env.COFFER_SDK_DIR, { COFFER_TEST_WORKERS: '2' });
+}
 // Keep a failed run's data dirs for inspection; a passing run cleans up after itself.
 if (status === 0) rmSync(scratch, { recursive: true, force: true });
 process.exit(status);

@@ -29,6 +29,7 @@ import { createVaultThrottle } from './core/vault-throttle.js';
 import { operatorRoutes } from './core/routes.js';
 import { Runtime } from './core/runtime.js';
 import { CommitRecordFile } from './core/commit-record.js';
+import type { SealRelay } from './core/seal-relay.js';
 import { SealManager } from './core/seal-manager.js';
 import { createStoreCheck } from './core/store-check.js';
 import {
@@ -107,6 +108,7 @@ export async function buildApp(
   config: CofferConfig,
   tls: { cert: string; key: string },
   clock: Clock = systemClock,
+  sealRelay?: SealRelay,
 ) {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const { http, closeGracefully } = createHttpServer({
@@ -476,6 +478,7 @@ export async function buildApp(
     ...operatorRoutes({
       seal,
       barrier,
+      relay: sealRelay,
       check: createStoreCheck({
         verifyFile: () => storage.verifyFile(),
         listKeys: (after, limit) => storage.list('', { after, limit }),
@@ -650,7 +653,10 @@ async function openStorage(
   faults: FaultCounters,
 ): Promise<SqliteStorage | PostgresStorage> {
   const cacheBytes = config.storage.cacheMiB * 1024 * 1024;
-  if (config.storage.type === 'sqlite') return new SqliteStorage(config.storage.file, { cacheBytes, faults });
+  // Workers of one server open the file as members of one installation (docs/ha.md).
+  const mode = config.workers > 1 ? 'member' : 'exclusive';
+  if (config.storage.type === 'sqlite')
+    return new SqliteStorage(config.storage.file, { cacheBytes, faults, mode });
   const storage = new PostgresStorage({
     ...config.storage,
     cacheBytes,

@@ -1,23 +1,43 @@
+import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { buildApp, type CofferApp } from './app.js';
 import { loadConfig, type ServerOptions } from './config/load.js';
 import type { CofferConfig } from './config/types.js';
-import { type DevFacts, prepareDevServer, writeDevFacts } from './core/dev-setup.js';
+import { type DevFacts, prepareDevServer, unsealDevFollower, writeDevFacts } from './core/dev-setup.js';
 import { StoreWithoutSealConfig } from './core/store-state.js';
 import { StorageUnavailable } from './errors/index.js';
 import { ensureDevTls } from './tls/dev-tls.js';
+import { Supervisor } from './supervisor/supervisor.js';
+import { workerOf } from './supervisor/worker.js';
 import { loadTlsFiles } from './tls/server-options.js';
 
 /** `coffer server`: load configuration, build the app, listen, and stop cleanly on SIGINT/SIGTERM. */
 export async function startServer(options: ServerOptions): Promise<void> {
-  const config = loadConfig(options);
+  try {
+    await runServer(options);
+  } catch (error) {
+    // A worker's IPC channel would keep it running after the CLI printed the error: close it, so
+    // the worker ends and its supervisor sees the failed start.
+    if (cluster.isWorker) process.disconnect();
+    throw error;
+  }
+}
+
+async function runServer(options: ServerOptions): Promise<void> {
+  const loaded = loadConfig(options);
+  if (loaded.workers > 1 && cluster.isPrimary) return new Supervisor(loaded).run();
+  const worker = cluster.isWorker ? workerOf(loaded) : undefined;
+  const config = worker?.config ?? loaded;
   const tls = await loadTls(config);
-  const app = await buildApp(config, tls.keys);
+  const app = await buildApp(config, tls.keys, undefined, worker?.relay);
   let admin: Awaited<ReturnType<typeof prepareDevServer>> | undefined;
   try {
     await refuseLostStore(app, config);
-    if (config.dev) admin = await prepareDevServer(app, config);
+    // The first worker prepares a dev store (and writes dev.json); the others start after it.
+    if (config.dev && !worker?.follower) admin = await prepareDevServer(app, config);
+    else if (config.dev) await unsealDevFollower(app, config);
+    await worker?.relay.attach(app.seal);
     // An auto-unseal seal (keyvault, pkcs11) unseals the node itself (now, or as soon as its key answers).
     app.autoUnseal?.start();
     await app.http.listen({ host: config.host, port: config.port });
@@ -29,6 +49,7 @@ export async function startServer(options: ServerOptions): Promise<void> {
   const port = (app.http.server.address() as AddressInfo).port;
   app.setPublicPort(port);
   app.cluster.announce(app.authorityHost());
+  worker?.ready();
 
   if (admin && tls.caFile) {
     const url = app.authorityHost();
@@ -47,7 +68,7 @@ export async function startServer(options: ServerOptions): Promise<void> {
     };
     writeDevFacts(config.dataDir, facts);
     printDevBanner(facts, config.dataDir);
-  } else {
+  } else if (!worker?.follower) {
     process.stdout.write(`Coffer listening on https://${config.host}:${port} (${await startState(app)})\n`);
   }
 
@@ -67,6 +88,8 @@ export async function startServer(options: ServerOptions): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // A worker whose supervisor is gone (killed -9) stops too, rather than serve unsupervised.
+  if (worker) process.on('disconnect', () => void stop('disconnect'));
 }
 
 /** What an operator must do next; a database still out of reach is not a reason to exit. */

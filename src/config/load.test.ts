@@ -49,3 +49,25 @@ describe('loadConfig: connection deadlines', () => {
     );
   });
 });
+
+describe('loadConfig: workers', () => {
+  it('runs one process in dev mode and on SQLite, one per CPU for PostgreSQL nodes, unless told', async () => {
+    const { availableParallelism } = await import('node:os');
+    const postgres = { COFFER_STORAGE_URL: 'postgresql://db1/coffer' };
+    assert.equal(loadConfig({ dev: true }, {}).workers, 1);
+    assert.equal(loadConfig({ dev: false }, {}).workers, 1);
+    assert.equal(loadConfig({ dev: false }, postgres).workers, availableParallelism());
+    assert.equal(loadConfig({ dev: true }, postgres).workers, 1);
+    assert.equal(loadConfig({ dev: false }, { COFFER_WORKERS: '3' }).workers, 3);
+    // The flag wins over the environment, as every flag does.
+    assert.equal(loadConfig({ dev: true, workers: 2 }, { COFFER_WORKERS: '3' }).workers, 2);
+  });
+
+  it('refuses a count that is not a whole number from 1 to 256, naming the setting', () => {
+    for (const bad of ['0', '-1', '1.5', 'many', '257'])
+      assert.throws(
+        () => loadConfig({ dev: false }, { COFFER_WORKERS: bad }),
+        /workers must be a whole number from 1 to 256/,
+      );
+  });
+});

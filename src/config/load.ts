@@ -16,6 +16,8 @@ export interface ServerOptions {
   port?: number;
   host?: string;
   configFile?: string;
+  /** `--workers N`: server processes sharing the listener (node:cluster). */
+  workers?: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const;
@@ -38,6 +40,7 @@ const ENVIRONMENT: Record<string, string> = {
   storageCacheMiB: 'COFFER_STORAGE_CACHE_MIB',
   commitRecordFile: 'COFFER_COMMIT_RECORD_FILE',
   cryptoWorkers: 'COFFER_CRYPTO_WORKERS',
+  workers: 'COFFER_WORKERS',
   trustedProxies: 'COFFER_TRUSTED_PROXIES',
   logLevel: 'COFFER_LOG_LEVEL',
   region: 'COFFER_REGION',
@@ -100,6 +103,11 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
   } catch (error) {
     throw new Error(`defaultResourceGroup: ${(error as Error).message}`, { cause: error });
   }
+  const postgres = postgresSettings(file['storage'], env, cacheMiB);
+  // One process by default on SQLite and in dev mode (issue 16: "default 1 for SQLite"): several
+  // would each keep their own audit log and console sessions (docs/ha.md). PostgreSQL nodes in
+  // production use every core.
+  const defaultWorkers = options.dev || !postgres ? 1 : availableParallelism();
   return {
     dev: options.dev,
     dataDir,
@@ -109,11 +117,7 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
     publicHost: (setting('publicHost') ?? 'localhost').toLowerCase(),
     defaultVault: setting('defaultVault') ?? (options.dev ? 'dev' : undefined),
     tls: { certFile: setting('tlsCertFile'), keyFile: setting('tlsKeyFile') },
-    storage: postgresSettings(file['storage'], env, cacheMiB) ?? {
-      type: 'sqlite',
-      file: path.join(dataDir, 'coffer.db'),
-      cacheMiB,
-    },
+    storage: postgres ?? { type: 'sqlite', file: path.join(dataDir, 'coffer.db'), cacheMiB },
     commitRecordFile: path.resolve(setting('commitRecordFile') ?? path.join(dataDir, 'commit-record.json')),
     purgeIntervalSeconds: parseInteger(
       'purgeIntervalSeconds',
@@ -121,6 +125,7 @@ export function loadConfig(options: ServerOptions, env: NodeJS.ProcessEnv = proc
       1,
       86400,
     ),
+    workers: options.workers ?? parseInteger('workers', setting('workers') ?? String(defaultWorkers), 1, 256),
     cryptoWorkers: parseInteger(
       'cryptoWorkers',
       setting('cryptoWorkers') ?? String(availableParallelism()),

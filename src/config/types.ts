@@ -26,6 +26,11 @@ export interface CofferConfig {
   commitRecordFile: string;
   /** Seconds between runs of the job that purges deleted objects whose retention ended. */
   purgeIntervalSeconds: number;
+  /**
+   * Server processes (node:cluster workers) sharing the listener and opening the store as members;
+   * 1: one process holding the store's exclusive lock, no supervisor.
+   */
+  workers: number;
   /** Worker threads for RSA private-key operations (sign, decrypt, unwrap). */
   cryptoWorkers: number;
   /** Proxies whose X-Forwarded-For header is believed (network rules); none by default. */

@@ -91,7 +91,8 @@ export class CommitRecordFile {
     this.flushScheduled = false;
     if (!this.latest) return;
     this.lastFlushMs = Date.now();
-    const temporary = `${this.file}.tmp`;
+    // One temporary file per process: the workers of one server flush the same record.
+    const temporary = `${this.file}.${process.pid}.tmp`;
     try {
       writeFileSync(temporary, `${JSON.stringify(this.latest)}\n`, { mode: 0o600 });
       renameSync(temporary, this.file);

@@ -53,6 +53,15 @@ export async function prepareDevServer(app: CofferApp, config: CofferConfig): Pr
   return admin;
 }
 
+/** Dev mode, a worker after the first: the first one initialised the store; open it with the key file. */
+export async function unsealDevFollower(app: CofferApp, config: CofferConfig): Promise<void> {
+  const keyFile = devUnsealKeyPath(config.dataDir);
+  const unsealKey = readDevUnsealKey(keyFile);
+  if (!unsealKey)
+    throw new Error(`the dev unseal key ${keyFile} is missing: the first worker did not write it.`);
+  await app.seal.unsealWithKey(unsealKey);
+}
+
 /**
  * A first start (or the redo of one that was interrupted, whose key file may already exist). A
  * key file this attempt wrote is removed again if the attempt fails, so a failed start leaves

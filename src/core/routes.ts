@@ -5,6 +5,7 @@ import type { AdminRoute } from '../http/admin-plane.js';
 import type { IssuedCredentials } from '../identity/types.js';
 import { ManagementActions } from '../policy/actions.js';
 import type { SealManager } from './seal-manager.js';
+import type { SealRelay } from './seal-relay.js';
 import type { StoreCheck } from './store-check.js';
 
 /** Operator calls: the seal lifecycle and barrier key rotation (docs/admin-api.md). */
@@ -22,6 +23,8 @@ export function operatorRoutes(deps: {
   /** False in dev mode, where the server initialises itself. */
   allowInit: boolean;
   check: StoreCheck;
+  /** `--workers N`: carries what an operator does to this worker's seal to the others. */
+  relay?: SealRelay;
 }): AdminRoute[] {
   const keyStatus = () => {
     const status = deps.barrier.keyStatus();
@@ -67,11 +70,22 @@ export function operatorRoutes(deps: {
         const body = request.body as { share?: string; reset?: boolean };
         if (body.reset) {
           deps.seal.resetProgress();
+          await deps.relay?.broadcast({ kind: 'reset' });
           return { body: await deps.seal.status() };
         }
         if (typeof body.share !== 'string')
           throw new BadParameter('Send {"share": "..."} with one unseal share, or {"reset": true}.');
-        return { body: await deps.seal.submitShare(body.share) };
+        const status = await deps.seal.submitShare(body.share).catch(async (error: unknown) => {
+          // Shares that did not open the store reset progress here: reset it on the others too.
+          if (deps.relay && (await deps.seal.status()).progress === 0)
+            await deps.relay.broadcast({ kind: 'reset' });
+          throw error;
+        });
+        // Only a share this worker accepted goes to the others; the answer waits for them, so
+        // every worker is open (or as far along) when the operator reads it.
+        if (!deps.relay) return { body: status };
+        await deps.relay.broadcast({ kind: 'share', share: body.share });
+        return { body: await deps.seal.status() };
       },
     },
     {
@@ -81,6 +95,7 @@ export function operatorRoutes(deps: {
       action: ManagementActions.operate,
       handler: async () => {
         deps.seal.seal();
+        await deps.relay?.broadcast({ kind: 'seal' });
         return { body: await deps.seal.status() };
       },
     },

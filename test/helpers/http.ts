@@ -22,6 +22,10 @@ export function rawRequest(
     localAddress?: string;
     /** The TLS server name to send and verify, when a test's Host header is not one (a forged Host). */
     servername?: string;
+    /** A connection of its own (no keep-alive reuse): lands on any worker of a `--workers N` server. */
+    freshConnection?: boolean;
+    /** Gives up (an error) when no answer came in this time. */
+    timeoutMs?: number;
   } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
@@ -32,6 +36,7 @@ export function rawRequest(
         headers: options.headers,
         localAddress: options.localAddress,
         servername: options.servername,
+        ...(options.freshConnection && { agent: false }),
       },
       (response) => {
         const chunks: Buffer[] = [];
@@ -48,6 +53,8 @@ export function rawRequest(
       },
     );
     request.on('error', reject);
+    if (options.timeoutMs)
+      request.setTimeout(options.timeoutMs, () => request.destroy(new Error('no answer in time')));
     if (options.body !== undefined) request.write(options.body);
     request.end();
   });

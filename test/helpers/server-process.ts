@@ -82,7 +82,9 @@ export class ServerProcess {
 export function spawnCoffer(args: string[], env: NodeJS.ProcessEnv = {}): ServerProcess {
   const child = spawn(process.execPath, [cofferBin, ...args], {
     cwd: repoRoot,
-    env: { ...process.env, COFFER_LOG_LEVEL: 'info', ...env },
+    // One process unless a test asks for workers: a production server's default is one per CPU,
+    // and the suites written for one process (its lock, its log) keep testing one.
+    env: { ...process.env, COFFER_LOG_LEVEL: 'info', COFFER_WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new ServerProcess(child);
@@ -99,14 +101,31 @@ export interface DevServer {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
+/**
+ * COFFER_TEST_WORKERS=N runs the dev servers of a suite as `--workers N` (scripts/run-tests.mjs
+ * runs the main e2e suites a second time so): the same behaviour is owed by N processes.
+ */
+export function testWorkers(): string[] {
+  const workers = process.env.COFFER_TEST_WORKERS;
+  return workers ? ['--workers', workers] : [];
+}
+
 /** `coffer server --dev` on a free port, as CONTRACT section 2 says, ready when dev.json is written. */
 export async function startDevServer(
-  options: { dataDir?: string; env?: NodeJS.ProcessEnv; port?: number } = {},
+  options: { dataDir?: string; env?: NodeJS.ProcessEnv; port?: number; workers?: number } = {},
 ): Promise<DevServer> {
   const dataDir = options.dataDir ?? scratchDir('dev');
   seedTestCa(dataDir);
   const server = spawnCoffer(
-    ['server', '--dev', '--data-dir', dataDir, '--port', String(options.port ?? 0)],
+    [
+      'server',
+      '--dev',
+      '--data-dir',
+      dataDir,
+      '--port',
+      String(options.port ?? 0),
+      ...(options.workers ? ['--workers', String(options.workers)] : testWorkers()),
+    ],
     options.env,
   );
   await server.waitForOutput(/"caFile": "[^"]+"/);

@@ -26,7 +26,12 @@ export function registerServerCommand(program: Command): void {
     .option('--data-dir <dir>', 'data directory (default ./.coffer-dev)')
     .option('--port <port>', 'TCP port to listen on (default 8443)', parseInteger(0, 65535))
     .option('--host <addr>', 'address to listen on (default 127.0.0.1)')
-    .option('--config <file>', 'configuration file (production mode)');
+    .option('--config <file>', 'configuration file (production mode)')
+    .option(
+      '--workers <n>',
+      'server processes sharing the port (default 1; the CPUs for PostgreSQL nodes in production)',
+      parseInteger(1, 256),
+    );
   addOutputOption(server).action(async (_options: unknown, command: Command) => {
     const flags = command.opts<{
       dev: boolean;
@@ -34,12 +39,14 @@ export function registerServerCommand(program: Command): void {
       port?: number;
       host?: string;
       config?: string;
+      workers?: number;
     }>();
     const options: ServerOptions = { dev: flags.dev };
     if (flags.dataDir !== undefined) options.dataDir = flags.dataDir;
     if (flags.port !== undefined) options.port = flags.port;
     if (flags.host !== undefined) options.host = flags.host;
     if (flags.config !== undefined) options.configFile = flags.config;
+    if (flags.workers !== undefined) options.workers = flags.workers;
     const startServer = await loadStartServer();
     try {
       await startServer(options);
