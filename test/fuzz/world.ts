@@ -102,6 +102,10 @@ export async function startWorldServer(): Promise<{ server: DevServer; signingKe
     env: {
       // No background sweep may write while a refused request is checked for changing nothing.
       COFFER_PURGE_INTERVAL_SECONDS: '86400',
+      // Nor a second handshake with a subscription's endpoint (nothing listens there): the first
+      // try fails during the request that made it, the next would come an hour later.
+      COFFER_EVENTS_RETRY_INITIAL_SECONDS: '3600',
+      COFFER_EVENTS_RETRY_MAX_SECONDS: '86400',
       // Short deadlines, so a request whose body never comes is answered 408 quickly.
       COFFER_REQUEST_HEADERS_TIMEOUT_SECONDS: '1',
       COFFER_REQUEST_TIMEOUT_SECONDS: '2',
