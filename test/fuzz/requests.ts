@@ -436,7 +436,8 @@ export function strayRequestArbitrary(world: World): fc.Arbitrary<FuzzRequest> {
           '/secrets/%2e%2e/keys',
           '//secrets',
           '/.well-known/openid-configuration',
-          `/${world.tenantId}/oauth2/v2.0/authorize`,
+          // The authorize endpoint is a route (v2.0); the v1 path is not.
+          `/${world.tenantId}/oauth2/authorize`,
           `/${world.tenantId}/oauth2/token`,
           '/metadata/identity/oauth2/token',
           '/subscriptions/x/providers',
