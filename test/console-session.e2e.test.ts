@@ -32,6 +32,8 @@ describe('web console over HTTP: cookies, CSRF, sessions, headers', () => {
     assert.equal(assigned.status, 201, assigned.text);
   });
 
+  const consoleRequestSession = () => consoleSignIn(origin, 'carol@coffer.test', PASSWORD);
+
   after(async () => {
     assert.equal(await server.stop('SIGTERM'), 0);
   });
@@ -124,6 +126,17 @@ describe('web console over HTTP: cookies, CSRF, sessions, headers', () => {
     });
     assert.equal(forged.status, 401);
     assert.equal(await secretStatus('no-session'), 404);
+  });
+
+  it('answers a vault name that is no host name with a 400 page that names the rule, never a 500 (found by the fuzz suite)', async () => {
+    const { session } = await consoleRequestSession();
+    for (const vault of ['%20', 'a.b', '%F4%8F%BF%BFna', 'dev%3A1', 'dev%40evil']) {
+      for (const page of ['secrets', 'keys/k1', 'certificates', 'access']) {
+        const answer = await consoleRequest(`${origin}/ui/vaults/${vault}/${page}`, session);
+        assert.equal(answer.status, 400, `${vault}/${page}: ${answer.text.slice(0, 300)}`);
+        assert.match(answer.text, /is not a vault name: use 3-24 letters, digits and hyphens/);
+      }
+    }
   });
 
   it('refuses a callback without its sign-in cookie, with another state, or replayed', async () => {

@@ -6,6 +6,7 @@ import { decodeJwt } from 'jose';
 import { constantTimeEqual } from '../crypto/constant-time.js';
 import { CONSOLE_CALLBACK_PATH, CONSOLE_CLIENT_ID } from '../identity/console-client.js';
 import { HTML_PAGE_HEADERS } from '../lib/html.js';
+import { VAULT_NAME_PATTERN, VAULT_NAME_RULE } from '../lib/vault-name.js';
 import type { ConsoleApi } from './api.js';
 import { layout } from './layout.js';
 import type { ConsoleContext, ConsolePage, PageResult } from './page-types.js';
@@ -141,6 +142,19 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): void {
         request.auditIdentity = { objectId: session.objectId, upn: session.userPrincipalName };
         if (page.method === 'POST' && !writeAllowed(request, session))
           return send(reply, 403, plainPage('Refused', CSRF_REFUSAL, false));
+        // The vault becomes part of a host name for the API call: anything but a vault name
+        // (a space, a dot, an '@') would make no URL, or address another host.
+        const { vault } = request.params as { vault?: string };
+        if (vault !== undefined && !VAULT_NAME_PATTERN.test(vault))
+          return send(
+            reply,
+            400,
+            plainPage(
+              'No such vault',
+              `'${vault.slice(0, 40)}' is not a vault name: ${VAULT_NAME_RULE}.`,
+              false,
+            ),
+          );
         const context: ConsoleContext = {
           request,
           session,

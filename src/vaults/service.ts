@@ -18,9 +18,9 @@ import type { AccessPolicy } from '../policy/access-policies.js';
 import { type AuditEvent, createDeletedVaults, deletedPath, livePath } from './deleted-vaults.js';
 import type { ThrottleSetting, VaultRecord, VaultResource, VaultSku } from './types.js';
 import { validateThrottle } from './throttle-setting.js';
+import { VAULT_NAME_PATTERN, VAULT_NAME_RULE } from '../lib/vault-name.js';
 
 /** Azure's vault name rule: 3-24 letters, digits and hyphens, starting with a letter, ending with a letter or digit, no '--'. */
-const VAULT_NAME_PATTERN = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
 
 export interface VaultSettings {
   softDeleteRetentionInDays?: number;
@@ -46,9 +46,7 @@ const actorOf = (by: Actor | undefined) =>
 
 export function validateVaultName(name: string): string {
   if (typeof name !== 'string' || !VAULT_NAME_PATTERN.test(name)) {
-    throw new BadParameter(
-      `The vault name '${String(name).slice(0, 40)}' is not valid: use 3-24 letters, digits and hyphens, starting with a letter, ending with a letter or digit, with no consecutive hyphens.`,
-    );
+    throw new BadParameter(`The vault name '${String(name).slice(0, 40)}' is not valid: ${VAULT_NAME_RULE}.`);
   }
   return name.toLowerCase();
 }

@@ -18,10 +18,16 @@ export function problemsWith(
   if (status >= 500) return [`answered ${status}: ${response.text.slice(0, 300)}`];
   if (response.broken !== undefined && !isHeadClientErrorAnswer(request, response))
     return [`the connection broke after the status line (${status}): ${response.broken}`];
-  if (status < 200 || (status >= 300 && status < 400)) return [`answered ${status}, which no route sends`];
+  const browser = isBrowserRoute(request);
+  // Only the browser's routes redirect (303 to the sign-in, the callback, a page after a form).
+  if (status < 200 || (status >= 300 && status < 400 && !(browser && status === 303)))
+    return [`answered ${status}, which no route sends`];
   if (status < 400) return [];
   const problems: string[] = [];
-  if (request.method !== 'HEAD') {
+  if (browser && /^text\/html/.test(String(response.headers['content-type'] ?? ''))) {
+    if (request.method !== 'HEAD' && !/<h1>[^<]+<\/h1>|<p[^>]*>[^<]+</.test(response.text))
+      problems.push(`${status} is an HTML page that says nothing: ${response.text.slice(0, 300)}`);
+  } else if (request.method !== 'HEAD') {
     const shape = errorShape(response.text);
     if (!shape.ok)
       problems.push(`${status} is not in Azure's (or OAuth's) error shape: ${response.text.slice(0, 300)}`);
@@ -38,6 +44,14 @@ export function problemsWith(
       );
   }
   return problems;
+}
+
+/**
+ * The console and the authorize endpoint answer a browser: HTML pages (a refusal too) and 303
+ * redirects, not Azure's JSON.
+ */
+export function isBrowserRoute(request: Pick<FuzzRequest, 'family' | 'route'>): boolean {
+  return request.family === 'console' || /\/oauth2\/v2\.0\/authorize$/.test(request.route);
 }
 
 /**
@@ -114,6 +128,8 @@ export function changedKeys(before: Map<string, string>, after: Map<string, stri
  */
 const ANONYMOUS =
   /^(GET|HEAD) (\/healthz|\/readyz|\/metadata\/endpoints|\/coffer\/operator\/status)$|^POST \/coffer\/operator\/(init|unseal)$|^(GET|HEAD|POST) \/:tenantId\//;
+/** Console routes anyone may call: its assets, and sign-out (which ends nothing without a session). */
+const CONSOLE_ANONYMOUS = /^(GET|HEAD) \/ui\/assets\/:file$|^POST \/ui\/sign-out$/;
 /** Resource Manager routes any management token may call: its subscription, tenants, operation status. */
 const ANY_MANAGEMENT_TOKEN =
   /^(GET|HEAD) \/(subscriptions|tenants|subscriptions\/:subscriptionId|subscriptions\/:subscriptionId\/providers\/[^/]+\/locations\/:location\/operationStatuses\/:operationId)$/i;
@@ -132,6 +148,12 @@ export function authorizationProblems(request: FuzzRequest, response: FuzzRespon
   const { auth, route } = request;
   const anonymous = ANONYMOUS.test(route);
   const deny = (who: string) => [`${who} got ${response.status} on ${route}`];
+  if (request.family === 'console') {
+    // Requests.ts: 'privileged' carries the session and its CSRF token, 'lowercase-scheme' the session alone.
+    if (auth === 'privileged' || CONSOLE_ANONYMOUS.test(route)) return [];
+    if (auth === 'lowercase-scheme' && /^(GET|HEAD) /.test(route)) return [];
+    return deny(`a console request without the session and its CSRF token (${auth.slice(0, 40)})`);
+  }
   if (/^(none|garbage:|forged-|tampered-|other-plane)/.test(auth))
     return anonymous ? [] : deny(`a caller without a valid token (${auth.slice(0, 40)})`);
   if (/^(no-rights|user-password-token)/.test(auth))

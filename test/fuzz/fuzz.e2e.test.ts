@@ -76,6 +76,13 @@ describe('fuzz', () => {
       'GET /backup/:jobId/pending',
       'POST /coffer/deletedvaults/:name/purge',
       'PATCH /settings/:name',
+      'PUT /coffer/vaults/:name/eventSubscriptions/:name',
+      'GET /coffer/events/dead-letters',
+      'GET /coffer/operator/nodes',
+      'POST /:tenantId/oauth2/v2.0/authorize',
+      'GET /ui/callback',
+      'POST /ui/vaults/:vault/secrets',
+      'GET /ui/assets/:file',
     ])
       assert.ok(
         routes.some((route) => routeKey(route) === expected),

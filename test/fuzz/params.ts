@@ -21,6 +21,7 @@ const BY_NAME: Record<string, string> = {
   operationId: 'operationId',
   issuer: 'issuer',
   jobId: 'jobId',
+  file: 'consoleAsset',
 };
 
 const BY_SEGMENT: Record<string, string> = {
@@ -42,6 +43,10 @@ const BY_SEGMENT: Record<string, string> = {
   assignments: 'assignmentId',
   deletedvaults: 'deletedVault',
   settings: 'setting',
+  eventSubscriptions: 'eventSubscription',
+  // The console's deleted-object pages: /ui/vaults/:vault/deleted/:kind/:name.
+  deleted: 'deletedKind',
+  ':kind': 'deletedName',
 };
 
 /** The pool of each parameter of a route, in order; undefined where no rule applies. */
@@ -105,7 +110,9 @@ export function isDestructive(route: Route): boolean {
     route.method === 'DELETE' ||
     route.method === 'PATCH' ||
     (route.method === 'PUT' && route.url === '/keys/:name') ||
-    route.url.endsWith('/recover')
+    route.url.endsWith('/recover') ||
+    // The console's deletes are form POSTs.
+    /^\/ui\/.*\/(delete|purge)$/.test(route.url)
   );
 }
 

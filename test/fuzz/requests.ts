@@ -8,10 +8,11 @@ import { type Json, RawJson, jsonText, mutated, nastyString, nastyValue, percent
 import { CONTRIBUTOR_COUNT, MAIN_VAULT, NO_RIGHTS_COUNT, VICTIM_VAULTS, type World } from './world.js';
 
 /** Which part of the server a route belongs to: it decides the host, the token and the api-version. */
-export type Family = 'data' | 'admin' | 'arm' | 'identity' | 'health' | 'unknown';
+export type Family = 'data' | 'admin' | 'arm' | 'identity' | 'console' | 'health' | 'unknown';
 
 export function familyOf(url: string): Family {
   if (url.startsWith('/coffer/')) return 'admin';
+  if (url === '/ui' || url.startsWith('/ui/')) return 'console';
   if (/^\/(subscriptions|tenants|metadata)(\/|$)/.test(url)) return 'arm';
   if (url.startsWith('/:tenantId/')) return 'identity';
   if (url === '/healthz' || url === '/readyz') return 'health';
@@ -287,7 +288,7 @@ function encodeBody(
 ): { body?: string; contentType?: string } {
   if (plan === undefined)
     return contentTypeChoice === undefined ? {} : { contentType: contentTypeChoice, body: '' };
-  const form = family === 'identity';
+  const form = family === 'identity' || family === 'console';
   const contentType = contentTypeChoice ?? (form ? 'application/x-www-form-urlencoded' : 'application/json');
   if ('raw' in plan) return { body: plan.raw, contentType };
   const asForm = /x-www-form-urlencoded/i.test(contentType);
@@ -319,6 +320,10 @@ function spareTheWorld(method: string, target: string, auth: string, body: strin
   if (auth !== 'privileged' && auth !== 'lowercase-scheme') return auth;
   const path = decodeURIComponentSafe(target.split('?')[0]!).toLowerCase();
   if (method === 'POST' && /^\/coffer\/operator\/seal\/?$/.test(path)) return 'no-rights-0';
+  // Signing the world's console session out would leave every later console request anonymous:
+  // sign-out is fuzzed without the session (and with the session but no CSRF token).
+  if (method === 'POST' && /^\/ui\/sign-out\/?$/.test(path))
+    return auth === 'privileged' ? 'lowercase-scheme' : auth;
   // Time moves for one victim vault only: every vault's clock days ahead would expire the fixtures.
   if (method === 'POST' && /^\/coffer\/dev\/time-shift\/?$/.test(path))
     return new RegExp(`"vault":"${VICTIM_VAULTS[1]}"`).test(body ?? '') ? auth : 'no-rights-0';
@@ -332,6 +337,31 @@ function decodeURIComponentSafe(text: string): string {
   } catch {
     return text;
   }
+}
+
+/** The console's session cookie (src/ui/console.ts). */
+const SESSION_COOKIE = '__Host-coffer-session';
+
+/**
+ * The console signs in with a cookie, not a bearer token: the privileged labels send the world's
+ * signed-in session (and its CSRF token in a form), the tampered ones a session id that is not
+ * one, every other label no cookie at all (its bearer header, which the console ignores, stays).
+ */
+function consoleCredentials(auth: string, world: World): { cookie?: string; csrf?: string } {
+  if (auth === 'privileged') return { cookie: world.console.session, csrf: world.console.csrf };
+  // The session without the form's CSRF token: a write must be refused.
+  if (auth === 'lowercase-scheme') return { cookie: world.console.session };
+  if (auth.startsWith('tampered-')) return { cookie: `${world.console.session.slice(0, -4)}AAAA` };
+  return {};
+}
+
+/** A console form with the session's CSRF token added (a mutation may already have removed fields). */
+function withCsrf(plan: BodyPlan, csrf: string | undefined): BodyPlan {
+  if (csrf === undefined || plan === undefined || !('value' in plan)) return plan;
+  const { value } = plan;
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof RawJson)
+    return plan;
+  return { value: { _csrf: csrf, ...value } };
 }
 
 /** Requests for one route: its path, a token, a host, api-version and options, headers, body. */
@@ -355,12 +385,16 @@ export function requestArbitrary(route: Route, world: World): fc.Arbitrary<FuzzR
     .map((parts) => {
       const query = [...parts.apiVersion, ...parts.options];
       const target = query.length > 0 ? `${parts.path}?${query.join('&')}` : parts.path;
-      const { body, contentType } = encodeBody(parts.body, family, parts.contentType);
+      const plannedAuth = spareTheWorld(route.method, target, parts.auth, undefined);
+      const credentials = family === 'console' ? consoleCredentials(plannedAuth, world) : {};
+      const plan = withCsrf(parts.body, credentials.csrf);
+      const { body, contentType } = encodeBody(plan, family, parts.contentType);
       const auth = spareTheWorld(route.method, target, parts.auth, body);
       const authorization = authorizationHeader(auth, family, world);
       const headers: Record<string, string> = {
         ...parts.extra,
         host: parts.host,
+        ...(credentials.cookie === undefined ? {} : { cookie: `${SESSION_COOKIE}=${credentials.cookie}` }),
         ...(authorization === undefined ? {} : { authorization }),
         ...(contentType === undefined ? {} : { 'content-type': contentType }),
       };
@@ -402,7 +436,8 @@ export function strayRequestArbitrary(world: World): fc.Arbitrary<FuzzRequest> {
           '/secrets/%2e%2e/keys',
           '//secrets',
           '/.well-known/openid-configuration',
-          `/${world.tenantId}/oauth2/v2.0/authorize`,
+          // The authorize endpoint is a route (v2.0); the v1 path is not.
+          `/${world.tenantId}/oauth2/authorize`,
           `/${world.tenantId}/oauth2/token`,
           '/metadata/identity/oauth2/token',
           '/subscriptions/x/providers',

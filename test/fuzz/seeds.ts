@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Route } from './route-table.js';
 import type { Json } from './values.js';
-import { CANARIES, VICTIM_VAULTS, type World } from './world.js';
+import { CONSOLE_CALLBACK_PATH, CONSOLE_CLIENT_ID } from '../../src/identity/console-client.js';
+import { CANARIES, CONSOLE_USER, VICTIM_VAULTS, WEBHOOK_ENDPOINT, type World } from './world.js';
 
 /**
  * Valid request bodies per route: the fuzzer sends them as they are (so handlers run and state
@@ -486,6 +487,86 @@ const RULES: SeedRule[] = [
     method: 'POST',
     url: /\/checkNameAvailability$/,
     seeds: () => [{ name: 'fz-free-name', type: 'Microsoft.KeyVault/vaults' }],
+  },
+  // Event subscriptions (the endpoint refuses connections: the answers matter, not delivery).
+  {
+    method: 'PUT',
+    url: /^\/coffer\/vaults\/:name\/eventSubscriptions\/:name$/,
+    seeds: () => [
+      { endpoint: WEBHOOK_ENDPOINT },
+      {
+        endpoint: WEBHOOK_ENDPOINT,
+        eventTypes: ['Microsoft.KeyVault.SecretNewVersionCreated', 'Microsoft.KeyVault.KeyNearExpiry'],
+        schema: 'EventGridSchema',
+      },
+    ],
+  },
+  // The authorize endpoint's sign-in form, as the console's sign-in sends it.
+  {
+    method: 'POST',
+    url: /\/oauth2\/v2\.0\/authorize$/,
+    seeds: (world) => [
+      {
+        client_id: CONSOLE_CLIENT_ID,
+        redirect_uri: `${world.server.facts.url}${CONSOLE_CALLBACK_PATH}`,
+        response_type: 'code',
+        code_challenge: b64url(32),
+        code_challenge_method: 'S256',
+        state: 'fz-state',
+        scope: `https://vault.localhost:${world.port}/.default`,
+        username: CONSOLE_USER,
+        password: CANARIES.password,
+      },
+    ],
+  },
+  // The console's forms (requests.ts adds the session's CSRF token to the privileged ones).
+  { method: 'POST', url: /^\/ui\/sign-out$/, seeds: () => [{}] },
+  {
+    method: 'POST',
+    url: /^\/ui\/vaults\/:vault\/secrets$/,
+    seeds: () => [
+      { name: 'fz-ui', value: CANARIES.secretValue, contentType: 'text/plain', tags: 'team=fuzz\nenv=test' },
+    ],
+  },
+  { method: 'POST', url: /^\/ui\/.*\/secrets\/:name\/reveal$/, seeds: () => [{ version: '' }] },
+  { method: 'POST', url: /^\/ui\/.*\/secrets\/:name\/tags$/, seeds: () => [{ tags: 'team=fuzz\na=b' }] },
+  { method: 'POST', url: /^\/ui\/.*\/(delete|recover|purge|rotate)$/, seeds: () => [{}] },
+  {
+    method: 'POST',
+    url: /^\/ui\/vaults\/:vault\/keys$/,
+    seeds: () => [
+      { name: 'fz-ui', type: 'EC' },
+      { name: 'fz-ui-rsa', type: 'RSA' },
+    ],
+  },
+  {
+    method: 'POST',
+    url: /^\/ui\/.*\/keys\/:name\/rotation-policy$/,
+    seeds: () => [{ rotateAfter: 'P90D', expiryTime: 'P1Y', notifyBefore: 'P30D' }],
+  },
+  { method: 'POST', url: /^\/ui\/.*\/keys\/:name\/sign$/, seeds: () => [{ text: 'hello from the fuzzer' }] },
+  {
+    method: 'POST',
+    url: /^\/ui\/vaults\/:vault\/certificates$/,
+    seeds: () => [{ name: 'fz-ui', subject: 'CN=fz-ui', validityMonths: '12', issuer: 'Self' }],
+  },
+  {
+    method: 'POST',
+    url: /^\/ui\/.*\/certificates\/:name\/merge$/,
+    seeds: (world) => [{ certificate: world.material.certificatePem }],
+  },
+  {
+    method: 'POST',
+    url: /^\/ui\/.*\/access\/assignments$/,
+    seeds: (world) => [{ role: 'Key Vault Reader', principalId: world.pools.principalId![1]!, scope: '' }],
+  },
+  {
+    method: 'POST',
+    url: /^\/ui\/.*\/access\/policies$/,
+    seeds: (world) => [
+      { change: 'add', objectId: world.pools.principalId![0]!, secrets: 'get' },
+      { change: 'remove', objectId: world.pools.principalId![0]! },
+    ],
   },
 ];
 

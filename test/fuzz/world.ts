@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { adminApi, armScope, type TestPrincipal } from '../helpers/arm.js';
 import { pemBlock } from '../helpers/certificates.js';
+import { consoleRequest, consoleSignIn, csrfOf } from '../helpers/console-http.js';
 import { decryptedRecords } from '../helpers/data-dir.js';
 import { bearerRequest, fetchToken, rawRequest } from '../helpers/http.js';
 import { copyOfDevStore, type DevServer, startDevServer } from '../helpers/server-process.js';
@@ -27,6 +28,15 @@ export const VICTIM_VAULTS = ['fz-victim', 'fz-victim-two'];
 /** A vault deleted while the world is built: something to read, recover or purge among deleted vaults. */
 export const DELETED_VAULT = 'fz-gone';
 export const NO_RIGHTS_COUNT = 8;
+/** A subscription made while the world is built, on the first victim vault. */
+export const EVENT_SUBSCRIPTION = 'fz-hook';
+/**
+ * Where subscriptions deliver: nothing listens on port 1, so the handshake fails at once. The
+ * property is about the server's answers, not delivery (dev mode allows private endpoints).
+ */
+export const WEBHOOK_ENDPOINT = 'https://127.0.0.1:1/fz-hook';
+/** The console's user: Key Vault Administrator at `/`, so its pages and forms reach the API. */
+export const CONSOLE_USER = 'fz-console@coffer.test';
 export const CONTRIBUTOR_COUNT = 3;
 
 export interface World {
@@ -45,6 +55,8 @@ export interface World {
   /** A user with no rights, for the password grant, and a token it signed in for. */
   user: { upn: string; password: string };
   userToken: string;
+  /** A signed-in console session (its cookie value) and the CSRF token its forms carry. */
+  console: { session: string; csrf: string };
   /** Tokens signed with the installation's real key that must each be refused (forged-tokens.ts). */
   forged: Record<string, string>;
   /** Valid values for path parameters, by pool name (see params.ts). */
@@ -90,12 +102,29 @@ export async function startWorldServer(): Promise<{ server: DevServer; signingKe
     env: {
       // No background sweep may write while a refused request is checked for changing nothing.
       COFFER_PURGE_INTERVAL_SECONDS: '86400',
+      // Nor a second handshake with a subscription's endpoint (nothing listens there): the first
+      // try fails during the request that made it, the next would come an hour later.
+      COFFER_EVENTS_RETRY_INITIAL_SECONDS: '3600',
+      COFFER_EVENTS_RETRY_MAX_SECONDS: '86400',
       // Short deadlines, so a request whose body never comes is answered 408 quickly.
       COFFER_REQUEST_HEADERS_TIMEOUT_SECONDS: '1',
       COFFER_REQUEST_TIMEOUT_SECONDS: '2',
     },
   });
   return { server, signingKey };
+}
+
+/** The console user, made and assigned its role through the admin API, signed in as a browser would. */
+async function signInToConsole(server: DevServer, api: Awaited<ReturnType<typeof adminApi>>) {
+  await api.admin('POST', '/users', { userPrincipalName: CONSOLE_USER, password: CANARIES.password });
+  await api.admin('POST', '/roles/assignments', {
+    role: 'Key Vault Administrator',
+    principalId: CONSOLE_USER,
+    scope: '/',
+  });
+  const { session } = await consoleSignIn(server.facts.url, CONSOLE_USER, CANARIES.password);
+  const page = await consoleRequest(`${server.facts.url}/ui/vaults/${VICTIM_VAULTS[0]}/secrets`, session);
+  return { session, csrf: csrfOf(page) };
 }
 
 type DataCall = ReturnType<typeof dataPlaneCaller>;
@@ -116,6 +145,10 @@ export async function buildWorld(server: DevServer, signingKey: KeyObject): Prom
   );
   const forged = await forgeTokens(server, signingKey, identities.noRightsObjectId);
   const vaultBackup = await takeVaultBackup(server, data);
+  await api.admin('PUT', `/vaults/${VICTIM_VAULTS[0]}/eventSubscriptions/${EVENT_SUBSCRIPTION}`, {
+    endpoint: WEBHOOK_ENDPOINT,
+  });
+  const consoleSession = await signInToConsole(server, api);
   await api.admin('POST', '/vaults', { name: DELETED_VAULT });
   await api.admin('DELETE', `/vaults/${DELETED_VAULT}`);
   const { stable, spare } = fixtures;
@@ -125,6 +158,7 @@ export async function buildWorld(server: DevServer, signingKey: KeyObject): Prom
     tenantId: facts.tenantId,
     ...identities,
     userToken,
+    console: consoleSession,
     forged,
     pools: {
       ...objects.pools,
@@ -150,6 +184,9 @@ export async function buildWorld(server: DevServer, signingKey: KeyObject): Prom
       // A victim vault deleted by the fuzzer is listed here too: recovering it brings it back.
       deletedVault: [DELETED_VAULT, ...VICTIM_VAULTS, 'fz-nonexistent'],
       setting: ['AllowKeyManagementOperationsThroughARM', 'fz-no-such-setting'],
+      eventSubscription: [EVENT_SUBSCRIPTION, 'fz-new-hook'],
+      consoleAsset: ['console.css', 'console.js', 'fz-none.css'],
+      deletedKind: ['secrets', 'keys', 'certificates'],
     },
     disposable: {
       secretName: ['fz-new'],
@@ -163,6 +200,7 @@ export async function buildWorld(server: DevServer, signingKey: KeyObject): Prom
       assignmentId: [spare.assignment.id],
       roleAssignmentName: [objects.dataAssignments[1]!],
       roleDefinitionName: [spare.role.id],
+      eventSubscription: ['fz-new-hook'],
     },
     material: { ...objects.material, armVaultBody, vaultBackup },
     secrets: [
@@ -170,6 +208,7 @@ export async function buildWorld(server: DevServer, signingKey: KeyObject): Prom
       facts.clientSecret,
       identities.adminToken,
       identities.adminArmToken,
+      consoleSession.session,
     ],
   };
 }
