@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 
 export const FORM = 'application/x-www-form-urlencoded';
 /** A sign-in form or token request is small: anything larger is not one. */
-const FORM_BODY_LIMIT = 64 * 1024;
+export const FORM_BODY_LIMIT = 64 * 1024;
 
 /**
  * Routes registered in `scope` (and only there: Fastify scopes parsers to the plugin) read HTML

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pipeline } from '../core/pipeline.js';
 import type { AuthorizationCodes } from './authorization-codes.js';
 import { registerAuthorizeRoutes } from './authorize-routes.js';
-import { acceptForms, FORM } from '../http/form-body.js';
+import { acceptForms, FORM, FORM_BODY_LIMIT } from '../http/form-body.js';
 import { OAuthError } from './oauth-error.js';
 import type { SigningKey } from './signing-key.js';
 import type { TokenService } from './token-service.js';
@@ -82,8 +82,10 @@ export function registerIdentityRoutes(
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     acceptForms(scope);
-    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, _body, done) =>
-      done(null, undefined),
+    scope.addContentTypeParser(
+      '*',
+      { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
+      (_request, _body, done) => done(null, undefined),
     );
     scope.post('/:tenantId/oauth2/v2.0/token', { config: { operation: 'Authentication' } }, tokenRoute);
   });

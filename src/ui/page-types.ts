@@ -45,3 +45,11 @@ export function outcome(answer: ApiAnswer, what: string, done: string): ConsoleS
   const lead = answer.status === 403 ? `You are not allowed to ${what}.` : `Could not ${what}.`;
   return { kind: 'error', text: `${lead} ${answer.error ?? ''}` };
 }
+
+/** Lists show their first page only (docs/console.md): this many items. */
+const LIST_PAGE_SIZE = '25';
+
+/** The first page of a Key Vault listing (`{ value: [...] }`) at `path` of `vault`, as this user. */
+export function firstPage<T>(context: ConsoleContext, vault: string, path: string) {
+  return context.api<{ value: T[] }>({ method: 'GET', vault, path, query: { maxresults: LIST_PAGE_SIZE } });
+}

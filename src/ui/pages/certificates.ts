@@ -1,6 +1,13 @@
 import { html } from '../../lib/html.js';
 import { csrfField, lastSegment, vaultPath, when } from '../layout.js';
-import { type ConsoleContext, type ConsolePage, outcome, type PageResult, refusal } from '../page-types.js';
+import {
+  type ConsoleContext,
+  type ConsolePage,
+  outcome,
+  type PageResult,
+  refusal,
+  firstPage,
+} from '../page-types.js';
 import { expiryChart } from './expiry-chart.js';
 
 interface CertificateItem {
@@ -28,12 +35,7 @@ export function certificatePages(): ConsolePage[] {
 
 async function dashboard(context: ConsoleContext): Promise<PageResult> {
   const { vault } = context.params as { vault: string };
-  const listed = await context.api<{ value: CertificateItem[] }>({
-    method: 'GET',
-    vault,
-    path: '/certificates',
-    query: { maxresults: '25' },
-  });
+  const listed = await firstPage<CertificateItem>(context, vault, '/certificates');
   const items = listed.ok ? listed.body.value : [];
   const rows = items.map((item) => {
     const name = lastSegment(item.id);

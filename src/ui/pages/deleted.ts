@@ -1,6 +1,13 @@
 import { html } from '../../lib/html.js';
 import { csrfField, lastSegment, vaultPath, when } from '../layout.js';
-import { type ConsoleContext, type ConsolePage, outcome, type PageResult, refusal } from '../page-types.js';
+import {
+  type ConsoleContext,
+  type ConsolePage,
+  outcome,
+  type PageResult,
+  refusal,
+  firstPage,
+} from '../page-types.js';
 
 interface DeletedItem {
   recoveryId?: string;
@@ -34,12 +41,7 @@ async function deletedPage(context: ConsoleContext): Promise<PageResult> {
   const { vault } = context.params as { vault: string };
   const sections = await Promise.all(
     KINDS.map(async (kind) => {
-      const listed = await context.api<{ value: DeletedItem[] }>({
-        method: 'GET',
-        vault,
-        path: `/deleted${kind}`,
-        query: { maxresults: '25' },
-      });
+      const listed = await firstPage<DeletedItem>(context, vault, `/deleted${kind}`);
       if (!listed.ok)
         return html`<h2>Deleted ${kind}</h2>
           ${refusal(listed, `list the deleted ${kind} of ${vault}`)}`;

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { html } from '../../lib/html.js';
 import { csrfField, lastSegment, vaultPath, when } from '../layout.js';
-import { type ConsoleContext, type ConsolePage, outcome, type PageResult, refusal } from '../page-types.js';
+import {
+  type ConsoleContext,
+  type ConsolePage,
+  outcome,
+  type PageResult,
+  refusal,
+  firstPage,
+} from '../page-types.js';
 import { rotationPolicySection, saveRotationPolicy } from './rotation-policy.js';
 
 interface KeyItem {
@@ -43,12 +50,7 @@ export function keyPages(): ConsolePage[] {
 
 async function listKeys(context: ConsoleContext): Promise<PageResult> {
   const { vault } = context.params as { vault: string };
-  const listed = await context.api<{ value: KeyItem[] }>({
-    method: 'GET',
-    vault,
-    path: '/keys',
-    query: { maxresults: '25' },
-  });
+  const listed = await firstPage<KeyItem>(context, vault, '/keys');
   const rows = listed.ok
     ? listed.body.value.map((item) => {
         const name = lastSegment(item.kid);
@@ -132,12 +134,7 @@ async function keyDetail(
       status: key.status,
       body: refusal(key, `read key ${name}`),
     };
-  const versions = await context.api<{ value: KeyItem[] }>({
-    method: 'GET',
-    vault,
-    path: `${path}/versions`,
-    query: { maxresults: '25' },
-  });
+  const versions = await firstPage<KeyItem>(context, vault, `${path}/versions`);
   const { key: jwk, attributes } = key.body;
   const size = jwk.n ? `${Buffer.from(jwk.n, 'base64url').length * 8} bits` : (jwk.crv ?? '');
   const versionRows = versions.ok

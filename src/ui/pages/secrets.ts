@@ -1,6 +1,13 @@
 import { html, type SafeHtml } from '../../lib/html.js';
 import { csrfField, lastSegment, parseTags, tagList, vaultPath, when } from '../layout.js';
-import { type ConsoleContext, type ConsolePage, outcome, type PageResult, refusal } from '../page-types.js';
+import {
+  type ConsoleContext,
+  type ConsolePage,
+  outcome,
+  type PageResult,
+  refusal,
+  firstPage,
+} from '../page-types.js';
 
 interface SecretItem {
   id: string;
@@ -25,12 +32,7 @@ export function secretPages(): ConsolePage[] {
 
 async function listSecrets(context: ConsoleContext): Promise<PageResult> {
   const { vault } = context.params as { vault: string };
-  const listed = await context.api<{ value: SecretItem[] }>({
-    method: 'GET',
-    vault,
-    path: '/secrets',
-    query: { maxresults: '25' },
-  });
+  const listed = await firstPage<SecretItem>(context, vault, '/secrets');
   const rows = listed.ok
     ? listed.body.value.map((item) => {
         const name = lastSegment(item.id);
@@ -104,12 +106,11 @@ async function secretDetail(
   revealed?: { version: string; value: string },
 ): Promise<PageResult> {
   const { vault, name } = context.params as { vault: string; name: string };
-  const versions = await context.api<{ value: SecretItem[] }>({
-    method: 'GET',
+  const versions = await firstPage<SecretItem>(
+    context,
     vault,
-    path: `/secrets/${encodeURIComponent(name)}/versions`,
-    query: { maxresults: '25' },
-  });
+    `/secrets/${encodeURIComponent(name)}/versions`,
+  );
   if (!versions.ok)
     return {
       title: name,
