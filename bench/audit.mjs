@@ -1,7 +1,9 @@
 // `node bench/audit.mjs [--duration 10] [--rounds 3] [--no-readme]`: what the audit log costs.
-// The secret-get scenario of `npm run bench` (same fixtures, same load generator) against four
-// servers: audit log off; on with no sink but the query index (spool fsync + chain + index); on
-// as shipped (plus the file sink); and as shipped with audit.fsync false. Rounds interleave them
+// The secret-get scenario of `npm run bench` (same fixtures, same load generator) against five
+// servers: audit log off; on with no sink but the query index (spool + chain + index); on as
+// shipped (plus the file sink; audit.fsync `changes`: a read's record is written before its
+// answer and synced within 50 ms); and as shipped with audit.fsync `always` (every answer waits
+// for its record's sync) and `never`. Rounds interleave them
 // so that the machine's drift hits them alike; the medians and their ratios go to
 // results/audit-*.json and README.md.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +35,8 @@ const CONFIGS = {
   off: { COFFER_AUDIT_ENABLED: 'false' },
   'spool+index': { COFFER_AUDIT_SINKS: '[]' },
   'file sink': {},
-  'file sink, no fsync': { COFFER_AUDIT_FSYNC: 'false' },
+  'file sink, fsync always': { COFFER_AUDIT_FSYNC: 'always' },
+  'file sink, fsync never': { COFFER_AUDIT_FSYNC: 'never' },
 };
 
 const log = (line) => process.stderr.write(`[audit bench] ${line}\n`);

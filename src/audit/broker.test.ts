@@ -25,7 +25,7 @@ async function newBroker(
   const spool = await Spool.open({
     dir: path.join(dir, 'spool'),
     segmentBytes: options.segmentBytes ?? 1 << 20,
-    sync: true,
+    sync: 'always',
   });
   const broker = new AuditBroker({
     spool,

@@ -52,6 +52,12 @@ export class AuditBroker {
       for (const runner of this.runners) runner.wake();
       for (const { record } of entries) this.publish(record);
     });
+    // Records acknowledged before a sync that then failed: counted and logged as lost.
+    options.spool.onSyncFailure = (error, acknowledgedLost) => {
+      this.spoolFailed(error);
+      this.lost += acknowledgedLost;
+      this.lostInOutage += acknowledgedLost;
+    };
   }
 
   /** Starts the sinks (each from where it stopped) and the checkpoint and pruning timers. */
@@ -69,13 +75,15 @@ export class AuditBroker {
   }
 
   /**
-   * Writes one record and resolves once it is durable. Rejects (SpoolWriteError) when the spool
-   * cannot be written: with failClosed the caller must then refuse its request.
+   * Writes one record and resolves once the spool has it: synced to the disk when `durable` (a
+   * change) or when the spool syncs every record, else in the page cache and synced within the
+   * spool's interval. Rejects (SpoolWriteError) when the spool cannot be written: with
+   * failClosed the caller must then refuse its request.
    */
-  async record(body: AuditEventBody): Promise<void> {
+  async record(body: AuditEventBody, durable = true): Promise<void> {
     if (this.closed) throw new Error('the audit log is closed');
     try {
-      await this.options.spool.append((head) => linkRecord(body, head));
+      await this.options.spool.append((head) => linkRecord(body, head), durable);
     } catch (error) {
       if (error instanceof SpoolWriteError) this.spoolFailed(error);
       throw error;

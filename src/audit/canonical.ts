@@ -12,6 +12,25 @@ export function canonicalJson(value: unknown): string {
   return inCanonicalOrder(value) ? JSON.stringify(value) : sortedJson(value);
 }
 
+/**
+ * `value` itself when JSON.stringify already writes it canonically, else a copy that it writes
+ * canonically (members sorted, undefined members left out); throws for what a record cannot hold.
+ */
+export function canonicalCopy(value: unknown): unknown {
+  if (inCanonicalOrder(value)) return value;
+  if (value === null || typeof value !== 'object') {
+    scalar(value);
+    return value;
+  }
+  if (Array.isArray(value)) return value.map(canonicalCopy);
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const item = (value as Record<string, unknown>)[key];
+    if (item !== undefined) copy[key] = canonicalCopy(item);
+  }
+  return copy;
+}
+
 /** The members of an object in canonical order, each as `"name":value`. */
 export function canonicalMembers(value: Record<string, unknown>): string[] {
   return Object.keys(value)

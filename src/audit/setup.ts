@@ -34,6 +34,7 @@ export async function openAuditLog(config: AuditConfig, log: AuditLog): Promise<
     dir: path.join(config.dir, 'spool'),
     segmentBytes: SPOOL_SEGMENT_BYTES,
     sync: config.fsync,
+    syncIntervalMs: config.syncIntervalMs,
     onDamage: (message) => log.error({ message }, 'audit spool damaged'),
   });
   const index = new IndexSink(path.join(config.dir, 'index.db'));

@@ -23,7 +23,7 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 let count = 0;
 const freshDir = () => path.join(scratch, `spool-${++count}`);
 const open = (dir: string, extra: Partial<Parameters<typeof Spool.open>[0]> = {}) =>
-  Spool.open({ dir, segmentBytes: 1024 * 1024, sync: true, ...extra });
+  Spool.open({ dir, segmentBytes: 1024 * 1024, sync: 'always', ...extra });
 const append = (spool: Spool, name: string) => spool.append((head) => linkRecord(eventBody(name), head));
 const fileLines = (dir: string) =>
   readdirSync(dir)
@@ -51,6 +51,40 @@ describe('audit spool', () => {
     for (let index = 1; index < onDisk.length; index++)
       assert.equal(onDisk[index]!.previousHash, onDisk[index - 1]!.hash);
     assert.ok(batches.length < 20, `200 concurrent appends shared few writes (${batches.length})`);
+    await spool.close();
+  });
+
+  it('with changes: acknowledges a read once written and a change once synced; readers hear both after the sync', async () => {
+    const dir = freshDir();
+    const spool = await open(dir, { sync: 'changes', syncIntervalMs: 30 });
+    const heard: number[] = [];
+    spool.onDurable((entries) => heard.push(...entries.map((entry) => entry.record.sequence)));
+    const read = await spool.append((head) => linkRecord(eventBody('SecretGet'), head), false);
+    assert.equal(
+      fileLines(dir).length,
+      1,
+      'in the file (the page cache) when acknowledged: kill -9 keeps it',
+    );
+    assert.deepEqual(heard, [], 'not handed to readers before it is synced');
+    assert.deepEqual((await spool.read(0, 10)).entries, []);
+    const started = Date.now();
+    while (heard.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok(Date.now() - started < 1000, 'synced within the interval');
+    assert.deepEqual(heard, [read.record.sequence]);
+    const change = await spool.append((head) => linkRecord(eventBody('SecretSet'), head), true);
+    assert.deepEqual(heard, [1, 2], 'a change is acknowledged only after the sync that hands it to readers');
+    assert.equal(change.record.previousHash, read.record.hash);
+    await spool.close();
+  });
+
+  it('with never: acknowledges and hands out each record once written', async () => {
+    const dir = freshDir();
+    const spool = await open(dir, { sync: 'never' });
+    const heard: number[] = [];
+    spool.onDurable((entries) => heard.push(...entries.map((entry) => entry.record.sequence)));
+    await append(spool, 'One');
+    assert.deepEqual(heard, [1]);
+    assert.equal(fileLines(dir).length, 1);
     await spool.close();
   });
 

@@ -8,7 +8,8 @@ describe('audit configuration', () => {
     assert.deepEqual(config, {
       enabled: true,
       failClosed: true,
-      fsync: true,
+      fsync: 'changes',
+      syncIntervalMs: 50,
       dir: '/data/audit',
       checkpointIntervalSeconds: 60,
       hmacObjectNames: false,

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { SpoolSync } from '../audit/spool.js';
 
 /** Where one sink sends the audit log (README, "Audit log"). */
 export type AuditSinkConfig =
@@ -26,10 +27,14 @@ export interface AuditConfig {
   /** Refuse requests (503) while the spool cannot be written; false serves them unaudited. */
   failClosed: boolean;
   /**
-   * A record reaches the disk before its response is sent (survives power loss); false: the
-   * page cache (survives a crash of the process, kill -9, not of the machine).
+   * When a record must be on the disk (README, "Audit log"): `always` before every response;
+   * `changes` (default) before the response to a change, a read's within `syncIntervalMs`
+   * (every record is in the page cache, which survives kill -9, before its response);
+   * `never` leaves the write-back to the OS.
    */
-  fsync: boolean;
+  fsync: SpoolSync;
+  /** With `fsync: changes`: the longest a read's record waits before it is synced. */
+  syncIntervalMs: number;
   /** The spool, the query index and the sinks' cursors; the default file sink writes here too. */
   dir: string;
   checkpointIntervalSeconds: number;
@@ -43,6 +48,7 @@ export const AUDIT_ENVIRONMENT = {
   enabled: 'COFFER_AUDIT_ENABLED',
   failClosed: 'COFFER_AUDIT_FAIL_CLOSED',
   fsync: 'COFFER_AUDIT_FSYNC',
+  syncIntervalMs: 'COFFER_AUDIT_SYNC_INTERVAL_MS',
   dir: 'COFFER_AUDIT_DIR',
   checkpointIntervalSeconds: 'COFFER_AUDIT_CHECKPOINT_INTERVAL_SECONDS',
   hmacObjectNames: 'COFFER_AUDIT_HMAC_OBJECT_NAMES',
@@ -77,7 +83,8 @@ export function loadAuditConfig(fromFile: unknown, env: NodeJS.ProcessEnv, dataD
   return {
     enabled: flag('audit.enabled', setting('enabled'), true),
     failClosed: flag('audit.failClosed', setting('failClosed'), true),
-    fsync: flag('audit.fsync', setting('fsync'), true),
+    fsync: fsyncMode(setting('fsync')),
+    syncIntervalMs: integer('audit.syncIntervalMs', setting('syncIntervalMs'), 50, 1, 10_000),
     dir,
     checkpointIntervalSeconds: integer(
       'audit.checkpointIntervalSeconds',
@@ -151,6 +158,15 @@ function sinkList(value: unknown, auditDir: string): AuditSinkConfig[] {
         throw new Error(`${where}.type must be file, stdout, syslog or http`);
     }
   });
+}
+
+/** `always`, `changes` or `never`; true and false (the setting's earlier form) mean always and never. */
+function fsyncMode(value: unknown): SpoolSync {
+  if (value === undefined) return 'changes';
+  if (value === true || value === 'true') return 'always';
+  if (value === false || value === 'false') return 'never';
+  if (value === 'always' || value === 'changes' || value === 'never') return value;
+  throw new Error(`audit.fsync must be always, changes or never; got '${String(value)}'.`);
 }
 
 /** A true/false setting (config files hold booleans, the environment strings). */

@@ -57,7 +57,9 @@ export function registerAuditHooks(app: FastifyInstance, deps: AuditHookDeps) {
       return payload;
     }
     try {
-      await deps.broker.record(requestRecord(factsOf(request, reply, payload), deps.context));
+      // A read's record may wait for the spool's next sync; a change's is on the disk first.
+      const change = request.method !== 'GET' && request.method !== 'HEAD';
+      await deps.broker.record(requestRecord(factsOf(request, reply, payload), deps.context), change);
       return payload;
     } catch {
       // The broker has logged why; the response depends on the mode.

@@ -20,7 +20,7 @@ let count = 0;
 const quiet: AuditLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 async function brokerWith(sink: Sink, dir = path.join(scratch, `case-${++count}`)) {
-  const spool = await Spool.open({ dir: path.join(dir, 'spool'), segmentBytes: 1 << 20, sync: true });
+  const spool = await Spool.open({ dir: path.join(dir, 'spool'), segmentBytes: 1 << 20, sync: 'always' });
   const broker = new AuditBroker({
     spool,
     sinks: [sink],
