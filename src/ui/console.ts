@@ -199,10 +199,11 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): void {
 
   async function answer(reply: FastifyReply, sessionId: string, session: ConsoleSession, result: PageResult) {
     if ('redirect' in result) {
-      if (result.flash) await deps.sessions.setFlash(sessionId, result.flash);
+      await deps.sessions.settle(sessionId, session, result.flash);
       return reply.code(303).header('location', result.redirect).send();
     }
     if ('download' in result) {
+      await deps.sessions.settle(sessionId, session);
       const { filename, contentType, content } = result.download;
       return reply
         .code(200)
@@ -212,8 +213,11 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): void {
         })
         .send(content);
     }
-    const flash = await deps.sessions.takeFlash(sessionId, session);
-    return send(reply, result.status ?? 200, layout({ ...result, session, flash }));
+    const status = result.status ?? 200;
+    // A refusal page changes nothing: the flash waits for the next page that is no refusal.
+    if (status >= 400) return send(reply, status, layout({ ...result, session }));
+    await deps.sessions.settle(sessionId, session, 'shown');
+    return send(reply, status, layout({ ...result, session, flash: session.flash }));
   }
 }
 

@@ -34,7 +34,14 @@ describe('console sessions: idle and absolute expiry, single-use sign-ins, in th
           }),
         ),
     };
-    return { sessions: createConsoleSessions(store, clock), counted };
+    const sessions = createConsoleSessions(store, clock);
+    /** A page view that is no refusal, as console.ts answers it. */
+    const visit = async (id: string) => {
+      const session = await sessions.get(id);
+      if (session) await sessions.settle(id, session, 'shown');
+      return session;
+    };
+    return { sessions, visit, counted };
   };
 
   before(async () => {
@@ -45,48 +52,48 @@ describe('console sessions: idle and absolute expiry, single-use sign-ins, in th
 
   it('ends a session after 15 idle minutes, and activity keeps it alive until then', async () => {
     const clock = new ManualClock(0);
-    const { sessions } = sessionsAt(clock);
+    const { sessions, visit } = sessionsAt(clock);
     const id = await sessions.create(session(3_600_000));
     clock.advance(SESSION_IDLE_MS - 1);
-    assert.ok(await sessions.get(id), 'just under the idle limit');
+    assert.ok(await visit(id), 'just under the idle limit');
     clock.advance(SESSION_IDLE_MS - 1);
-    assert.ok(await sessions.get(id), 'the previous request reset the idle time');
+    assert.ok(await visit(id), 'the previous request reset the idle time');
     clock.advance(SESSION_IDLE_MS);
-    assert.equal(await sessions.get(id), undefined);
+    assert.equal(await visit(id), undefined);
   });
 
   it('records activity only when the last record is older than the granularity, and never ends a session late', async () => {
     const clock = new ManualClock(0);
-    const { sessions, counted } = sessionsAt(clock);
+    const { sessions, visit, counted } = sessionsAt(clock);
     const id = await sessions.create(session(3_600_000));
     const afterCreate = counted.writes;
     const step = Math.floor(LAST_SEEN_GRANULARITY_MS / 10);
     for (let i = 0; i < 9; i++) {
       clock.advance(step);
-      assert.ok(await sessions.get(id));
+      assert.ok(await visit(id));
     }
     assert.equal(counted.writes, afterCreate, 'page views within the granularity write nothing');
     clock.advance(LAST_SEEN_GRANULARITY_MS - 9 * step);
-    assert.ok(await sessions.get(id));
+    assert.ok(await visit(id));
     assert.equal(counted.writes, afterCreate + 1, 'one write once the record is that old');
     // The last request (just now) was recorded: the session ends no later than idle time after it.
     const lastRequest = clock.nowMs();
     clock.advance(LAST_SEEN_GRANULARITY_MS - 1);
-    assert.ok(await sessions.get(id));
+    assert.ok(await visit(id));
     clock.advance(lastRequest + SESSION_IDLE_MS - clock.nowMs());
-    assert.equal(await sessions.get(id), undefined);
+    assert.equal(await visit(id), undefined);
   });
 
   it('ends a session when its token expires, however active', async () => {
     const clock = new ManualClock(0);
-    const { sessions } = sessionsAt(clock);
+    const { sessions, visit } = sessionsAt(clock);
     const id = await sessions.create(session(20 * 60_000));
     for (let minute = 5; minute < 20; minute += 5) {
       clock.advance(5 * 60_000);
-      assert.ok(await sessions.get(id));
+      assert.ok(await visit(id));
     }
     clock.advance(5 * 60_000);
-    assert.equal(await sessions.get(id), undefined);
+    assert.equal(await visit(id), undefined);
   });
 
   it('keeps sessions by a hash of their id: another id, an empty one or a signed-out one finds nothing', async () => {
@@ -98,17 +105,18 @@ describe('console sessions: idle and absolute expiry, single-use sign-ins, in th
     assert.equal(await sessions.get(id), undefined);
   });
 
-  it('shows a flash message once, and keeps the CSRF token', async () => {
-    const { sessions } = sessionsAt(new ManualClock(0));
+  it('shows a flash message once, keeps it through a refused request, and keeps the CSRF token', async () => {
+    const { sessions, visit, counted } = sessionsAt(new ManualClock(0));
     const id = await sessions.create(session(3_600_000));
-    const csrf = (await sessions.get(id))?.csrfToken;
-    assert.ok(csrf);
-    await sessions.setFlash(id, { kind: 'ok', text: 'Secret s set.' });
-    const first = (await sessions.get(id))!;
-    assert.deepEqual(await sessions.takeFlash(id, first), { kind: 'ok', text: 'Secret s set.' });
-    const second = (await sessions.get(id))!;
-    assert.equal(await sessions.takeFlash(id, second), undefined);
-    assert.equal(second.csrfToken, csrf);
+    const created = (await sessions.get(id))!;
+    await sessions.settle(id, created, { kind: 'ok', text: 'Secret s set.' });
+    const writes = counted.writes;
+    // A refused request only reads the session: nothing is written, the flash stays.
+    assert.equal((await sessions.get(id))?.flash?.text, 'Secret s set.');
+    assert.equal(counted.writes, writes);
+    assert.deepEqual((await visit(id))?.flash, { kind: 'ok', text: 'Secret s set.' });
+    assert.equal((await visit(id))?.flash, undefined, 'shown once');
+    assert.equal((await sessions.get(id))?.csrfToken, created.csrfToken);
   });
 
   it('finishes a sign-in once, only with its own state, within ten minutes', async () => {

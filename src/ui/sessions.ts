@@ -86,26 +86,30 @@ export function createConsoleSessions(store: SecureStore, clock: Clock) {
       return id;
     },
 
-    /** The live session for a cookie value; its activity is recorded when the last record is stale. */
+    /** The live session for a cookie value (read only: see `settle`). */
     async get(id: string | undefined): Promise<ConsoleSession | undefined> {
-      if (!id) return undefined;
-      const session = await sessions.read(id);
+      return id ? sessions.read(id) : undefined;
+    },
+
+    /**
+     * After an answer that is no refusal (a refused request changes nothing, the session
+     * included): records the activity when the recorded one is stale, and sets the flash message
+     * or clears the one just shown, in at most one write.
+     */
+    async settle(
+      id: string,
+      session: ConsoleSession,
+      flash?: ConsoleSession['flash'] | 'shown',
+    ): Promise<void> {
       const nowMs = clock.nowMs();
-      if (!session || nowMs - session.lastSeenMs < LAST_SEEN_GRANULARITY_MS) return session;
-      return sessions.update(id, (stored) => ({ ...stored, lastSeenMs: Math.max(stored.lastSeenMs, nowMs) }));
-    },
-
-    /** Leaves a message for the session's next page. */
-    async setFlash(id: string, flash: NonNullable<ConsoleSession['flash']>): Promise<void> {
-      await sessions.update(id, (stored) => ({ ...stored, flash }));
-    },
-
-    /** The session's message, removed: it is shown once (a write only when there is one). */
-    async takeFlash(id: string, session: ConsoleSession): Promise<ConsoleSession['flash']> {
-      if (!session.flash) return undefined;
-      const { flash } = session;
-      await sessions.update(id, (stored) => ({ ...stored, flash: undefined }));
-      return flash;
+      const stale = nowMs - session.lastSeenMs >= LAST_SEEN_GRANULARITY_MS;
+      const flashChange = flash === 'shown' ? session.flash !== undefined : flash !== undefined;
+      if (!stale && !flashChange) return;
+      await sessions.update(id, (stored) => ({
+        ...stored,
+        lastSeenMs: Math.max(stored.lastSeenMs, nowMs),
+        flash: flash === 'shown' ? undefined : (flash ?? stored.flash),
+      }));
     },
 
     async end(id: string | undefined): Promise<void> {
