@@ -132,6 +132,21 @@ function exerciseExpiringRecords(label: string, openMembers: OpenMembers): void 
       assert.ok(live[4], 'the newest is kept');
     });
 
+    it('sharded, holds at most `limit` in all and counts only its own 64th on each add', async () => {
+      const [a, b] = onBoth({ limit: 128, sharded: true });
+      const added = await Promise.all(
+        Array.from({ length: 400 }, (_, i) => (i % 2 ? a : b).add(`many-${i}`, ticket(`${i}`))),
+      );
+      const kept = added.filter(Boolean).length;
+      assert.ok(kept <= 128 && kept > 64, `${kept} kept`);
+      const [c, d] = onBoth({ limit: 128, sharded: true, whenFull: 'evictAny' });
+      for (let i = 0; i < 400; i++) assert.equal(await c.add(`evict-${i}`, ticket(`${i}`)), true);
+      const live = await Promise.all(Array.from({ length: 400 }, (_, i) => d.read(`evict-${i}`)));
+      assert.ok(live.filter(Boolean).length <= 128);
+      assert.ok(live[399], 'the newest is kept');
+      assert.equal(await d.sweep(), 0, 'nothing ended');
+    });
+
     it('cannot be read or written while sealed, and is there again after unseal', async () => {
       const [a] = onBoth();
       await a.add('across-seal', ticket('across-seal'));

@@ -41,6 +41,7 @@ export function createAuthorizationCodes(store: SecureStore, clock: Clock) {
   const outstanding = createExpiringRecords<StoredGrant>(store, {
     clock,
     limit: OUTSTANDING_LIMIT,
+    sharded: true,
     endsAtMs: (grant) => grant.expiresAtMs,
     // Evicting a waiting code would break a sign-in in flight; a flood is refused instead.
     whenFull: 'refuse',

@@ -50,6 +50,7 @@ export function createConsoleSessions(store: SecureStore, clock: Clock) {
   const sessions = createExpiringRecords<ConsoleSession>(prefixedView(store, 'console/'), {
     clock,
     limit: LIMIT,
+    sharded: true,
     endsAtMs: (session) => Math.min(session.expiresAtMs, session.lastSeenMs + SESSION_IDLE_MS),
     // As before in memory: a full table ends some session rather than refuse every new sign-in.
     whenFull: 'evictAny',
@@ -57,6 +58,7 @@ export function createConsoleSessions(store: SecureStore, clock: Clock) {
   const signIns = createExpiringRecords<SignInAttempt>(prefixedView(store, 'console-sign-ins/'), {
     clock,
     limit: LIMIT,
+    sharded: true,
     endsAtMs: (attempt) => attempt.expiresAtMs,
     whenFull: 'evictAny',
   });
