@@ -16,6 +16,7 @@ import { writeVaultBackup } from './backup/vault-backup.js';
 import { createVaultRestore } from './backup/vault-restore.js';
 import { BadParameter, NotFound } from './errors/index.js';
 import { Barrier, KEYRING_PATH } from './barrier/barrier.js';
+import { prefixedView } from './barrier/secure-store.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
 import { keepCachesCoherent, runWhileLeading, shareThrottles } from './core/cluster-wiring.js';
@@ -139,6 +140,9 @@ export async function buildApp(
   });
   const systemStore = barrier.view('sys/');
   const runtime = new Runtime(barrier.view('sys/identity/'));
+  // Console sessions, sign-ins in progress and authorization codes: short-lived, shared by every
+  // worker and node, and outside every prefix whose change drops another member's caches.
+  const sessionStore = barrier.view('sys/sessions/');
   const vaultData = (vault: VaultRecord) => barrier.view(`data/${vault.id}/`);
 
   let publicPort = config.port;
@@ -181,6 +185,7 @@ export async function buildApp(
     ],
     managementAudiences: () => arm.audiences(),
     claim: (id, untilMs, nowMs) => cluster.claim(id, untilMs, nowMs),
+    codeStore: prefixedView(sessionStore, 'authorization-codes/'),
   });
   const { principals, tokens } = identity;
   // -HSM keys of premium vaults live in the PKCS#11 token; every other key in software.
@@ -304,6 +309,7 @@ export async function buildApp(
     faults,
     log: http.log,
     leadership: cluster.leadership,
+    expiringSweeps: [() => identity.codes.sweep(), () => webConsole.sweepSessions()],
   });
   // Auto-unseal: the key that wraps the unseal key, in another key vault or a PKCS#11 token.
   const wrapper = config.dev ? undefined : await openKeyWrapper(config.seal);
@@ -340,7 +346,6 @@ export async function buildApp(
         identity.clearCaches();
         // Parsed private keys go with the barrier key: nothing usable stays in memory sealed.
         keyProvider.forgetKeyHandles();
-        webConsole.clearSessions();
         vaults.clearCache();
         roles.clearCache();
         arm.clearCaches();
@@ -535,6 +540,7 @@ export async function buildApp(
   armPlane(http, pipeline, arm.routes(), { subscriptionId: arm.subscriptionId });
   // The console calls the HTTP API above in process, as the signed-in user (src/ui).
   const webConsole = createWebConsole({
+    store: sessionStore,
     clock,
     inject: (request) => http.inject(request),
     vaultUrl,

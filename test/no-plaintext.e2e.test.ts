@@ -4,7 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { fetchToken, rawRequest } from './helpers/http.js';
+import { authCodeClient, pkcePair } from './helpers/auth-code.js';
+import { consoleRequest, consoleSignIn, cookieValue, setCookie } from './helpers/console-http.js';
+import { bearerRequest, fetchToken, rawRequest } from './helpers/http.js';
 import { filesUnder, leakedForms, leaksInFiles } from './helpers/scan.js';
 import { credentialFor, type DevServer, startDevServer } from './helpers/server-process.js';
 
@@ -17,6 +19,8 @@ describe('no plaintext at rest or in the output (dev server)', () => {
   const values: string[] = [];
   /** Credentials and tokens: never in the output; client secrets never on disk beyond dev.json. */
   const tokens: string[] = [];
+  /** Console cookies and authorization codes: never on disk, never in the output. */
+  const bearers: string[] = [];
   let principalSecret: string;
   let backupBlob: Uint8Array;
 
@@ -117,6 +121,25 @@ describe('no plaintext at rest or in the output (dev server)', () => {
     assert.deepEqual(leakedForms(Buffer.from(answer.text), refused), [], 'the 400 does not echo the value');
   });
 
+  it('keeps console sessions, sign-ins in progress and authorization codes in the store only as hashes and ciphertext', async () => {
+    const { facts } = server;
+    const admin = (await server.credential.getToken('https://vault.localhost/.default')).token;
+    const password = distinctive('password');
+    const created = await bearerRequest(`${facts.url}/coffer/users`, admin, 'POST', {
+      userPrincipalName: 'np-user@coffer.test',
+      password,
+    });
+    assert.equal(created.status, 201, created.text);
+    // A signed-in session, a sign-in left half-way and a code never redeemed: each usable if found.
+    const { session } = await consoleSignIn(facts.url, 'np-user@coffer.test', password);
+    assert.equal((await consoleRequest(`${facts.url}/ui/vaults`, session)).status, 200);
+    bearers.push(session);
+    bearers.push(
+      cookieValue(setCookie(await rawRequest(`${facts.url}/ui/sign-in`), '__Host-coffer-sign-in')),
+    );
+    bearers.push(await authCodeClient(facts).code('np-user@coffer.test', password, pkcePair().challenge));
+  });
+
   it('the backup blob holds none of the values', () => {
     for (const value of values) {
       assert.deepEqual(
@@ -153,9 +176,11 @@ describe('no plaintext at rest or in the output (dev server)', () => {
       ['dev.json'],
     );
     const others = files.filter((file) => !credentialFiles.has(path.basename(file)));
-    for (const secret of [principalSecret, server.facts.clientSecret, ...tokens]) {
-      assert.deepEqual(leaksInFiles(others, secret), [], 'a client secret or token is on disk');
+    for (const secret of [principalSecret, server.facts.clientSecret, ...tokens, ...bearers]) {
+      assert.deepEqual(leaksInFiles(others, secret), [], 'a client secret, token, cookie or code is on disk');
     }
+    // No JWT at all (a console session's access token is never shown to the test, so look for any).
+    assert.deepEqual(leaksInFiles(others, '{"alg":'), [], 'a JWT is on disk');
   });
 
   it("the server's output holds no value, no token and no client secret but the dev banner's own", () => {
@@ -172,6 +197,8 @@ describe('no plaintext at rest or in the output (dev server)', () => {
         `the output holds a secret value (${value.slice(0, 20)}...)`,
       );
     }
+    for (const bearer of bearers)
+      assert.deepEqual(leakedForms(output, bearer), [], 'the output holds a console cookie or a code');
     for (const token of tokens) {
       assert.deepEqual(leakedForms(output, token), [], 'the output holds an access token');
       assert.ok(!output.includes(token.split('.')[2]!), 'the output holds a token signature');

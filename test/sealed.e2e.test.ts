@@ -5,7 +5,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { combine } from 'shamir-secret-sharing';
-import { fetchToken, type RawResponse, rawRequest } from './helpers/http.js';
+import { consoleRequest, consoleSignIn } from './helpers/console-http.js';
+import { bearerRequest, fetchToken, type RawResponse, rawRequest } from './helpers/http.js';
 import { freePort, type ProductionServer, startProductionServer } from './helpers/production-server.js';
 import { filesUnder, leaksInFiles } from './helpers/scan.js';
 import { credentialFor } from './helpers/server-process.js';
@@ -63,6 +64,8 @@ describe('production server: init, unseal, seal, restart and key rotation', () =
   /** Same vault, but a 503 is reported at once instead of retried. */
   let secretsNoRetry: SecretClient;
   const vault = 'sealtest';
+  const CONSOLE_PASSWORD = 'correct horse battery staple';
+  let consoleSession: string;
   const firstValue = `first-${randomBytes(12).toString('base64url')}`;
 
   before(async () => {
@@ -241,6 +244,16 @@ describe('production server: init, unseal, seal, restart and key rotation', () =
     assert.equal(read.properties.version, stored.properties.version);
   });
 
+  it('a user signs in to the web console (the session is kept behind the barrier)', async () => {
+    const created = await bearerRequest(`${server.url}/coffer/users`, adminToken, 'POST', {
+      userPrincipalName: 'sealer@coffer.test',
+      password: CONSOLE_PASSWORD,
+    });
+    assert.equal(created.status, 201, created.text);
+    consoleSession = (await consoleSignIn(server.url, 'sealer@coffer.test', CONSOLE_PASSWORD)).session;
+    assert.equal((await consoleRequest(`${server.url}/ui/vaults`, consoleSession)).status, 200);
+  });
+
   it('operator seal needs an administrator token, then seals: 503 everywhere again', async () => {
     const anonymous = await server.api('POST', '/coffer/operator/seal');
     assertAzureError(anonymous, 401);
@@ -251,6 +264,16 @@ describe('production server: init, unseal, seal, restart and key rotation', () =
     assert.equal((sealed.json() as SealStatus).sealed, true);
     await assertEverythingUnavailable(init.tenantId);
     await assert.rejects(secretsNoRetry.getSecret('first'), { statusCode: 503 });
+    // No console session is usable while sealed, and no sign-in can start: a page says why.
+    for (const answer of [
+      await consoleRequest(`${server.url}/ui/vaults`, consoleSession),
+      await rawRequest(`${server.url}/ui/sign-in`),
+    ]) {
+      assert.equal(answer.status, 503, answer.text);
+      assert.match(String(answer.headers['content-type']), /^text\/html/);
+      assert.match(answer.text, /Coffer is sealed/);
+      assert.doesNotMatch(answer.text, /sealer@coffer\.test/, 'nothing of the session is shown');
+    }
   });
 
   it('shares from another installation do not unseal: 400, progress reset, still sealed', async () => {
@@ -304,6 +327,10 @@ describe('production server: init, unseal, seal, restart and key rotation', () =
     await unsealWith([init.shares[2]!, init.shares[3]!, init.shares[4]!]);
     assert.equal(await readyStatus(), 200);
     assert.equal((await secrets.getSecret('first')).value, firstValue);
+    // The console session survived the seal within its lifetime (docs/console.md).
+    const page = await consoleRequest(`${server.url}/ui/vaults`, consoleSession);
+    assert.equal(page.status, 200, page.text);
+    assert.match(page.text, /sealer@coffer\.test/);
   });
 
   it('after a restart on the same data dir it is sealed, with no unseal key on disk; unsealing brings the data back', async () => {

@@ -39,6 +39,8 @@ export function createBackgroundJobs(deps: {
   faults: FaultCounters;
   log: FastifyBaseLogger;
   leadership: Leadership;
+  /** Sweeps of short-lived records (sessions, sign-ins, authorization codes) that ended. */
+  expiringSweeps?: Array<() => Promise<number>>;
 }) {
   const { vaults, secrets, keys, certificates, events, log } = deps;
   // A due Notify (key) or EmailContacts (certificate) action is the object's NearExpiry event:
@@ -95,7 +97,11 @@ export function createBackgroundJobs(deps: {
         { type: 'Certificate', list: (vault, after, limit) => certificates.list(vault, after, limit) },
       ]),
     ],
-    installationSweeps: [() => vaults.purgeExpired(), () => deps.vaultRestore.eraseAbandoned()],
+    installationSweeps: [
+      () => vaults.purgeExpired(),
+      () => deps.vaultRestore.eraseAbandoned(),
+      ...(deps.expiringSweeps ?? []),
+    ],
     inVaultTime: deps.inVaultTime,
     intervalMs: deps.intervalMs,
     onError: (error) => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import type { Barrier } from '../barrier/barrier.js';
+import { scratchBarrier } from '../barrier/scratch-barrier.js';
 import { ManualClock } from '../lib/clock.js';
 import { AUTHORIZATION_CODE_LIFETIME_MS, createAuthorizationCodes } from './authorization-codes.js';
 import { OAuthError } from './oauth-error.js';
@@ -27,45 +29,65 @@ const refusedAs = (description: RegExp) => (error: unknown) =>
   error instanceof OAuthError && error.error === 'invalid_grant' && description.test(error.description);
 
 describe('authorization codes: single use, short-lived, bound to client, redirect and PKCE verifier', () => {
-  it('redeems once with the verifier of its challenge, then never again', () => {
-    const codes = createAuthorizationCodes(new ManualClock());
-    const code = codes.issue(grant);
-    assert.equal(codes.redeem(redeemWith(code)).objectId, grant.objectId);
-    assert.throws(() => codes.redeem(redeemWith(code)), refusedAs(/already redeemed/));
+  let scratch: Awaited<ReturnType<typeof scratchBarrier>>;
+  let barrier: Barrier;
+  let views = 0;
+  const codesAt = (clock: ManualClock) =>
+    createAuthorizationCodes(barrier.view(`sys/codes-${views++}/`), clock);
+  before(async () => {
+    scratch = await scratchBarrier(new ManualClock());
+    barrier = scratch.barrier;
+  });
+  after(() => scratch.close());
+
+  it('redeems once with the verifier of its challenge, then never again', async () => {
+    const codes = codesAt(new ManualClock());
+    const code = await codes.issue(grant);
+    assert.equal((await codes.redeem(redeemWith(code))).objectId, grant.objectId);
+    await assert.rejects(codes.redeem(redeemWith(code)), refusedAs(/already redeemed/));
   });
 
-  it('expires after a minute', () => {
+  it('redeems once when redeemed many times at once', async () => {
+    const codes = codesAt(new ManualClock());
+    const code = await codes.issue(grant);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 6 }, () => codes.redeem(redeemWith(code))),
+    );
+    assert.equal(outcomes.filter((outcome) => outcome.status === 'fulfilled').length, 1);
+  });
+
+  it('expires after a minute', async () => {
     const clock = new ManualClock();
-    const codes = createAuthorizationCodes(clock);
-    const code = codes.issue(grant);
+    const codes = codesAt(clock);
+    const code = await codes.issue(grant);
     clock.advance(AUTHORIZATION_CODE_LIFETIME_MS);
-    assert.throws(() => codes.redeem(redeemWith(code)), refusedAs(/expired/));
+    await assert.rejects(codes.redeem(redeemWith(code)), refusedAs(/expired/));
   });
 
-  it('refuses another client, another redirect or a wrong verifier, and the code is spent by the attempt', () => {
-    const codes = createAuthorizationCodes(new ManualClock());
+  it('refuses another client, another redirect or a wrong verifier, and the code is spent by the attempt', async () => {
+    const codes = codesAt(new ManualClock());
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ clientId: '22222222-2222-4222-8222-222222222222' }, /another client_id/],
       [{ redirectUri: 'https://localhost:8443/ui/callback/' }, /redirect_uri does not match/],
       [{ codeVerifier: randomBytes(32).toString('base64url') }, /code_verifier does not match/],
     ];
     for (const [change, message] of cases) {
-      const code = codes.issue(grant);
-      assert.throws(() => codes.redeem(redeemWith(code, change)), refusedAs(message));
-      assert.throws(
-        () => codes.redeem(redeemWith(code)),
+      const code = await codes.issue(grant);
+      await assert.rejects(codes.redeem(redeemWith(code, change)), refusedAs(message));
+      await assert.rejects(
+        codes.redeem(redeemWith(code)),
         refusedAs(/already redeemed/),
         'one guess per code',
       );
     }
   });
 
-  it('refuses a verifier outside RFC 7636 (too short, bad characters) as invalid_request', () => {
-    const codes = createAuthorizationCodes(new ManualClock());
-    const code = codes.issue(grant);
+  it('refuses a verifier outside RFC 7636 (too short, bad characters) as invalid_request', async () => {
+    const codes = codesAt(new ManualClock());
+    const code = await codes.issue(grant);
     for (const codeVerifier of ['short', `${'a'.repeat(43)} `, 'a'.repeat(129)])
-      assert.throws(
-        () => codes.redeem(redeemWith(code, { codeVerifier })),
+      await assert.rejects(
+        codes.redeem(redeemWith(code, { codeVerifier })),
         (error: unknown) => error instanceof OAuthError && error.error === 'invalid_request',
       );
   });

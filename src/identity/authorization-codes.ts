@@ -1,11 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constantTimeEqual } from '../crypto/constant-time.js';
+import { createExpiringRecords } from '../barrier/expiring-records.js';
+import type { SecureStore } from '../barrier/secure-store.js';
 import type { Clock } from '../lib/clock.js';
 import { OAuthError } from './oauth-error.js';
 
 /** Entra ID's codes live ten minutes; the console redeems its code within a second, so one minute is ample. */
 export const AUTHORIZATION_CODE_LIFETIME_MS = 60_000;
-/** Codes waiting to be redeemed, at most: a flood of sign-ins cannot grow memory without bound. */
+/** Codes waiting to be redeemed, at most: a flood of sign-ins cannot grow the store without bound. */
 const OUTSTANDING_LIMIT = 10_000;
 
 /** What a code stands for: who signed in, for which client, redirect and PKCE challenge. */
@@ -22,45 +24,48 @@ export interface AuthorizationGrant {
   scope: string;
 }
 
+type StoredGrant = AuthorizationGrant & { expiresAtMs: number };
+
 const INVALID_CODE =
   'AADSTS70008: The provided authorization code is invalid, expired or already redeemed. Sign in again.';
 
 /**
- * Authorization codes (RFC 6749 section 4.1 with PKCE, RFC 7636): 256 random bits, kept in
- * memory only as their SHA-256 (a memory dump yields no redeemable code), redeemable once, for a
- * minute, by the client and redirect URI they were issued to and the verifier of their challenge.
- * A code presented with the wrong client, redirect or verifier is spent all the same: a stolen
- * code gets one guess.
+ * Authorization codes (RFC 6749 section 4.1 with PKCE, RFC 7636): 256 random bits, kept in the
+ * store behind the barrier (so every worker process and node can redeem them) only under their
+ * SHA-256 (a store dump yields no redeemable code), redeemable once across all of them (taken in
+ * one store transaction), for a minute, by the client and redirect URI they were issued to and the
+ * verifier of their challenge. A code presented with the wrong client, redirect or verifier is
+ * spent all the same: a stolen code gets one guess.
  */
-export function createAuthorizationCodes(clock: Clock) {
-  const outstanding = new Map<string, AuthorizationGrant & { expiresAtMs: number }>();
-  const hashOf = (code: string) => createHash('sha256').update(code).digest('base64url');
-
-  function dropExpired(nowMs: number): void {
-    for (const [key, grant] of outstanding) if (grant.expiresAtMs <= nowMs) outstanding.delete(key);
-  }
+export function createAuthorizationCodes(store: SecureStore, clock: Clock) {
+  const outstanding = createExpiringRecords<StoredGrant>(store, {
+    clock,
+    limit: OUTSTANDING_LIMIT,
+    sharded: true,
+    endsAtMs: (grant) => grant.expiresAtMs,
+    // Evicting a waiting code would break a sign-in in flight; a flood is refused instead.
+    whenFull: 'refuse',
+  });
 
   return {
-    issue(grant: AuthorizationGrant): string {
-      const nowMs = clock.nowMs();
-      if (outstanding.size >= OUTSTANDING_LIMIT) dropExpired(nowMs);
-      if (outstanding.size >= OUTSTANDING_LIMIT)
+    async issue(grant: AuthorizationGrant): Promise<string> {
+      const code = randomBytes(32).toString('base64url');
+      const stored = { ...grant, expiresAtMs: clock.nowMs() + AUTHORIZATION_CODE_LIFETIME_MS };
+      if (!(await outstanding.add(code, stored)))
         throw new OAuthError(
           503,
           'temporarily_unavailable',
           'AADSTS90033: Too many sign-ins in progress. Retry in a minute.',
         );
-      const code = randomBytes(32).toString('base64url');
-      outstanding.set(hashOf(code), { ...grant, expiresAtMs: nowMs + AUTHORIZATION_CODE_LIFETIME_MS });
       return code;
     },
 
-    redeem(request: {
+    async redeem(request: {
       code: string | undefined;
       clientId: string | undefined;
       redirectUri: string | undefined;
       codeVerifier: string | undefined;
-    }): AuthorizationGrant {
+    }): Promise<AuthorizationGrant> {
       if (!request.code || !request.codeVerifier || !request.clientId || !request.redirectUri)
         throw new OAuthError(
           400,
@@ -73,12 +78,9 @@ export function createAuthorizationCodes(clock: Clock) {
           'invalid_request',
           'AADSTS501491: code_verifier must be 43-128 characters of [A-Za-z0-9-._~] (RFC 7636).',
         );
-      const key = hashOf(request.code);
-      const grant = outstanding.get(key);
-      // Single use: whatever happens next, this code is gone.
-      outstanding.delete(key);
-      if (!grant || grant.expiresAtMs <= clock.nowMs())
-        throw new OAuthError(400, 'invalid_grant', INVALID_CODE);
+      // Single use: whatever happens next, this code is gone, and no other process can have it.
+      const grant = await outstanding.take(request.code);
+      if (!grant) throw new OAuthError(400, 'invalid_grant', INVALID_CODE);
       if (grant.clientId !== request.clientId.toLowerCase())
         throw new OAuthError(400, 'invalid_grant', 'AADSTS70000: The code was issued to another client_id.');
       if (grant.redirectUri !== request.redirectUri)
@@ -106,7 +108,8 @@ export function createAuthorizationCodes(clock: Clock) {
       };
     },
 
-    clear: () => outstanding.clear(),
+    /** Removes codes never redeemed (the leader's periodic sweep). */
+    sweep: () => outstanding.sweep(),
   };
 }
 

@@ -105,7 +105,7 @@ export function registerAuthorizeRoutes(
       throw error;
     }
     request.auditIdentity.objectId = user.objectId;
-    const code = deps.codes.issue({
+    const code = await deps.codes.issue({
       clientId: authorize.clientId,
       redirectUri: authorize.redirectUri,
       codeChallenge: authorize.codeChallenge,

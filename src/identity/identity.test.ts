@@ -24,6 +24,7 @@ function memoryStore(): SecureStore {
 function identityFor(clock: ManualClock) {
   return createIdentity({
     store: memoryStore(),
+    codeStore: memoryStore(),
     clock,
     signingKey: () => {
       throw new Error('not needed');

@@ -41,6 +41,11 @@ export function createIdentity(deps: {
   verifiedTokenLimit?: number;
   /** The installation-wide memory of used client assertions (storage/cluster.ts claims). */
   claim: Claim;
+  /**
+   * Where authorization codes wait to be redeemed, shared by every process and node. Not under
+   * `store`: a code is no directory change, so issuing one must not drop other members' caches.
+   */
+  codeStore: SecureStore;
 }) {
   const { clock } = deps;
   const changed = (objectId: string) => {
@@ -93,7 +98,7 @@ export function createIdentity(deps: {
     clock,
     assertionAudiences: () => [`${tokenEndpoint()}/v2.0/token`, `${tokenEndpoint()}/token`],
   });
-  const codes = createAuthorizationCodes(clock);
+  const codes = createAuthorizationCodes(deps.codeStore, clock);
   const tokens = createTokenService({
     clients,
     users,
@@ -131,8 +136,8 @@ export function createIdentity(deps: {
       directory.clearCache();
       groups.clearCache();
       tokens.clearCache();
-      codes.clear();
-      // The replay memory is in the store: a seal and unseal do not reopen the window for a used assertion.
+      // The replay memory and the codes are in the store: a seal and unseal neither reopen the
+      // window for a used assertion nor leave a code redeemable while sealed.
       discovery.clear();
     },
   };

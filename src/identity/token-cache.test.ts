@@ -36,6 +36,7 @@ function memoryStore(): SecureStore {
 function identityOn(store: SecureStore, clock: ManualClock, verifiedTokenLimit?: number) {
   return createIdentity({
     store,
+    codeStore: memoryStore(),
     clock,
     signingKey: () => signingKey,
     tenantId: () => TENANT,

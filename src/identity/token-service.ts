@@ -171,7 +171,7 @@ export function createTokenService(deps: {
 
   /** The code is spent before anything else is checked; the user must still exist and be enabled. */
   async function authorizationCodeGrant(request: TokenRequest): Promise<TokenResponse> {
-    const grant = deps.codes.redeem({
+    const grant = await deps.codes.redeem({
       code: request.code,
       clientId: request.clientId,
       redirectUri: request.redirectUri,

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
+import { Sealed } from '../errors/index.js';
 import { constantTimeEqual } from '../crypto/constant-time.js';
 import { CONSOLE_CALLBACK_PATH, CONSOLE_CLIENT_ID } from '../identity/console-client.js';
 import { HTML_PAGE_HEADERS } from '../lib/html.js';
@@ -44,94 +45,122 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): void {
     userAgent: request.headers['user-agent'],
   });
 
+  /**
+   * Sessions and sign-ins live behind the barrier: while sealed none can be read, so none is
+   * usable, and the browser gets a page that says why instead of the API's JSON error.
+   */
+  const unlessSealed =
+    (handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      try {
+        return await handler(request, reply);
+      } catch (error) {
+        if (!(error instanceof Sealed)) throw error;
+        return send(reply.header('retry-after', '5'), 503, plainPage('Sealed', SEALED_TEXT, false));
+      }
+    };
+
   app.get('/ui', { config: { operation: 'ConsolePage' } }, async (_request, reply) =>
     reply.code(303).header('location', '/ui/vaults').send(),
   );
 
-  app.get('/ui/sign-in', { config: { operation: 'ConsoleSignIn' } }, async (_request, reply) => {
-    const { id, attempt } = deps.sessions.startSignIn();
-    const authorize = new URL(`${deps.authorityHost()}/${deps.tenantId()}/oauth2/v2.0/authorize`);
-    const challenge = createHash('sha256').update(attempt.codeVerifier).digest('base64url');
-    for (const [name, value] of Object.entries({
-      client_id: CONSOLE_CLIENT_ID,
-      redirect_uri: `${deps.authorityHost()}${CONSOLE_CALLBACK_PATH}`,
-      response_type: 'code',
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
-      state: attempt.state,
-      scope: deps.scope(),
-    }))
-      authorize.searchParams.set(name, value);
-    return reply
-      .code(303)
-      .header('set-cookie', `${SIGN_IN_COOKIE}=${id}; ${COOKIE_FLAGS}; Max-Age=600`)
-      .header('location', authorize.toString())
-      .send();
-  });
+  app.get(
+    '/ui/sign-in',
+    { config: { operation: 'ConsoleSignIn' } },
+    unlessSealed(async (_request, reply) => {
+      const { id, attempt } = await deps.sessions.startSignIn();
+      const authorize = new URL(`${deps.authorityHost()}/${deps.tenantId()}/oauth2/v2.0/authorize`);
+      const challenge = createHash('sha256').update(attempt.codeVerifier).digest('base64url');
+      for (const [name, value] of Object.entries({
+        client_id: CONSOLE_CLIENT_ID,
+        redirect_uri: `${deps.authorityHost()}${CONSOLE_CALLBACK_PATH}`,
+        response_type: 'code',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+        state: attempt.state,
+        scope: deps.scope(),
+      }))
+        authorize.searchParams.set(name, value);
+      return reply
+        .code(303)
+        .header('set-cookie', `${SIGN_IN_COOKIE}=${id}; ${COOKIE_FLAGS}; Max-Age=600`)
+        .header('location', authorize.toString())
+        .send();
+    }),
+  );
 
-  app.get(CONSOLE_CALLBACK_PATH, { config: { operation: 'ConsoleCallback' } }, async (request, reply) => {
-    const query = request.query as Record<string, string | undefined>;
-    const attempt = deps.sessions.finishSignIn(cookie(request, SIGN_IN_COOKIE), query.state);
-    reply.header('set-cookie', `${SIGN_IN_COOKIE}=; ${COOKIE_FLAGS}; Max-Age=0`);
-    if (!attempt || typeof query.code !== 'string')
-      return send(
-        reply,
-        400,
-        plainPage('Sign-in failed', 'This sign-in expired, was already used or did not start here.', true),
-      );
-    const redeemed = await deps.api.call<{ access_token?: string }>(
-      {
-        method: 'POST',
-        path: `/${deps.tenantId()}/oauth2/v2.0/token`,
-        form: {
-          grant_type: 'authorization_code',
-          client_id: CONSOLE_CLIENT_ID,
-          redirect_uri: `${deps.authorityHost()}${CONSOLE_CALLBACK_PATH}`,
-          code: query.code,
-          code_verifier: attempt.codeVerifier,
+  app.get(
+    CONSOLE_CALLBACK_PATH,
+    { config: { operation: 'ConsoleCallback' } },
+    unlessSealed(async (request, reply) => {
+      const query = request.query as Record<string, string | undefined>;
+      const attempt = await deps.sessions.finishSignIn(cookie(request, SIGN_IN_COOKIE), query.state);
+      reply.header('set-cookie', `${SIGN_IN_COOKIE}=; ${COOKIE_FLAGS}; Max-Age=0`);
+      if (!attempt || typeof query.code !== 'string')
+        return send(
+          reply,
+          400,
+          plainPage('Sign-in failed', 'This sign-in expired, was already used or did not start here.', true),
+        );
+      const redeemed = await deps.api.call<{ access_token?: string }>(
+        {
+          method: 'POST',
+          path: `/${deps.tenantId()}/oauth2/v2.0/token`,
+          form: {
+            grant_type: 'authorization_code',
+            client_id: CONSOLE_CLIENT_ID,
+            redirect_uri: `${deps.authorityHost()}${CONSOLE_CALLBACK_PATH}`,
+            code: query.code,
+            code_verifier: attempt.codeVerifier,
+          },
         },
-      },
-      caller(request),
-    );
-    const token = redeemed.body?.access_token;
-    if (!redeemed.ok || !token)
-      return send(reply, redeemed.status, plainPage('Sign-in failed', redeemed.error ?? 'No token.', true));
-    const claims = decodeJwt(token);
-    const id = deps.sessions.create({
-      accessToken: token,
-      userPrincipalName: String(claims.upn ?? ''),
-      objectId: String(claims.oid ?? ''),
-      // A token without a numeric expiry (never issued here) gives a session that is already over.
-      expiresAtMs: Number.isFinite(claims.exp) ? Number(claims.exp) * 1000 : 0,
-    });
-    request.auditIdentity = { objectId: String(claims.oid ?? ''), upn: String(claims.upn ?? '') };
-    return reply
-      .code(303)
-      .header('set-cookie', [
-        `${SIGN_IN_COOKIE}=; ${COOKIE_FLAGS}; Max-Age=0`,
-        `${SESSION_COOKIE}=${id}; ${COOKIE_FLAGS}`,
-      ])
-      .header('location', '/ui/vaults')
-      .send();
-  });
+        caller(request),
+      );
+      const token = redeemed.body?.access_token;
+      if (!redeemed.ok || !token)
+        return send(reply, redeemed.status, plainPage('Sign-in failed', redeemed.error ?? 'No token.', true));
+      const claims = decodeJwt(token);
+      const id = await deps.sessions.create({
+        accessToken: token,
+        userPrincipalName: String(claims.upn ?? ''),
+        objectId: String(claims.oid ?? ''),
+        // A token without a numeric expiry (never issued here) gives a session that is already over.
+        expiresAtMs: Number.isFinite(claims.exp) ? Number(claims.exp) * 1000 : 0,
+      });
+      request.auditIdentity = { objectId: String(claims.oid ?? ''), upn: String(claims.upn ?? '') };
+      return reply
+        .code(303)
+        .header('set-cookie', [
+          `${SIGN_IN_COOKIE}=; ${COOKIE_FLAGS}; Max-Age=0`,
+          `${SESSION_COOKIE}=${id}; ${COOKIE_FLAGS}`,
+        ])
+        .header('location', '/ui/vaults')
+        .send();
+    }),
+  );
 
-  app.post('/ui/sign-out', { config: { operation: 'ConsoleSignOut' } }, async (request, reply) => {
-    const session = deps.sessions.get(cookie(request, SESSION_COOKIE));
-    if (session && !writeAllowed(request, session))
-      return send(reply, 403, plainPage('Refused', CSRF_REFUSAL, false));
-    deps.sessions.end(cookie(request, SESSION_COOKIE));
-    reply.header('set-cookie', `${SESSION_COOKIE}=; ${COOKIE_FLAGS}; Max-Age=0`);
-    return send(reply, 200, plainPage('Signed out', 'You are signed out of the Coffer console.', true));
-  });
+  app.post(
+    '/ui/sign-out',
+    { config: { operation: 'ConsoleSignOut' } },
+    unlessSealed(async (request, reply) => {
+      const session = await deps.sessions.get(cookie(request, SESSION_COOKIE));
+      if (session && !writeAllowed(request, session))
+        return send(reply, 403, plainPage('Refused', CSRF_REFUSAL, false));
+      await deps.sessions.end(cookie(request, SESSION_COOKIE));
+      reply.header('set-cookie', `${SESSION_COOKIE}=; ${COOKIE_FLAGS}; Max-Age=0`);
+      return send(reply, 200, plainPage('Signed out', 'You are signed out of the Coffer console.', true));
+    }),
+  );
 
   for (const page of deps.pages) {
     app.route({
       method: page.method,
       url: `/ui${page.url}`,
       config: { operation: page.method === 'GET' ? 'ConsolePage' : 'ConsoleAction' },
-      handler: async (request, reply) => {
-        const session = deps.sessions.get(cookie(request, SESSION_COOKIE));
-        if (!session) {
+      handler: unlessSealed(async (request, reply) => {
+        const sessionId = cookie(request, SESSION_COOKIE);
+        const session = await deps.sessions.get(sessionId);
+        if (!sessionId || !session) {
           if (page.method === 'GET') return reply.code(303).header('location', '/ui/sign-in').send();
           return send(
             reply,
@@ -163,17 +192,18 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): void {
           form: page.method === 'POST' ? formOf(request) : {},
           api: (call) => deps.api.call(call, caller(request, session)),
         };
-        return answer(reply, session, await page.handler(context));
-      },
+        return answer(reply, sessionId, session, await page.handler(context));
+      }),
     });
   }
 
-  function answer(reply: FastifyReply, session: ConsoleSession, result: PageResult) {
+  async function answer(reply: FastifyReply, sessionId: string, session: ConsoleSession, result: PageResult) {
     if ('redirect' in result) {
-      if (result.flash) session.flash = result.flash;
+      await deps.sessions.settle(sessionId, session, result.flash);
       return reply.code(303).header('location', result.redirect).send();
     }
     if ('download' in result) {
+      await deps.sessions.settle(sessionId, session);
       const { filename, contentType, content } = result.download;
       return reply
         .code(200)
@@ -183,11 +213,16 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): void {
         })
         .send(content);
     }
-    const flash = session.flash;
-    session.flash = undefined;
-    return send(reply, result.status ?? 200, layout({ ...result, session, flash }));
+    const status = result.status ?? 200;
+    // A refusal page changes nothing: the flash waits for the next page that is no refusal.
+    if (status >= 400) return send(reply, status, layout({ ...result, session }));
+    await deps.sessions.settle(sessionId, session, 'shown');
+    return send(reply, status, layout({ ...result, session, flash: session.flash }));
   }
 }
+
+const SEALED_TEXT =
+  'Coffer is sealed: nobody can sign in or use the console until an operator unseals it (coffer operator unseal). Sessions started before the seal resume after it, within their lifetimes.';
 
 const CSRF_REFUSAL =
   'This form did not come from your current console session (its CSRF token is missing or stale). Reload the page and submit it again; nothing was changed.';

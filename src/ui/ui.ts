@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { SecureStore } from '../barrier/secure-store.js';
 import type { Clock } from '../lib/clock.js';
 import { createConsoleApi, type Inject } from './api.js';
 import { registerConsole } from './console.js';
@@ -13,6 +14,8 @@ import { createConsoleSessions } from './sessions.js';
 
 /** The web console, wired for app.ts: its sessions, its API client and every page. */
 export function createWebConsole(deps: {
+  /** Where sessions and sign-ins in progress live, shared by every process (`sys/sessions/`). */
+  store: SecureStore;
   clock: Clock;
   inject: Inject;
   vaultUrl: (vault: string) => string;
@@ -21,7 +24,7 @@ export function createWebConsole(deps: {
   scope: () => string;
   clientAddress: (request: FastifyRequest) => string;
 }) {
-  const sessions = createConsoleSessions(deps.clock);
+  const sessions = createConsoleSessions(deps.store, deps.clock);
   const api = createConsoleApi(deps);
   return {
     register(app: FastifyInstance): void {
@@ -43,7 +46,7 @@ export function createWebConsole(deps: {
         clientAddress: deps.clientAddress,
       });
     },
-    /** On seal: every session ends (the tokens they hold open nothing until unsealed anyway). */
-    clearSessions: () => sessions.clear(),
+    /** The leader's periodic sweep: ended sessions and abandoned sign-ins leave the store. */
+    sweepSessions: () => sessions.sweep(),
   };
 }

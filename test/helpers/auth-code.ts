@@ -14,9 +14,10 @@ export function pkcePair(): { verifier: string; challenge: string } {
 export function authCodeClient(facts: { authorityHost: string; tenantId: string }) {
   const base = `${facts.authorityHost}/${facts.tenantId}/oauth2/v2.0`;
   const callback = `${facts.authorityHost}/ui/callback`;
-  const form = (fields: Record<string, string>, localAddress?: string) => ({
+  const form = (fields: Record<string, string>, localAddress?: string, freshConnection = false) => ({
     method: 'POST',
     localAddress,
+    freshConnection,
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(fields).toString(),
   });
@@ -37,8 +38,15 @@ export function authCodeClient(facts: { authorityHost: string; tenantId: string 
       rawRequest(`${base}/authorize?${new URLSearchParams(params).toString()}`),
     signIn: (params: Record<string, string>, username: string, password: string): Promise<RawResponse> =>
       rawRequest(`${base}/authorize`, form({ ...params, username, password })),
-    /** From `localAddress` when given (a second loopback address is a second client for the throttle). */
-    redeem: (fields: Record<string, string>, localAddress?: string): Promise<RawResponse> =>
+    /**
+     * From `localAddress` when given (a second loopback address is a second client for the
+     * throttle); `freshConnection`: on a connection of its own, so any worker may answer.
+     */
+    redeem: (
+      fields: Record<string, string>,
+      localAddress?: string,
+      freshConnection = false,
+    ): Promise<RawResponse> =>
       rawRequest(
         `${base}/token`,
         form(
@@ -49,6 +57,7 @@ export function authCodeClient(facts: { authorityHost: string; tenantId: string 
             ...fields,
           },
           localAddress,
+          freshConnection,
         ),
       ),
     /** Signs in and returns the code from the redirect (fails the test when there is none). */

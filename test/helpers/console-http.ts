@@ -11,14 +11,16 @@ export const cookieValue = (header: string | undefined) =>
 
 /**
  * The console's sign-in driven by hand as a browser would (every response kept): /ui/sign-in,
- * the authorize form's POST, the callback. Returns the session cookie value.
+ * the authorize form's POST, the callback. Returns the session cookie value. `freshConnection`:
+ * each step on a connection of its own, so with `--workers N` the steps land on any worker.
  */
 export async function consoleSignIn(
   origin: string,
   username: string,
   password: string,
+  freshConnection = false,
 ): Promise<{ session: string; responses: RawResponse[] }> {
-  const start = await rawRequest(`${origin}/ui/sign-in`);
+  const start = await rawRequest(`${origin}/ui/sign-in`, { freshConnection });
   const signInCookie = cookieValue(setCookie(start, '__Host-coffer-sign-in'));
   const authorize = new URL(String(start.headers.location));
   const form = new URLSearchParams(Object.fromEntries(authorize.searchParams));
@@ -28,9 +30,11 @@ export async function consoleSignIn(
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: form.toString(),
+    freshConnection,
   });
   const callback = await rawRequest(String(signedIn.headers.location), {
     headers: { cookie: `__Host-coffer-sign-in=${signInCookie}` },
+    freshConnection,
   });
   const session = cookieValue(setCookie(callback, '__Host-coffer-session'));
   if (callback.status !== 303 || !session)
@@ -42,13 +46,19 @@ export async function consoleSignIn(
 export function consoleRequest(
   url: string,
   session: string,
-  options: { form?: Record<string, string>; origin?: string } = {},
+  options: { form?: Record<string, string>; origin?: string; freshConnection?: boolean } = {},
 ): Promise<RawResponse> {
   const headers: Record<string, string> = { cookie: `__Host-coffer-session=${session}` };
   if (options.origin) headers.origin = options.origin;
-  if (!options.form) return rawRequest(url, { headers });
+  const { freshConnection } = options;
+  if (!options.form) return rawRequest(url, { headers, freshConnection });
   headers['content-type'] = 'application/x-www-form-urlencoded';
-  return rawRequest(url, { method: 'POST', headers, body: new URLSearchParams(options.form).toString() });
+  return rawRequest(url, {
+    method: 'POST',
+    headers,
+    body: new URLSearchParams(options.form).toString(),
+    freshConnection,
+  });
 }
 
 /** The CSRF token in a console page's forms. */
