@@ -16,6 +16,7 @@ import { writeVaultBackup } from './backup/vault-backup.js';
 import { createVaultRestore } from './backup/vault-restore.js';
 import { BadParameter, NotFound } from './errors/index.js';
 import { Barrier, KEYRING_PATH } from './barrier/barrier.js';
+import { SIGN_IN_STATE_PREFIX } from './barrier/expiring-records.js';
 import { prefixedView } from './barrier/secure-store.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
@@ -142,7 +143,7 @@ export async function buildApp(
   const runtime = new Runtime(barrier.view('sys/identity/'));
   // Console sessions, sign-ins in progress and authorization codes: short-lived, shared by every
   // worker and node, and outside every prefix whose change drops another member's caches.
-  const sessionStore = barrier.view('sys/sessions/');
+  const sessionStore = barrier.view(SIGN_IN_STATE_PREFIX);
   const vaultData = (vault: VaultRecord) => barrier.view(`data/${vault.id}/`);
 
   let publicPort = config.port;

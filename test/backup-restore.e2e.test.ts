@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SecretClient } from '@azure/keyvault-secrets';
+import Database from 'better-sqlite3';
 import { fetchToken } from './helpers/http.js';
 import { type ProductionServer, startProductionServer } from './helpers/production-server.js';
 import { cofferBin, credentialFor, repoRoot, scratchDir, startDevServer } from './helpers/server-process.js';
@@ -28,6 +29,19 @@ interface Run {
 
 const SECRETS = 3000;
 const valueOf = (i: number) => `value-${i}-${'x'.repeat(i % 97)}`;
+
+/** Rows under sys/sessions/ (console sessions, sign-ins, authorization codes) in a data directory's store. */
+function sessionRows(dataDir: string): number {
+  const db = new Database(path.join(dataDir, 'coffer.db'), { readonly: true });
+  try {
+    const row = db.prepare("SELECT count(*) AS n FROM entries WHERE key LIKE 'sys/sessions/%'").get() as {
+      n: number;
+    };
+    return row.n;
+  } finally {
+    db.close();
+  }
+}
 
 describe('whole-installation backup and restore', () => {
   let source: ProductionServer;
@@ -92,6 +106,10 @@ describe('whole-installation backup and restore', () => {
         }),
       );
     }
+    // A console sign-in in progress: state a restore must leave behind (sessions, codes likewise).
+    const signIn = await source.api('GET', '/ui/sign-in');
+    assert.equal(signIn.status, 303, signIn.text);
+    assert.ok(sessionRows(source.dataDir) > 0, 'the sign-in is in the store');
     work = scratchDir('backup');
     backupFile = path.join(work, 'installation.cbk');
   });
@@ -188,6 +206,7 @@ describe('whole-installation backup and restore', () => {
       stdin: shares(),
     });
     assert.match(again.stderr, /is not empty/);
+    assert.equal(sessionRows(target), 0, 'no sign-in, session or code is restored');
 
     const restored = await startProductionServer({ dataDir: target });
     try {

@@ -1,3 +1,4 @@
+import { SIGN_IN_STATE_PREFIX } from '../barrier/expiring-records.js';
 import {
   closeSync,
   createReadStream,
@@ -242,7 +243,8 @@ export async function restoreBackupFile(
     );
     for await (const batch of records) {
       await storage.transaction(async (tx) => {
-        for (const [key, value] of batch) await tx.put(key, value);
+        // Sessions and codes stay behind (see SIGN_IN_STATE_PREFIX).
+        for (const [key, value] of batch) if (!key.startsWith(SIGN_IN_STATE_PREFIX)) await tx.put(key, value);
       });
       done += batch.length;
       progress(done, header!.records);

@@ -2,6 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../lib/clock.js';
 import { readJson, type SecureStore, writeJson } from './secure-store.js';
 
+/**
+ * Where console sessions, sign-ins in progress and authorization codes live. An installation
+ * restore leaves them out, so it never brings back a session signed out after the backup.
+ */
+export const SIGN_IN_STATE_PREFIX = 'sys/sessions/';
+
 /** Keys read per page while sweeping. */
 const PAGE = 500;
 /**
