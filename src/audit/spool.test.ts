@@ -134,6 +134,33 @@ describe('audit spool', () => {
     );
   });
 
+  it('with changes: a failed sync refuses the change that waited, reports the read answered before it, and the chain resumes from the last sync', async () => {
+    const dir = freshDir();
+    await (await open(dir)).close();
+    // The first segment takes every write and refuses every sync, as a failing disk may.
+    const segment = path.join(dir, segmentName(1));
+    symlinkSync('/dev/null', segment);
+    const spool = await open(dir, { sync: 'changes', syncIntervalMs: 10_000 });
+    const lost: number[] = [];
+    spool.onSyncFailure = (_error, acknowledgedLost) => lost.push(acknowledgedLost);
+    const read = await spool.append((head) => linkRecord(eventBody('SecretGet'), head), false);
+    assert.equal(read.record.sequence, 1, 'a read is answered once written');
+    await assert.rejects(
+      spool.append((head) => linkRecord(eventBody('SecretSet'), head), true),
+      SpoolWriteError,
+    );
+    assert.deepEqual(lost, [1], 'the read answered before the failed sync is reported lost');
+    assert.equal(spool.head.sequence, 0, 'the chain is back at the last good sync');
+    await unlink(segment);
+    const one = await spool.append((head) => linkRecord(eventBody('One'), head), true);
+    assert.equal(one.record.sequence, 1);
+    await spool.close();
+    assert.deepEqual(
+      fileLines(dir).map((record) => record.operationName),
+      ['One'],
+    );
+  });
+
   it('rolls segments, reads old records from disk, and deletes segments every reader has consumed', async () => {
     const dir = freshDir();
     const spool = await open(dir, { segmentBytes: 2000, recentLimit: 3 });

@@ -217,7 +217,7 @@ export class Spool {
   private async writeBatch(batch: Pending[]): Promise<void> {
     // Opening (or rolling to) a segment may wait for the disk; the chain head is read after it.
     try {
-      await this.segmentFor(this.chainHead.sequence + 1);
+      await this.segmentFor();
     } catch (error) {
       const failure = new SpoolWriteError(error);
       for (const pending of batch) pending.reject(failure);
@@ -344,6 +344,8 @@ export class Spool {
     }
     this.current!.size = this.syncedSize;
     this.chainHead = this.syncedHead;
+    // The next batch opens the file again (nothing is in flight on this descriptor now).
+    this.closeFile();
     const failure = new SpoolWriteError(error);
     for (const { pending } of [...batch.waiting, ...later.waiting]) pending.reject(failure);
     const acknowledged = (part: Unsynced) => part.entries.length - part.waiting.length;
@@ -359,7 +361,7 @@ export class Spool {
    * The segment the next batch goes to: the current one, or a new one once the current one is
    * past its size (after syncing what it holds, so nothing unsynced is ever in a closed file).
    */
-  private async segmentFor(firstSequence: number): Promise<{ segment: Segment; size: number }> {
+  private async segmentFor(): Promise<{ segment: Segment; size: number }> {
     const current = this.current;
     // A segment ends past its size by at most the batch that crossed it.
     if (current && current.size > 0 && current.size >= this.options.segmentBytes) {
@@ -368,6 +370,8 @@ export class Spool {
       this.current = undefined;
     }
     if (!this.current) {
+      // Named by the first record it will hold: the chain head may have moved back during the sync.
+      const firstSequence = this.chainHead.sequence + 1;
       const file = path.join(this.options.dir, segmentName(firstSequence));
       const segment = this.segments.find((known) => known.file === file) ?? { firstSequence, file };
       this.current = { segment, size: 0 };
