@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { fetchToken, type RawResponse, rawRequest } from './helpers/http.js';
+import { within } from './helpers/pg-nodes.js';
 import { type DevServer, repoRoot, startDevServer } from './helpers/server-process.js';
 
 // What Azure adds to every response and what it tolerates in requests: request ids on every
@@ -64,9 +65,15 @@ describe('Azure response headers and request leniency', () => {
       ids.add(String(id));
     }
     assert.equal(ids.size, responses.length, 'every response has its own id');
-    // The server's request log line carries it: an operator finds the request a client reports.
+    // Its audit record carries it: an operator finds the request a client reports.
     const reported = String(responses[0]![1].headers['x-ms-request-id']);
-    await server.process.waitForOutput(new RegExp(`"requestId":"${reported}"`));
+    await within(10_000, 'the audit record of the request the client reports', async () => {
+      const found = await rawRequest(`${url}/coffer/audit/records?operation=SecretGet&limit=100`, {
+        headers: authorized(),
+      });
+      const records = (found.json() as { value: Array<{ properties: { requestId?: string } }> }).value;
+      return records.some((record) => record.properties.requestId === reported);
+    });
   });
 
   it('echoes x-ms-client-request-id when the client sends a plain one, and only then', async () => {

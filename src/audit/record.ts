@@ -21,6 +21,11 @@ export interface AuditProperties {
   /** The object acted on (its URL), or the vault's. Object names are HMACed when so configured. */
   id?: string;
   requestUri: string;
+  /**
+   * The `x-ms-request-id` Coffer answered with (Coffer's own member): an operator finds the
+   * request a client reports by it.
+   */
+  requestId?: string;
   httpStatusCode: number;
   /** The caller's User-Agent. */
   clientInfo: string;

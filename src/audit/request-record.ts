@@ -23,6 +23,8 @@ export interface RequestFacts {
   callerIp: string;
   userAgent: string | undefined;
   clientRequestId: string | undefined;
+  /** The x-ms-request-id the server answered with. */
+  requestId?: string;
   identity: { objectId?: string; appId?: string; upn?: string; tenantId?: string };
   decision?: Decision;
   /** False when the vault's firewall refused the caller; true once it let it through. */
@@ -152,6 +154,7 @@ function properties(
   if (facts.addressAuthorized !== undefined) out.isAddressAuthorized = facts.addressAuthorized;
   if (basis?.kind === 'administrator') out.isInstallationAdministrator = true;
   if (decision && decision.model !== 'accessPolicy') out.isRbacAuthorized = decision.allowed;
+  if (facts.requestId) out.requestId = facts.requestId;
   out.requestUri = where.requestUri;
   return out;
 }

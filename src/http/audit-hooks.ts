@@ -97,6 +97,7 @@ export function registerAuditHooks(app: FastifyInstance, deps: AuditHookDeps) {
       callerIp: deps.clientAddress(request.socket?.remoteAddress, request.headers['x-forwarded-for']),
       userAgent: header(request, 'user-agent'),
       clientRequestId: header(request, 'x-ms-client-request-id'),
+      requestId: request.requestId || undefined,
       identity: {
         objectId: asked?.objectId ?? principal?.objectId,
         appId: asked?.appId ?? principal?.clientId,

@@ -94,8 +94,11 @@ export function createHttpServer(options: {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('cache-control', 'no-store');
   });
+  // A line per request only at debug: the audit log records every request already (with the
+  // caller and outcome), and this line, written synchronously, cost more CPU per secret get at
+  // one client than the audit record (bench/README.md, "The audit log's cost").
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
+    request.log.debug(
       {
         requestId: request.requestId,
         method: request.method,
