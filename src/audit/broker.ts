@@ -77,13 +77,13 @@ export class AuditBroker {
   /**
    * Writes one record and resolves once the spool has it: synced to the disk when `durable` (a
    * change) or when the spool syncs every record, else in the page cache and synced within the
-   * spool's interval. Rejects (SpoolWriteError) when the spool cannot be written: with
+   * spool's interval; `alone` when no other request is in flight (Spool.append). Rejects (SpoolWriteError) when the spool cannot be written: with
    * failClosed the caller must then refuse its request.
    */
-  async record(body: AuditEventBody, durable = true): Promise<void> {
+  async record(body: AuditEventBody, durable = true, alone = false): Promise<void> {
     if (this.closed) throw new Error('the audit log is closed');
     try {
-      await this.options.spool.append((head) => linkRecord(body, head), durable);
+      await this.options.spool.append((head) => linkRecord(body, head), durable, alone);
     } catch (error) {
       if (error instanceof SpoolWriteError) this.spoolFailed(error);
       throw error;

@@ -149,13 +149,17 @@ export class Spool {
 
   /**
    * Queues a record; resolves once it is written (and synced, if `durable` or the spool syncs
-   * every record), rejects with SpoolWriteError.
+   * every record), rejects with SpoolWriteError. `alone`: no other record is expected this turn.
    */
-  append(make: RecordMaker, durable = true): Promise<SpooledEntry> {
+  append(make: RecordMaker, durable = true, alone = false): Promise<SpooledEntry> {
     return new Promise((resolve, reject) => {
       this.queue.push({ make, durable: durable || this.options.sync === 'always', resolve, reject });
-      // After this turn's I/O callbacks: every record they append goes in the same write.
-      this.writing ??= new Promise<void>((started) => setImmediate(started)).then(() => this.drain());
+      // With other requests in flight, the write waits for the end of this turn's I/O callbacks,
+      // so that every record they append shares it; a lone request's record is written at once
+      // (nobody would share the write, and the hop to the next phase is its answer's delay).
+      this.writing ??= (
+        alone ? Promise.resolve() : new Promise<void>((started) => setImmediate(started))
+      ).then(() => this.drain());
     });
   }
 

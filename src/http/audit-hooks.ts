@@ -40,7 +40,12 @@ declare module 'fastify' {
 export function registerAuditHooks(app: FastifyInstance, deps: AuditHookDeps) {
   decorateAuditFields(app);
 
+  // Requests between arrival and answer: a record written while it is the only one goes to the
+  // spool at once, others share one write at the end of the loop turn (Spool.append).
+  let inFlight = 0;
   app.addHook('onRequest', async (request) => {
+    inFlight++;
+    request.raw.once('close', () => inFlight--);
     if (!audited(request) || deps.broker.accepting) return;
     request.auditRefused = true;
     throw new AuditUnavailable();
@@ -59,7 +64,8 @@ export function registerAuditHooks(app: FastifyInstance, deps: AuditHookDeps) {
     try {
       // A read's record may wait for the spool's next sync; a change's is on the disk first.
       const change = request.method !== 'GET' && request.method !== 'HEAD';
-      await deps.broker.record(requestRecord(factsOf(request, reply, payload), deps.context), change);
+      const record = requestRecord(factsOf(request, reply, payload), deps.context);
+      await deps.broker.record(record, change, inFlight <= 1);
       return payload;
     } catch {
       // The broker has logged why; the response depends on the mode.
