@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fetchToken, rawRequest } from './helpers/http.js';
 import { within } from './helpers/pg-nodes.js';
-import { type DevServer, startDevServer } from './helpers/server-process.js';
+import { eventually } from './helpers/audit.js';
+import { cofferJson } from './helpers/coffer-cli.js';
+import { cofferBin, type DevServer, repoRoot, startDevServer } from './helpers/server-process.js';
 
 /** Enough new connections that two workers accepting from one socket both serve several. */
 const READS = 16;
@@ -120,6 +123,59 @@ describe('coffer server --workers 2: the audit query answers for every worker', 
       assert.equal(response.status, 400, `${params}: ${response.text.slice(0, 300)}`);
       const body = response.json() as { error: { code: string; message: string } };
       assert.match(body.error.message, /continuation|after/);
+    }
+  });
+
+  it('coffer audit query and tail --follow show the records of both workers', async () => {
+    const cli = await cofferJson<AuditAnswer['value']>(server.dataDir, [
+      'audit',
+      'query',
+      '--operation',
+      'SecretGet',
+      '--vault',
+      server.facts.vaultName,
+    ]);
+    assert.deepEqual([...new Set(cli.map(secretOf))].sort(), [...names].sort());
+    assert.deepEqual([...new Set(cli.map((record) => record.worker))].sort(), [0, 1]);
+
+    // The follower keeps one connection, to one worker: what the other serves must reach it too.
+    const follower = spawn(
+      process.execPath,
+      [
+        cofferBin,
+        'audit',
+        'tail',
+        '--follow',
+        '-n',
+        '1',
+        '--output',
+        'json',
+        '--dev-data-dir',
+        server.dataDir,
+      ],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    follower.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    try {
+      await eventually(() => output.split('\n').filter(Boolean).length >= 1, 'the first line');
+      const later = names; // as many new connections as the workers e2e needs to reach both
+      for (const name of later) {
+        const read = await fresh(`${server.facts.vaultUrl}/secrets/${name}?api-version=7.5`, token);
+        assert.equal(read.status, 200);
+      }
+      const followed = () =>
+        output
+          .split('\n')
+          .filter(Boolean)
+          .slice(1)
+          .map((line) => JSON.parse(line) as AuditAnswer['value'][number])
+          .filter((record) => record.operationName === 'SecretGet');
+      await eventually(() => followed().length >= later.length, 'the new reads');
+      assert.deepEqual(followed().map(secretOf).sort(), [...later].sort(), 'each new read once');
+      assert.deepEqual([...new Set(followed().map((record) => record.worker))].sort(), [0, 1]);
+    } finally {
+      follower.kill();
     }
   });
 });
