@@ -1,11 +1,11 @@
 import type { FastifyRequest } from 'fastify';
-import { BadParameter } from '../errors/index.js';
+import { BadParameter, ServiceUnavailable } from '../errors/index.js';
 import type { AdminRoute } from '../http/admin-plane.js';
 import { ManagementActions } from '../policy/actions.js';
 import { validateVaultName } from '../vaults/service.js';
 import { decodeContinuation, encodeContinuation } from './continuation.js';
 import type { IndexQuery } from './index/index-db.js';
-import type { MergedPage } from './index/merge.js';
+import type { AllWorkersPage } from './index/worker-indexes.js';
 import type { AuditStats } from './types.js';
 
 const MAX_PAGE = 1000;
@@ -16,7 +16,7 @@ export interface AuditRouteDeps {
   /** With `coffer server --workers N`: every worker's records, merged (src/audit/index/merge.ts). */
   workers?: {
     count: number;
-    query: (query: IndexQuery, start: ReadonlyArray<number | undefined>) => Promise<MergedPage>;
+    query: (query: IndexQuery, start: ReadonlyArray<number | undefined>) => Promise<AllWorkersPage>;
   };
   /** The name as records show it when names are HMACed (undefined while sealed or when they are not). */
   hmac: (name: string) => string | undefined;
@@ -186,6 +186,13 @@ async function allWorkers(
       ? Array.from({ length: workers.count }, () => undefined)
       : decodeContinuation(continuation, query.order, workers.count);
   const page = await workers.query(query, start);
+  // Half an answer to "who read X" must not pass for the whole one.
+  const [unreadable] = page.unreadable;
+  if (unreadable)
+    throw new ServiceUnavailable(
+      `The audit index of worker ${unreadable.worker} could not be read (${unreadable.reason}), so the answer would miss its records; retry in a moment.`,
+      1,
+    );
   return {
     value: page.records.map(({ worker, line }) => ({ ...(JSON.parse(line) as object), worker })),
     nextLink: page.next && linkWith(request, { continuation: encodeContinuation(query.order, page.next) }),

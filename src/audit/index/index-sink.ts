@@ -2,8 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { SpooledEntry } from '../record.js';
 import type { Sink } from '../types.js';
 import type { IndexQuery } from './index-db.js';
-import type { MergedPage } from './merge.js';
-import type { WorkerIndexes } from './worker-indexes.js';
+import type { AllWorkersPage, WorkerIndexes } from './worker-indexes.js';
 import { type IndexRequest, type IndexResponse, OPEN_FAILED_ID } from './index-protocol.js';
 
 const WORKER_URL = new URL('./index-worker.js', import.meta.url);
@@ -65,12 +64,12 @@ export class IndexSink implements Sink {
   }
 
   /** Every worker's records, merged (`start`: one position per worker, undefined for the start). */
-  async queryAll(query: IndexQuery, start: ReadonlyArray<number | undefined>): Promise<MergedPage> {
+  async queryAll(query: IndexQuery, start: ReadonlyArray<number | undefined>): Promise<AllWorkersPage> {
     return (await this.call({
       type: 'query-all',
       query,
       start: start.map((position) => position ?? null),
-    })) as MergedPage;
+    })) as AllWorkersPage;
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -130,5 +130,26 @@ describe('querying every worker index of a server', () => {
     rebuilt.insert(chain('rebuilt', 1, 10), 1);
     rebuilt.close();
     assert.deepEqual(names(), ['0:own-1', '0:own-2', '0:own-3', '1:rebuilt-1']);
+  });
+
+  it("says which sibling's index it could not read, rather than answer without its records", () => {
+    rmSync(files[1]!);
+    rmSync(`${files[1]}-wal`, { force: true });
+    rmSync(`${files[1]}-shm`, { force: true });
+    writeFileSync(files[1]!, 'not a database, and long enough that SQLite reads a header from it'.repeat(20));
+    const page = all.query({ order: 'asc', limit: 100 }, [undefined, undefined]);
+    assert.deepEqual(
+      page.unreadable.map((entry) => entry.worker),
+      [1],
+    );
+    assert.match(page.unreadable[0]!.reason, /not a database/);
+    assert.equal(page.records.length, 3, 'its own records are still read');
+    rmSync(files[1]!);
+    const rebuilt = new IndexDb(files[1]!);
+    rebuilt.insert(chain('again', 1, 20), 1);
+    rebuilt.close();
+    const healed = all.query({ order: 'asc', limit: 100 }, [undefined, undefined]);
+    assert.deepEqual(healed.unreadable, []);
+    assert.equal(healed.records.length, 4);
   });
 });

@@ -9,11 +9,14 @@ export interface WorkerIndexes {
   files: string[];
 }
 
+/** A merged page, and the siblings whose index could not be read (their records are missing from it). */
+export type AllWorkersPage = MergedPage & { unreadable: Array<{ worker: number; reason: string }> };
+
 /**
  * Answers a query from every worker's index: this worker's own, and its siblings' opened
  * read-only. A sibling's index is opened on the first query that finds its file (a worker not
- * started yet has none: it is left out until it has), and opened again after a read fails (its
- * worker may have rebuilt it).
+ * started yet has none: it is left out until it has), and opened again when its worker replaced
+ * it or after a read failed.
  */
 export class AllWorkersIndex {
   private readonly siblings = new Map<number, { reader: IndexReader; inode: number }>();
@@ -23,9 +26,21 @@ export class AllWorkersIndex {
     private readonly layout: WorkerIndexes,
   ) {}
 
-  query(query: IndexQuery, start: ReadonlyArray<number | undefined>): MergedPage {
-    const pages = this.layout.files.map((_, slot) => this.pageOf(slot, query, start[slot]));
-    return mergeChains(pages, start, query.order, query.limit);
+  /** Every worker's records; `unreadable` names the siblings whose index could not be read. */
+  query(query: IndexQuery, start: ReadonlyArray<number | undefined>): AllWorkersPage {
+    const unreadable: AllWorkersPage['unreadable'] = [];
+    const pages = this.layout.files.map((_, slot) => {
+      try {
+        return this.pageOf(slot, query, start[slot]);
+      } catch (error) {
+        if (slot === this.layout.slot) throw error;
+        // Being created (no tables yet), or damaged: opened again on the next query.
+        this.forget(slot);
+        unreadable.push({ worker: slot, reason: error instanceof Error ? error.message : String(error) });
+        return { slot, head: 0, rows: [] };
+      }
+    });
+    return { ...mergeChains(pages, start, query.order, query.limit), unreadable };
   }
 
   close(): void {
@@ -35,17 +50,11 @@ export class AllWorkersIndex {
 
   private pageOf(slot: number, query: IndexQuery, position: number | undefined): ChainPage {
     const reader = this.readerOf(slot);
+    // No index yet: that worker has not started, so it has no records.
     if (!reader) return { slot, head: 0, rows: [] };
-    try {
-      // The head first, then rows up to it: a record indexed meanwhile waits for the next page.
-      const head = reader.cursor();
-      return { slot, head, rows: reader.rows({ ...query, cursor: position, through: head }) };
-    } catch (error) {
-      if (reader === this.own) throw error;
-      // A sibling's index being created (no tables yet) or replaced: skipped this time, reopened next.
-      this.forget(slot);
-      return { slot, head: 0, rows: [] };
-    }
+    // The head first, then rows up to it: a record indexed meanwhile waits for the next page.
+    const head = reader.cursor();
+    return { slot, head, rows: reader.rows({ ...query, cursor: position, through: head }) };
   }
 
   private readerOf(slot: number): IndexReader | undefined {
@@ -57,13 +66,9 @@ export class AllWorkersIndex {
     if (open && open.inode === inode) return open.reader;
     if (open) this.forget(slot);
     if (inode === undefined) return undefined;
-    try {
-      const reader = IndexReader.openReadOnly(file);
-      this.siblings.set(slot, { reader, inode });
-      return reader;
-    } catch {
-      return undefined;
-    }
+    const reader = IndexReader.openReadOnly(file);
+    this.siblings.set(slot, { reader, inode });
+    return reader;
   }
 
   private forget(slot: number): void {
