@@ -526,6 +526,10 @@ export async function buildApp(
     ...eventRoutes(events, vaults),
     ...auditRoutes({
       query: (query) => (audit ? audit.index.query(query) : Promise.reject(new BadParameter(AUDIT_OFF))),
+      workers: audit?.index.workers && {
+        count: audit.index.workers.files.length,
+        query: (query, start) => audit.index.queryAll(query, start),
+      },
       hmac: (name) => auditKeys.hmac(name),
       hmacNames: config.audit.hmacObjectNames,
       publicKey: () => {

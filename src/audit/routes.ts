@@ -1,9 +1,11 @@
 import type { FastifyRequest } from 'fastify';
-import { BadParameter } from '../errors/index.js';
+import { BadParameter, ServiceUnavailable } from '../errors/index.js';
 import type { AdminRoute } from '../http/admin-plane.js';
 import { ManagementActions } from '../policy/actions.js';
 import { validateVaultName } from '../vaults/service.js';
+import { decodeContinuation, encodeContinuation } from './continuation.js';
 import type { IndexQuery } from './index/index-db.js';
+import type { AllWorkersPage } from './index/worker-indexes.js';
 import type { AuditStats } from './types.js';
 
 const MAX_PAGE = 1000;
@@ -11,6 +13,11 @@ const OBJECT_KINDS = ['secrets', 'keys', 'certificates'];
 
 export interface AuditRouteDeps {
   query: (query: IndexQuery) => Promise<string[]>;
+  /** With `coffer server --workers N`: every worker's records, merged (src/audit/index/merge.ts). */
+  workers?: {
+    count: number;
+    query: (query: IndexQuery, start: ReadonlyArray<number | undefined>) => Promise<AllWorkersPage>;
+  };
   /** The name as records show it when names are HMACed (undefined while sealed or when they are not). */
   hmac: (name: string) => string | undefined;
   hmacNames: boolean;
@@ -40,12 +47,18 @@ export function auditRoutes(deps: AuditRouteDeps): AdminRoute[] {
       schema: { querystring: querySchema },
       handler: async (request) => {
         const query = indexQuery(request.query as Query, deps);
+        if (deps.workers) return { body: await allWorkers(request, query, deps.workers) };
+        if ((request.query as Query)['continuation'] !== undefined)
+          throw new BadParameter('continuation is for servers with workers; page with after=SEQUENCE.');
         const records = (await deps.query(query)).map((line) => JSON.parse(line) as { sequence: number });
         const last = records[records.length - 1];
         return {
           body: {
             value: records,
-            nextLink: records.length === query.limit && last ? nextLink(request, last.sequence) : undefined,
+            nextLink:
+              records.length === query.limit && last
+                ? linkWith(request, { after: String(last.sequence) })
+                : undefined,
           },
         };
       },
@@ -106,6 +119,7 @@ const querySchema = {
     object: { type: 'string', maxLength: 200 },
     order: { type: 'string', enum: ['asc', 'desc'] },
     after: { type: 'string', pattern: '^[0-9]{1,15}$' },
+    continuation: { type: 'string', maxLength: 4096 },
     limit: { type: 'string', pattern: '^[0-9]{1,5}$' },
   },
 } as const;
@@ -150,8 +164,47 @@ function time(name: string, text: string | undefined): number | undefined {
   return ms;
 }
 
-function nextLink(request: FastifyRequest, after: number): string {
+/**
+ * With `--workers N`: the records of every worker's chain, merged. Each says which chain it is in
+ * (`worker`: a sequence is only unique within its chain); the stored record is unchanged, so
+ * drop `worker` before checking a record's hash. Pages go on with `continuation` (one position
+ * per chain); `followLink` asks for what is written after this answer (`coffer audit tail -f`).
+ */
+async function allWorkers(
+  request: FastifyRequest,
+  query: IndexQuery,
+  workers: NonNullable<AuditRouteDeps['workers']>,
+) {
+  const params = request.query as Query;
+  if (params['after'] !== undefined)
+    throw new BadParameter(
+      "after names a sequence of one worker's chain, and this server has several: page with the nextLink's continuation.",
+    );
+  const continuation = params['continuation'];
+  const start =
+    continuation === undefined
+      ? Array.from({ length: workers.count }, () => undefined)
+      : decodeContinuation(continuation, query.order, workers.count);
+  const page = await workers.query(query, start);
+  // Half an answer to "who read X" must not pass for the whole one.
+  const [unreadable] = page.unreadable;
+  if (unreadable)
+    throw new ServiceUnavailable(
+      `The audit index of worker ${unreadable.worker} could not be read (${unreadable.reason}), so the answer would miss its records; retry in a moment.`,
+      1,
+    );
+  return {
+    value: page.records.map(({ worker, line }) => ({ ...(JSON.parse(line) as object), worker })),
+    nextLink: page.next && linkWith(request, { continuation: encodeContinuation(query.order, page.next) }),
+    followLink: linkWith(request, { continuation: encodeContinuation('asc', page.follow), order: undefined }),
+  };
+}
+
+function linkWith(request: FastifyRequest, changes: Record<string, string | undefined>): string {
   const params = new URLSearchParams(request.query as Record<string, string>);
-  params.set('after', String(after));
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === undefined) params.delete(name);
+    else params.set(name, value);
+  }
   return `/coffer/audit/records?${params.toString()}`;
 }

@@ -37,7 +37,7 @@ export async function openAuditLog(config: AuditConfig, log: AuditLog): Promise<
     syncIntervalMs: config.syncIntervalMs,
     onDamage: (message) => log.error({ message }, 'audit spool damaged'),
   });
-  const index = new IndexSink(path.join(config.dir, 'index.db'));
+  const index = new IndexSink(path.join(config.dir, 'index.db'), config.workerIndexes);
   const broker = new AuditBroker({
     spool,
     sinks: [index, ...config.sinks.map(sinkFor)],

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { WorkerIndexes } from '../audit/index/worker-indexes.js';
 import type { SpoolSync } from '../audit/spool.js';
 
 /** Where one sink sends the audit log (README, "Audit log"). */
@@ -41,6 +42,11 @@ export interface AuditConfig {
   /** Records show secret, key and certificate names as HMACs. */
   hmacObjectNames: boolean;
   sinks: AuditSinkConfig[];
+  /**
+   * Not a setting: a worker of `coffer server --workers N` is given every worker's query index
+   * (src/supervisor/worker.ts), so that an audit query answers for all of them.
+   */
+  workerIndexes?: WorkerIndexes;
 }
 
 /** Environment variables for the `audit` settings; COFFER_AUDIT_SINKS holds the sinks as JSON. */

@@ -22,7 +22,7 @@ export function workerOf(config: CofferConfig): WorkerRole {
   const relay = new WorkerSealRelay(send);
   process.on('message', (message) => relay.receive(message));
   return {
-    config: { ...config, audit: auditOfWorker(config.audit, slot) },
+    config: { ...config, audit: auditOfWorker(config.audit, slot, config.workers) },
     relay,
     follower: slot !== 0,
     ready: () => send({ coffer: 'ready' }),
@@ -32,12 +32,19 @@ export function workerOf(config: CofferConfig): WorkerRole {
 /**
  * The audit spool, its index and the default file sink are one writer's each: worker N keeps
  * them under `{audit.dir}/worker-N` (docs/ha.md). Sinks configured elsewhere are left as given.
+ * The audit query reads every worker's index.
  */
-function auditOfWorker(audit: CofferConfig['audit'], slot: number): CofferConfig['audit'] {
-  const dir = path.join(audit.dir, `worker-${slot}`);
+function auditOfWorker(audit: CofferConfig['audit'], slot: number, workers: number): CofferConfig['audit'] {
+  const dirOf = (worker: number) => path.join(audit.dir, `worker-${worker}`);
+  const dir = dirOf(slot);
   return {
     ...audit,
     dir,
+    // A query reads its siblings' indexes too (read-only): it answers for the whole server.
+    workerIndexes: {
+      slot,
+      files: Array.from({ length: workers }, (_, worker) => path.join(dirOf(worker), 'index.db')),
+    },
     sinks: audit.sinks.map((sink) =>
       sink.type === 'file' && path.resolve(sink.dir) === path.resolve(audit.dir) ? { ...sink, dir } : sink,
     ),

@@ -24,6 +24,8 @@ export interface IndexQuery {
   objects?: string[];
   /** Paging: records after (ascending) or before (descending) this sequence. */
   cursor?: number;
+  /** Records up to this sequence only (a merged query bounds each chain by its head when it began). */
+  through?: number;
   order: 'asc' | 'desc';
   limit: number;
 }
@@ -99,23 +101,23 @@ export function rowOf(line: string): Row | undefined {
   };
 }
 
-export class IndexDb {
-  private readonly db: Database.Database;
-  private readonly insertRecord: Database.Statement;
-  private readonly setCursor: Database.Statement;
+/** An indexed record as a merged query needs it: its place in its chain and in time. */
+export interface IndexedRow {
+  sequence: number;
+  timeMs: number;
+  line: string;
+}
 
-  constructor(file: string) {
-    // Records name callers and objects: the index (and its -wal and -shm, which SQLite makes with
-    // the same mode) is for the server's user only.
-    closeSync(openSync(file, 'a', 0o600));
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.exec(SCHEMA);
-    this.insertRecord = this.db.prepare(
-      `INSERT OR REPLACE INTO records VALUES (@sequence, @time_ms, @resource, @operation, @caller, @app, @upn, @status, @result, @object, @line)`,
-    );
-    this.setCursor = this.db.prepare('INSERT OR REPLACE INTO cursor VALUES (1, ?)');
+/**
+ * Reads an index: its own (through IndexDb) or, with `--workers N`, a sibling worker's opened
+ * read-only (SQLite never writes a database or its WAL through a read-only connection).
+ */
+export class IndexReader {
+  protected constructor(protected readonly db: Database.Database) {}
+
+  /** A sibling's index, written by another process: never created, migrated or written from here. */
+  static openReadOnly(file: string): IndexReader {
+    return new IndexReader(new Database(file, { readonly: true, fileMustExist: true }));
   }
 
   /** The last sequence indexed (checkpoints included), 0 for an empty index. */
@@ -123,6 +125,78 @@ export class IndexDb {
     const row = this.db.prepare('SELECT sequence FROM cursor WHERE id = 1').get() as
       { sequence: number } | undefined;
     return row?.sequence ?? 0;
+  }
+
+  /** The lines of the records that match, in sequence order (or reverse), at most `limit`. */
+  query(query: IndexQuery): string[] {
+    return this.rows(query).map((row) => row.line);
+  }
+
+  /** As `query`, with each record's sequence and time. */
+  rows(query: IndexQuery): IndexedRow[] {
+    const { sql, values } = selectOf(query);
+    return this.db.prepare(sql).all(...values, query.limit) as IndexedRow[];
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function selectOf(query: IndexQuery): { sql: string; values: Array<string | number> } {
+  const where: string[] = [];
+  const values: Array<string | number> = [];
+  const add = (clause: string, ...parameters: Array<string | number>) => {
+    where.push(clause);
+    values.push(...parameters);
+  };
+  if (query.since !== undefined) add('r.time_ms >= ?', query.since);
+  if (query.until !== undefined) add('r.time_ms <= ?', query.until);
+  if (query.resource !== undefined) add('r.resource = ?', query.resource.toLowerCase());
+  if (query.operation !== undefined) add('r.operation = ? COLLATE NOCASE', query.operation);
+  if (query.caller !== undefined) {
+    const caller = query.caller.toLowerCase();
+    add('(r.caller = ? OR r.app = ? OR r.upn = ?)', caller, caller, caller);
+  }
+  if (query.result !== undefined) {
+    if (/^\d{3}$/.test(query.result)) add('r.status = ?', Number(query.result));
+    // Written out, not bound: SQLite uses the partial index of failures only for this literal.
+    else add(query.result.toLowerCase() === 'failure' ? "r.result = 'Failure'" : "r.result = 'Success'");
+  }
+  if (query.objects !== undefined) {
+    add(
+      `r.object IN (${query.objects.map(() => '?').join(', ')})`,
+      ...query.objects.map((o) => o.toLowerCase()),
+    );
+  }
+  if (query.cursor !== undefined)
+    add(query.order === 'asc' ? 'r.sequence > ?' : 'r.sequence < ?', query.cursor);
+  if (query.through !== undefined) add('r.sequence <= ?', query.through);
+  const sql =
+    `SELECT r.sequence AS sequence, r.time_ms AS timeMs, r.line AS line FROM records r` +
+    (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+    ` ORDER BY r.sequence ${query.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
+  return { sql, values };
+}
+
+/** The index a worker (or a lone server) writes. */
+export class IndexDb extends IndexReader {
+  private readonly insertRecord: Database.Statement;
+  private readonly setCursor: Database.Statement;
+
+  constructor(file: string) {
+    // Records name callers and objects: the index (and its -wal and -shm, which SQLite makes with
+    // the same mode) is for the server's user only.
+    closeSync(openSync(file, 'a', 0o600));
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.exec(SCHEMA);
+    super(db);
+    this.insertRecord = this.db.prepare(
+      `INSERT OR REPLACE INTO records VALUES (@sequence, @time_ms, @resource, @operation, @caller, @app, @upn, @status, @result, @object, @line)`,
+    );
+    this.setCursor = this.db.prepare('INSERT OR REPLACE INTO cursor VALUES (1, ?)');
   }
 
   /** Indexes records and moves the cursor to `through` in one transaction. */
@@ -135,46 +209,5 @@ export class IndexDb {
       }
       this.setCursor.run(through);
     })();
-  }
-
-  /** The lines of the records that match, in sequence order (or reverse), at most `limit`. */
-  query(query: IndexQuery): string[] {
-    const where: string[] = [];
-    const values: Array<string | number> = [];
-    const add = (clause: string, ...parameters: Array<string | number>) => {
-      where.push(clause);
-      values.push(...parameters);
-    };
-    if (query.since !== undefined) add('r.time_ms >= ?', query.since);
-    if (query.until !== undefined) add('r.time_ms <= ?', query.until);
-    if (query.resource !== undefined) add('r.resource = ?', query.resource.toLowerCase());
-    if (query.operation !== undefined) add('r.operation = ? COLLATE NOCASE', query.operation);
-    if (query.caller !== undefined) {
-      const caller = query.caller.toLowerCase();
-      add('(r.caller = ? OR r.app = ? OR r.upn = ?)', caller, caller, caller);
-    }
-    if (query.result !== undefined) {
-      if (/^\d{3}$/.test(query.result)) add('r.status = ?', Number(query.result));
-      // Written out, not bound: SQLite uses the partial index of failures only for this literal.
-      else add(query.result.toLowerCase() === 'failure' ? "r.result = 'Failure'" : "r.result = 'Success'");
-    }
-    if (query.objects !== undefined) {
-      add(
-        `r.object IN (${query.objects.map(() => '?').join(', ')})`,
-        ...query.objects.map((o) => o.toLowerCase()),
-      );
-    }
-    if (query.cursor !== undefined)
-      add(query.order === 'asc' ? 'r.sequence > ?' : 'r.sequence < ?', query.cursor);
-    const sql =
-      `SELECT r.line FROM records r` +
-      (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
-      ` ORDER BY r.sequence ${query.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...values, query.limit) as Array<{ line: string }>;
-    return rows.map((row) => row.line);
-  }
-
-  close(): void {
-    this.db.close();
   }
 }

@@ -5,6 +5,8 @@ export type IndexRequest =
   | { id: number; type: 'cursor' }
   | { id: number; type: 'insert'; lines: string[]; through: number }
   | { id: number; type: 'query'; query: IndexQuery }
+  /** Every worker's index (`--workers N`), from one position per chain (null: from the start). */
+  | { id: number; type: 'query-all'; query: IndexQuery; start: Array<number | null> }
   | { id: number; type: 'close' };
 
 export type IndexResponse =

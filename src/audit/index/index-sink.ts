@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { SpooledEntry } from '../record.js';
 import type { Sink } from '../types.js';
 import type { IndexQuery } from './index-db.js';
+import type { AllWorkersPage, WorkerIndexes } from './worker-indexes.js';
 import { type IndexRequest, type IndexResponse, OPEN_FAILED_ID } from './index-protocol.js';
 
 const WORKER_URL = new URL('./index-worker.js', import.meta.url);
@@ -22,8 +23,12 @@ export class IndexSink implements Sink {
   >();
   private failure: Error | undefined;
 
-  constructor(file: string) {
-    this.worker = new Worker(WORKER_URL, { workerData: { file } });
+  /** `workers`: with `coffer server --workers N`, every worker's index, so queries answer for all. */
+  constructor(
+    file: string,
+    readonly workers?: WorkerIndexes,
+  ) {
+    this.worker = new Worker(WORKER_URL, { workerData: { file, workers } });
     this.worker.unref();
     this.worker.on('message', (response: IndexResponse) => {
       if (response.id === OPEN_FAILED_ID && !response.ok) {
@@ -56,6 +61,15 @@ export class IndexSink implements Sink {
 
   async query(query: IndexQuery): Promise<string[]> {
     return (await this.call({ type: 'query', query })) as string[];
+  }
+
+  /** Every worker's records, merged (`start`: one position per worker, undefined for the start). */
+  async queryAll(query: IndexQuery, start: ReadonlyArray<number | undefined>): Promise<AllWorkersPage> {
+    return (await this.call({
+      type: 'query-all',
+      query,
+      start: start.map((position) => position ?? null),
+    })) as AllWorkersPage;
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ import { setPriority } from 'node:os';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { IndexDb } from './index-db.js';
+import { AllWorkersIndex, type WorkerIndexes } from './worker-indexes.js';
 import { type IndexRequest, type IndexResponse, OPEN_FAILED_ID } from './index-protocol.js';
 
 /** The query index's thread: owns the SQLite side table, so inserts and long queries never block requests. */
@@ -15,7 +16,7 @@ try {
   // Not permitted here: indexing runs at normal priority.
 }
 
-const file = (workerData as { file: string }).file;
+const { file, workers } = workerData as { file: string; workers?: WorkerIndexes };
 
 /**
  * What went wrong, said so an operator can act on it: a full disk is named as such, also when
@@ -50,10 +51,11 @@ try {
 if (db) serve(db);
 
 function serve(db: IndexDb): void {
+  const all = workers && new AllWorkersIndex(db, workers);
   parentPort!.on('message', (request: IndexRequest) => {
     let response: IndexResponse;
     try {
-      response = { id: request.id, ok: true, result: handle(db, request) };
+      response = { id: request.id, ok: true, result: handle(db, all, request) };
     } catch (error) {
       response = { id: request.id, ok: false, error: describe(error) };
     }
@@ -61,7 +63,7 @@ function serve(db: IndexDb): void {
   });
 }
 
-function handle(db: IndexDb, request: IndexRequest): unknown {
+function handle(db: IndexDb, all: AllWorkersIndex | undefined, request: IndexRequest): unknown {
   switch (request.type) {
     case 'cursor':
       return db.cursor();
@@ -70,7 +72,14 @@ function handle(db: IndexDb, request: IndexRequest): unknown {
       return request.through;
     case 'query':
       return db.query(request.query);
+    case 'query-all':
+      if (!all) throw new Error('this server has no workers: query its own index');
+      return all.query(
+        request.query,
+        request.start.map((position) => position ?? undefined),
+      );
     case 'close':
+      all?.close();
       db.close();
       return true;
   }

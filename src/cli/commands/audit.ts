@@ -128,26 +128,39 @@ function filterParams(options: Filters): URLSearchParams {
   return params;
 }
 
-/** Pages through the server's answers (oldest first) until `limit` records or the end. */
+/**
+ * Pages through the server's answers (oldest first) until `limit` records or the end, following
+ * each nextLink: a lone server's pages on by sequence, one with workers by a continuation.
+ */
 async function queryRecords(
   api: ApiClient,
   params: URLSearchParams,
   limit: number,
 ): Promise<Record<string, unknown>[]> {
   const records: Record<string, unknown>[] = [];
-  let after: unknown;
+  let link = `${RECORDS}?${params.toString()}`;
   while (records.length < limit) {
-    const page = new URLSearchParams(params);
-    page.set('limit', String(Math.min(PAGE, limit - records.length)));
-    if (after !== undefined) page.set('after', String(after));
-    const answer = await api.call('GET', `${RECORDS}?${page.toString()}`);
+    const answer = await api.call('GET', withLimit(link, Math.min(PAGE, limit - records.length)));
     const items = listItems(answer);
     records.push(...items);
-    if (!asRecord(answer)['nextLink'] || items.length === 0) return records;
-    after = items[items.length - 1]!['sequence'];
+    const next = recordsLink(asRecord(answer)['nextLink']);
+    if (!next || items.length === 0) return records;
+    link = next;
   }
   process.stderr.write(`coffer: showing the first ${limit} records; pass a larger --limit to see more.\n`);
   return records;
+}
+
+/** A link the server gave to more records (only ever to this same API). */
+function recordsLink(link: unknown): string | undefined {
+  return typeof link === 'string' && link.startsWith(`${RECORDS}?`) ? link : undefined;
+}
+
+function withLimit(link: string, limit: number): string {
+  const [pathname, query] = link.split('?', 2);
+  const params = new URLSearchParams(query);
+  params.set('limit', String(limit));
+  return `${pathname}?${params.toString()}`;
 }
 
 async function tail(command: Command, options: Filters & { lines: number; follow?: boolean }): Promise<void> {
@@ -157,7 +170,8 @@ async function tail(command: Command, options: Filters & { lines: number; follow
   const latest = new URLSearchParams(params);
   latest.set('order', 'desc');
   latest.set('limit', String(options.lines));
-  const records = listItems(await api.call('GET', `${RECORDS}?${latest.toString()}`)).reverse();
+  const first = await api.call('GET', `${RECORDS}?${latest.toString()}`);
+  const records = listItems(first).reverse();
   if (!options.follow) {
     printResult(outputFormat(command), records, () => renderRecords(records));
     return;
@@ -168,6 +182,8 @@ async function tail(command: Command, options: Filters & { lines: number; follow
   };
   if (!json) printText(recordLine(undefined));
   show(records);
+  // A lone server is followed by sequence; one with workers gives a followLink (one position per worker).
+  let follow = recordsLink(asRecord(first)['followLink']);
   let after: unknown = records[records.length - 1]?.['sequence'] ?? 0;
   // This command's own polls are audited too: they are left out of what it prints.
   const session = `coffer-tail-${randomUUID()}`;
@@ -175,11 +191,12 @@ async function tail(command: Command, options: Filters & { lines: number; follow
     await new Promise((resolve) => setTimeout(resolve, FOLLOW_POLL_MS));
     const next = new URLSearchParams(params);
     next.set('after', String(after));
-    next.set('limit', String(PAGE));
-    const answer = await api.call('GET', `${RECORDS}?${next.toString()}`, undefined, {
+    const link = follow ?? `${RECORDS}?${next.toString()}`;
+    const answer = await api.call('GET', withLimit(link, PAGE), undefined, {
       'x-ms-client-request-id': `${session}-${poll}`,
     });
     const items = listItems(answer);
+    follow = recordsLink(asRecord(answer)['followLink']) ?? follow;
     if (items.length === 0) continue;
     after = items[items.length - 1]!['sequence'];
     show(items.filter((record) => !String(record['correlationId'] ?? '').startsWith(session)));
