@@ -1,13 +1,16 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-/** Every regular file under `dir`, recursively, as absolute paths. */
+/**
+ * Every regular file under `dir`, recursively, as absolute paths. A running server renames and
+ * deletes files (cursors, temporary files) between the listing and the stat: those are skipped.
+ */
 export function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
     const full = path.join(dir, entry);
-    const stat = statSync(full);
-    if (stat.isDirectory()) return filesUnder(full);
-    return stat.isFile() ? [full] : [];
+    const stat = statSync(full, { throwIfNoEntry: false });
+    if (stat?.isDirectory()) return filesUnder(full);
+    return stat?.isFile() ? [full] : [];
   });
 }
 
@@ -55,6 +58,16 @@ export function leakedForms(haystack: Buffer, value: string | Buffer): string[] 
 /** `{file, forms}` for every one of `files` that holds `value` in any encoded form. */
 export function leaksInFiles(files: string[], value: string | Buffer): { file: string; forms: string[] }[] {
   return files
-    .map((file) => ({ file, forms: leakedForms(readFileSync(file), value) }))
+    .map((file) => ({ file, forms: leakedForms(readIfThere(file), value) }))
     .filter((leak) => leak.forms.length > 0);
+}
+
+/** The file's bytes, or none when it went between the listing and the read (see filesUnder). */
+function readIfThere(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    throw error;
+  }
 }
