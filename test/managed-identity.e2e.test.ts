@@ -100,7 +100,8 @@ describe('coffer agent: managed identity for workloads', () => {
   }
 
   before(async () => {
-    server = await startDevServer();
+    // At debug the server logs a line per request, which tokenRequests() counts.
+    server = await startDevServer({ env: { COFFER_LOG_LEVEL: 'debug' } });
     const { admin, principalWithRole } = await adminApi(server);
     workload = await principalWithRole('workload', 'Key Vault Secrets User', '/vaults/dev');
     // The workload's certificate, made by openssl as an operator would; only its public half is registered.
