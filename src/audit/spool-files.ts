@@ -1,7 +1,7 @@
-import { constants, write } from 'node:fs';
+import { constants, ftruncateSync, write, writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
-import { recordHash } from './chain.js';
+import { type ChainHead, EMPTY_CHAIN, recordHash } from './chain.js';
 import type { SpooledEntry, SpooledRecord } from './record.js';
 
 /**
@@ -109,6 +109,28 @@ export async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void>
   }
 }
 
+/**
+ * Writes all of `bytes` at the end of the file (`sizeBefore` long), on the calling thread: a
+ * write into the page cache. On failure whatever part reached the file is cut off again.
+ */
+export function writeAllSync(fd: number, bytes: Buffer, sizeBefore: number): void {
+  let offset = 0;
+  try {
+    while (offset < bytes.length) {
+      const written = writeSync(fd, bytes, offset, bytes.length - offset);
+      if (written <= 0) throw Object.assign(new Error('the write made no progress'), { code: 'EIO' });
+      offset += written;
+    }
+  } catch (error) {
+    try {
+      ftruncateSync(fd, sizeBefore);
+    } catch {
+      // Not a regular file (or gone): there is nothing of this batch to keep either way.
+    }
+    throw error;
+  }
+}
+
 /** Makes a new directory entry durable: without it a crash can lose a whole new file. */
 export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, constants.O_RDONLY);
@@ -165,4 +187,77 @@ export async function readSegmentFrom(
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * What the spool's files say at start: the chain head from the last valid record, the segments,
+ * and the one to go on writing (none when the newest ends in damage or is not a regular file:
+ * new records then start a segment of their own). A line a crash cut short is dropped.
+ */
+export async function recoverSegments(
+  dir: string,
+  onDamage: ((message: string) => void) | undefined,
+): Promise<{ head: ChainHead; segments: Segment[]; current?: { segment: Segment; size: number } }> {
+  const segments = await listSegments(dir);
+  for (let index = segments.length - 1; index >= 0; index--) {
+    const segment = segments[index]!;
+    const tail = await readSegmentTail(segment.file);
+    if (!tail) {
+      onDamage?.(`${segment.file} is not a regular file; records go to a new segment`);
+      continue;
+    }
+    if (!tail.last) {
+      if (tail.size - tail.partialBytes > 0)
+        onDamage?.(`${segment.file} holds no valid record; records go to a new segment`);
+      else await dropPartialLine(segment.file, tail);
+      continue;
+    }
+    const head = { sequence: tail.last.record.sequence, hash: tail.last.record.hash };
+    const size = await dropPartialLine(segment.file, tail);
+    // Whole lines after the last record are damage: new records start a segment of their own.
+    if (tail.damagedLines > 0) {
+      onDamage?.(
+        `${segment.file} ends with ${tail.damagedLines} line(s) that are not records, after record ${head.sequence}`,
+      );
+      return { head, segments };
+    }
+    return { head, segments, current: { segment, size } };
+  }
+  return { head: EMPTY_CHAIN, segments };
+}
+
+/** Where a reader stopped in a segment, so the next read of the same reader starts there. */
+export interface ReadPosition {
+  file: string;
+  offset: number;
+  after: number;
+}
+
+/** Records with a sequence above `after`, at most `limit`, from the segments on disk. */
+export async function readSegments(
+  segments: Segment[],
+  after: number,
+  limit: number,
+  position: ReadPosition | undefined,
+): Promise<{ entries: SpooledEntry[]; position?: ReadPosition }> {
+  let index = segments.findIndex((segment, i) => {
+    const next = segments[i + 1];
+    return next === undefined || next.firstSequence > after + 1;
+  });
+  if (index < 0) return { entries: [] };
+  let offset =
+    position && position.file === segments[index]!.file && position.after === after ? position.offset : 0;
+  const entries: SpooledEntry[] = [];
+  let reached: ReadPosition | undefined;
+  for (; index < segments.length && entries.length < limit; index++) {
+    const file = segments[index]!.file;
+    const read = await readSegmentFrom(file, offset, after, limit - entries.length).catch(() => undefined);
+    if (read && read.entries.length > 0) {
+      entries.push(...read.entries);
+      after = read.entries[read.entries.length - 1]!.record.sequence;
+      reached = { file, offset: read.offset, after };
+    }
+    offset = 0;
+  }
+  return { entries, position: reached };
 }

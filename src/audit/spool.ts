@@ -1,17 +1,19 @@
-import { closeSync, constants, fdatasync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasync, fstatSync, ftruncateSync, openSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { type ChainHead, EMPTY_CHAIN } from './chain.js';
+import type { ChainHead } from './chain.js';
 import type { SpooledEntry } from './record.js';
 import {
-  dropPartialLine,
-  listSegments,
-  readSegmentFrom,
-  readSegmentTail,
+  type ReadPosition,
+  readSegments,
+  recoverSegments,
   type Segment,
   segmentName,
   syncDirectory,
+  writeAllSync,
 } from './spool-files.js';
+
+export type { ReadPosition } from './spool-files.js';
 
 /**
  * When the spool syncs its file (docs/audit.md, "Durability"):
@@ -114,32 +116,8 @@ export class Spool {
 
   /** Opens the spool, recovering the chain head from the last record on disk. */
   static async open(options: SpoolOptions): Promise<Spool> {
-    const segments = await listSegments(options.dir);
-    for (let index = segments.length - 1; index >= 0; index--) {
-      const segment = segments[index]!;
-      const tail = await readSegmentTail(segment.file);
-      if (!tail) {
-        options.onDamage?.(`${segment.file} is not a regular file; records go to a new segment`);
-        continue;
-      }
-      if (!tail.last) {
-        if (tail.size - tail.partialBytes > 0)
-          options.onDamage?.(`${segment.file} holds no valid record; records go to a new segment`);
-        else await dropPartialLine(segment.file, tail);
-        continue;
-      }
-      const head = { sequence: tail.last.record.sequence, hash: tail.last.record.hash };
-      const size = await dropPartialLine(segment.file, tail);
-      // Whole lines after the last record are damage: new records start a segment of their own.
-      if (tail.damagedLines > 0) {
-        options.onDamage?.(
-          `${segment.file} ends with ${tail.damagedLines} line(s) that are not records, after record ${head.sequence}`,
-        );
-        return new Spool(options, head, segments, undefined);
-      }
-      return new Spool(options, head, segments, { segment, size });
-    }
-    return new Spool(options, EMPTY_CHAIN, segments, undefined);
+    const { head, segments, current } = await recoverSegments(options.dir, options.onDamage);
+    return new Spool(options, head, segments, current);
   }
 
   /** The newest record written (its sync may still be on its way). */
@@ -269,26 +247,10 @@ export class Spool {
     else this.syncTimer ??= setTimeout(() => void this.sync(), this.syncInterval).unref();
   }
 
-  /** One synchronous write of a whole batch into the page cache; a partial write is cut off again. */
+  /** One synchronous write of a whole batch into the page cache (writeAllSync). */
   private write(bytes: Buffer): void {
-    const target = this.current!;
-    const before = target.size;
-    let offset = 0;
-    try {
-      while (offset < bytes.length) {
-        const written = writeSync(this.fd!, bytes, offset, bytes.length - offset);
-        if (written <= 0) throw Object.assign(new Error('the write made no progress'), { code: 'EIO' });
-        offset += written;
-      }
-      target.size += bytes.length;
-    } catch (error) {
-      try {
-        ftruncateSync(this.fd!, before);
-      } catch {
-        // Not a regular file (or gone): there is nothing of this batch to keep either way.
-      }
-      throw error;
-    }
+    writeAllSync(this.fd!, bytes, this.current!.size);
+    this.current!.size += bytes.length;
   }
 
   private get syncInterval(): number {
@@ -419,36 +381,9 @@ export class Spool {
     limit: number,
     position: ReadPosition | undefined,
   ): Promise<{ entries: SpooledEntry[]; position?: ReadPosition }> {
-    const segments = this.segments;
-    let index = segments.findIndex((segment, i) => {
-      const next = segments[i + 1];
-      return next === undefined || next.firstSequence > after + 1;
-    });
-    if (index < 0) return { entries: [] };
-    let offset =
-      position && position.file === segments[index]!.file && position.after === after ? position.offset : 0;
-    const entries: SpooledEntry[] = [];
-    let reached: ReadPosition | undefined;
-    for (; index < segments.length && entries.length < limit; index++) {
-      const file = segments[index]!.file;
-      const read = await readSegmentFrom(file, offset, after, limit - entries.length).catch(() => undefined);
-      if (read && read.entries.length > 0) {
-        entries.push(...read.entries);
-        after = read.entries[read.entries.length - 1]!.record.sequence;
-        reached = { file, offset: read.offset, after };
-      }
-      offset = 0;
-    }
+    const read = await readSegments(this.segments, after, limit, position);
     // A record not yet synced is not handed out (the file may hold it a moment before the sync).
-    const durable = entries.filter((entry) => entry.record.sequence <= this.syncedHead.sequence);
-    if (durable.length < entries.length) return { entries: durable };
-    return { entries, position: reached };
+    const durable = read.entries.filter((entry) => entry.record.sequence <= this.syncedHead.sequence);
+    return durable.length < read.entries.length ? { entries: durable } : read;
   }
-}
-
-/** Where a reader stopped in a segment, so the next read of the same reader starts there. */
-export interface ReadPosition {
-  file: string;
-  offset: number;
-  after: number;
 }
