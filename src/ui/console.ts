@@ -28,6 +28,8 @@ export interface ConsoleDeps {
   /** The scope the console asks a token for: the vault plane's audience. */
   scope: () => string;
   clientAddress: (request: FastifyRequest) => string;
+  /** Throws Throttled (429 with Retry-After) once this address started too many sign-ins. */
+  admitSignIn: (address: string) => Promise<void>;
 }
 
 /**
@@ -67,7 +69,8 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): void {
   app.get(
     '/ui/sign-in',
     { config: { operation: 'ConsoleSignIn' } },
-    unlessSealed(async (_request, reply) => {
+    unlessSealed(async (request, reply) => {
+      await deps.admitSignIn(deps.clientAddress(request));
       const { id, attempt } = await deps.sessions.startSignIn();
       const authorize = new URL(`${deps.authorityHost()}/${deps.tenantId()}/oauth2/v2.0/authorize`);
       const challenge = createHash('sha256').update(attempt.codeVerifier).digest('base64url');
