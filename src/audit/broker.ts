@@ -77,8 +77,9 @@ export class AuditBroker {
   /**
    * Writes one record and resolves once the spool has it: synced to the disk when `durable` (a
    * change) or when the spool syncs every record, else in the page cache and synced within the
-   * spool's interval; `alone` when no other request is in flight (Spool.append). Rejects (SpoolWriteError) when the spool cannot be written: with
-   * failClosed the caller must then refuse its request.
+   * spool's interval; `alone` when no other request is in flight (Spool.append). Rejects
+   * (SpoolWriteError) when the spool cannot be written: with failClosed the caller must then
+   * refuse its request.
    */
   async record(body: AuditEventBody, durable = true, alone = false): Promise<void> {
     if (this.closed) throw new Error('the audit log is closed');

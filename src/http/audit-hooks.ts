@@ -43,9 +43,10 @@ export function registerAuditHooks(app: FastifyInstance, deps: AuditHookDeps) {
   // Requests between arrival and answer: a record written while it is the only one goes to the
   // spool at once, others share one write at the end of the loop turn (Spool.append).
   let inFlight = 0;
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     inFlight++;
-    request.raw.once('close', () => inFlight--);
+    // The response's 'close' comes once, when it is sent or its connection goes.
+    reply.raw.once('close', () => inFlight--);
     if (!audited(request) || deps.broker.accepting) return;
     request.auditRefused = true;
     throw new AuditUnavailable();
