@@ -30,7 +30,12 @@ export default tseslint.config(
   },
   {
     // node:test's describe() and it() return promises the runner itself awaits.
-    files: ['**/*.test.ts', 'src/storage/storage-suite.ts', 'src/storage/cluster-suite.ts'],
+    files: [
+      '**/*.test.ts',
+      'src/storage/storage-suite.ts',
+      'src/storage/row-cache-suite.ts',
+      'src/storage/cluster-suite.ts',
+    ],
     rules: { '@typescript-eslint/no-floating-promises': 'off' },
   },
   {

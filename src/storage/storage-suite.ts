@@ -1,27 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { exerciseRowCache } from './row-cache-suite.js';
+import { bytes, type CachedStorage, type OpenStorage, pad, type StorageFixture } from './suite-fixture.js';
 import type { Storage } from './types.js';
 
-/**
- * What a backend hands the suite for one test. The suite owns the lifecycle: it closes
- * `storage` (and whatever `reopen` returned) itself, then calls `cleanup`.
- */
-export interface StorageFixture {
-  storage: CachedStorage;
-  /** A new Storage over the same durable data; the suite has closed the previous one first. */
-  reopen?: () => Promise<CachedStorage>;
-  /** Removes the test's data; every Storage of this fixture is closed by then. */
-  cleanup: () => Promise<void>;
-}
-
-/** A backend with a bounded cache of committed rows in front of its reads. */
-export interface CachedStorage extends Storage {
-  cacheUsage(): { rows: number; bytes: number };
-}
-
-/** `cacheBytes` bounds the backend's row cache (0 turns it off); absent, the backend's default. */
-export type OpenStorage = (options?: { cacheBytes?: number }) => Promise<StorageFixture>;
+export type { CachedStorage, OpenStorage, StorageFixture } from './suite-fixture.js';
 
 /**
  * The behaviour every backend must show, written only against the Storage interface so that
@@ -251,96 +235,8 @@ export function exerciseStorage(backendName: string, open: OpenStorage): void {
       assertBytes(await storage.get('keep/tx/2'), bytes('two'));
     });
 
-    describe('row cache', () => {
-      it('serves the newest committed row after puts, deletes and transactions', async () => {
-        assert.equal(await storage.get('c/k'), undefined); // remembered as absent
-        await storage.put('c/k', bytes('one'));
-        assert.equal((await storage.get('c/k'))?.toString(), 'one');
-        await storage.transaction(async (tx) => tx.put('c/k', bytes('two')));
-        assert.equal((await storage.get('c/k'))?.toString(), 'two');
-        await storage.delete('c/k');
-        assert.equal(await storage.get('c/k'), undefined);
-        await storage.put('c/k', bytes('three'));
-        assert.equal((await storage.get('c/k'))?.toString(), 'three');
-      });
-
-      it('never shows a row that is not committed, nor one whose transaction rolled back', async () => {
-        await storage.put('c/k', bytes('committed'));
-        assert.equal((await storage.get('c/k'))?.toString(), 'committed');
-        let release!: () => void;
-        const held = new Promise<void>((resolve) => (release = resolve));
-        let written!: () => void;
-        const wrote = new Promise<void>((resolve) => (written = resolve));
-        const open = storage.transaction(async (tx) => {
-          await tx.put('c/k', bytes('uncommitted'));
-          written();
-          await held;
-        });
-        await wrote;
-        // Read (and cached) while the transaction is open: the committed row, not its write.
-        assert.equal((await storage.get('c/k'))?.toString(), 'committed');
-        release();
-        await open;
-        assert.equal((await storage.get('c/k'))?.toString(), 'uncommitted');
-
-        await assert.rejects(
-          storage.transaction(async (tx) => {
-            await tx.put('c/k', bytes('rolled back'));
-            await tx.put('c/other', bytes('rolled back'));
-            throw new Error('refused');
-          }),
-          /refused/,
-        );
-        assert.equal((await storage.get('c/k'))?.toString(), 'uncommitted');
-        assert.equal(await storage.get('c/other'), undefined);
-      });
-
-      it('hands out copies, so a caller wiping its buffer cannot change what is read next', async () => {
-        await storage.put('c/k', bytes('secret'));
-        (await storage.get('c/k'))?.fill(0);
-        (await storage.get('c/k'))?.fill(0);
-        assert.equal((await storage.get('c/k'))?.toString(), 'secret');
-      });
-
-      it('stays within its bound and still answers every read right', async () => {
-        await withStorage(open, { cacheBytes: 16 * 1024 }, async (small) => {
-          const keys = Array.from({ length: 200 }, (_, i) => `c/${pad(i)}`);
-          await small.transaction(async (tx) => {
-            for (const key of keys) await tx.put(key, bytes(key.repeat(20)));
-          });
-          for (let round = 0; round < 2; round++) {
-            for (const key of keys) assert.equal((await small.get(key))?.toString(), key.repeat(20));
-          }
-          const usage = small.cacheUsage();
-          assert.ok(usage.bytes <= 16 * 1024, `cache holds ${usage.bytes} bytes`);
-          assert.ok(usage.rows > 0 && usage.rows < keys.length, `cache holds ${usage.rows} rows`);
-        });
-      });
-
-      it('can be turned off', async () => {
-        await withStorage(open, { cacheBytes: 0 }, async (uncached) => {
-          await uncached.put('c/k', bytes('v'));
-          assert.equal((await uncached.get('c/k'))?.toString(), 'v');
-          assert.deepEqual(uncached.cacheUsage(), { rows: 0, bytes: 0 });
-        });
-      });
-    });
+    exerciseRowCache(open, () => storage);
   });
-}
-
-/** A second fixture beside the test's own, closed and cleaned up whatever happens. */
-async function withStorage(
-  open: OpenStorage,
-  options: { cacheBytes: number },
-  work: (storage: CachedStorage) => Promise<void>,
-): Promise<void> {
-  const fixture = await open(options);
-  try {
-    await work(fixture.storage);
-  } finally {
-    await fixture.storage.close();
-    await fixture.cleanup();
-  }
 }
 
 /**
@@ -389,14 +285,6 @@ async function pageUnderConcurrentChange(storage: Storage): Promise<void> {
   for (const unexpected of mustNotVisit)
     assert.ok(!visited.includes(unexpected), `${unexpected} was visited`);
   for (const seen of visited) assert.ok(seen.startsWith('page/'), `${seen} is outside the prefix`);
-}
-
-function bytes(text: string): Buffer {
-  return Buffer.from(text, 'utf8');
-}
-
-function pad(n: number): string {
-  return String(n).padStart(3, '0');
 }
 
 function assertBytes(actual: Buffer | undefined, expected: Buffer): void {
