@@ -1,4 +1,5 @@
 import { BadParameter } from '../errors/index.js';
+import type { ObjectWriter } from './store.js';
 import type { ObjectHead, OutsideState, VersionRecord } from './types.js';
 
 /**
@@ -100,4 +101,28 @@ export async function importContents<R extends VersionRecord>(
     companionEntries.map(([path], index) => [path, values[next + index]]),
   );
   return { contents: { ...contents, versions, linked, companions }, undo };
+}
+
+/** An object's head and every version, as a backup carries them. */
+export async function readWholeObject<V extends VersionRecord>(
+  store: ObjectWriter<V>,
+  key: string,
+  head: ObjectHead,
+): Promise<BackupObject<V>> {
+  const versions: V[] = [];
+  for (const version of await store.listVersions(key, undefined)) {
+    const record = await store.version(key, version);
+    if (record) versions.push(record);
+  }
+  return { head, versions };
+}
+
+/** Writes an object's versions, then its head (a restore, or the undo of a failed one). */
+export async function writeWholeObject<V extends VersionRecord>(
+  store: ObjectWriter<V>,
+  key: string,
+  saved: BackupObject<V>,
+) {
+  for (const record of saved.versions) await store.putVersion(key, record);
+  await store.putHead(key, saved.head);
 }

@@ -10,6 +10,8 @@ import {
   encodeBackup,
   exportContents,
   importContents,
+  readWholeObject,
+  writeWholeObject,
 } from './backup.js';
 import { purgeExpiredSweep } from './purge-expired.js';
 import { type ObjectReader, type ObjectWriter, objectStore, objectWriter } from './store.js';
@@ -315,9 +317,10 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
         const linkedContents: Record<string, BackupObject<VersionRecord>> = {};
         for (const [index, store] of linked.entries()) {
           const linkedHead = await store.head(key);
-          if (linkedHead) linkedContents[linkedCollections[index]!] = await readAll(store, key, linkedHead);
+          if (linkedHead)
+            linkedContents[linkedCollections[index]!] = await readWholeObject(store, key, linkedHead);
         }
-        return { ...(await readAll(tx, key, head)), companions, linked: linkedContents };
+        return { ...(await readWholeObject(tx, key, head)), companions, linked: linkedContents };
       });
       return encodeBackup(deps.backupCodec, kind.collection, await exportContents(contents, deps.outside));
     },
@@ -340,10 +343,10 @@ export function createObjectLifecycle<R extends VersionRecord>(deps: {
             );
           }
         }
-        await writeAll(tx, key, contents);
+        await writeWholeObject(tx, key, contents);
         for (const [index, store] of linked.entries()) {
           const saved = contents.linked?.[linkedCollections[index]!];
-          if (saved) await writeAll(store, key, saved);
+          if (saved) await writeWholeObject(store, key, saved);
         }
         for (const path of deps.companionPaths?.(key) ?? []) {
           const value = contents.companions?.[path];
@@ -381,28 +384,6 @@ export async function loadPage<T>(
   const loaded = await Promise.all(keys.slice(0, limit).map(load));
   const items = loaded.filter((item): item is Awaited<T> => item !== undefined);
   return { items, next: keys.length > limit ? keys[limit - 1] : undefined };
-}
-
-async function readAll<V extends VersionRecord>(
-  store: ObjectWriter<V>,
-  key: string,
-  head: ObjectHead,
-): Promise<BackupObject<V>> {
-  const versions: V[] = [];
-  for (const version of await store.listVersions(key, undefined)) {
-    const record = await store.version(key, version);
-    if (record) versions.push(record);
-  }
-  return { head, versions };
-}
-
-async function writeAll<V extends VersionRecord>(
-  store: ObjectWriter<V>,
-  key: string,
-  saved: BackupObject<V>,
-) {
-  for (const record of saved.versions) await store.putVersion(key, record);
-  await store.putHead(key, saved.head);
 }
 
 export type ObjectLifecycle<R extends VersionRecord> = ReturnType<typeof createObjectLifecycle<R>>;
