@@ -1,62 +1,35 @@
-import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { createArm } from './arm/arm.js';
 import { vaultResourceId } from './arm/resource-ids.js';
 import { AuditKeys } from './audit/audit-keys.js';
-import { auditRoutes } from './audit/routes.js';
 import { type ServiceEvent, serviceEventRecord } from './audit/service-event.js';
 import { type AuditLogHandle, openAuditLog } from './audit/setup.js';
 import type { AuditLog } from './audit/types.js';
 import { createBackupCodec } from './backup/backup-codec.js';
 import { createBackupJobs } from './backup/backup-jobs.js';
-import { hsmBackupRoutes } from './backup/hsm-routes.js';
-import { installationBackupRoutes } from './backup/routes.js';
-import { writeVaultBackup } from './backup/vault-backup.js';
 import { createVaultRestore } from './backup/vault-restore.js';
-import { BadParameter, NotFound } from './errors/index.js';
-import { Barrier, KEYRING_PATH } from './barrier/barrier.js';
+import { NotFound } from './errors/index.js';
+import { Barrier } from './barrier/barrier.js';
 import { SIGN_IN_STATE_PREFIX } from './barrier/expiring-records.js';
 import { prefixedView } from './barrier/secure-store.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
 import { keepCachesCoherent, runWhileLeading, shareThrottles } from './core/cluster-wiring.js';
-import { clusterRoutes } from './core/cluster-routes.js';
 import { createPipeline } from './core/pipeline.js';
-import { devRoutes } from './core/dev-routes.js';
 import { createBackgroundJobs } from './app/background-jobs.js';
-import { isHsmType, requestCost } from './core/request-cost.js';
 import { createTimeShift } from './core/time-shift.js';
 import { createVaultThrottle } from './core/vault-throttle.js';
-import { operatorRoutes } from './core/routes.js';
 import { Runtime } from './core/runtime.js';
 import { CommitRecordFile } from './core/commit-record.js';
 import type { SealRelay } from './core/seal-relay.js';
 import { SealManager } from './core/seal-manager.js';
-import { createStoreCheck } from './core/store-check.js';
-import {
-  INIT_PENDING_PATH,
-  LEGACY_PKCS11_UNSEAL_KEY_PATH,
-  SEAL_CONFIG_PATH,
-  WRAPPED_ROOT_KEY_PATH,
-  WRAPPED_UNSEAL_KEY_PATH,
-} from './seal/types.js';
-import { adminPlane } from './http/admin-plane.js';
-import { armPlane } from './http/arm-plane.js';
-import { decorateAuditFields, registerAuditHooks } from './http/audit-hooks.js';
-import { dataPlane } from './http/data-plane.js';
-import { type Readiness, registerHealthRoutes } from './http/health-routes.js';
-import { registerMetricsRoute, registerRequestMetrics } from './http/metrics-routes.js';
 import { startAlerts } from './audit/alerts/alerts.js';
 import { type Alert, ALERT_EVENT_TYPE } from './audit/alerts/types.js';
 import { createServerMetrics } from './metrics/server-metrics.js';
 import { createHttpServer } from './http/server.js';
 import { createEvents } from './events/events.js';
-import { eventRoutes } from './events/routes.js';
 import { createIdentity } from './identity/identity.js';
-import { registerIdentityRoutes } from './identity/routes.js';
-import { roleApiRoutes } from './policy/role-api.js';
-import { roleAdminRoutes } from './policy/role-routes.js';
 import { createRoleService, KEY_VAULT_ADMINISTRATOR_ROLE_ID } from './policy/role-service.js';
 import { createRoleStore } from './policy/role-store.js';
 import type { IssuedCredentials } from './identity/types.js';
@@ -65,46 +38,27 @@ import { Pkcs11KeyProvider } from './crypto/keys/pkcs11/provider.js';
 import { RoutingKeyProvider } from './crypto/keys/routing-provider.js';
 import { keyHandlePrefix } from './crypto/keys/key-handle-cache.js';
 import { createCacheInvalidation, keyHandleInvalidation } from './core/cache-invalidation.js';
-import { cofferVersion } from './lib/version.js';
 import { SoftwareKeyProvider } from './crypto/keys/software-provider.js';
 import { createAutoUnseal } from './core/auto-unseal.js';
-import { certificateRoutes } from './certificates/routes.js';
 import { soonestCertificateExpiries } from './certificates/expiry-horizon.js';
 import { createCertificateService } from './certificates/service.js';
-import { keyRoutes } from './keys/routes.js';
 import { createKeyService } from './keys/service.js';
 import { isObjectHeadPath } from './objects/store.js';
-import { secretRoutes } from './secrets/routes.js';
 import { createSecretService } from './secrets/service.js';
 import { openKeyWrapper } from './seal/wrappers.js';
 import { FaultCounters } from './storage/fault-counters.js';
 import { PostgresStorage } from './storage/postgres/pg-storage.js';
-import { SPACE_PROBE_KEY, SqliteStorage } from './storage/sqlite/sqlite-storage.js';
-import { vaultAdminRoutes } from './vaults/routes.js';
-import { settingsRoutes } from './vaults/settings-routes.js';
+import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import { createVaultService } from './vaults/service.js';
 import type { VaultRecord } from './vaults/types.js';
 import type { ObjectChangeListener } from './objects/types.js';
-import { createWebConsole } from './ui/ui.js';
-import { acceptForms } from './http/form-body.js';
+import { registerRoutes } from './app/http-routes.js';
 
 export const ADMIN_PRINCIPAL_NAME = 'administrator';
 
-/** Rows that are not barrier records: read before unsealing, or (the keyring) under the root key. */
-const PLAIN_ROWS = new Set([
-  SEAL_CONFIG_PATH,
-  WRAPPED_ROOT_KEY_PATH,
-  INIT_PENDING_PATH,
-  KEYRING_PATH,
-  SPACE_PROBE_KEY,
-  // The unseal key wrapped by an auto-unseal seal's key: only that key opens it.
-  WRAPPED_UNSEAL_KEY_PATH,
-  LEGACY_PKCS11_UNSEAL_KEY_PATH,
-]);
-
 /**
- * The one composition root: builds every concrete piece and wires them. Nothing else calls a
- * constructor of another layer.
+ * The one composition root (with its pieces in src/app/: the background jobs, the routes):
+ * builds every concrete piece and wires them. Nothing else calls a constructor of another layer.
  */
 export async function buildApp(
   config: CofferConfig,
@@ -441,169 +395,43 @@ export async function buildApp(
     },
   });
 
-  // Before any route, so the hooks see every request (and run before the routes' own).
-  const auditHooks = audit
-    ? registerAuditHooks(http, {
-        broker: audit.broker,
-        context: {
-          objectName: (name) => (config.audit.hmacObjectNames ? (auditKeys.hmac(name) ?? '(sealed)') : name),
-          vaultUrl,
-          newCorrelationId: randomUUID,
-        },
-        vaultOfHost: (hostname) => vaultOfHost(hostname, config.baseDomain, bareHosts, config.defaultVault),
-        clientAddress: (peer, forwardedFor) => pipeline.clientAddress(peer, forwardedFor),
-        tenantId: () => (barrier.isSealed ? undefined : runtime.tenantId()),
-      })
-    : decorateAuditFields(http);
-  if (metrics) registerRequestMetrics(http, metrics.requests);
-
-  registerHealthRoutes(http, async (): Promise<Readiness> => {
-    if (barrier.isSealed || (await storage.get(SEAL_CONFIG_PATH)) === undefined) return 'unavailable';
-    const mode = cluster.status().mode;
-    if (mode !== 'read-write') return mode;
-    return (await storage.writable()) ? 'ready' : 'storage-full';
-  });
-  if (metrics)
-    registerMetricsRoute(http, {
-      pipeline,
-      scrapeTokenSha256: config.metrics.scrapeTokenSha256,
-      render: metrics.render,
-      contentType: metrics.contentType,
-    });
-  registerIdentityRoutes(http, {
-    pipeline,
-    tokens,
-    users: identity.users,
-    codes: identity.codes,
-    guard,
-    signingKey: runtime.signingKey,
-    tenantId: runtime.tenantId,
+  const { auditHooks, webConsole } = registerRoutes(http, {
+    arm,
+    audit,
+    auditKeys,
     authorityHost,
-  });
-  adminPlane(http, pipeline, [
-    ...operatorRoutes({
-      seal,
-      barrier,
-      relay: sealRelay,
-      check: createStoreCheck({
-        verifyFile: () => storage.verifyFile(),
-        listKeys: (after, limit) => storage.list('', { after, limit }),
-        readRaw: (key) => storage.readUncached(key),
-        checkRecord: (path, stored) => barrier.checkRecord(path, stored),
-        isPlainRow: (key) => PLAIN_ROWS.has(key),
-        isUnsealed: () => !barrier.isSealed,
-        clock,
-      }),
-      allowInit: !config.dev,
-      initialize: async (shares, threshold) => {
-        if (wrapper) {
-          // Auto-unseal: the node opens itself at once; recovery shares only if asked for (pkcs11 needs them).
-          const result = await seal.initialize(
-            { type: wrapper.type, shares: shares ?? 0, threshold: threshold ?? 0 },
-            bootstrap,
-          );
-          await seal.autoUnseal();
-          return { shares: result.shares, admin: result.bootstrapped };
-        }
-        if (shares === undefined || threshold === undefined)
-          throw new BadParameter('Send {"shares": N, "threshold": T}: the Shamir seal needs both.');
-        const result = await seal.initialize({ type: 'shamir', shares, threshold }, bootstrap);
-        return { shares: result.shares, admin: result.bootstrapped };
-      },
-    }),
-    ...clusterRoutes({ cluster, sealed: () => barrier.isSealed, lastSweep: periodicJobs.lastSweep }),
-    ...installationBackupRoutes({ storage, barrier, clock, cofferVersion: cofferVersion() }),
-    ...vaultAdminRoutes(vaults, vaultUrl),
-    ...devRoutes({
-      dev: config.dev,
-      timeShift,
-      vaults,
-      runVaultSweeps: (vault) => periodicJobs.runForVault(vault),
-      runInstallationSweeps: () => vaults.purgeExpired(),
-    }),
-    ...identity.adminRoutes(),
-    ...roleAdminRoutes(roles),
-    ...eventRoutes(events, vaults),
-    ...auditRoutes({
-      query: (query) => (audit ? audit.index.query(query) : Promise.reject(new BadParameter(AUDIT_OFF))),
-      workers: audit?.index.workers && {
-        count: audit.index.workers.files.length,
-        query: (query, start) => audit.index.queryAll(query, start),
-      },
-      hmac: (name) => auditKeys.hmac(name),
-      hmacNames: config.audit.hmacObjectNames,
-      publicKey: () => {
-        const signer = audit ? auditKeys.signer : undefined;
-        return signer && { keyId: signer.keyId, algorithm: 'Ed25519', publicKeyPem: signer.publicKeyPem };
-      },
-      stats: () => {
-        if (!audit) throw new BadParameter(AUDIT_OFF);
-        return audit.broker.stats();
-      },
-    }),
-  ]);
-  armPlane(http, pipeline, arm.routes(), { subscriptionId: arm.subscriptionId });
-  // The console calls the HTTP API above in process, as the signed-in user (src/ui).
-  const webConsole = createWebConsole({
-    store: sessionStore,
+    backupJobs,
+    bareHosts,
+    barrier,
+    bootstrap,
+    certificates,
     clock,
-    inject: (request) => http.inject(request),
-    vaultUrl,
-    authorityHost,
-    tenantId: runtime.tenantId,
-    scope: () => `${vaultResource()}/.default`,
-    clientAddress: (request) =>
-      pipeline.clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for']),
-  });
-  // The console's pages post HTML forms.
-  http.register(async (scope) => {
-    acceptForms(scope);
-    webConsole.register(scope);
-  });
-  dataPlane(
-    http,
+    cluster,
+    config,
+    events,
+    guard,
+    identity,
+    inVaultTime,
+    keys,
+    metrics,
+    periodicJobs,
     pipeline,
-    [
-      ...secretRoutes(secrets),
-      ...keyRoutes(keys),
-      ...certificateRoutes(certificates),
-      ...roleApiRoutes(roles),
-      ...settingsRoutes(),
-      ...hsmBackupRoutes({
-        jobs: backupJobs,
-        backupDir: config.backupDir,
-        backupKey: runtime.backupKey,
-        write: (vault, file) =>
-          writeVaultBackup({ storage, barrier, backupKey: runtime.backupKey, clock }, vault, file),
-        restore: vaultRestore,
-      }),
-    ],
-    { serviceVersion: cofferVersion(), region: config.region },
-    {
-      inVaultTime,
-      admit: async (request) => {
-        if (!vaultThrottle.enabled(request.vault)) return;
-        const cost = await requestCost(
-          {
-            method: request.method,
-            route: request.routeOptions.url ?? '',
-            params: request.params as Record<string, string>,
-            body: request.body,
-          },
-          async (name, version) => {
-            const key = await keys.get(request.vault, name, version).catch(() => undefined);
-            return (
-              key && {
-                hsm: isHsmType(key.record.kty),
-                rsaBits: key.record.kty.startsWith('RSA') ? key.record.keySize : undefined,
-              }
-            );
-          },
-        );
-        vaultThrottle.admit(request.vault, cost);
-      },
-    },
-  );
+    roles,
+    runtime,
+    seal,
+    sealRelay,
+    secrets,
+    sessionStore,
+    storage,
+    timeShift,
+    tokens,
+    vaultResource,
+    vaultRestore,
+    vaultThrottle,
+    vaultUrl,
+    vaults,
+    wrapper,
+  });
 
   return {
     http,
@@ -680,24 +508,6 @@ async function openStorage(
     throw error;
   }
   return storage;
-}
-
-const AUDIT_OFF = 'The audit log is turned off on this server (audit.enabled is false).';
-
-/** The vault a host name addresses, by name only (pipeline.resolveVault looks it up). */
-function vaultOfHost(
-  hostname: string,
-  baseDomain: string,
-  bareHosts: ReadonlySet<string>,
-  defaultVault: string | undefined,
-): string | undefined {
-  const host = hostname.toLowerCase().replace(/:\d+$/, '');
-  const suffix = `.${baseDomain}`;
-  if (host.endsWith(suffix)) {
-    const name = host.slice(0, -suffix.length);
-    return /^[a-z0-9-]{3,24}$/.test(name) ? name : undefined;
-  }
-  return bareHosts.has(host) ? defaultVault : undefined;
 }
 
 /** Removes a deleted vault's objects in bounded transactions, so a large vault does not hold the write lock for long. */
