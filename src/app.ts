@@ -24,8 +24,6 @@ import { Runtime } from './core/runtime.js';
 import { CommitRecordFile } from './core/commit-record.js';
 import type { SealRelay } from './core/seal-relay.js';
 import { SealManager } from './core/seal-manager.js';
-import { startAlerts } from './audit/alerts/alerts.js';
-import { type Alert, ALERT_EVENT_TYPE } from './audit/alerts/types.js';
 import { createServerMetrics } from './metrics/server-metrics.js';
 import { createHttpServer } from './http/server.js';
 import { createEvents } from './events/events.js';
@@ -47,12 +45,13 @@ import { isObjectHeadPath } from './objects/store.js';
 import { createSecretService } from './secrets/service.js';
 import { openKeyWrapper } from './seal/wrappers.js';
 import { FaultCounters } from './storage/fault-counters.js';
-import { PostgresStorage } from './storage/postgres/pg-storage.js';
 import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import { createVaultService } from './vaults/service.js';
 import type { VaultRecord } from './vaults/types.js';
 import type { ObjectChangeListener } from './objects/types.js';
 import { registerRoutes } from './app/http-routes.js';
+import { eraseVaultData, openStorage } from './app/storage.js';
+import { wireAlerts } from './app/alerts-wiring.js';
 
 export const ADMIN_PRINCIPAL_NAME = 'administrator';
 
@@ -353,30 +352,7 @@ export async function buildApp(
         nowMs: () => clock.nowMs(),
       })
     : undefined;
-  // An alert about a vault is also an event to that vault's subscribers (docs/events.md); one
-  // about the installation (no vault) has no subscribers to reach: its warn line and count remain.
-  const raiseAlert = (alert: Alert): void => {
-    if (alert.vault === undefined) return;
-    const data = { rule: alert.rule, caller: alert.caller, vault: alert.vault, details: alert.details };
-    events
-      .publishEvent(alert.vault, ALERT_EVENT_TYPE, alert.rule, data)
-      .catch((error: unknown) =>
-        http.log.error({ err: { type: (error as Error).name } }, 'an alert could not be raised as an event'),
-      );
-  };
-  if (audit && config.alerts.enabled)
-    startAlerts({
-      broker: audit.broker,
-      config: config.alerts,
-      log: auditLog,
-      raise: raiseAlert,
-      counted: (rule) => metrics?.alertRaised(rule),
-    });
-  else if (config.alerts.enabled)
-    http.log.warn(
-      {},
-      'alerts are off: they read the audit log, which is turned off (audit.enabled is false)',
-    );
+  wireAlerts({ audit, config: config.alerts, events, auditLog, log: http.log, metrics });
   const bareHosts = new Set([config.publicHost, 'localhost', '127.0.0.1', '[::1]', '::1']);
   const pipeline = createPipeline({
     barrier,
@@ -481,42 +457,3 @@ export async function buildApp(
 }
 
 export type CofferApp = Awaited<ReturnType<typeof buildApp>> & { http: FastifyInstance };
-
-/**
- * SQLite in the data dir (one process), or PostgreSQL for many nodes. A PostgreSQL that is down
- * is not fatal: the node starts, answers 503 and /readyz 503, and connects when it can.
- */
-async function openStorage(
-  config: CofferConfig,
-  http: FastifyInstance,
-  faults: FaultCounters,
-): Promise<SqliteStorage | PostgresStorage> {
-  const cacheBytes = config.storage.cacheMiB * 1024 * 1024;
-  // Workers of one server open the file as members of one installation (docs/ha.md).
-  const mode = config.workers > 1 ? 'member' : 'exclusive';
-  if (config.storage.type === 'sqlite')
-    return new SqliteStorage(config.storage.file, { cacheBytes, faults, mode });
-  const storage = new PostgresStorage({
-    ...config.storage,
-    cacheBytes,
-    log: (level, message) => http.log[level]({ storage: 'postgres' }, message),
-  });
-  try {
-    await storage.start();
-  } catch (error) {
-    await storage.close();
-    throw error;
-  }
-  return storage;
-}
-
-/** Removes a deleted vault's objects in bounded transactions, so a large vault does not hold the write lock for long. */
-async function eraseVaultData(store: ReturnType<Barrier['view']>): Promise<void> {
-  for (;;) {
-    const keys = await store.list('', { limit: 500 });
-    if (keys.length === 0) return;
-    await store.transaction(async (tx) => {
-      for (const key of keys) await tx.delete(key);
-    });
-  }
-}
