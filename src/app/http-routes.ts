@@ -90,7 +90,6 @@ export interface RouteParts {
   bootstrap: () => Promise<IssuedCredentials>;
   certificates: CertificateService;
   clock: Clock;
-  cluster: (SqliteStorage | PostgresStorage)['cluster'];
   config: CofferConfig;
   events: Events;
   guard: AbuseGuard;
@@ -108,7 +107,6 @@ export interface RouteParts {
   sessionStore: SecureStore;
   storage: SqliteStorage | PostgresStorage;
   timeShift: TimeShift;
-  tokens: Identity['tokens'];
   vaultResource: () => string;
   vaultRestore: VaultRestore;
   vaultThrottle: VaultThrottle;
@@ -135,7 +133,6 @@ export function registerRoutes(http: FastifyInstance, parts: RouteParts) {
     bootstrap,
     certificates,
     clock,
-    cluster,
     config,
     events,
     guard,
@@ -153,7 +150,6 @@ export function registerRoutes(http: FastifyInstance, parts: RouteParts) {
     sessionStore,
     storage,
     timeShift,
-    tokens,
     vaultResource,
     vaultRestore,
     vaultThrottle,
@@ -161,6 +157,9 @@ export function registerRoutes(http: FastifyInstance, parts: RouteParts) {
     vaults,
     wrapper,
   } = parts;
+  // Derived from what it is part of, so the caller cannot hand in a mismatched one.
+  const { cluster } = storage;
+  const { tokens } = identity;
   // Before any route, so the hooks see every request (and run before the routes' own).
   const auditHooks = audit
     ? registerAuditHooks(http, {
