@@ -64,7 +64,8 @@ export function registerAuditHooks(app: FastifyInstance, deps: AuditHookDeps) {
     }
     try {
       // A read's record may wait for the spool's next sync; a change's is on the disk first.
-      const change = request.method !== 'GET' && request.method !== 'HEAD';
+      const change =
+        request.method !== 'GET' && request.method !== 'HEAD' && !request.routeOptions.config?.readOnly;
       const record = requestRecord(factsOf(request, reply, payload), deps.context);
       await deps.broker.record(record, change, inFlight <= 1);
       return payload;

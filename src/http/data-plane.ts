@@ -17,6 +17,8 @@ export interface DataRoute {
    * RBAC does not tell them apart; access policies do (`list` against `get`).
    */
   listing?: boolean;
+  /** A POST that changes nothing stored: audited like a read (see FastifyContextConfig.readOnly). */
+  readOnly?: boolean;
   /** For role assignment writes and deletes: the role concerned, which ABAC conditions test. */
   roleDefinitionId?: (request: FastifyRequest) => Promise<string | undefined>;
   schema?: RouteOptions['schema'];
@@ -57,7 +59,7 @@ export function dataPlane(
         url: route.url,
         schema: route.schema,
         bodyLimit: route.bodyLimit,
-        config: { operation: route.operation, dataPlane: true },
+        config: { operation: route.operation, dataPlane: true, readOnly: route.readOnly },
         preHandler: async (request) => {
           request.auditScope = route.scope(request);
           // Before authorization: Azure counts every transaction a vault receives, refused ones too.

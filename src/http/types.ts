@@ -11,6 +11,12 @@ declare module 'fastify' {
     audit?: boolean;
     /** A data-plane route: a request refused before its vault was looked up names the vault of its host. */
     dataPlane?: boolean;
+    /**
+     * A POST that changes nothing stored (a key's sign, encrypt, a backup): its audit record is
+     * kept like a read's (written before the answer, synced within `audit.syncIntervalMs`),
+     * not waited for on the disk like a change's.
+     */
+    readOnly?: boolean;
   }
 
   interface FastifyRequest {

@@ -66,6 +66,8 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
       url: `${prefix}${segment}`,
       operation: auditName,
       action,
+      // A cryptographic operation reads its key and stores nothing.
+      readOnly: true,
       scope: keyScope,
       schema: {
         body: schema,
@@ -264,6 +266,7 @@ export function keyRoutes(keys: KeyService): DataRoute[] {
       url: '/rng',
       operation: 'KeyGetRandomBytes',
       action: KeyActions.random,
+      readOnly: true,
       scope: (request) => vaultScope(request),
       schema: { body: keySchemas.randomBody, response: { 200: keySchemas.valueResult } },
       handler: async (request) => ({

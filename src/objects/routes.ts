@@ -120,6 +120,7 @@ export function lifecycleRoutes<R extends VersionRecord>(spec: LifecycleRouteSpe
       url: `/${collection}/:name/backup`,
       operation: operation('Backup'),
       action: actions.backup,
+      readOnly: true,
       scope: objectScope,
       schema: { response: { 200: schemas.backup } },
       handler: async (request) => ({
