@@ -9,9 +9,10 @@ export const REFERENCE_SERVERS = {
   framework: fileURLToPath(new URL('../framework-server.mjs', import.meta.url)),
 };
 
-export function startReference({ script, port, tlsDir, bodyBytes }) {
+/** `processes` (ceiling only): how many processes share the listener. */
+export function startReference({ script, port, tlsDir, bodyBytes, processes = 1 }) {
   const args = [script, String(port), path.join(tlsDir, 'server.pem'), path.join(tlsDir, 'server-key.pem')];
-  const child = spawn(process.execPath, [...args, String(bodyBytes)], {
+  const child = spawn(process.execPath, [...args, String(bodyBytes), String(processes)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 // Starts and stops a Coffer dev server as a child process and fetches bearer tokens for it.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, openSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { URL, URLSearchParams, fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ export const SCOPE = 'https://vault.localhost/.default';
 
 /**
  * Spawns `coffer server --dev` (of the build in `dist`, default COFFER_DIST or this one) on DIR
- * (with `env` added, e.g. COFFER_STORAGE_URL) and waits until DIR/dev.json is written and /readyz
+ * (with `env` added, e.g. COFFER_STORAGE_URL; `workers` > 1 adds `--workers N`) and waits until DIR/dev.json is written and /readyz
  * answers 200. Resolves to {pid, dev, client, readyMs, stop()}; readyMs is spawn-to-ready.
  */
 export async function startCoffer({
@@ -24,16 +24,24 @@ export async function startCoffer({
   keepDevFile = false,
   timeoutMs = 120_000,
   dist = process.env.COFFER_DIST,
+  workers = 1,
 }) {
   const devFile = path.join(dataDir, 'dev.json');
   // A second node of one installation keeps the copied dev.json: without it, it would give the
   // administrator a new secret. Readiness then rests on /readyz alone.
   if (!keepDevFile) rmSync(devFile, { force: true });
-  const log = openSync(path.join(path.dirname(dataDir), `coffer-${port}.log`), 'a');
+  const logFile = path.join(path.dirname(dataDir), `coffer-${port}.log`);
+  const log = openSync(logFile, 'a');
+  const logStart = statSync(logFile).size;
   const started = process.hrtime.bigint();
   const child = spawn(
     process.execPath,
-    [...nodeArgs, entryOf(dist), 'server', '--dev', '--data-dir', dataDir, '--port', String(port)],
+    [
+      ...nodeArgs,
+      entryOf(dist),
+      ...['server', '--dev', '--data-dir', dataDir, '--port', String(port)],
+      ...(workers > 1 ? ['--workers', String(workers)] : []),
+    ],
     { cwd: ROOT, stdio: ['ignore', log, log], env: { ...process.env, ...env } },
   );
   let exited = null;
@@ -49,6 +57,12 @@ export async function startCoffer({
   while ((await client.request('GET', '/readyz').catch(() => ({ status: 0 }))).status !== 200) {
     if (Date.now() > deadline) throw new Error('coffer /readyz never answered 200');
     await sleep(5);
+  }
+  // /readyz answers as soon as the first worker serves; the others start after it.
+  while (workers > 1 && !readFileSync(logFile, 'utf8').slice(logStart).includes('workers are serving')) {
+    if (exited) throw new Error(`coffer exited during start-up (${JSON.stringify(exited)}); see its log`);
+    if (Date.now() > deadline) throw new Error(`not all ${workers} workers serving after ${timeoutMs} ms`);
+    await sleep(20);
   }
   const readyMs = Number(process.hrtime.bigint() - started) / 1e6;
   async function stop() {

@@ -1,14 +1,14 @@
 // One measurement: drive a target at a concurrency for a duration and charge the server
-// process's CPU time (from /proc) to the requests served.
-import { cpuSeconds, round } from './proc.mjs';
+// process's CPU time, its workers' included (from /proc), to the requests served.
+import { round, treeCpuSeconds } from './proc.mjs';
 import { runWrk } from './wrk.mjs';
 import { runNodeLoad } from './node-load.mjs';
 
 /** options: {connections, durationS, loadgen: 'wrk'|'node', ca, serverPid}. */
 export async function measure(target, options) {
-  const before = cpuSeconds(options.serverPid);
+  const before = treeCpuSeconds(options.serverPid);
   const run = options.loadgen === 'wrk' ? await runWrk(target, options) : await runNodeLoad(target, options);
-  const serverCpu = cpuSeconds(options.serverPid) - before;
+  const serverCpu = treeCpuSeconds(options.serverPid) - before;
   return {
     loadgen: run.loadgen,
     requests: run.requests,

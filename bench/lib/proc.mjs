@@ -21,6 +21,37 @@ export function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
+/**
+ * utime + stime of a process and every live descendant (`coffer server --workers N` is a
+ * supervisor and N workers; a reference server may fork too), in seconds. A process that exits
+ * during a measurement takes its CPU with it, so measure only trees that stay up.
+ */
+export function treeCpuSeconds(pid) {
+  const children = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fields;
+    try {
+      fields = statFields(readFileSync(`/proc/${entry}/stat`, 'utf8'));
+    } catch {
+      continue; // gone between the listing and the read
+    }
+    const parent = Number(fields[1]);
+    const cpu = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    if (!children.has(parent)) children.set(parent, []);
+    children.get(parent).push({ pid: Number(entry), cpu });
+  }
+  let total = cpuSeconds(pid);
+  const pending = [pid];
+  while (pending.length > 0) {
+    for (const child of children.get(pending.pop()) ?? []) {
+      total += child.cpu;
+      pending.push(child.pid);
+    }
+  }
+  return total;
+}
+
 /** cutime + cstime from a stat line: the CPU of the children a shell has waited for. */
 export function childCpuSecondsFromStat(statLine) {
   const fields = statFields(statLine);

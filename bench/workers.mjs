@@ -1,0 +1,194 @@
+// `node bench/workers.mjs [--workers N] [--duration 8] [--rounds 3] [--concurrency 32]
+//   [--scenarios secret-get,es256-sign] [--no-readme]`: what `coffer server --workers N` buys.
+// Coffer with 1 worker and with N (default: one per CPU), each against the ceiling (the bare
+// Node.js HTTPS server of `npm run bench`) with 1 process and with N processes sharing the
+// listener the same way (node:cluster, the kernel picking the process). Server CPU is summed
+// over the whole process tree (supervisor and workers). Rounds interleave the four servers so
+// that the machine's drift hits them alike; medians and ratios go to results/workers-*.json and
+// README.md.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { REFERENCE_SERVERS, startReference } from './lib/ceiling.mjs';
+import { fetchToken, startCoffer } from './lib/coffer.mjs';
+import { measure } from './lib/measure.mjs';
+import { prepareFixtures, scenarioTargets } from './lib/scenarios.mjs';
+import { createBenchToken } from './lib/softhsm.mjs';
+import { hasWrk } from './lib/wrk.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({
+  options: {
+    workers: { type: 'string', default: String(os.availableParallelism()) },
+    duration: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '32' },
+    scenarios: { type: 'string', default: 'secret-get,es256-sign' },
+    'no-readme': { type: 'boolean', default: false },
+  },
+});
+const workers = Number(values.workers);
+const durationS = Number(values.duration);
+const rounds = Number(values.rounds);
+const concurrencies = values.concurrency.split(',').map(Number);
+const scenarios = values.scenarios.split(',');
+const loadgen = hasWrk() ? 'wrk' : 'node';
+if (!(workers >= 2)) throw new Error('--workers must be at least 2 (it is compared with 1)');
+
+const log = (line) => process.stderr.write(`[workers bench] ${line}\n`);
+const work = mkdtempSync(path.join(os.tmpdir(), 'coffer-workers-bench-'));
+const port = 30000 + Math.floor(Math.random() * 20000);
+/** runs[server][processes][scenario][c]: the measurements of every round. */
+const runs = { coffer: {}, ceiling: {} };
+function record(server, processes, scenario, c, m) {
+  const byScenario = (runs[server][processes] ??= {});
+  ((byScenario[scenario] ??= {})[c] ??= []).push(m);
+  log(
+    `${server} x${processes} ${scenario} c=${c}: ${m.rps} req/s, p99 ${m.p99Ms} ms, ${m.cpuSecondsPer1000} s CPU/1k`,
+  );
+  if (m.errors > 0) throw new Error(`${server} x${processes} ${scenario} c=${c}: ${m.errors} errors`);
+}
+
+async function measureCoffer(round, processes) {
+  const dataDir = path.join(work, `coffer-${round}-${processes}`, 'data');
+  mkdirSync(path.dirname(dataDir), { recursive: true });
+  const server = await startCoffer({
+    dataDir,
+    port,
+    workers: processes,
+    env: createBenchToken(path.dirname(dataDir)),
+  });
+  try {
+    const token = await fetchToken(server);
+    const { fixtures, secretGetBytes } = await prepareFixtures(server, token);
+    const targets = scenarioTargets(server, token, fixtures, `w${round}x${processes}`);
+    for (const c of concurrencies) {
+      for (const scenario of scenarios) {
+        const m = await measure(targets[scenario], {
+          connections: c,
+          durationS,
+          loadgen,
+          serverPid: server.pid,
+        });
+        record('coffer', processes, scenario, c, m);
+      }
+    }
+    return { tlsDir: path.join(dataDir, 'tls'), bodyBytes: secretGetBytes };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function measureCeiling(processes, { tlsDir, bodyBytes }) {
+  const ceilingPort = port + 1;
+  const server = await startReference({
+    script: REFERENCE_SERVERS.ceiling,
+    port: ceilingPort,
+    tlsDir,
+    bodyBytes,
+    processes,
+  });
+  try {
+    // The same request as a secret get, with a bearer header of a real token's size.
+    const target = {
+      port: ceilingPort,
+      path: '/secrets/bench-read/?api-version=7.6',
+      headers: { Authorization: `Bearer ${'x'.repeat(1058)}` },
+    };
+    for (const c of concurrencies) {
+      const m = await measure(target, { connections: c, durationS, loadgen, serverPid: server.pid });
+      record('ceiling', processes, 'secret-get', c, m);
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+try {
+  for (let round = 1; round <= rounds; round++) {
+    const reference = await measureCoffer(round, 1);
+    await measureCoffer(round, workers);
+    await measureCeiling(1, reference);
+    await measureCeiling(workers, reference);
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+const median = (numbers) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)];
+function summarise(list) {
+  return {
+    rps: median(list.map((m) => m.rps)),
+    p50Ms: median(list.map((m) => m.p50Ms)),
+    p99Ms: median(list.map((m) => m.p99Ms)),
+    cpuSecondsPer1000: median(list.map((m) => m.cpuSecondsPer1000)),
+    serverCpuShare: median(list.map((m) => m.serverCpuShare)),
+    loadgenCpuShare: median(list.map((m) => m.loadgenCpuShare)),
+  };
+}
+const summary = {};
+for (const [server, byProcesses] of Object.entries(runs)) {
+  for (const [processes, byScenario] of Object.entries(byProcesses)) {
+    for (const [scenario, byC] of Object.entries(byScenario)) {
+      for (const [c, list] of Object.entries(byC)) {
+        (((summary[server] ??= {})[processes] ??= {})[scenario] ??= {})[c] = summarise(list);
+      }
+    }
+  }
+}
+
+const date = new Date().toISOString();
+const doc = {
+  date,
+  workers,
+  durationS,
+  rounds,
+  loadgen,
+  node: process.version,
+  cpus: os.cpus().length,
+  summary,
+  runs,
+};
+mkdirSync(path.join(HERE, 'results'), { recursive: true });
+const file = `workers-${date.replace(/[:.]/g, '-')}.json`;
+writeFileSync(path.join(HERE, 'results', file), `${JSON.stringify(doc, null, 2)}\n`);
+
+const pct = (x) => `${Math.round(x * 100)}%`;
+const rows = [];
+for (const c of concurrencies) {
+  for (const processes of [1, workers]) {
+    const ceiling = summary.ceiling[processes]['secret-get'][c];
+    rows.push(
+      `| ceiling | ${processes} | ${c} | ${ceiling.rps} | ${ceiling.p50Ms} | ${ceiling.p99Ms} | ${ceiling.cpuSecondsPer1000} | ${ceiling.serverCpuShare} | ${ceiling.loadgenCpuShare} | – | ${processes === 1 ? '–' : pct(ceiling.rps / summary.ceiling[1]['secret-get'][c].rps)} |`,
+    );
+    for (const scenario of scenarios) {
+      const s = summary.coffer[processes][scenario][c];
+      const one = summary.coffer[1][scenario][c];
+      rows.push(
+        `| ${scenario} | ${processes} | ${c} | ${s.rps} | ${s.p50Ms} | ${s.p99Ms} | ${s.cpuSecondsPer1000} | ${s.serverCpuShare} | ${s.loadgenCpuShare} | ${pct(s.rps / ceiling.rps)} | ${processes === 1 ? '–' : pct(s.rps / one.rps)} |`,
+      );
+    }
+  }
+}
+const table = [
+  `Run of ${date}, Node ${process.version}, ${os.cpus().length} CPUs, \`${loadgen}\` (on the same cores), ${durationS} s per figure, median of ${rounds} interleaved rounds; raw data \`results/${file}\`.`,
+  '',
+  '| server | processes | c | req/s | p50 ms | p99 ms | server CPU s / 1k req | server cores busy | load-gen cores busy | vs ceiling, same processes | vs 1 process |',
+  '| ------ | --------: | -: | ----: | -----: | -----: | --------------------: | ----------------: | ------------------: | -------------------------: | -----------: |',
+  ...rows,
+].join('\n');
+process.stdout.write(`${table}\n`);
+if (!values['no-readme']) {
+  const readme = path.join(HERE, 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const begin = '<!-- bench:workers:begin -->';
+  const end = '<!-- bench:workers:end -->';
+  if (text.includes(begin)) {
+    writeFileSync(
+      readme,
+      text.slice(0, text.indexOf(begin) + begin.length) + `\n\n${table}\n\n` + text.slice(text.indexOf(end)),
+    );
+  }
+}
