@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { publicRandomBytes } from '../lib/public-random.js';
 
 export const AES_256_KEY_BYTES = 32;
 export const GCM_NONCE_BYTES = 12;
@@ -6,7 +7,8 @@ export const GCM_TAG_BYTES = 16;
 
 /** AES-256-GCM with a fresh random nonce. Output: nonce | ciphertext | tag. */
 export function sealAesGcm(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
-  const nonce = randomBytes(GCM_NONCE_BYTES);
+  // Public once sealed (it leads the output), so it may come from the pool.
+  const nonce = publicRandomBytes(GCM_NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad);
   const body = cipher.update(plaintext);
@@ -31,6 +33,7 @@ export function openAesGcm(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array)
   }
 }
 
+/** A secret: straight from the CSPRNG, never from the public pool. */
 export function randomKey(): Buffer {
   return randomBytes(AES_256_KEY_BYTES);
 }

@@ -1,8 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { publicRandomBytes } from './public-random.js';
 
 /** A Key Vault object version: 32 lowercase hex characters, as Azure issues them. */
 export function newVersionId(): string {
-  return randomBytes(16).toString('hex');
+  return publicRandomBytes(16).toString('hex');
 }
 
 /** An object id, tenant id or client id: a random (v4) UUID. */
