@@ -45,11 +45,13 @@ export function exerciseCluster(backendName: string, open: () => Promise<Cluster
       assert.equal((await b.get('k/x'))?.toString(), 'old');
       assert.equal((await b.get('k/gone'))?.toString(), 'here');
       assert.equal(await b.get('k/new'), undefined);
+      assert.deepEqual(await b.list('k/list/'), []);
 
       await a.transaction(async (tx) => {
         await tx.put('k/x', bytes('new'));
         await tx.delete('k/gone');
         await tx.put('k/new', bytes('born'));
+        await tx.put('k/list/item', bytes('listed'));
       });
       // The bound runs from the acknowledgement: that is when a client may expect the change.
       const committedAt = Date.now();
@@ -61,6 +63,7 @@ export function exerciseCluster(backendName: string, open: () => Promise<Cluster
       );
       assert.equal(await b.get('k/gone'), undefined);
       assert.equal((await b.get('k/new'))?.toString(), 'born');
+      assert.deepEqual(await b.list('k/list/'), ['k/list/item']);
     });
 
     it('tells the other members which keys each commit wrote, in order, and never the writer', async () => {

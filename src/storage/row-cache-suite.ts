@@ -54,6 +54,33 @@ export function exerciseRowCache(open: OpenStorage, current: () => CachedStorage
       assert.equal(await storage.get('c/other'), undefined);
     });
 
+    it('lists what is committed under a prefix it once found empty, and nothing more', async () => {
+      const storage = current();
+      await storage.put('e/other', bytes('beside'));
+      assert.deepEqual(await storage.list('e/x/'), []);
+      assert.deepEqual(await storage.list('e/x/'), []); // remembered as empty
+      await storage.put('e/x/one', bytes('1'));
+      assert.deepEqual(await storage.list('e/x/'), ['e/x/one']);
+      await storage.delete('e/x/one');
+      assert.deepEqual(await storage.list('e/x/'), []);
+      await assert.rejects(
+        storage.transaction(async (tx) => {
+          await tx.put('e/x/two', bytes('rolled back'));
+          throw new Error('refused');
+        }),
+        /refused/,
+      );
+      assert.deepEqual(await storage.list('e/x/'), []);
+      await storage.transaction(async (tx) => tx.put('e/x/two', bytes('2')));
+      assert.deepEqual(await storage.list('e/x/'), ['e/x/two']);
+      // A narrower and a wider prefix of the same key are both forgotten.
+      assert.deepEqual(await storage.list('e/y/z/'), []);
+      assert.deepEqual(await storage.list('e/y/'), []);
+      await storage.put('e/y/z/k', bytes('deep'));
+      assert.deepEqual(await storage.list('e/y/z/'), ['e/y/z/k']);
+      assert.deepEqual(await storage.list('e/y/'), ['e/y/z/k']);
+    });
+
     it('hands out copies, so a caller wiping its buffer cannot change what is read next', async () => {
       const storage = current();
       await storage.put('c/k', bytes('secret'));

@@ -218,7 +218,15 @@ export class SqliteStorage implements ClusteredStorage {
 
   async list(prefix: string, options: ListOptions = {}): Promise<string[]> {
     await this.committer.whenDurable(prefix, true);
-    return listKeys(this.readStatements, prefix, options);
+    // From here to the return nothing awaits, so no commit (this process's, whose keys the
+    // committer forgets as it commits, or another member's, which beforeRead forgets) can slip
+    // between the memo's check, the scan and the memo.
+    this.cluster.beforeRead();
+    const whole = !options.after;
+    if (whole && this.cache.knownEmpty(prefix)) return [];
+    const keys = listKeys(this.readStatements, prefix, options);
+    if (whole && keys.length === 0) this.cache.rememberEmpty(prefix);
+    return keys;
   }
 
   async put(key: string, value: Buffer): Promise<void> {
