@@ -1,5 +1,7 @@
 // `node bench/workers.mjs [--workers N] [--duration 8] [--rounds 3] [--concurrency 32]
-//   [--scenarios secret-get,es256-sign] [--no-readme]`: what `coffer server --workers N` buys.
+//   [--scenarios secret-get,es256-sign] [--no-readme] [--smoke]`: what `coffer server --workers N`
+// buys. `--smoke` (CI): one round of 0.5 s figures with the built-in Node load loop, checked for
+// shape, written nowhere.
 // Coffer with 1 worker and with N (default: one per CPU), each against the ceiling (the bare
 // Node.js HTTPS server of `npm run bench`) with 1 process and with N processes sharing the
 // listener the same way (node:cluster, the kernel picking the process). Server CPU is summed
@@ -21,20 +23,22 @@ import { hasWrk } from './lib/wrk.mjs';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   options: {
-    workers: { type: 'string', default: String(os.availableParallelism()) },
+    workers: { type: 'string', default: String(Math.max(2, os.availableParallelism())) },
     duration: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '32' },
     scenarios: { type: 'string', default: 'secret-get,es256-sign' },
     'no-readme': { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
   },
 });
+const smoke = values.smoke;
 const workers = Number(values.workers);
-const durationS = Number(values.duration);
-const rounds = Number(values.rounds);
+const durationS = smoke ? 0.5 : Number(values.duration);
+const rounds = smoke ? 1 : Number(values.rounds);
 const concurrencies = values.concurrency.split(',').map(Number);
 const scenarios = values.scenarios.split(',');
-const loadgen = hasWrk() ? 'wrk' : 'node';
+const loadgen = !smoke && hasWrk() ? 'wrk' : 'node';
 if (!(workers >= 2)) throw new Error('--workers must be at least 2 (it is compared with 1)');
 
 const log = (line) => process.stderr.write(`[workers bench] ${line}\n`);
@@ -137,6 +141,21 @@ for (const [server, byProcesses] of Object.entries(runs)) {
       }
     }
   }
+}
+
+if (smoke) {
+  const rows = Object.values(summary).flatMap((byProcesses) =>
+    Object.values(byProcesses).flatMap((byScenario) =>
+      Object.values(byScenario).flatMap((byC) => Object.values(byC)),
+    ),
+  );
+  const expected = 2 * (1 + scenarios.length) * concurrencies.length;
+  if (rows.length !== expected || !rows.every((row) => row.rps > 0 && row.cpuSecondsPer1000 > 0)) {
+    console.error(`bench workers smoke: FAILED: ${JSON.stringify(summary)}`);
+    process.exit(1);
+  }
+  console.log(`bench workers smoke: ok (${rows.length} rows, ${workers} workers)`);
+  process.exit(0);
 }
 
 const date = new Date().toISOString();

@@ -29,4 +29,13 @@ describe('benchmark smoke', () => {
     );
     assert.match(stdout, /bench storage smoke: ok \(10 rows, propagation p50 [\d.]+ ms\)/);
   });
+
+  it('runs the workers comparison briefly: Coffer and the ceiling with 1 process and with 2', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [path.join(repoRoot, 'bench/workers.mjs'), '--smoke', '--workers', '2'],
+      { cwd: repoRoot, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 },
+    );
+    assert.match(stdout, /bench workers smoke: ok \(6 rows, 2 workers\)/);
+  });
 });
