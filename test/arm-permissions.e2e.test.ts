@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Vault } from '@azure/arm-keyvault';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { changeOf, OBJECT_ID_CLAIM, serviceEventRecord } from './helpers/audit.js';
-import { adminApi, armCaller, armErrorOf, type TestPrincipal } from './helpers/arm.js';
+import { adminApi, armCaller, armClient, armErrorOf, type TestPrincipal } from './helpers/arm.js';
 import type { RawResponse } from './helpers/http.js';
 import { type DevServer, startDevServer } from './helpers/server-process.js';
 
@@ -178,5 +178,39 @@ describe('Resource Manager: who may change who reads a vault', () => {
     });
     assert.equal(settings.status, 403);
     refused(await call('PATCH', vaultPath('guarded'), { properties: { enableRbacAuthorization: false } }));
+  });
+
+  it('a role at one vault lists that vault, by subscription, by group and among resources; no role, no list', async () => {
+    const { principalWithRole, credentialOf } = await adminApi(server);
+    const reader = await principalWithRole('arm-one-vault', 'Key Vault Contributor', '/vaults/legacy');
+    const { client } = armClient(server, credentialOf(reader));
+    const names = async (pages: AsyncIterable<{ name?: string }>) => {
+      const found: string[] = [];
+      for await (const item of pages) found.push(item.name!);
+      return found;
+    };
+    assert.deepEqual(await names(client.vaults.listBySubscription()), ['legacy']);
+    assert.deepEqual(await names(client.vaults.listByResourceGroup(GROUP)), ['legacy']);
+    assert.deepEqual(await names(client.vaults.list()), ['legacy']);
+    // The owner, allowed at the installation, sees every vault.
+    const everything = await names(armClient(server).client.vaults.listBySubscription());
+    for (const name of ['guarded', 'legacy'])
+      assert.ok(everything.includes(name), `${name} in ${everything}`);
+
+    const nobody = await principalWithRole(
+      'arm-no-vault',
+      'Key Vault Secrets User',
+      '/vaults/guarded/secrets/payroll',
+    );
+    const { call } = await armCaller(server, nobody.clientId, nobody.clientSecret);
+    for (const path of [
+      `/providers/Microsoft.KeyVault/vaults?${API}`,
+      `/resourceGroups/${GROUP}/providers/Microsoft.KeyVault/vaults?${API}`,
+      `/resourceGroups/no-such-group/providers/Microsoft.KeyVault/vaults?${API}`,
+    ]) {
+      const response = await call('GET', path);
+      assert.equal(response.status, 403, `${path}: ${response.text}`);
+      assert.equal(armErrorOf(response).code, 'AuthorizationFailed');
+    }
   });
 });

@@ -48,6 +48,11 @@ describe('who may change who reads a vault', () => {
   const selfPolicy = (objectId: string) => ({
     properties: { accessPolicies: [{ objectId, permissions: { secrets: ['get', 'list'] } }] },
   });
+  const namesListed = async (token: string, path: string) => {
+    const response = await call(token, 'GET', path);
+    assert.equal(response.status, 200, `${path}: ${response.text}`);
+    return (response.json() as { value: { name: string }[] }).value.map((vault) => vault.name);
+  };
   const refusedFor = (response: RawResponse, action: string) => {
     assert.equal(response.status, 403, response.text);
     const { error } = response.json() as { error: { code: string; message: string } };
@@ -180,19 +185,42 @@ describe('who may change who reads a vault', () => {
       const response = await call(token, method, path, body);
       assert.equal(response.status, 403, `${method} ${path}: ${response.text}`);
     }
-    // Creating and listing vaults act on the installation, not on one vault.
+    // Creating a vault acts on the installation; the list shows the vaults it may read, only.
     refusedFor(await call(token, 'POST', '/vaults', { name: 'sprawl' }), 'Microsoft.KeyVault/vaults/write');
-    refusedFor(await call(token, 'GET', '/vaults'), 'Microsoft.KeyVault/vaults/read');
+    assert.deepEqual(await namesListed(token, '/vaults'), ['managed']);
+    const all = await namesListed(adminToken, '/vaults');
+    for (const name of ['elsewhere', 'guarded', 'managed'])
+      assert.ok(all.includes(name), `${name} in ${all}`);
     // Its own vault's data stays out of reach, and so does the permission model.
     refusedFor(
       await call(token, 'PATCH', '/vaults/managed', { enableRbacAuthorization: false }),
       GRANT_ACCESS,
     );
     assert.equal((await call(token, 'DELETE', '/vaults/managed')).status, 204);
+    // Deleted, its role assignments stay with it: the deleted list shows it, and nothing else.
+    await call(adminToken, 'DELETE', '/vaults/elsewhere').then((r) => assert.equal(r.status, 204));
+    assert.deepEqual(await namesListed(token, '/deletedvaults'), ['managed']);
+    assert.deepEqual((await namesListed(adminToken, '/deletedvaults')).sort(), ['elsewhere', 'managed']);
+    await call(adminToken, 'POST', '/deletedvaults/elsewhere/recover').then((r) =>
+      assert.ok(r.status < 300, r.text),
+    );
     assert.equal(
       (await call(adminToken, 'GET', '/vaults/elsewhere')).status,
       200,
       'the other vault is intact',
     );
+  });
+
+  it('a caller who may read no vault is refused the lists, and learns no vault name', async () => {
+    const stranger = await principalWith(
+      'stranger',
+      'Key Vault Secrets User',
+      '/vaults/guarded/secrets/payroll',
+    );
+    for (const path of ['/vaults', '/deletedvaults']) {
+      const response = await call(stranger.token, 'GET', path);
+      assert.equal(response.status, 403, response.text);
+      assert.ok(!response.text.includes('managed') && !response.text.includes('elsewhere'), response.text);
+    }
   });
 });

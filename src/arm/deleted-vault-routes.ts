@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ArmRoute } from '../http/arm-plane.js';
 import type { Clock } from '../lib/clock.js';
 import { ManagementActions } from '../policy/actions.js';
+import { scopeOfVault } from '../policy/scopes.js';
 import { validateVaultName, type VaultService } from '../vaults/service.js';
 import { type Operations, operationStatusUrl } from './operations.js';
 import { checkLocation, DELETED_VAULT_TYPE } from './resource-ids.js';
@@ -52,9 +53,10 @@ export function deletedVaultRoutes(deps: ArmDeletedVaultDeps): ArmRoute[] {
       operation: 'VaultListDeleted',
       action: ManagementActions.listDeletedVaults,
       target: () => ({ scope: '/' }),
+      listing: true,
       handler: async (request) => {
         const context = contextOf(request);
-        const deleted = await deps.vaults.listDeleted();
+        const deleted = await request.visible(await deps.vaults.listDeleted(), scopeOfVault);
         return { body: { value: deleted.map((record) => deletedVaultView(record, context)) } };
       },
     },

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { BadParameter } from '../errors/index.js';
 import type { ArmRoute } from '../http/arm-plane.js';
 import { ManagementActions } from '../policy/actions.js';
+import { scopeOfVault } from '../policy/scopes.js';
 import type { VaultService } from '../vaults/service.js';
 import type { VaultRecord } from '../vaults/types.js';
 import type { ResourceGroupRecord, ResourceGroups } from './resource-groups.js';
@@ -20,7 +21,7 @@ export interface ArmGroupDeps {
   context: (apiVersion: string) => ArmContext;
 }
 
-/** Listings act on the installation: a role assigned at one vault lists nothing. */
+/** Groups act on the installation; vault listings show the vaults the caller may read. */
 const INSTALLATION = { scope: '/' };
 
 const groupParam = (request: FastifyRequest) =>
@@ -41,12 +42,18 @@ export function groupRoutes(deps: ArmGroupDeps): ArmRoute[] {
     tags: group.tags,
     properties: { provisioningState: 'Succeeded' },
   });
-  const vaultsIn = async (request: FastifyRequest, group: string): Promise<VaultRecord[]> => {
+  const inGroup = (request: FastifyRequest, group: string, records: VaultRecord[]): VaultRecord[] => {
     const context = contextOf(request);
-    return (await deps.vaults.list()).filter(
+    return records.filter(
       (record) => resourceOf(record, context).resourceGroup.toLowerCase() === group.toLowerCase(),
     );
   };
+  /**
+   * The vaults the caller may read (AdminRoute.listing), asked before the group is looked up: a
+   * caller who may read no vault learns nothing, not even whether the group exists.
+   */
+  const visibleVaults = async (request: FastifyRequest) =>
+    request.visible(await deps.vaults.list(), scopeOfVault);
   const resourcesOf = (request: FastifyRequest, records: VaultRecord[]) => {
     const vaultsWanted = listsVaults((request.query as { $filter?: unknown }).$filter);
     return {
@@ -93,7 +100,8 @@ export function groupRoutes(deps: ArmGroupDeps): ArmRoute[] {
       target: () => INSTALLATION,
       handler: async (request) => {
         const group = await deps.groups.get(groupParam(request));
-        const names = async () => (await vaultsIn(request, group.name)).map((record) => record.name);
+        const names = async () =>
+          inGroup(request, group.name, await deps.vaults.list()).map((record) => record.name);
         await deps.groups.remove(group.name, names);
         return { status: 200 };
       },
@@ -114,9 +122,11 @@ export function groupRoutes(deps: ArmGroupDeps): ArmRoute[] {
       operation: 'VaultList',
       action: ManagementActions.readVaults,
       target: () => INSTALLATION,
+      listing: true,
       handler: async (request) => {
+        const shown = await visibleVaults(request);
         const group = await deps.groups.get(groupParam(request));
-        const records = await vaultsIn(request, group.name);
+        const records = inGroup(request, group.name, shown);
         return { body: { value: records.map((record) => vaultView(record, contextOf(request))) } };
       },
     },
@@ -126,9 +136,11 @@ export function groupRoutes(deps: ArmGroupDeps): ArmRoute[] {
       operation: 'ResourceList',
       action: ManagementActions.readVaults,
       target: () => INSTALLATION,
+      listing: true,
       handler: async (request) => {
+        const shown = await visibleVaults(request);
         const group = await deps.groups.get(groupParam(request));
-        return { body: resourcesOf(request, await vaultsIn(request, group.name)) };
+        return { body: resourcesOf(request, inGroup(request, group.name, shown)) };
       },
     },
     {
@@ -137,7 +149,8 @@ export function groupRoutes(deps: ArmGroupDeps): ArmRoute[] {
       operation: 'ResourceList',
       action: ManagementActions.readVaults,
       target: () => INSTALLATION,
-      handler: async (request) => ({ body: resourcesOf(request, await deps.vaults.list()) }),
+      listing: true,
+      handler: async (request) => ({ body: resourcesOf(request, await visibleVaults(request)) }),
     },
   ];
 }

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { NotFound } from '../errors/index.js';
 import type { ArmOpenRoute, ArmRoute } from '../http/arm-plane.js';
 import { ManagementActions } from '../policy/actions.js';
+import { scopeOfVault } from '../policy/scopes.js';
 import { validateVaultName, type VaultService } from '../vaults/service.js';
 import { type CloudFacts, cloudMetadata } from './metadata.js';
 import type { Operations } from './operations.js';
@@ -33,9 +34,11 @@ export function subscriptionRoutes(deps: ArmSubscriptionDeps): ArmRoute[] {
       operation: 'VaultList',
       action: ManagementActions.readVaults,
       target: () => ({ scope: '/' }),
+      listing: true,
       handler: async (request) => {
         const context = deps.context(apiVersionOf(request));
-        return { body: { value: (await deps.vaults.list()).map((record) => vaultView(record, context)) } };
+        const shown = await request.visible(await deps.vaults.list(), scopeOfVault);
+        return { body: { value: shown.map((record) => vaultView(record, context)) } };
       },
     },
     {

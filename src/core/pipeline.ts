@@ -147,6 +147,48 @@ export function createPipeline(deps: {
           );
       });
     },
+
+    /**
+     * A listing of things each authorized at its own scope (vaults): the items whose scope allows
+     * the caller `action`, each decided by the same authorize() as any request, in order. A caller
+     * allowed at none of them is refused as at `refusalScope` (403, counted like any refusal): a
+     * list that would always come back empty tells less than the permission it lacks. The audit
+     * record keeps the decision of the first item shown.
+     */
+    async visible<T>(
+      principal: AuthenticatedPrincipal,
+      action: Action,
+      items: readonly T[],
+      scopeOf: (item: T) => string,
+      refusalScope: string,
+      address = '',
+      onDecision?: (decision: Decision) => void,
+    ): Promise<T[]> {
+      return deps.guard.authorization(principal.objectId, address, async () => {
+        const grants = await deps.roles.grantsFor(principal);
+        // Allowed where the items are is allowed for every item: no need to decide each.
+        const whole = authorize(principal, action, refusalScope, { grants });
+        if (whole.allowed) {
+          onDecision?.(whole);
+          return [...items];
+        }
+        const shown: T[] = [];
+        for (const item of items) {
+          const decision = authorize(principal, action, scopeOf(item), { grants });
+          if (!decision.allowed) continue;
+          if (shown.length === 0) onDecision?.(decision);
+          shown.push(item);
+        }
+        if (shown.length === 0) {
+          onDecision?.(whole);
+          throw new Forbidden(
+            `Caller is not authorized to perform action '${action}' on '${refusalScope}' or on any item under it. ${whole.reason}`,
+            'ForbiddenByRbac',
+          );
+        }
+        return shown;
+      });
+    },
   };
 }
 

@@ -24,6 +24,13 @@ export interface AdminRoute {
    * must all be allowed, in order: a body may touch settings that different permissions guard.
    */
   target?: (request: FastifyRequest) => Promise<AdminTarget | AdminTarget[]> | AdminTarget | AdminTarget[];
+  /**
+   * A listing of things each authorized at its own scope (vaults): the action is decided per
+   * item by `request.visible`, which the handler calls on what it lists, rather than once at the
+   * target, so a caller allowed at some vaults lists those (as Resource Manager's lists do); the
+   * target is then where a caller allowed at no item is refused.
+   */
+  listing?: boolean;
   schema?: RouteOptions['schema'];
   /** `headers`: for the few answers that carry more than a body (Resource Manager's `Azure-AsyncOperation`). */
   handler: (
@@ -36,6 +43,9 @@ export interface AdminRoute {
  * bearer authentication, one authorize()), without vault routing or api-version. Resource
  * Manager's routes (src/arm) come through here too, with the management plane's tokens.
  */
+/** Requests of listing routes whose handler narrowed its items (see AdminRoute.listing). */
+const narrowed = new WeakSet<FastifyRequest>();
+
 export function adminPlane(
   app: FastifyInstance,
   pipeline: Pipeline,
@@ -65,6 +75,25 @@ export function adminPlane(
               request.socket.remoteAddress,
               request.headers['x-forwarded-for'],
             );
+            if (route.listing) {
+              const refusalScope = targets[0]!.scope;
+              request.auditScope ??= refusalScope;
+              request.visible = (items, scopeOf) => {
+                narrowed.add(request);
+                return pipeline.visible(
+                  request.principal,
+                  action,
+                  items,
+                  scopeOf,
+                  refusalScope,
+                  address,
+                  (decision) => {
+                    request.authorization = decision;
+                  },
+                );
+              };
+              return;
+            }
             for (const target of targets) {
               // The first target is what the request acts on; the record keeps the last decision (a refusal ends the loop).
               request.auditScope ??= target.scope;
@@ -81,6 +110,9 @@ export function adminPlane(
         : undefined,
       handler: async (request, reply) => {
         const { status = 200, body, headers } = await route.handler(request);
+        // A listing that never asked what the caller may see would have shown it everything.
+        if (action && route.listing && !narrowed.has(request))
+          throw new Error(`listing route ${route.url} answered without request.visible`);
         reply.code(status);
         if (headers) reply.headers(headers);
         return body === undefined ? reply.send() : body;

@@ -38,5 +38,10 @@ declare module 'fastify' {
     auditScope: string | undefined;
     /** For requests that authenticate a caller themselves (the token endpoint): who asked. */
     auditIdentity: { objectId?: string; appId?: string; upn?: string } | undefined;
+    /**
+     * Listing routes only (AdminRoute.listing): the items the caller may see, each authorized at
+     * its own scope (Pipeline.visible); refuses a caller who may see none.
+     */
+    visible: <T>(items: readonly T[], scopeOf: (item: T) => string) => Promise<T[]>;
   }
 }

@@ -36,6 +36,11 @@ export function parseScope(text: unknown): ParsedScope {
   return { scope, vault: match[1], kind: match[2], name: match[3] };
 }
 
+/** The authorization scope of a whole vault (its name as stored: lower case). */
+export function scopeOfVault(vault: { name: string }): string {
+  return `/vaults/${vault.name}`;
+}
+
 /**
  * Managed HSM's scopes are relative to the vault the request addresses (`/`, `/keys`,
  * `/keys/{name}`); Coffer's are absolute. These map one onto the other.

@@ -1,14 +1,16 @@
 import type { FastifyRequest } from 'fastify';
 import type { AdminRoute } from '../http/admin-plane.js';
 import { ManagementActions } from '../policy/actions.js';
+import { scopeOfVault } from '../policy/scopes.js';
 import { vaultTarget } from './access-control-routes.js';
 import type { VaultService } from './service.js';
 import type { DeletedVaultRecord, VaultRecord } from './types.js';
 
 /**
  * Soft-deleted vaults (docs/admin-api.md, Deleted vaults), as `az keyvault list-deleted`,
- * `show-deleted`, `recover` and `purge` use them. Everything but the listing is authorized at the
- * vault's own scope, where its role assignments still are while it is deleted.
+ * `show-deleted`, `recover` and `purge` use them. Everything is authorized at the vault's own
+ * scope, where its role assignments still are while it is deleted; the listing shows the vaults
+ * whose scope allows it.
  */
 export function deletedVaultRoutes(
   vaults: VaultService,
@@ -27,7 +29,10 @@ export function deletedVaultRoutes(
       url: '/coffer/deletedvaults',
       operation: 'VaultListDeleted',
       action: ManagementActions.listDeletedVaults,
-      handler: async () => ({ body: { value: (await vaults.listDeleted()).map(deletedView) } }),
+      listing: true,
+      handler: async (request) => ({
+        body: { value: (await request.visible(await vaults.listDeleted(), scopeOfVault)).map(deletedView) },
+      }),
     },
     {
       method: 'GET',

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { AdminRoute, AdminTarget } from '../http/admin-plane.js';
 import { ManagementActions } from '../policy/actions.js';
 import { dataAccessChange } from '../policy/data-access-change.js';
+import { scopeOfVault } from '../policy/scopes.js';
 import {
   accessControlRoutes,
   accessControlView,
@@ -55,7 +56,10 @@ export function vaultAdminRoutes(vaults: VaultService, vaultUrl: (name: string) 
       url: '/coffer/vaults',
       operation: 'VaultList',
       action: ManagementActions.readVaults,
-      handler: async () => ({ body: { value: (await vaults.list()).map(view) } }),
+      listing: true,
+      handler: async (request) => ({
+        body: { value: (await request.visible(await vaults.list(), scopeOfVault)).map(view) },
+      }),
     },
     {
       method: 'POST',
