@@ -2,10 +2,6 @@ import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { createArm } from './arm/arm.js';
 import { vaultResourceId } from './arm/resource-ids.js';
-import { AuditKeys } from './audit/audit-keys.js';
-import { type ServiceEvent, serviceEventRecord } from './audit/service-event.js';
-import { type AuditLogHandle, openAuditLog } from './audit/setup.js';
-import type { AuditLog } from './audit/types.js';
 import { createBackupCodec } from './backup/backup-codec.js';
 import { createBackupJobs } from './backup/backup-jobs.js';
 import { createVaultRestore } from './backup/vault-restore.js';
@@ -15,7 +11,7 @@ import { SIGN_IN_STATE_PREFIX } from './barrier/expiring-records.js';
 import { prefixedView } from './barrier/secure-store.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
-import { keepCachesCoherent, runWhileLeading, shareThrottles } from './core/cluster-wiring.js';
+import { shareThrottles } from './core/cluster-wiring.js';
 import { createPipeline } from './core/pipeline.js';
 import { createBackgroundJobs } from './app/background-jobs.js';
 import { createTimeShift } from './core/time-shift.js';
@@ -23,14 +19,12 @@ import { createVaultThrottle } from './core/vault-throttle.js';
 import { Runtime } from './core/runtime.js';
 import { CommitRecordFile } from './core/commit-record.js';
 import type { SealRelay } from './core/seal-relay.js';
-import { SealManager } from './core/seal-manager.js';
 import { createServerMetrics } from './metrics/server-metrics.js';
 import { createHttpServer } from './http/server.js';
 import { createEvents } from './events/events.js';
 import { createIdentity } from './identity/identity.js';
-import { createRoleService, KEY_VAULT_ADMINISTRATOR_ROLE_ID } from './policy/role-service.js';
+import { createRoleService } from './policy/role-service.js';
 import { createRoleStore } from './policy/role-store.js';
-import type { IssuedCredentials } from './identity/types.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { Pkcs11KeyProvider } from './crypto/keys/pkcs11/provider.js';
 import { RoutingKeyProvider } from './crypto/keys/routing-provider.js';
@@ -52,8 +46,9 @@ import type { ObjectChangeListener } from './objects/types.js';
 import { registerRoutes } from './app/http-routes.js';
 import { eraseVaultData, openStorage } from './app/storage.js';
 import { wireAlerts } from './app/alerts-wiring.js';
-
-export const ADMIN_PRINCIPAL_NAME = 'administrator';
+import { createSeal } from './app/seal-wiring.js';
+import { openAudit } from './app/audit-wiring.js';
+import { installationBootstrap } from './app/bootstrap.js';
 
 /**
  * The one composition root (with its pieces in src/app/: the background jobs, the routes):
@@ -106,23 +101,12 @@ export async function buildApp(
   /** What the 401 challenge names as the resource, and so the audience clients ask tokens for. */
   const vaultResource = () => `https://${config.baseDomain}${portSuffix()}`;
 
-  // The audit log writes its own operational lines through the server's logger.
-  const auditLog: AuditLog = {
-    info: (details, message) => http.log.info(details, message),
-    warn: (details, message) => http.log.warn(details, message),
-    error: (details, message) => http.log.error(details, message),
-  };
-  const audit: AuditLogHandle | undefined = config.audit.enabled
-    ? await openAuditLog(config.audit, auditLog)
-    : undefined;
-  if (!audit)
-    http.log.warn({}, 'the audit log is turned off (audit.enabled is false): requests leave no record');
-  const auditKeys = new AuditKeys(systemStore);
-  const recordServiceEvent = (event: ServiceEvent) => {
-    audit?.broker.record(serviceEventRecord(event, clock.nowMs())).catch(() => {
-      // The broker logs spool failures; the request's own record decides its answer.
-    });
-  };
+  const { audit, auditLog, auditKeys, recordServiceEvent } = await openAudit(
+    config.audit,
+    http.log,
+    systemStore,
+    clock,
+  );
 
   // The one seam through which caches drop what changed (and a cluster layer hears of it).
   const cacheInvalidation = createCacheInvalidation();
@@ -271,69 +255,25 @@ export async function buildApp(
   faults.onFault((fault) =>
     http.log.error({ fault: fault.kind, path: fault.path, detail: fault.detail }, 'fault'),
   );
-  let stopDelivering: (() => void) | undefined;
-  const seal = new SealManager(
+  const seal = createSeal({
     storage,
     barrier,
-    {
-      afterUnseal: async () => {
-        // First of all: a store rolled back to an older copy is refused before anything is served.
-        commitRecord?.verify(await barrier.commitRecord());
-        await runtime.load();
-        const signer = await auditKeys.load(new Date(clock.nowMs()));
-        await audit?.unsealed(signer);
-        // Delivery, like the sweeps, runs on the leader only: two members would send each event twice.
-        stopDelivering = runWhileLeading(cluster, 'sys/events/', events, (error) =>
-          http.log.error({ err: { type: (error as Error).name } }, 'event delivery failed to start'),
-        );
-        periodicJobs.start();
-      },
-      beforeSeal: () => {
-        commitRecord?.stop();
-        // The last checkpoint before the key is put away (a no-op once the audit log is closed).
-        void audit?.broker.setSigner(undefined, 'seal').catch(() => undefined);
-        auditKeys.unload();
-        periodicJobs.stop();
-        stopDelivering?.();
-        stopDelivering = undefined;
-        runtime.unload();
-        identity.clearCaches();
-        // Parsed private keys go with the barrier key: nothing usable stays in memory sealed.
-        keyProvider.forgetKeyHandles();
-        vaults.clearCache();
-        roles.clearCache();
-        arm.clearCaches();
-      },
-    },
     clock,
-    { wrapper, claim: (id, untilMs, nowMs) => cluster.claim(id, untilMs, nowMs) },
-  );
-  keepCachesCoherent(cluster, {
-    vaults,
-    roles,
-    identity: { clearCache: () => identity.clearDirectoryCaches() },
-    core: {
-      clearCache: () => {
-        seal.forgetConfig();
-        barrier.refreshKeyring().catch(() => {});
-      },
-    },
-    arm: { clearCache: () => arm.clearCaches() },
+    commitRecord,
+    runtime,
+    auditKeys,
+    audit,
+    events,
+    periodicJobs,
+    caches: { identity, keyProvider, vaults, roles, arm },
+    wrapper,
+    log: http.log,
   });
 
   // Started by main.ts: a node whose seal key answers opens itself, now or once it can.
   const autoUnseal = wrapper && createAutoUnseal(seal, wrapper.type, http.log);
 
-  /** Inside the freshly initialised barrier: the tenant, installation keys and first administrator. */
-  const bootstrap = async (): Promise<IssuedCredentials> => {
-    await runtime.create(clock);
-    await runtime.load();
-    const admin = await principals.create({ name: ADMIN_PRINCIPAL_NAME, administrator: true });
-    // The administrator flag covers managing Coffer; reading vault data takes a role, as in Azure.
-    await roles.ensureAssignment(KEY_VAULT_ADMINISTRATOR_ROLE_ID, admin.objectId, '/');
-    runtime.unload();
-    return admin;
-  };
+  const bootstrap = installationBootstrap({ runtime, principals, roles, clock });
 
   const guard = createAbuseGuard(clock, shareThrottles(cluster));
   const vaultThrottle = createVaultThrottle(clock);

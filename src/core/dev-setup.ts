@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CofferApp } from '../app.js';
-import { ADMIN_PRINCIPAL_NAME } from '../app.js';
+import { ADMIN_PRINCIPAL_NAME } from '../app/bootstrap.js';
 import type { CofferConfig } from '../config/types.js';
 import type { IssuedCredentials } from '../identity/types.js';
 import { KEY_VAULT_ADMINISTRATOR_ROLE_ID } from '../policy/role-service.js';
