@@ -11,7 +11,7 @@ import { SIGN_IN_STATE_PREFIX } from './barrier/expiring-records.js';
 import { prefixedView } from './barrier/secure-store.js';
 import type { CofferConfig } from './config/types.js';
 import { createAbuseGuard } from './core/abuse-guard.js';
-import { shareThrottles } from './core/cluster-wiring.js';
+import { shareThrottles, shareVaultThrottle } from './core/cluster-wiring.js';
 import { createPipeline } from './core/pipeline.js';
 import { createBackgroundJobs } from './app/background-jobs.js';
 import { createTimeShift } from './core/time-shift.js';
@@ -276,7 +276,7 @@ export async function buildApp(
   const bootstrap = installationBootstrap({ runtime, principals, roles, clock });
 
   const guard = createAbuseGuard(clock, shareThrottles(cluster));
-  const vaultThrottle = createVaultThrottle(clock);
+  const vaultThrottle = createVaultThrottle(clock, shareVaultThrottle(cluster));
   const metrics = config.metrics.enabled
     ? createServerMetrics({
         sealed: () => barrier.isSealed,

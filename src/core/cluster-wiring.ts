@@ -1,6 +1,7 @@
 import { COMMIT_RECORD_PATH } from '../barrier/barrier.js';
 import type { Cluster } from '../storage/cluster.js';
 import type { FailureThrottle } from './throttle.js';
+import type { ThrottleShare } from './vault-throttle.js';
 
 /** Caches above the barrier that another member's commits can make stale, by storage prefix. */
 export interface CoherentCaches {
@@ -82,6 +83,23 @@ export function shareThrottles(cluster: Pick<Cluster, 'onEvent' | 'publish'>) {
       },
       recordFailure: (key) => throttle.recordFailure(key),
     };
+  };
+}
+
+const VAULT_THROTTLE_TOPIC = 'vault-throttle';
+
+/**
+ * The per-vault throttles' reports (vault-throttle.ts) over the cluster's feed: what one member
+ * admitted reaches the others within the feed's bound. A lone process publishes nothing.
+ */
+export function shareVaultThrottle(cluster: Pick<Cluster, 'onEvent' | 'publish'>): ThrottleShare {
+  return {
+    publish: (body) => cluster.publish(VAULT_THROTTLE_TOPIC, body),
+    onMessage: (handler) => {
+      cluster.onEvent((event) => {
+        if (event.type === 'message' && event.topic === VAULT_THROTTLE_TOPIC) handler(event.body);
+      });
+    },
   };
 }
 

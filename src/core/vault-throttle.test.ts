@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../lib/clock.js';
 import { requestCost } from './request-cost.js';
-import { AZURE_LIMITS, createVaultThrottle, VaultThrottled } from './vault-throttle.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AZURE_LIMITS,
+  createVaultThrottle,
+  THROTTLE_SHARE_INTERVAL_MS,
+  type ThrottleShare,
+  VaultThrottled,
+} from './vault-throttle.js';
 
 const vault = (throttle: 'azure' | 'off' | number) => ({ id: 'v1', name: 'limited', throttle });
 const get = { method: 'GET', route: '/secrets/:name', params: { name: 'a' }, body: undefined };
@@ -74,5 +81,69 @@ describe('per-vault throttle with Azure service limits', () => {
     throttle.admit(vault(5), heavy);
     assert.deepEqual(throttle.throttledCounts(), { limited: 2 });
     assert.equal(admittedInARow(throttle, vault('off'), heavy), Infinity);
+  });
+});
+
+/** Members joined the way the cluster's feed joins them: a publish reaches every other member. */
+function installation() {
+  const handlers: Array<(body: string) => void> = [];
+  const raw = (from: number, body: string) =>
+    handlers.forEach((handler, index) => index !== from && handler(body));
+  const member = (index: number): ThrottleShare => ({
+    publish: (body) => raw(index, body),
+    onMessage: (handler) => {
+      handlers[index] = handler;
+    },
+  });
+  return { member, raw };
+}
+
+const reported = () => sleep(THROTTLE_SHARE_INTERVAL_MS + 50);
+const one = { creates: 0, units: 1 };
+
+describe('a vault throttle shared by the members of an installation', () => {
+  it('takes from each member what the others admitted, once they report it', async () => {
+    const clock = new ManualClock(0);
+    const { member } = installation();
+    const a = createVaultThrottle(clock, member(0));
+    const b = createVaultThrottle(clock, member(1));
+    const target = vault(20);
+    for (let i = 0; i < 15; i++) a.admit(target, one);
+    await reported();
+    assert.equal(admittedInARow(b, target, one), 5, 'B admits what is left of the vault allowance');
+    await reported();
+    assert.throws(() => a.admit(target, one), VaultThrottled, 'and A hears of what B admitted');
+    // The allowance refills for both alike.
+    clock.advance(5_000);
+    assert.equal(admittedInARow(a, target, one), 10);
+  });
+
+  it("shares Azure's creates bucket too", async () => {
+    const clock = new ManualClock(0);
+    const { member } = installation();
+    const a = createVaultThrottle(clock, member(0));
+    const b = createVaultThrottle(clock, member(1));
+    const create = await requestCost(setSecret, async () => undefined);
+    for (let i = 0; i < AZURE_LIMITS.creates - 1; i++) a.admit(vault('azure'), create);
+    await reported();
+    assert.equal(admittedInARow(b, vault('azure'), create), 1);
+  });
+
+  it('ignores reports made under another setting, and anything else on the topic', async () => {
+    const clock = new ManualClock(0);
+    const { member, raw } = installation();
+    const a = createVaultThrottle(clock, member(0));
+    const b = createVaultThrottle(clock, member(1));
+    for (let i = 0; i < 15; i++) a.admit(vault(30), one);
+    b.admit(vault(20), one); // B's vault setting is now 20: A's report under 30 does not apply
+    await reported();
+    for (const junk of [
+      '',
+      'not json',
+      '{"vault":"v1"}',
+      JSON.stringify({ vault: 'v1', name: 'limited', setting: 20, units: -5, creates: 0 }),
+    ])
+      raw(0, junk);
+    assert.equal(admittedInARow(b, vault(20), one), 19);
   });
 });

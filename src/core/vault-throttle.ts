@@ -98,6 +98,27 @@ class Bucket {
   }
 }
 
+/**
+ * How the throttles of an installation's members (`--workers` processes, PostgreSQL nodes) tell
+ * each other what they admitted (core/cluster-wiring.ts carries it over the cluster's feed).
+ */
+export interface ThrottleShare {
+  publish(body: string): void;
+  onMessage(handler: (body: string) => void): void;
+}
+
+/** What one member admitted for one vault since its last report. */
+interface AdmittedReport {
+  vault: string;
+  name: string;
+  setting: ThrottleSetting;
+  units: number;
+  creates: number;
+}
+
+/** How often a member reports what it admitted: one message per vault per interval, not per request. */
+export const THROTTLE_SHARE_INTERVAL_MS = 100;
+
 interface VaultBuckets {
   setting: ThrottleSetting;
   /** The vault's name, for metrics (buckets are kept by id, which a rename would not change). */
@@ -109,11 +130,53 @@ interface VaultBuckets {
 /**
  * Azure's service limits, on request, per vault (`throttle` on the vault: `azure`, or N
  * transactions of any kind per 10 seconds), so applications can test their retry logic before
- * production. In memory and per node, as Azure's are per region. Off by default.
+ * production. Off by default. In memory; with `share`, every member also takes from its buckets
+ * what the others report having admitted (each reports every THROTTLE_SHARE_INTERVAL_MS), so a
+ * vault's allowance holds for the installation, give or take what the members admit before they
+ * hear of each other (the interval plus the feed's stale bound).
  */
-export function createVaultThrottle(clock: Clock) {
+export function createVaultThrottle(clock: Clock, share?: ThrottleShare) {
   const byVault = new Map<string, VaultBuckets>();
   const throttled = new Map<string, number>();
+  const unreported = new Map<string, AdmittedReport>();
+  let reportTimer: NodeJS.Timeout | undefined;
+
+  function report(
+    vault: { id: string; name: string },
+    setting: ThrottleSetting,
+    units: number,
+    creates: number,
+  ) {
+    if (!share) return;
+    const pending = unreported.get(vault.id);
+    if (pending && pending.setting === setting) {
+      pending.units += units;
+      pending.creates += creates;
+    } else unreported.set(vault.id, { vault: vault.id, name: vault.name, setting, units, creates });
+    reportTimer ??= setTimeout(() => {
+      reportTimer = undefined;
+      for (const admitted of unreported.values()) share.publish(JSON.stringify(admitted));
+      unreported.clear();
+    }, THROTTLE_SHARE_INTERVAL_MS).unref();
+  }
+
+  /** Another member's report: taken from this member's buckets for that vault, with the same setting only. */
+  function heard(body: string): void {
+    const admitted = parseReport(body);
+    if (!admitted) return;
+    const existing = byVault.get(admitted.vault);
+    // A report made under another setting (it just changed) says nothing about the new allowance.
+    if (existing && existing.setting !== admitted.setting) return;
+    const buckets = bucketsOf({ id: admitted.vault, name: admitted.name }, admitted.setting);
+    const now = clock.nowMs();
+    buckets.units.waitFor(0, now);
+    buckets.units.take(admitted.units);
+    if (buckets.creates && admitted.creates > 0) {
+      buckets.creates.waitFor(0, now);
+      buckets.creates.take(admitted.creates);
+    }
+  }
+  share?.onMessage(heard);
 
   function bucketsOf(
     vault: { id: string; name: string; throttle?: ThrottleSetting },
@@ -158,7 +221,9 @@ export function createVaultThrottle(clock: Clock) {
         throw new VaultThrottled(wait);
       }
       buckets.units.take(units);
-      if (setting === 'azure' && cost.creates > 0) buckets.creates!.take(cost.creates);
+      const creates = setting === 'azure' ? cost.creates : 0;
+      if (creates > 0) buckets.creates!.take(creates);
+      report(vault, setting, units, creates);
     },
 
     /** Requests refused with 429 per vault since start, for the metrics endpoint. */
@@ -182,8 +247,32 @@ export function createVaultThrottle(clock: Clock) {
     forget(vault: { id: string; name: string }): void {
       byVault.delete(vault.id);
       throttled.delete(vault.name);
+      unreported.delete(vault.id);
     },
   };
 }
 
 export type VaultThrottle = ReturnType<typeof createVaultThrottle>;
+
+/** A member's report, or undefined for anything else on the topic (members of other versions). */
+function parseReport(body: string): AdmittedReport | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const report = value as Partial<AdmittedReport>;
+  const setting = report.setting;
+  const validSetting = setting === 'azure' || (typeof setting === 'number' && setting > 0);
+  const count = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  if (
+    typeof report.vault !== 'string' ||
+    typeof report.name !== 'string' ||
+    !validSetting ||
+    !count(report.units) ||
+    !count(report.creates)
+  )
+    return undefined;
+  return report as AdmittedReport;
+}
