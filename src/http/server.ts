@@ -96,19 +96,21 @@ export function createHttpServer(options: {
   });
   // A line per request only at debug: the audit log records every request already (with the
   // caller and outcome), and this line, written synchronously, cost more CPU per secret get at
-  // one client than the audit record (bench/README.md, "The audit log's cost").
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.debug(
-      {
-        requestId: request.requestId,
-        method: request.method,
-        path: request.url.split('?')[0],
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-      },
-      'request',
-    );
-  });
+  // one client than the audit record (bench/README.md, "The audit log's cost"). Registered only
+  // when it can write: otherwise its line would still be built, and its hook run, per request.
+  if (options.logLevel === 'debug' || options.logLevel === 'trace')
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.debug(
+        {
+          requestId: request.requestId,
+          method: request.method,
+          path: request.url.split('?')[0],
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+        },
+        'request',
+      );
+    });
   registerRequestIds(app);
   acceptEmptyJsonBodies(app);
   registerErrorHandler(app);
