@@ -222,7 +222,8 @@ export class SqliteStorage implements ClusteredStorage {
     // committer forgets as it commits, or another member's, which beforeRead forgets) can slip
     // between the memo's check, the scan and the memo.
     this.cluster.beforeRead();
-    const whole = !options.after;
+    // A whole scan: from the start, and allowed to find something (LIMIT 0 finds nothing anywhere).
+    const whole = !options.after && options.limit !== 0;
     if (whole && this.cache.knownEmpty(prefix)) return [];
     const keys = listKeys(this.readStatements, prefix, options);
     if (whole && keys.length === 0) this.cache.rememberEmpty(prefix);
