@@ -6,18 +6,17 @@
 // for its record's sync) and `never`. Rounds interleave them
 // so that the machine's drift hits them alike; the medians and their ratios go to
 // results/audit-*.json and README.md.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fetchToken, startCoffer } from './lib/coffer.mjs';
 import { measure } from './lib/measure.mjs';
 import { prepareFixtures, scenarioTargets } from './lib/scenarios.mjs';
 import { createBenchToken } from './lib/softhsm.mjs';
+import { summarise, writeReadmeSection, writeResults } from './lib/rounds.mjs';
 import { hasWrk } from './lib/wrk.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
@@ -75,21 +74,10 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-const median = (numbers) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)];
 const summary = Object.fromEntries(
   Object.entries(runs).map(([name, byC]) => [
     name,
-    Object.fromEntries(
-      Object.entries(byC).map(([c, list]) => [
-        c,
-        {
-          rps: median(list.map((m) => m.rps)),
-          p50Ms: median(list.map((m) => m.p50Ms)),
-          p99Ms: median(list.map((m) => m.p99Ms)),
-          cpuSecondsPer1000: median(list.map((m) => m.cpuSecondsPer1000)),
-        },
-      ]),
-    ),
+    Object.fromEntries(Object.entries(byC).map(([c, list]) => [c, summarise(list)])),
   ]),
 );
 const date = new Date().toISOString();
@@ -103,9 +91,7 @@ const doc = {
   summary,
   runs,
 };
-mkdirSync(path.join(HERE, 'results'), { recursive: true });
-const file = `audit-${date.replace(/[:.]/g, '-')}.json`;
-writeFileSync(path.join(HERE, 'results', file), `${JSON.stringify(doc, null, 2)}\n`);
+const file = writeResults('audit', doc);
 
 const rows = concurrencies.flatMap((c) =>
   Object.keys(CONFIGS).map((name) => {
@@ -122,14 +108,4 @@ const table = [
   ...rows,
 ].join('\n');
 process.stdout.write(`${table}\n`);
-if (!values['no-readme']) {
-  const readme = path.join(HERE, 'README.md');
-  const text = readFileSync(readme, 'utf8');
-  const begin = '<!-- bench:audit:begin -->';
-  const end = '<!-- bench:audit:end -->';
-  if (text.includes(begin)) {
-    const updated =
-      text.slice(0, text.indexOf(begin) + begin.length) + `\n\n${table}\n\n` + text.slice(text.indexOf(end));
-    writeFileSync(readme, updated);
-  }
-}
+if (!values['no-readme']) writeReadmeSection('audit', table);

@@ -8,19 +8,18 @@
 // over the whole process tree (supervisor and workers). Rounds interleave the four servers so
 // that the machine's drift hits them alike; medians and ratios go to results/workers-*.json and
 // README.md.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { REFERENCE_SERVERS, startReference } from './lib/ceiling.mjs';
 import { fetchToken, startCoffer } from './lib/coffer.mjs';
 import { measure } from './lib/measure.mjs';
 import { prepareFixtures, scenarioTargets } from './lib/scenarios.mjs';
 import { createBenchToken } from './lib/softhsm.mjs';
+import { summarise, writeReadmeSection, writeResults } from './lib/rounds.mjs';
 import { hasWrk } from './lib/wrk.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   options: {
     workers: { type: 'string', default: String(Math.max(2, os.availableParallelism())) },
@@ -121,17 +120,6 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-const median = (numbers) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)];
-function summarise(list) {
-  return {
-    rps: median(list.map((m) => m.rps)),
-    p50Ms: median(list.map((m) => m.p50Ms)),
-    p99Ms: median(list.map((m) => m.p99Ms)),
-    cpuSecondsPer1000: median(list.map((m) => m.cpuSecondsPer1000)),
-    serverCpuShare: median(list.map((m) => m.serverCpuShare)),
-    loadgenCpuShare: median(list.map((m) => m.loadgenCpuShare)),
-  };
-}
 const summary = {};
 for (const [server, byProcesses] of Object.entries(runs)) {
   for (const [processes, byScenario] of Object.entries(byProcesses)) {
@@ -170,9 +158,7 @@ const doc = {
   summary,
   runs,
 };
-mkdirSync(path.join(HERE, 'results'), { recursive: true });
-const file = `workers-${date.replace(/[:.]/g, '-')}.json`;
-writeFileSync(path.join(HERE, 'results', file), `${JSON.stringify(doc, null, 2)}\n`);
+const file = writeResults('workers', doc);
 
 const pct = (x) => `${Math.round(x * 100)}%`;
 const rows = [];
@@ -199,15 +185,4 @@ const table = [
   ...rows,
 ].join('\n');
 process.stdout.write(`${table}\n`);
-if (!values['no-readme']) {
-  const readme = path.join(HERE, 'README.md');
-  const text = readFileSync(readme, 'utf8');
-  const begin = '<!-- bench:workers:begin -->';
-  const end = '<!-- bench:workers:end -->';
-  if (text.includes(begin)) {
-    writeFileSync(
-      readme,
-      text.slice(0, text.indexOf(begin) + begin.length) + `\n\n${table}\n\n` + text.slice(text.indexOf(end)),
-    );
-  }
-}
+if (!values['no-readme']) writeReadmeSection('workers', table);
