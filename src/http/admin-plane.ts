@@ -38,14 +38,14 @@ export interface AdminRoute {
   ) => Promise<{ status?: number; body?: unknown; headers?: Record<string, string> }>;
 }
 
+/** Requests of listing routes whose handler narrowed its items (see AdminRoute.listing). */
+const narrowed = new WeakSet<FastifyRequest>();
+
 /**
  * The administration API (docs/admin-api.md): same pipeline as the data plane (sealed gate,
  * bearer authentication, one authorize()), without vault routing or api-version. Resource
  * Manager's routes (src/arm) come through here too, with the management plane's tokens.
  */
-/** Requests of listing routes whose handler narrowed its items (see AdminRoute.listing). */
-const narrowed = new WeakSet<FastifyRequest>();
-
 export function adminPlane(
   app: FastifyInstance,
   pipeline: Pipeline,
