@@ -1,3 +1,6 @@
+/** How many empty prefixes are remembered: each forgotten key is tested against all of them. */
+const MAX_EMPTY_PREFIXES = 32;
+
 /**
  * A bounded LRU of committed rows, in front of the read connection: a secret read is two point
  * reads (head, version) that otherwise cost ~10 µs each in SQLite, a tenth of the request.
@@ -15,9 +18,6 @@
  * other processes (members of one installation) are forgotten before the next read looks here
  * (sqlite-cluster.ts). The PostgreSQL backend uses it too, with its own rule (pg-storage.ts).
  */
-/** How many empty prefixes are remembered: each forgotten key is tested against all of them. */
-const MAX_EMPTY_PREFIXES = 32;
-
 export class RowCache {
   private readonly rows = new Map<string, Buffer | null>();
   private bytes = 0;
