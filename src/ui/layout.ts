@@ -71,6 +71,29 @@ export function layout(options: {
     </html>`.value;
 }
 
+/**
+ * A table of what a page lists: its column headers, one row per item (each a `<tr>` of as many
+ * cells), and the sentence shown in a single full-width row when there is none.
+ */
+export function dataTable(headers: string[], rows: SafeHtml[], whenEmpty: string): SafeHtml {
+  return html`<table>
+    <thead>
+      <tr>
+        ${headers.map((header) => html`<th>${header}</th>`)}
+      </tr>
+    </thead>
+    <tbody>
+      ${
+        rows.length
+          ? rows
+          : html`<tr>
+              <td colspan="${headers.length}">${whenEmpty}</td>
+            </tr>`
+      }
+    </tbody>
+  </table>`;
+}
+
 /** Tags as chips: `env=prod`. */
 export function tagList(tags: Record<string, string> | undefined): SafeHtml {
   return html`${Object.entries(tags ?? {}).map(([name, value]) => html`<span class="tag">${name}=${value}</span>`)}`;

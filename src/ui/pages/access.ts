@@ -1,5 +1,5 @@
 import { html } from '../../lib/html.js';
-import { csrfField, vaultPath } from '../layout.js';
+import { csrfField, vaultPath, dataTable } from '../layout.js';
 import { type ConsoleContext, type ConsolePage, outcome, type PageResult, refusal } from '../page-types.js';
 
 interface Assignment {
@@ -94,25 +94,7 @@ async function accessPage(context: ConsoleContext): Promise<PageResult> {
     <h2>Role assignments</h2>
     ${
       assignments.ok
-        ? html`<table>
-            <thead>
-              <tr>
-                <th>Role</th>
-                <th>Principal</th>
-                <th>Scope</th>
-                <th></th>
-              </tr>
-            </thead>
-            <tbody>
-              ${
-                assignmentRows.length
-                  ? assignmentRows
-                  : html`<tr>
-                      <td colspan="4">None at or below this vault.</td>
-                    </tr>`
-              }
-            </tbody>
-          </table>`
+        ? dataTable(['Role', 'Principal', 'Scope', ''], assignmentRows, 'None at or below this vault.')
         : refusal(assignments, `list the role assignments of ${vault}`)
     }
     <form method="post" action="${vaultPath(vault, 'access', 'assignments')}" class="panel">
@@ -128,26 +110,7 @@ async function accessPage(context: ConsoleContext): Promise<PageResult> {
       <button type="submit">Assign role</button>
     </form>
     <h2>Access policies</h2>
-    <table>
-      <thead>
-        <tr>
-          <th>Object id</th>
-          <th>Secrets</th>
-          <th>Keys</th>
-          <th>Certificates</th>
-          <th></th>
-        </tr>
-      </thead>
-      <tbody>
-        ${
-          policyRows.length
-            ? policyRows
-            : html`<tr>
-                <td colspan="5">No access policies.</td>
-              </tr>`
-        }
-      </tbody>
-    </table>
+    ${dataTable(['Object id', 'Secrets', 'Keys', 'Certificates', ''], policyRows, 'No access policies.')}
     <form method="post" action="${vaultPath(vault, 'access', 'policies')}" class="panel">
       ${csrfField(context.session)}
       <input type="hidden" name="change" value="add" />

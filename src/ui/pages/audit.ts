@@ -1,5 +1,6 @@
 import { html } from '../../lib/html.js';
 import { type ConsoleContext, type ConsolePage, type PageResult, refusal } from '../page-types.js';
+import { dataTable } from '../layout.js';
 
 interface AuditRecord {
   time: string;
@@ -50,26 +51,6 @@ async function auditPage(context: ConsoleContext): Promise<PageResult> {
       <button type="submit">Search</button>
     </form>
     ${records.ok ? '' : refusal(records, 'read the audit log')}
-    <table>
-      <thead>
-        <tr>
-          <th>Time</th>
-          <th>Operation</th>
-          <th>Caller</th>
-          <th>Object</th>
-          <th>Result</th>
-          <th>Address</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${
-          rows.length
-            ? rows
-            : html`<tr>
-                <td colspan="6">No records match.</td>
-              </tr>`
-        }
-      </tbody>
-    </table>`;
+    ${dataTable(['Time', 'Operation', 'Caller', 'Object', 'Result', 'Address'], rows, 'No records match.')}`;
   return { title: 'Audit log', body, status: records.ok ? 200 : records.status };
 }

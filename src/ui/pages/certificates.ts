@@ -1,5 +1,5 @@
 import { html } from '../../lib/html.js';
-import { csrfField, lastSegment, vaultPath, when } from '../layout.js';
+import { csrfField, lastSegment, vaultPath, when, dataTable } from '../layout.js';
 import {
   type ConsoleContext,
   type ConsolePage,
@@ -57,25 +57,7 @@ async function dashboard(context: ConsoleContext): Promise<PageResult> {
         : refusal(listed, `list the certificates of ${vault}`)
     }
     <h2>Certificates</h2>
-    <table>
-      <thead>
-        <tr>
-          <th>Name</th>
-          <th>Valid from</th>
-          <th>Expires</th>
-          <th>State</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${
-          rows.length
-            ? rows
-            : html`<tr>
-                <td colspan="4">No certificates to show.</td>
-              </tr>`
-        }
-      </tbody>
-    </table>
+    ${dataTable(['Name', 'Valid from', 'Expires', 'State'], rows, 'No certificates to show.')}
     <h2>Issue a certificate</h2>
     <form method="post" action="${vaultPath(vault, 'certificates')}" class="panel">
       ${csrfField(context.session)}

@@ -1,5 +1,5 @@
 import { html } from '../../lib/html.js';
-import { csrfField, lastSegment, vaultPath, when } from '../layout.js';
+import { csrfField, lastSegment, vaultPath, when, dataTable } from '../layout.js';
 import {
   type ConsoleContext,
   type ConsolePage,
@@ -72,25 +72,7 @@ async function deletedPage(context: ConsoleContext): Promise<PageResult> {
         </tr>`;
       });
       return html`<h2>Deleted ${kind}</h2>
-        <table>
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Deleted</th>
-              <th>Purged automatically</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${
-              rows.length
-                ? rows
-                : html`<tr>
-                    <td colspan="4">None.</td>
-                  </tr>`
-            }
-          </tbody>
-        </table>`;
+        ${dataTable(['Name', 'Deleted', 'Purged automatically', ''], rows, 'None.')}`;
     }),
   );
   return { title: 'Deleted objects', vault, current: 'deleted', body: html`${sections}` };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { html } from '../../lib/html.js';
-import { csrfField, lastSegment, vaultPath, when } from '../layout.js';
+import { csrfField, lastSegment, vaultPath, when, dataTable } from '../layout.js';
 import {
   type ConsoleContext,
   type ConsolePage,
@@ -63,25 +63,7 @@ async function listKeys(context: ConsoleContext): Promise<PageResult> {
       })
     : [];
   const body = html`${listed.ok ? '' : refusal(listed, `list the keys of ${vault}`)}
-    <table>
-      <thead>
-        <tr>
-          <th>Name</th>
-          <th>State</th>
-          <th>Updated</th>
-          <th>Expires</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${
-          rows.length
-            ? rows
-            : html`<tr>
-                <td colspan="4">No keys to show.</td>
-              </tr>`
-        }
-      </tbody>
-    </table>
+    ${dataTable(['Name', 'State', 'Updated', 'Expires'], rows, 'No keys to show.')}
     <h2>Create a key</h2>
     <form method="post" action="${vaultPath(vault, 'keys')}" class="panel">
       ${csrfField(context.session)}

@@ -1,5 +1,5 @@
 import { html } from '../../lib/html.js';
-import { vaultPath } from '../layout.js';
+import { vaultPath, dataTable } from '../layout.js';
 import { type ConsoleContext, type ConsolePage, type PageResult, refusal } from '../page-types.js';
 
 interface VaultView {
@@ -49,26 +49,7 @@ async function listVaults(context: ConsoleContext): Promise<PageResult> {
   const body = html`${listed.ok ? '' : refusal(listed, 'list vaults')}
     ${
       listed.ok
-        ? html`<table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>URL</th>
-                <th>SKU</th>
-                <th>Permission model</th>
-                <th>Soft delete</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${
-                rows.length
-                  ? rows
-                  : html`<tr>
-                      <td colspan="5">No vaults.</td>
-                    </tr>`
-              }
-            </tbody>
-          </table>`
+        ? dataTable(['Name', 'URL', 'SKU', 'Permission model', 'Soft delete'], rows, 'No vaults.')
         : ''
     }
     <h2>Open a vault by name</h2>

@@ -1,5 +1,5 @@
 import { html, type SafeHtml } from '../../lib/html.js';
-import { csrfField, vaultPath, when } from '../layout.js';
+import { csrfField, vaultPath, when, dataTable } from '../layout.js';
 import { type ConsoleContext, outcome, type PageResult, refusal } from '../page-types.js';
 
 interface RotationPolicy {
@@ -37,23 +37,7 @@ export async function rotationPolicySection(
       </tr>`,
   );
   return html`<h2>Rotation policy</h2>
-    <table>
-      <thead>
-        <tr>
-          <th>Action</th>
-          <th>When</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${
-          rows.length
-            ? rows
-            : html`<tr>
-                <td colspan="2">No automatic rotation.</td>
-              </tr>`
-        }
-      </tbody>
-    </table>
+    ${dataTable(['Action', 'When'], rows, 'No automatic rotation.')}
     <p>
       New versions expire ${policy.body.attributes?.expiryTime ?? 'never'} after creation. Updated
       ${when(policy.body.attributes?.updated)}.

@@ -1,5 +1,5 @@
 import { html, type SafeHtml } from '../../lib/html.js';
-import { csrfField, lastSegment, parseTags, tagList, vaultPath, when } from '../layout.js';
+import { csrfField, lastSegment, parseTags, tagList, vaultPath, when, dataTable } from '../layout.js';
 import {
   type ConsoleContext,
   type ConsolePage,
@@ -46,26 +46,7 @@ async function listSecrets(context: ConsoleContext): Promise<PageResult> {
       })
     : [];
   const body = html`${listed.ok ? '' : refusal(listed, `list the secrets of ${vault}`)}
-    <table>
-      <thead>
-        <tr>
-          <th>Name</th>
-          <th>Content type</th>
-          <th>Tags</th>
-          <th>State</th>
-          <th>Updated</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${
-          rows.length
-            ? rows
-            : html`<tr>
-                <td colspan="5">No secrets to show.</td>
-              </tr>`
-        }
-      </tbody>
-    </table>
+    ${dataTable(['Name', 'Content type', 'Tags', 'State', 'Updated'], rows, 'No secrets to show.')}
     <h2>Set a secret</h2>
     <form method="post" action="${vaultPath(vault, 'secrets')}" class="panel" autocomplete="off">
       ${csrfField(context.session)}
