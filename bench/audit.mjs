@@ -80,18 +80,7 @@ const summary = Object.fromEntries(
     Object.fromEntries(Object.entries(byC).map(([c, list]) => [c, summarise(list)])),
   ]),
 );
-const date = new Date().toISOString();
-const doc = {
-  date,
-  durationS,
-  rounds,
-  loadgen,
-  node: process.version,
-  cpus: os.cpus().length,
-  summary,
-  runs,
-};
-const file = writeResults('audit', doc);
+const { file, date } = writeResults('audit', { durationS, rounds, loadgen, summary, runs });
 
 const rows = concurrencies.flatMap((c) =>
   Object.keys(CONFIGS).map((name) => {

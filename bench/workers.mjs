@@ -146,19 +146,7 @@ if (smoke) {
   process.exit(0);
 }
 
-const date = new Date().toISOString();
-const doc = {
-  date,
-  workers,
-  durationS,
-  rounds,
-  loadgen,
-  node: process.version,
-  cpus: os.cpus().length,
-  summary,
-  runs,
-};
-const file = writeResults('workers', doc);
+const { file, date } = writeResults('workers', { workers, durationS, rounds, loadgen, summary, runs });
 
 const pct = (x) => `${Math.round(x * 100)}%`;
 const rows = [];

@@ -1,6 +1,7 @@
 // What the interleaved-rounds benchmarks (audit.mjs, workers.mjs) share: medians of a figure's
 // rounds, the raw results file, and the README section between a benchmark's marker comments.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { URL, fileURLToPath } from 'node:url';
 import { writeReadmeTables } from './markdown.mjs';
@@ -23,13 +24,18 @@ export function summarise(list) {
   };
 }
 
-/** Writes bench/results/{prefix}-{date}.json; returns its name, for the table's caption. */
-export function writeResults(prefix, doc) {
+/**
+ * Writes bench/results/{prefix}-{date}.json: the run's date and machine, then `facts` (settings,
+ * summary, every round). Returns the file's name and the date, for the table's caption.
+ */
+export function writeResults(prefix, facts) {
+  const date = new Date().toISOString();
+  const doc = { date, node: process.version, cpus: os.cpus().length, ...facts };
   const dir = path.join(BENCH_DIR, 'results');
   mkdirSync(dir, { recursive: true });
-  const file = `${prefix}-${doc.date.replace(/[:.]/g, '-')}.json`;
+  const file = `${prefix}-${date.replace(/[:.]/g, '-')}.json`;
   writeFileSync(path.join(dir, file), `${JSON.stringify(doc, null, 2)}\n`);
-  return file;
+  return { file, date };
 }
 
 /** Replaces bench/README.md's `<!-- bench:{name}:begin -->` ... `end` section with `table`. */
