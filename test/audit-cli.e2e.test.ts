@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { canonicalJson } from '../src/audit/canonical.js';
 import { eventually, logFiles, type Record } from './helpers/audit.js';
-import { cofferCli, cofferJson } from './helpers/coffer-cli.js';
+import { cofferCli, cofferJson, followAuditTail } from './helpers/coffer-cli.js';
 import { fetchToken, rawRequest } from './helpers/http.js';
 import {
   cofferBin,
@@ -173,37 +173,21 @@ describe('coffer audit: query, tail, verify (dev server, HMACed names, rotated f
     assert.equal(latest.length, 3);
     assert.ok(latest[0]!.sequence < latest[2]!.sequence, 'oldest first');
 
-    const follower = spawn(
-      process.execPath,
-      [
-        cofferBin,
-        'audit',
-        'tail',
-        '--follow',
-        '-n',
-        '1',
-        '--output',
-        'json',
-        '--dev-data-dir',
-        server.dataDir,
-      ],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    follower.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const follower = followAuditTail<Record>(server.dataDir);
     try {
-      await eventually(() => output.split('\n').filter(Boolean).length >= 1, 'the first line');
+      await eventually(() => follower.lines().length >= 1, 'the first line');
       await new Promise((resolve) => setTimeout(resolve, 2500));
       await server.secrets().getSecret('other');
-      await eventually(() => output.includes('"SecretGet"'), 'the new record');
-      const lines = output
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record);
-      const own = lines.filter((record) => String(record.correlationId).startsWith('coffer-tail-'));
+      await eventually(
+        () => follower.lines().some((record) => record.operationName === 'SecretGet'),
+        'the new record',
+      );
+      const own = follower
+        .lines()
+        .filter((record) => String(record.correlationId).startsWith('coffer-tail-'));
       assert.deepEqual(own, [], 'its own queries are not echoed');
     } finally {
-      follower.kill();
+      follower.stop();
     }
   });
 

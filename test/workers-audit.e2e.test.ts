@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fetchToken, rawRequest } from './helpers/http.js';
+import { bearerRequest, fetchToken } from './helpers/http.js';
 import { within } from './helpers/pg-nodes.js';
 import { eventually } from './helpers/audit.js';
-import { cofferJson } from './helpers/coffer-cli.js';
-import { cofferBin, type DevServer, repoRoot, startDevServer } from './helpers/server-process.js';
+import { cofferJson, followAuditTail } from './helpers/coffer-cli.js';
+import { type DevServer, startDevServer } from './helpers/server-process.js';
 
 /** Enough new connections that two workers accepting from one socket both serve several. */
 const READS = 16;
@@ -19,16 +18,7 @@ interface AuditAnswer {
 
 /** A request on a connection of its own, so that the kernel may hand it to either worker. */
 function fresh(url: string, token: string, method = 'GET', body?: unknown) {
-  return rawRequest(url, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    freshConnection: true,
-    timeoutMs: 10_000,
-  });
+  return bearerRequest(url, token, method, body, { freshConnection: true, timeoutMs: 10_000 });
 }
 
 const secretOf = (record: AuditAnswer['value'][number]) =>
@@ -139,43 +129,24 @@ describe('coffer server --workers 2: the audit query answers for every worker', 
     assert.deepEqual([...new Set(cli.map((record) => record.worker))].sort(), [0, 1]);
 
     // The follower keeps one connection, to one worker: what the other serves must reach it too.
-    const follower = spawn(
-      process.execPath,
-      [
-        cofferBin,
-        'audit',
-        'tail',
-        '--follow',
-        '-n',
-        '1',
-        '--output',
-        'json',
-        '--dev-data-dir',
-        server.dataDir,
-      ],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    follower.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const follower = followAuditTail<AuditAnswer['value'][number]>(server.dataDir);
     try {
-      await eventually(() => output.split('\n').filter(Boolean).length >= 1, 'the first line');
+      await eventually(() => follower.lines().length >= 1, 'the first line');
       const later = names; // as many new connections as the workers e2e needs to reach both
       for (const name of later) {
         const read = await fresh(`${server.facts.vaultUrl}/secrets/${name}?api-version=7.5`, token);
         assert.equal(read.status, 200);
       }
       const followed = () =>
-        output
-          .split('\n')
-          .filter(Boolean)
+        follower
+          .lines()
           .slice(1)
-          .map((line) => JSON.parse(line) as AuditAnswer['value'][number])
           .filter((record) => record.operationName === 'SecretGet');
       await eventually(() => followed().length >= later.length, 'the new reads');
       assert.deepEqual(followed().map(secretOf).sort(), [...later].sort(), 'each new read once');
       assert.deepEqual([...new Set(followed().map((record) => record.worker))].sort(), [0, 1]);
     } finally {
-      follower.kill();
+      follower.stop();
     }
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cofferBin, repoRoot } from './server-process.js';
 
 export interface CliResult {
@@ -28,4 +28,27 @@ export async function cofferJson<T>(dataDir: string, args: string[]): Promise<T>
   const result = await cofferCli(dataDir, [...args, '--output', 'json']);
   assert.equal(result.code, 0, `coffer ${args.join(' ')} failed: ${result.stderr}`);
   return JSON.parse(result.stdout) as T;
+}
+
+/**
+ * `coffer audit tail --follow -n 1 --output json` against a dev server, left running: `lines()`
+ * is every record it has printed so far, parsed (the first is the latest record when it started).
+ * Call `stop()` when done.
+ */
+export function followAuditTail<T>(dataDir: string) {
+  const follower = spawn(
+    process.execPath,
+    [cofferBin, 'audit', 'tail', '--follow', '-n', '1', '--output', 'json', '--dev-data-dir', dataDir],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  follower.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  return {
+    lines: (): T[] =>
+      output
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as T),
+    stop: () => follower.kill(),
+  };
 }

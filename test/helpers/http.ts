@@ -60,14 +60,19 @@ export function rawRequest(
   });
 }
 
-/** A request with a bearer token and, when given, a JSON body (no content type without one). */
+/**
+ * A request with a bearer token and, when given, a JSON body (no content type without one);
+ * `connection` as rawRequest takes it (a connection of its own, a deadline).
+ */
 export function bearerRequest(
   url: string,
   token: string,
   method: string,
   body?: unknown,
+  connection: { freshConnection?: boolean; timeoutMs?: number } = {},
 ): Promise<RawResponse> {
   return rawRequest(url, {
+    ...connection,
     method,
     headers: {
       authorization: `Bearer ${token}`,
